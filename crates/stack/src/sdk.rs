@@ -1,0 +1,44 @@
+//! The SDK configuration for a target: the one place that decides where AWS calls go.
+
+use std::path::Path;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+use crate::{LocalEnv, Stack, StackError, Target};
+
+/// Builds the shared SDK configuration for the stack's target. Every client is built from it
+/// (`Client::new(&config)`), so one value decides whether calls reach AWS or the local stack.
+///
+/// The local target reads `<root>/.bodyline/local.env` (the front door's URL and the keys the
+/// bootstrap created); the aws target uses the default credential chain (environment,
+/// profiles, SSO, instance roles). No call is made here: credentials resolve on first use.
+pub async fn sdk_config(stack: &Stack, root: &Path) -> Result<SdkConfig, StackError> {
+    match stack.target {
+        Target::Local => Ok(local_sdk_config(&LocalEnv::read(root)?)),
+        Target::Aws => Ok(aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(stack.region.clone()))
+            .load()
+            .await),
+    }
+}
+
+/// The SDK configuration that reaches a local stack: static keys, one endpoint URL.
+///
+/// The endpoint is an IP address, so the S3 client addresses buckets path-style on its own.
+pub fn local_sdk_config(env: &LocalEnv) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(env.region.clone()))
+        .endpoint_url(env.endpoint_url.clone())
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                env.access_key_id.clone(),
+                env.secret_access_key.clone(),
+                None,
+                None,
+                "bodyline-local",
+            )),
+        )
+        .build()
+}
