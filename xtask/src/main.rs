@@ -1,0 +1,104 @@
+//! bodyline's project tasks, run as `cargo xtask <task>` (an alias in `.cargo/config.toml`).
+//!
+//! Tasks are Rust, not shell scripts, so they run the same on every machine: commands go
+//! through `xshell`, and every path hangs off [`project_root`].
+
+mod tidy;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use xshell::{cmd, Shell};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  setup   build bodyline, start the local stack (target = local), and run `bodyline setup`
+          with templates/bodyline.toml (set BODYLINE_STACK_FILE to use another stack file)
+  test    install what the tests need (moto into .bodyline/venv), then run every test,
+          rustfmt and clippy: the one command CI runs
+";
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    match task.as_str() {
+        "setup" => setup(&sh, &rest),
+        "test" => test(&sh, &rest),
+        "" | "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task {other:?}\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The `bodyline` binary of this workspace's dev build.
+fn bodyline_bin() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"));
+    target.join("debug").join("bodyline")
+}
+
+fn setup(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
+    let stack_file = std::env::var("BODYLINE_STACK_FILE")
+        .unwrap_or_else(|_| "templates/bodyline.toml".to_string());
+    // The model server is built too: the local runtime starts it next to `bodyline`.
+    cmd!(sh, "cargo build --package bodyline-cli --package bodyline-model").run()?;
+    let bodyline = bodyline_bin();
+    let text = sh
+        .read_file(&stack_file)
+        .with_context(|| format!("cannot read the stack file {stack_file}"))?;
+    if !targets_aws(&text) {
+        cmd!(sh, "{bodyline} local up").run()?;
+    }
+    cmd!(sh, "{bodyline} setup --stack-file {stack_file} {extra...}").run()?;
+    Ok(())
+}
+
+/// Whether a stack file asks for AWS. `bodyline setup` validates the file properly; this
+/// only decides whether the local stack must be started first.
+fn targets_aws(stack_file: &str) -> bool {
+    stack_file.lines().any(|line| {
+        let line = line.split('#').next().unwrap_or("").replace(' ', "");
+        line == "target=\"aws\""
+    })
+}
+
+fn test(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    // Everything the tests need is installed by this command, so a fresh machine passes too.
+    cmd!(sh, "cargo build --workspace --all-targets").run()?;
+    cmd!(sh, "{bodyline_bin()} local install").run()?;
+    cmd!(sh, "cargo test --workspace {extra...}").run()?;
+    cmd!(sh, "cargo fmt --all -- --check").run()?;
+    cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
+    eprintln!("xtask test: all green in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_explicit_aws_target_skips_the_local_stack() {
+        assert!(targets_aws("[stack]\ntarget = \"aws\"\n"));
+        assert!(targets_aws("target=\"aws\" # costs money"));
+        assert!(!targets_aws("# target = \"aws\"\ntarget = \"local\""));
+        assert!(!targets_aws("[stack]\nname = \"aws\"\n"));
+    }
+}
