@@ -1,0 +1,5 @@
+//! bodyline's end-to-end tests: the crates together and the `bodyline` binary, against the
+//! local stack (moto with IAM enforcement, behind bodyline's front door and runtime).
+
+mod cli;
+mod setup;
