@@ -1,0 +1,190 @@
+//! `bodyline verify` and `bodyline teardown`: load the stack, call bodyline-verify, print.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bodyline_stack::{Stack, Target};
+use bodyline_verify::{TeardownOptions, VerifyOptions};
+
+/// How results are printed.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A table for people.
+    Text,
+    /// One JSON document on stdout, for CI.
+    Json,
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse()
+}
+
+/// `bodyline teardown`: remove every resource the stack owns (tagged `bodyline:stack=<name>`),
+/// and nothing else; then list again by tag and fail if anything remains.
+#[derive(clap::Args, Debug)]
+pub struct TeardownArgs {
+    /// The stack file.
+    #[arg(long, default_value = "bodyline.toml")]
+    pub stack_file: PathBuf,
+    /// Where the stack lives; overrides `stack.target` of the file.
+    #[arg(long, value_parser = parse_target)]
+    pub target: Option<Target>,
+    /// The project root (holds `.bodyline/`: local stack connection and state).
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Delete without asking (for CI).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Only show what would be deleted.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// First download every output and failure object to `<DIR>/<bucket>/<key>`.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `bodyline verify`: prove the stack works end to end and its permissions are tight.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// The stack file.
+    #[arg(long, default_value = "bodyline.toml")]
+    pub stack_file: PathBuf,
+    /// Where the stack lives; overrides `stack.target` of the file.
+    #[arg(long, value_parser = parse_target)]
+    pub target: Option<Target>,
+    /// The project root (holds `.bodyline/`).
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// The inline payload to send (default: a two-record JSON sample).
+    #[arg(long, value_name = "FILE")]
+    pub payload: Option<PathBuf>,
+    /// What the output must equal (JSON-equal when both are JSON).
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Seconds to wait for each request's output or failure object.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// aws target: a role carrying only the invoker policy, for the least-privilege check.
+    #[arg(long, value_name = "ARN")]
+    pub invoker_role: Option<String>,
+    /// Run only this check (repeatable); `--list` shows the names.
+    #[arg(long = "check", value_name = "NAME")]
+    pub checks: Vec<String>,
+    /// List the checks and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn load(stack_file: &std::path::Path, target: Option<Target>) -> anyhow::Result<Stack> {
+    let stack = Stack::load(stack_file)?;
+    Ok(match target {
+        Some(t) => stack.with_target(t),
+        None => stack,
+    })
+}
+
+fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Runs `bodyline teardown`.
+pub async fn teardown(args: &TeardownArgs) -> anyhow::Result<ExitCode> {
+    let stack = load(&args.stack_file, args.target)?;
+    let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
+    let plan = bodyline_verify::plan_teardown(&stack, &config, &args.root)
+        .await
+        .with_context(|| format!("cannot plan the teardown of stack {}", stack.name))?;
+    if args.dry_run {
+        match args.format {
+            Format::Json => print_json(serde_json::to_value(&plan)?)?,
+            Format::Text => print!("{}", plan.render_text()),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.format == Format::Text {
+        print!("{}", plan.render_text());
+    }
+    if !plan.is_empty() && !args.yes {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "refusing to delete {} resources of stack {} without confirmation: stdin is not a terminal; pass --yes (CI) or --dry-run (to look)",
+                plan.delete.len(),
+                plan.stack
+            );
+        }
+        eprint!(
+            "delete these {} resources of stack {} on the {} target? type the stack name to confirm: ",
+            plan.delete.len(),
+            plan.stack,
+            plan.target
+        );
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != plan.stack {
+            eprintln!("not confirmed; nothing was deleted");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let mut options = TeardownOptions::new(&args.root);
+    options.backup_dir = args.backup_dir.clone();
+    let report = bodyline_verify::execute(&plan, &config, &options).await;
+    match args.format {
+        Format::Json => print_json(serde_json::json!({ "plan": plan, "report": report }))?,
+        Format::Text => print!("{}", report.render_text()),
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn read(path: &Option<PathBuf>) -> anyhow::Result<Option<Vec<u8>>> {
+    path.as_ref()
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()
+}
+
+/// Runs `bodyline verify`.
+pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    if args.list {
+        for (name, proves) in bodyline_verify::check_names() {
+            println!("{name:<16} {proves}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stack = load(&args.stack_file, args.target)?;
+    let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
+    let options = VerifyOptions {
+        payload: read(&args.payload)?,
+        expect: read(&args.expect)?,
+        result_timeout: Duration::from_secs(args.timeout),
+        invoker_role: args.invoker_role.clone(),
+        only: args.checks.clone(),
+    };
+    let report = bodyline_verify::verify(&stack, &config, &options)
+        .await
+        .with_context(|| format!("cannot verify stack {}", stack.name))?;
+    match args.format {
+        Format::Json => print_json(serde_json::to_value(&report)?)?,
+        Format::Text => print!("{}", report.render_table()),
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,168 @@
+//! The durable queue: accepted requests in a `redb` table, written with group commit.
+//!
+//! Appends are acknowledged only after the transaction holding them is committed (fsync'd), so a
+//! 202 always means "on disk". One writer thread batches whatever has arrived into one
+//! transaction: under load, hundreds of appends share one fsync.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use redb::{ReadableTable, TableDefinition};
+use tokio::sync::{mpsc, oneshot};
+
+use super::RuntimeError;
+
+const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+
+/// How many operations one transaction takes at most, so one commit cannot grow without bound.
+const MAX_BATCH: usize = 4096;
+
+enum Op {
+    Append {
+        key: u64,
+        value: Vec<u8>,
+        done: oneshot::Sender<Result<(), String>>,
+    },
+    Remove(u64),
+    /// Commit what came before, then stop.
+    Close,
+}
+
+/// Handle to the journal; cheap to share behind an `Arc`.
+pub(crate) struct Journal {
+    path: PathBuf,
+    next: AtomicU64,
+    ops: mpsc::UnboundedSender<Op>,
+    writer: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// Why an append did not reach the disk.
+#[derive(thiserror::Error, Debug)]
+#[error("the runtime journal {path} could not record the request: {message}")]
+pub(crate) struct AppendError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl Journal {
+    /// Opens (or creates) `<dir>/journal.redb` and returns it with every entry still in it, oldest
+    /// first: the requests a previous run accepted and did not finish.
+    pub(crate) fn open(dir: &Path) -> Result<(Journal, Vec<(u64, Vec<u8>)>), RuntimeError> {
+        let path = dir.join("journal.redb");
+        let error = |message: String| RuntimeError::Journal {
+            path: path.clone(),
+            message,
+        };
+        let db = redb::Database::create(&path).map_err(|e| error(e.to_string()))?;
+        let pending = read_all(&db).map_err(|e| error(e.to_string()))?;
+        let next = pending.last().map_or(1, |(key, _)| key + 1);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let thread_path = path.clone();
+        let writer = std::thread::Builder::new()
+            .name("bodyline-journal".into())
+            .spawn(move || write_loop(db, rx, &thread_path))
+            .map_err(|e| error(format!("cannot start the writer thread: {e}")))?;
+        Ok((
+            Journal {
+                path,
+                next: AtomicU64::new(next),
+                ops: tx,
+                writer: std::sync::Mutex::new(Some(writer)),
+            },
+            pending,
+        ))
+    }
+
+    /// Writes `value` durably and returns its sequence number once it is committed.
+    pub(crate) async fn append(&self, value: Vec<u8>) -> Result<u64, AppendError> {
+        let key = self.next.fetch_add(1, Ordering::Relaxed);
+        let (done, wait) = oneshot::channel();
+        let error = |message: String| AppendError {
+            path: self.path.clone(),
+            message,
+        };
+        self.ops
+            .send(Op::Append { key, value, done })
+            .map_err(|_| error("the journal is closed (the runtime is shutting down)".into()))?;
+        match wait.await {
+            Ok(Ok(())) => Ok(key),
+            Ok(Err(message)) => Err(error(message)),
+            Err(_) => Err(error("the journal writer stopped".into())),
+        }
+    }
+
+    /// Forgets a finished request. Not awaited: a removal lost in a crash only means the request
+    /// is looked at again on restart, where its output or failure object is found and it is dropped.
+    pub(crate) fn remove(&self, key: u64) {
+        let _ = self.ops.send(Op::Remove(key));
+    }
+
+    /// Stops the writer after it has committed everything sent so far.
+    pub(crate) async fn close(&self) {
+        let handle = self.writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = self.ops.send(Op::Close);
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+}
+
+fn read_all(db: &redb::Database) -> Result<Vec<(u64, Vec<u8>)>, redb::Error> {
+    // Creating the table in a write transaction first makes a fresh file readable.
+    let txn = db.begin_write()?;
+    txn.open_table(JOBS)?;
+    txn.commit()?;
+    let txn = db.begin_read()?;
+    let table = txn.open_table(JOBS)?;
+    let mut out = Vec::new();
+    for entry in table.iter()? {
+        let (key, value) = entry?;
+        out.push((key.value(), value.value().to_vec()));
+    }
+    Ok(out)
+}
+
+fn write_loop(db: redb::Database, mut rx: mpsc::UnboundedReceiver<Op>, path: &Path) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let closing = batch.iter().any(|op| matches!(op, Op::Close));
+        let result = commit(&db, &batch).map_err(|e| e.to_string());
+        if let Err(message) = &result {
+            tracing::error!(journal = %path.display(), error = %message, "journal commit failed");
+        }
+        for op in batch {
+            if let Op::Append { done, .. } = op {
+                let _ = done.send(result.clone());
+            }
+        }
+        if closing {
+            break;
+        }
+    }
+}
+
+fn commit(db: &redb::Database, batch: &[Op]) -> Result<(), redb::Error> {
+    let txn = db.begin_write()?;
+    {
+        let mut table = txn.open_table(JOBS)?;
+        for op in batch {
+            match op {
+                Op::Append { key, value, .. } => {
+                    table.insert(*key, value.as_slice())?;
+                }
+                Op::Remove(key) => {
+                    table.remove(*key)?;
+                }
+                Op::Close => {}
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(())
+}

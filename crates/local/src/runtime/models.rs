@@ -1,0 +1,388 @@
+//! Model servers behind endpoints: started from `BODYLINE_LOCAL_COMMAND` as `<command> serve`
+//! on a free port and kept alive, or reached at `BODYLINE_LOCAL_URL`.
+//!
+//! One supervisor task per model owns the child process: it waits for `GET /ping`, publishes
+//! the server's URL, and when the process exits it records how and starts it again (with a
+//! growing pause, so a model that cannot start does not spin).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::endpoints::ModelInfo;
+
+/// The container environment variable naming the command that serves the model.
+pub(crate) const COMMAND_VAR: &str = "BODYLINE_LOCAL_COMMAND";
+/// The container environment variable naming an already running model server.
+pub(crate) const URL_VAR: &str = "BODYLINE_LOCAL_URL";
+
+/// How long a started server has to answer `/ping`.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Pauses between restarts: from the first to the last, doubling.
+const RESTART_PAUSE: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
+
+/// What a supervisor says about its server.
+#[derive(Debug, Clone)]
+pub(crate) enum HostState {
+    Starting,
+    Ready { url: String, generation: u64 },
+    Down { reason: String },
+}
+
+/// One model server.
+pub(crate) struct ModelHost {
+    state: watch::Receiver<HostState>,
+    /// How the last process ended, with its generation.
+    last_exit: Arc<Mutex<Option<(u64, String)>>>,
+    pid: Arc<Mutex<Option<u32>>>,
+    /// Whether the runtime runs the process (not a `BODYLINE_LOCAL_URL` server).
+    supervised: bool,
+}
+
+impl ModelHost {
+    /// Waits until the server is ready, at most `timeout`; the error says what is wrong.
+    pub(crate) async fn ready(&self, timeout: Duration) -> Result<(String, u64), String> {
+        let mut state = self.state.clone();
+        let wait = async {
+            loop {
+                if let HostState::Ready { url, generation } = &*state.borrow_and_update() {
+                    return Ok((url.clone(), *generation));
+                }
+                if state.changed().await.is_err() {
+                    return Err(
+                        "the model supervisor stopped (the runtime is shutting down)".to_string(),
+                    );
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(result) => result,
+            Err(_) => Err(match &*self.state.borrow() {
+                HostState::Down { reason } => reason.clone(),
+                _ => format!(
+                    "the model server did not become ready within {} s",
+                    timeout.as_secs()
+                ),
+            }),
+        }
+    }
+
+    /// After a failed call to generation `generation`: how the process died, if it did. Waits
+    /// briefly, since the supervisor may see the exit a moment after the connection broke.
+    pub(crate) async fn exit_of(&self, generation: u64) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            if let Ok(last) = self.last_exit.lock() {
+                if let Some((g, how)) = last.as_ref() {
+                    if *g == generation {
+                        return Some(how.clone());
+                    }
+                }
+            }
+            if !self.supervised || Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// How a model is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Launch {
+    Url(String),
+    Command {
+        program: PathBuf,
+        args: Vec<String>,
+        env: BTreeMap<String, String>,
+    },
+}
+
+/// All model servers, by model.
+pub(crate) struct Models {
+    hosts: Mutex<HashMap<Launch, Arc<ModelHost>>>,
+    log_dir: PathBuf,
+    http: reqwest::Client,
+    shutdown: CancellationToken,
+    tasks: tokio_util::task::TaskTracker,
+}
+
+impl Models {
+    pub(crate) fn new(log_dir: PathBuf, http: reqwest::Client) -> Models {
+        Models {
+            hosts: Mutex::new(HashMap::new()),
+            log_dir,
+            http,
+            shutdown: CancellationToken::new(),
+            tasks: tokio_util::task::TaskTracker::new(),
+        }
+    }
+
+    /// The host for `model`, starting its server on first use.
+    pub(crate) fn host(&self, model: &ModelInfo) -> Result<Arc<ModelHost>, String> {
+        let launch = launch(model)?;
+        let mut hosts = self
+            .hosts
+            .lock()
+            .map_err(|_| "the model table lock is poisoned".to_string())?;
+        if let Some(host) = hosts.get(&launch) {
+            return Ok(host.clone());
+        }
+        let host = match &launch {
+            Launch::Url(url) => {
+                let (_, rx) = watch::channel(HostState::Ready {
+                    url: url.trim_end_matches('/').to_string(),
+                    generation: 0,
+                });
+                Arc::new(ModelHost {
+                    state: rx,
+                    last_exit: Arc::default(),
+                    pid: Arc::default(),
+                    supervised: false,
+                })
+            }
+            Launch::Command { program, args, env } => {
+                let (tx, rx) = watch::channel(HostState::Starting);
+                let host = Arc::new(ModelHost {
+                    state: rx,
+                    last_exit: Arc::default(),
+                    pid: Arc::default(),
+                    supervised: true,
+                });
+                let supervisor = Supervisor {
+                    model: model.name.clone(),
+                    program: program.clone(),
+                    args: args.clone(),
+                    env: env.clone(),
+                    log: self.log_dir.join(format!("{}.log", model.name)),
+                    http: self.http.clone(),
+                    state: tx,
+                    last_exit: host.last_exit.clone(),
+                    pid: host.pid.clone(),
+                    shutdown: self.shutdown.clone(),
+                };
+                self.tasks.spawn(supervisor.run());
+                host
+            }
+        };
+        hosts.insert(launch, host.clone());
+        Ok(host)
+    }
+
+    /// Stops every model process the runtime started and waits for them to be gone.
+    pub(crate) async fn shutdown(&self) {
+        self.shutdown.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+}
+
+fn launch(model: &ModelInfo) -> Result<Launch, String> {
+    if let Some(url) = model.environment.get(URL_VAR) {
+        return Ok(Launch::Url(url.clone()));
+    }
+    let Some(command) = model.environment.get(COMMAND_VAR) else {
+        return Err(format!(
+            "model {} has neither {COMMAND_VAR} nor {URL_VAR} in its container environment; the local runtime needs one of them to run it",
+            model.name
+        ));
+    };
+    let mut words = command.split_whitespace();
+    let program = words
+        .next()
+        .ok_or_else(|| format!("model {}: {COMMAND_VAR} is empty", model.name))?;
+    let program = resolve_program(program).ok_or_else(|| {
+        format!(
+            "model {}: the command {program:?} of {COMMAND_VAR} was found neither next to the runtime's executable nor on PATH",
+            model.name
+        )
+    })?;
+    let env = model
+        .environment
+        .iter()
+        .filter(|(k, _)| !k.starts_with("BODYLINE_LOCAL_"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(Launch::Command {
+        program,
+        args: words.map(str::to_string).collect(),
+        env,
+    })
+}
+
+/// A path is used as given; a bare name is looked up next to the current executable (and, for
+/// a test binary in `target/<profile>/deps`, in `target/<profile>`), then on `PATH`.
+fn resolve_program(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return path.is_file().then_some(path);
+    }
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        if dir.file_name().is_some_and(|n| n == "deps") {
+            if let Some(parent) = dir.parent() {
+                dirs.push(dir.clone());
+                dirs.push(parent.to_path_buf());
+            }
+        } else {
+            dirs.push(dir);
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    dirs.into_iter()
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+struct Supervisor {
+    model: String,
+    program: PathBuf,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    log: PathBuf,
+    http: reqwest::Client,
+    state: watch::Sender<HostState>,
+    last_exit: Arc<Mutex<Option<(u64, String)>>>,
+    pid: Arc<Mutex<Option<u32>>>,
+    shutdown: CancellationToken,
+}
+
+impl Supervisor {
+    async fn run(self) {
+        let mut generation = 0;
+        let mut pause = RESTART_PAUSE.0;
+        while !self.shutdown.is_cancelled() {
+            generation += 1;
+            let started = Instant::now();
+            let reason = self.run_once(generation).await;
+            self.set_pid(None);
+            if self.shutdown.is_cancelled() {
+                break;
+            }
+            tracing::warn!(model = %self.model, %reason, "model server is down; restarting");
+            let _ = self.state.send(HostState::Down { reason });
+            // A server that ran for a while earns a quick restart; one that keeps dying waits longer.
+            pause = if started.elapsed() > Duration::from_secs(30) {
+                RESTART_PAUSE.0
+            } else {
+                (pause * 2).min(RESTART_PAUSE.1)
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.shutdown.cancelled() => break,
+            }
+            let _ = self.state.send(HostState::Starting);
+        }
+    }
+
+    /// Runs one server process until it exits or the runtime shuts down; returns why it ended.
+    async fn run_once(&self, generation: u64) -> String {
+        let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+            Ok(addr) => addr.port(),
+            Err(e) => return format!("no free port for the model server: {e}"),
+        };
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log);
+        let (stdout, stderr) = match log.and_then(|f| Ok((f.try_clone()?, f))) {
+            Ok((out, err)) => (Stdio::from(out), Stdio::from(err)),
+            Err(_) => (Stdio::null(), Stdio::null()),
+        };
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(&self.args)
+            .arg("serve")
+            .envs(&self.env)
+            .env("SAGEMAKER_BIND_TO_PORT", port.to_string())
+            .env("BODYLINE_MODEL_EXIT_WITH_PARENT", "1")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .kill_on_drop(true);
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                return format!(
+                    "model {}: cannot start {} serve: {e}",
+                    self.model,
+                    self.program.display()
+                )
+            }
+        };
+        self.set_pid(child.id());
+        let url = format!("http://127.0.0.1:{port}");
+        let ping = format!("{url}/ping");
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return self.exited(
+                    generation,
+                    format!("exited during start ({status}); see {}", self.log.display()),
+                );
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill().await;
+                return format!(
+                    "model {}: the server did not answer {ping} within {} s; see {}",
+                    self.model,
+                    START_TIMEOUT.as_secs(),
+                    self.log.display()
+                );
+            }
+            if self.shutdown.is_cancelled() {
+                let _ = child.kill().await;
+                return "the runtime is shutting down".into();
+            }
+            match self
+                .http
+                .get(&ping)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => break,
+                _ => tokio::time::sleep(Duration::from_millis(25)).await,
+            }
+        }
+        tracing::info!(model = %self.model, %url, "model server ready");
+        let _ = self.state.send(HostState::Ready { url, generation });
+        tokio::select! {
+            status = child.wait() => {
+                let how = match status {
+                    Ok(status) => format!("exited ({status})"),
+                    Err(e) => format!("could not be waited for: {e}"),
+                };
+                self.exited(generation, how)
+            }
+            _ = self.shutdown.cancelled() => {
+                let _ = child.kill().await;
+                "the runtime is shutting down".into()
+            }
+        }
+    }
+
+    fn exited(&self, generation: u64, how: String) -> String {
+        let reason = format!("model {}: the server process {how}", self.model);
+        if let Ok(mut last) = self.last_exit.lock() {
+            *last = Some((generation, reason.clone()));
+        }
+        reason
+    }
+
+    fn set_pid(&self, pid: Option<u32>) {
+        if let Ok(mut slot) = self.pid.lock() {
+            *slot = pid;
+        }
+    }
+}

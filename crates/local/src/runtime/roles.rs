@@ -1,0 +1,99 @@
+//! S3 and SNS clients acting as an endpoint's execution role, through STS `AssumeRole`.
+//!
+//! SageMaker writes outputs and publishes notifications as the model's execution role, so the
+//! runtime does the same against the control plane: with IAM enforcement on, a role without
+//! `s3:PutObject` on the output prefix really cannot write there.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+
+/// Credentials are renewed this long before they expire.
+const RENEW_BEFORE: Duration = Duration::from_secs(300);
+
+/// Clients signed with one role's temporary credentials.
+#[derive(Clone)]
+pub(crate) struct RoleSession {
+    pub s3: aws_sdk_s3::Client,
+    pub sns: aws_sdk_sns::Client,
+    expires: SystemTime,
+}
+
+/// Assumed-role sessions by role ARN.
+pub(crate) struct Roles {
+    base: aws_config::SdkConfig,
+    sts: aws_sdk_sts::Client,
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<RoleSession>>>>>,
+}
+
+impl Roles {
+    pub(crate) fn new(base: &aws_config::SdkConfig) -> Roles {
+        Roles {
+            base: base.clone(),
+            sts: aws_sdk_sts::Client::new(base),
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A session for `role_arn`, assuming the role when there is none or it is about to expire.
+    pub(crate) async fn session(&self, role_arn: &str) -> Result<RoleSession, String> {
+        let slot = {
+            let mut slots = self
+                .slots
+                .lock()
+                .map_err(|_| "the role session cache lock is poisoned".to_string())?;
+            slots.entry(role_arn.to_string()).or_default().clone()
+        };
+        let mut session = slot.lock().await;
+        if let Some(current) = session.as_ref() {
+            if current.expires > SystemTime::now() + RENEW_BEFORE {
+                return Ok(current.clone());
+            }
+        }
+        let fresh = self.assume(role_arn).await?;
+        *session = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    async fn assume(&self, role_arn: &str) -> Result<RoleSession, String> {
+        let output = self
+            .sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name("bodyline-local-runtime")
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "STS AssumeRole on the execution role {role_arn} failed: {}; the role's trust policy must allow the local administrator (a statement with both Service and AWS principals)",
+                    aws_sdk_sts::error::DisplayErrorContext(&e)
+                )
+            })?;
+        let creds = output
+            .credentials()
+            .ok_or_else(|| format!("STS AssumeRole on {role_arn} returned no credentials"))?;
+        let expires = SystemTime::try_from(*creds.expiration())
+            .unwrap_or_else(|_| SystemTime::now() + Duration::from_secs(900));
+        let credentials = Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_string()),
+            Some(expires),
+            "bodyline-execution-role",
+        );
+        let s3 = aws_sdk_s3::config::Builder::from(&self.base)
+            .credentials_provider(credentials.clone())
+            .force_path_style(true)
+            .build();
+        let sns = aws_sdk_sns::config::Builder::from(&self.base)
+            .credentials_provider(credentials)
+            .build();
+        Ok(RoleSession {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            sns: aws_sdk_sns::Client::from_conf(sns),
+            expires,
+        })
+    }
+}

@@ -1,0 +1,396 @@
+//! Running an accepted request to its end: wait for a free slot on the endpoint (or expire),
+//! call the model, write exactly one output or failure object as the execution role, notify.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+
+use super::endpoints::LookupError;
+use super::job::{Job, Queued};
+use super::notify::{self, Ending};
+use super::roles::RoleSession;
+use super::s3uri::S3Uri;
+use super::Shared;
+
+/// The content type of failure objects.
+const FAILURE_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+
+/// What the model answered.
+struct Answer {
+    content_type: String,
+    body: Bytes,
+}
+
+/// Why a request ended in a failure object; the text is what the failure object says.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Expired {
+        ttl_seconds: u32,
+    },
+    Timeout {
+        seconds: u32,
+    },
+    ModelError {
+        status: u16,
+        body: String,
+    },
+    ModelDied {
+        how: String,
+    },
+    ModelUnavailable {
+        reason: String,
+    },
+    ModelUnreachable {
+        detail: String,
+    },
+    EndpointGone {
+        endpoint: String,
+    },
+    InputUnreadable {
+        location: String,
+        role: String,
+        detail: String,
+    },
+    OutputNotWritten {
+        location: String,
+        role: String,
+        detail: String,
+    },
+    RoleUnusable {
+        detail: String,
+    },
+    Internal {
+        detail: String,
+    },
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Expired { ttl_seconds } => write!(
+                f,
+                "RequestExpired: the request waited in the queue longer than its RequestTTLSeconds ({ttl_seconds} s) and was not processed"
+            ),
+            Failure::Timeout { seconds } => write!(
+                f,
+                "InvocationTimeout: the model did not answer within InvocationTimeoutSeconds ({seconds} s)"
+            ),
+            Failure::ModelError { status, body } => {
+                let kind = if *status < 500 { "client" } else { "server" };
+                write!(f, "ModelError: Received {kind} error ({status}) from the model with message \"{body}\"")
+            }
+            Failure::ModelDied { how } => write!(
+                f,
+                "ModelError: {how} while handling the request; the runtime restarts it"
+            ),
+            Failure::ModelUnavailable { reason } => write!(f, "ModelNotReady: {reason}"),
+            Failure::ModelUnreachable { detail } => {
+                write!(f, "ModelError: the request to the model failed: {detail}")
+            }
+            Failure::EndpointGone { endpoint } => write!(
+                f,
+                "EndpointNotFound: endpoint {endpoint} no longer exists, so the queued request could not run"
+            ),
+            Failure::InputUnreadable { location, role, detail } => write!(
+                f,
+                "ClientError: the execution role {role} could not read the input {location}: {detail}"
+            ),
+            Failure::OutputNotWritten { location, role, detail } => write!(
+                f,
+                "ClientError: the model answered, but the execution role {role} could not write the output to {location}: {detail}"
+            ),
+            Failure::RoleUnusable { detail } => write!(f, "ClientError: {detail}"),
+            Failure::Internal { detail } => write!(f, "InternalFailure: {detail}"),
+        }
+    }
+}
+
+/// Queues `queued` (journal key `seq`) for its workers. `resumed` requests come from a previous
+/// run and may already have their object, if that run died between the write and the journal.
+pub(crate) fn submit(shared: &Arc<Shared>, seq: u64, queued: Queued, resumed: bool) {
+    let task_shared = shared.clone();
+    shared.tasks.spawn(async move {
+        let shared = task_shared;
+        tokio::select! {
+            // Cancelled work stays in the journal and runs again after the next start.
+            _ = shared.shutdown.cancelled() => {}
+            _ = run(&shared, seq, queued, resumed) => {}
+        }
+    });
+}
+
+async fn run(shared: &Arc<Shared>, seq: u64, queued: Queued, resumed: bool) {
+    let job = &queued.job;
+    if resumed && already_finished(shared, job).await {
+        shared.journal.remove(seq);
+        return;
+    }
+    let concurrency = match shared.endpoints.get(&job.endpoint_name).await {
+        Ok(info) => info.concurrency(),
+        Err(_) => 1,
+    };
+    let lane = shared.lane(&job.endpoint_name, concurrency);
+    let waited = tokio::select! {
+        permit = lane.acquire_owned() => permit.ok(),
+        _ = tokio::time::sleep(until(job.deadline())) => None,
+    };
+    let outcome = match waited {
+        Some(_) if SystemTime::now() >= job.deadline() => Err(Failure::Expired {
+            ttl_seconds: job.ttl_seconds,
+        }),
+        Some(permit) => {
+            let outcome = invoke(shared, &queued).await;
+            drop(permit);
+            outcome
+        }
+        None => Err(Failure::Expired {
+            ttl_seconds: job.ttl_seconds,
+        }),
+    };
+    finish(shared, job, outcome).await;
+    shared.journal.remove(seq);
+}
+
+fn until(deadline: SystemTime) -> Duration {
+    deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
+}
+
+/// The output or failure object of `job` already exists (checked with the control plane's
+/// credentials: this is the runtime's bookkeeping, not the role's work).
+async fn already_finished(shared: &Shared, job: &Job) -> bool {
+    for location in [&job.output, &job.failure] {
+        let head = shared
+            .admin_s3
+            .head_object()
+            .bucket(&location.bucket)
+            .key(&location.key)
+            .send()
+            .await;
+        if head.is_ok() {
+            tracing::info!(inference_id = %job.inference_id, %location, "resumed request already finished");
+            return true;
+        }
+    }
+    false
+}
+
+async fn invoke(shared: &Shared, queued: &Queued) -> Result<Answer, Failure> {
+    let job = &queued.job;
+    let started = Instant::now();
+    let timeout = Duration::from_secs(job.timeout_seconds.into());
+    let info = shared
+        .endpoints
+        .get(&job.endpoint_name)
+        .await
+        .map_err(|e| match e {
+            LookupError::NotFound(_) => Failure::EndpointGone {
+                endpoint: job.endpoint_name.clone(),
+            },
+            LookupError::ControlPlane(detail) => Failure::Internal { detail },
+        })?;
+    let input = match &job.input_location {
+        None => queued.body.clone(),
+        Some(location) => read_input(shared, job, location).await?,
+    };
+    let host = shared
+        .models
+        .host(&info.model)
+        .map_err(|reason| Failure::ModelUnavailable { reason })?;
+    let (url, generation) = host
+        .ready(timeout.saturating_sub(started.elapsed()))
+        .await
+        .map_err(|reason| Failure::ModelUnavailable { reason })?;
+    let mut request = shared
+        .http
+        .post(format!("{url}/invocations"))
+        .timeout(
+            timeout
+                .saturating_sub(started.elapsed())
+                .max(Duration::from_millis(1)),
+        )
+        .header("X-Amzn-SageMaker-Inference-Id", &job.inference_id)
+        .body(input);
+    if let Some(content_type) = &job.content_type {
+        request = request.header("Content-Type", content_type);
+    }
+    if let Some(accept) = &job.accept {
+        request = request.header("Accept", accept);
+    }
+    if let Some(attributes) = &job.custom_attributes {
+        request = request.header("X-Amzn-SageMaker-Custom-Attributes", attributes);
+    }
+    let response = async {
+        let response = request.send().await?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let body = response.bytes().await?;
+        Ok::<_, reqwest::Error>((status, content_type, body))
+    }
+    .await;
+    match response {
+        Ok((status, content_type, body)) if status.is_success() => {
+            Ok(Answer { content_type, body })
+        }
+        Ok((status, _, body)) => Err(Failure::ModelError {
+            status: status.as_u16(),
+            body: String::from_utf8_lossy(&body).chars().take(1024).collect(),
+        }),
+        Err(e) if e.is_timeout() => Err(Failure::Timeout {
+            seconds: job.timeout_seconds,
+        }),
+        Err(e) => Err(match host.exit_of(generation).await {
+            Some(how) => Failure::ModelDied { how },
+            None => Failure::ModelUnreachable {
+                detail: error_chain(&e),
+            },
+        }),
+    }
+}
+
+async fn read_input(shared: &Shared, job: &Job, location: &S3Uri) -> Result<Bytes, Failure> {
+    let unreadable = |detail: String| Failure::InputUnreadable {
+        location: location.to_string(),
+        role: job.execution_role_arn.clone(),
+        detail,
+    };
+    let session = shared
+        .roles
+        .session(&job.execution_role_arn)
+        .await
+        .map_err(|detail| Failure::RoleUnusable { detail })?;
+    let object = session
+        .s3
+        .get_object()
+        .bucket(&location.bucket)
+        .key(&location.key)
+        .send()
+        .await
+        .map_err(|e| unreadable(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+    let body = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| unreadable(e.to_string()))?;
+    Ok(body.into_bytes())
+}
+
+/// Writes the one object this request ends in, then publishes the notification.
+async fn finish(shared: &Shared, job: &Job, outcome: Result<Answer, Failure>) {
+    let session = shared.roles.session(&job.execution_role_arn).await;
+    let failure = match (outcome, &session) {
+        (Ok(answer), Ok(session)) => {
+            match put(
+                &session.s3,
+                &job.output,
+                answer.body.clone(),
+                &answer.content_type,
+            )
+            .await
+            {
+                Ok(()) => {
+                    let ending = Ending::Completed {
+                        content_type: &answer.content_type,
+                        body: &answer.body,
+                    };
+                    publish(shared, session, job, job.success_topic.as_deref(), &ending).await;
+                    return;
+                }
+                Err(detail) => Failure::OutputNotWritten {
+                    location: job.output.to_string(),
+                    role: job.execution_role_arn.clone(),
+                    detail,
+                },
+            }
+        }
+        (Ok(_), Err(detail)) => Failure::RoleUnusable {
+            detail: detail.clone(),
+        },
+        (Err(failure), _) => failure,
+    };
+    let reason = failure.to_string();
+    tracing::info!(inference_id = %job.inference_id, endpoint = %job.endpoint_name, %reason, "inference failed");
+    let text = Bytes::from(reason.clone().into_bytes());
+    let written = match &session {
+        Ok(session) => put(&session.s3, &job.failure, text, FAILURE_CONTENT_TYPE).await,
+        // Without the role nothing can be written as the role; the failure object still has to
+        // exist, so the runtime writes it with its own credentials and says why in it.
+        Err(_) => put(&shared.admin_s3, &job.failure, text, FAILURE_CONTENT_TYPE).await,
+    };
+    if let Err(detail) = written {
+        tracing::error!(
+            inference_id = %job.inference_id,
+            location = %job.failure,
+            role = %job.execution_role_arn,
+            %detail,
+            "the failure object could not be written; the request ends without an object"
+        );
+    }
+    if let Ok(session) = &session {
+        let ending = Ending::Failed { reason: &reason };
+        publish(shared, session, job, job.error_topic.as_deref(), &ending).await;
+    }
+}
+
+async fn put(
+    client: &aws_sdk_s3::Client,
+    location: &S3Uri,
+    body: Bytes,
+    content_type: &str,
+) -> Result<(), String> {
+    client
+        .put_object()
+        .bucket(&location.bucket)
+        .key(&location.key)
+        .content_type(content_type)
+        .body(body.into())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+}
+
+async fn publish(
+    shared: &Shared,
+    session: &RoleSession,
+    job: &Job,
+    topic: Option<&str>,
+    ending: &Ending<'_>,
+) {
+    let Some(topic) = topic else { return };
+    let message = notify::message(job, &shared.region, ending).to_string();
+    if let Err(e) = session
+        .sns
+        .publish()
+        .topic_arn(topic)
+        .message(message)
+        .send()
+        .await
+    {
+        tracing::warn!(
+            inference_id = %job.inference_id,
+            %topic,
+            error = %aws_sdk_sns::error::DisplayErrorContext(&e),
+            "the notification could not be published"
+        );
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

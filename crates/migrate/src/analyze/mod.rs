@@ -1,0 +1,296 @@
+//! Analysis of one file: text in, edits and verdicts out. Never touches the file system.
+
+mod collect;
+mod resolve;
+mod site;
+
+use std::ops::Range;
+use std::path::Path;
+
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{Expr, Item, Token, UseTree};
+
+use crate::edit::EditSet;
+use crate::text::SourceText;
+use crate::verdict::{Site, SkipReason, Verdict};
+use crate::Strategy;
+
+
+/// The result of analysing one file.
+pub(crate) struct Analysis {
+    pub edits: EditSet,
+    pub sites: Vec<Site>,
+    pub hints: Vec<String>,
+}
+
+/// A same-file function that may upload and return the URI (shape 2).
+pub(crate) struct HelperFn<'a> {
+    pub name: String,
+    pub item: &'a syn::ItemFn,
+}
+
+/// Facts about the whole file that sites need.
+pub(crate) struct FileCtx<'a, 't> {
+    pub text: &'t SourceText<'t>,
+    pub path: Option<&'t Path>,
+    pub strategy: Strategy,
+    /// `const NAME: &str = "literal";` anywhere in the file.
+    pub consts: Vec<(String, String)>,
+    /// Free functions of the file, for helper following.
+    pub helpers: Vec<HelperFn<'a>>,
+    /// Modules (file root = `0..len`) with the `Blob` name in scope there and where to add a `use`.
+    pub modules: Vec<ModuleInfo>,
+    /// The file defines its own type named `Blob`.
+    pub local_blob_type: bool,
+}
+
+/// One module's import facts.
+pub(crate) struct ModuleInfo {
+    pub range: Range<usize>,
+    /// The name under which `Blob` is usable here, if any.
+    pub blob_name: Option<String>,
+    /// Where a new `use` goes and the text before it (line break + indentation).
+    pub use_at: usize,
+    pub use_prefix: String,
+    pub use_suffix: String,
+}
+
+/// Analyse `src`. `path` is used to resolve `include_bytes!` sizes.
+pub(crate) fn analyze(src: &str, path: Option<&Path>, strategy: Strategy) -> Result<Analysis, syn::Error> {
+    let text = SourceText::new(src);
+    let file = syn::parse_file(text.code())?;
+    let mut ctx = FileCtx {
+        text: &text,
+        path,
+        strategy,
+        consts: Vec::new(),
+        helpers: Vec::new(),
+        modules: Vec::new(),
+        local_blob_type: false,
+    };
+    let root = 0..src.len();
+    scan_items(&mut ctx, &file.items, root, None);
+    let mut edits = EditSet::new(src);
+    let mut sites = Vec::new();
+    let mut hints = Vec::new();
+    let mut finder = FnFinder { ctx: &ctx, edits: &mut edits, sites: &mut sites, hints: &mut hints };
+    finder.visit_file(&file);
+    sites.sort_by_key(|s| s.range.start);
+    hints.sort();
+    hints.dedup();
+    Ok(Analysis { edits, sites, hints })
+}
+
+fn scan_items<'a>(ctx: &mut FileCtx<'a, '_>, items: &'a [Item], range: Range<usize>, brace_open: Option<usize>) {
+    let text = ctx.text;
+    let mut blob_name = None;
+    let mut last_use: Option<Range<usize>> = None;
+    for item in items {
+        match item {
+            Item::Use(u) => {
+                if let Some(name) = blob_in_use_tree(&u.tree, &mut Vec::new()) {
+                    blob_name = Some(name);
+                }
+                last_use = Some(text.range(u.span()));
+            }
+            Item::Const(c) => {
+                if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &*c.expr {
+                    ctx.consts.push((c.ident.to_string(), s.value()));
+                }
+            }
+            Item::Fn(f) => ctx.helpers.push(HelperFn { name: f.sig.ident.to_string(), item: f }),
+            Item::Struct(s) if s.ident == "Blob" => ctx.local_blob_type = true,
+            Item::Enum(s) if s.ident == "Blob" => ctx.local_blob_type = true,
+            Item::Type(s) if s.ident == "Blob" => ctx.local_blob_type = true,
+            Item::Mod(m) => {
+                if let Some((brace, items)) = &m.content {
+                    let r = text.range(m.span());
+                    let open = text.range(brace.span.open()).end;
+                    scan_items(ctx, items, r, Some(open));
+                }
+            }
+            _ => {}
+        }
+    }
+    let nl = text.newline();
+    let (use_at, use_prefix, use_suffix) = if let Some(u) = last_use {
+        (u.end, format!("{nl}{}", text.indent_at(u.start)), String::new())
+    } else if let Some(first) = items.first() {
+        let r = text.range(first.span());
+        let line = text.line_range(r.start);
+        let indent = text.indent_at(r.start).to_owned();
+        if text.original[line.start..r.start].trim().is_empty() {
+            (line.start, indent.clone(), format!("{nl}{nl}"))
+        } else {
+            (r.start, String::new(), format!("{nl}{indent}"))
+        }
+    } else {
+        (brace_open.unwrap_or(0), String::new(), nl.to_owned())
+    };
+    ctx.modules.push(ModuleInfo { range, blob_name, use_at, use_prefix, use_suffix });
+}
+
+/// The name `Blob` is reachable under in this use tree, if it imports one.
+fn blob_in_use_tree(tree: &UseTree, path: &mut Vec<String>) -> Option<String> {
+    match tree {
+        UseTree::Path(p) => {
+            path.push(p.ident.to_string());
+            let r = blob_in_use_tree(&p.tree, path);
+            path.pop();
+            r
+        }
+        UseTree::Name(n) if n.ident == "Blob" => Some("Blob".into()),
+        UseTree::Rename(r) if r.ident == "Blob" && r.rename != "_" => Some(r.rename.to_string()),
+        UseTree::Glob(_) => {
+            let last = path.last().map(String::as_str);
+            let first = path.first().map(String::as_str).unwrap_or("");
+            let aws = first.starts_with("aws_") || path.len() >= 2;
+            if last == Some("aws_smithy_types") || (last == Some("primitives") && aws) {
+                Some("Blob".into())
+            } else {
+                None
+            }
+        }
+        UseTree::Group(g) => g.items.iter().find_map(|t| blob_in_use_tree(t, path)),
+        _ => None,
+    }
+}
+
+/// Finds function bodies and `macro_rules!` definitions.
+struct FnFinder<'c, 'a, 't> {
+    ctx: &'c FileCtx<'a, 't>,
+    edits: &'c mut EditSet,
+    sites: &'c mut Vec<Site>,
+    hints: &'c mut Vec<String>,
+}
+
+impl FnFinder<'_, '_, '_> {
+    fn body<'p>(&mut self, params: impl IntoIterator<Item = &'p syn::Pat>, block: &syn::Block, self_param: bool) {
+        let text = self.ctx.text;
+        let range = text.range(block.span());
+        // Macro bodies that parse as expressions or statements are analysed like code.
+        let mut macros = MacroFinder { found: Vec::new() };
+        macros.visit_block(block);
+        let arena: Vec<MacroBody> = macros.found.into_iter().filter_map(parse_macro).collect();
+        let mut c = collect::Collector::new(text, range);
+        c.add_params(params);
+        if self_param {
+            c.info.params.push("self".into());
+        }
+        c.add_tokens(block.to_token_stream());
+        c.visit_block(block);
+        for body in &arena {
+            match body {
+                MacroBody::Exprs(es) => es.iter().for_each(|e| c.visit_expr(e)),
+                MacroBody::Block(b) => c.visit_block(b),
+            }
+        }
+        let info = c.info;
+        site::analyze_fn(self.ctx, &info, self.edits, self.sites, self.hints);
+    }
+}
+
+impl<'ast> Visit<'ast> for FnFinder<'_, '_, '_> {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let (pats, has_self) = fn_params(&f.sig);
+        self.body(pats, &f.block, has_self);
+        syn::visit::visit_item_fn(self, f);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        let (pats, has_self) = fn_params(&f.sig);
+        self.body(pats, &f.block, has_self);
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        if let Some(b) = &f.default {
+            let (pats, has_self) = fn_params(&f.sig);
+            self.body(pats, b, has_self);
+        }
+        syn::visit::visit_trait_item_fn(self, f);
+    }
+
+    fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+        if m.mac.path.is_ident("macro_rules") {
+            let mut at = Vec::new();
+            find_ident(m.mac.tokens.clone(), "invoke_endpoint_async", &mut at);
+            for span in at {
+                let range = self.ctx.text.range(span);
+                let (line, column) = self.ctx.text.line_col(range.start);
+                self.sites.push(Site {
+                    line,
+                    column,
+                    range,
+                    verdict: Verdict::Skipped { reason: SkipReason::MacroRules },
+                    notes: Vec::new(),
+                });
+            }
+        }
+    }
+}
+
+pub(crate) fn fn_params(sig: &syn::Signature) -> (Vec<&syn::Pat>, bool) {
+    let mut pats = Vec::new();
+    let mut has_self = false;
+    for input in &sig.inputs {
+        match input {
+            syn::FnArg::Typed(t) => pats.push(&*t.pat),
+            syn::FnArg::Receiver(_) => has_self = true,
+        }
+    }
+    (pats, has_self)
+}
+
+fn find_ident(tokens: TokenStream, name: &str, out: &mut Vec<proc_macro2::Span>) {
+    for tt in tokens {
+        match tt {
+            TokenTree::Ident(i) if i == name => out.push(i.span()),
+            TokenTree::Group(g) => find_ident(g.stream(), name, out),
+            _ => {}
+        }
+    }
+}
+
+fn has_interesting_ident(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => {
+            i == "invoke_endpoint_async" || i == "put_object" || i == "delete_object" || i == "input_location"
+        }
+        TokenTree::Group(g) => has_interesting_ident(g.stream()),
+        _ => false,
+    })
+}
+
+struct MacroFinder<'a> {
+    found: Vec<&'a syn::Macro>,
+}
+
+impl<'a> Visit<'a> for MacroFinder<'a> {
+    fn visit_macro(&mut self, m: &'a syn::Macro) {
+        if has_interesting_ident(m.tokens.clone()) {
+            self.found.push(m);
+        }
+    }
+    fn visit_item(&mut self, _: &'a Item) {}
+}
+
+enum MacroBody {
+    Exprs(Vec<Expr>),
+    Block(syn::Block),
+}
+
+fn parse_macro(m: &syn::Macro) -> Option<MacroBody> {
+    use syn::parse::Parser;
+    let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+    if let Ok(p) = parser.parse2(m.tokens.clone()) {
+        return Some(MacroBody::Exprs(p.into_iter().collect()));
+    }
+    let mut g = Group::new(Delimiter::Brace, m.tokens.clone());
+    g.set_span(m.delimiter.span().join());
+    syn::parse2::<syn::Block>(TokenTree::Group(g).into()).ok().map(MacroBody::Block)
+}

@@ -1,0 +1,1088 @@
+//! Per call site: find the request, its input location, the matching upload, and build the edits.
+
+use std::ops::Range;
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprMethodCall, Lit, Stmt};
+
+use super::collect::{path_ident, Chain, FnInfo};
+use super::resolve::{strip, Resolved, Resolver};
+use super::FileCtx;
+use crate::edit::{apply_edits, Edit, EditSet};
+use crate::verdict::{Site, SkipReason, Verdict};
+use crate::Strategy;
+
+/// The inline `Body` size limit of `InvokeEndpointAsync`, in bytes.
+pub(crate) const MAX_INLINE: u64 = 128_000;
+
+const OPT_OUT: &str = "bodyline: keep-s3";
+
+type Outcome = Result<(Verdict, Vec<Edit>, Vec<String>), SkipReason>;
+
+/// Analyse every `invoke_endpoint_async()` site of one function body.
+pub(crate) fn analyze_fn(
+    ctx: &FileCtx<'_, '_>,
+    info: &FnInfo<'_>,
+    edits: &mut EditSet,
+    sites: &mut Vec<Site>,
+    hints: &mut Vec<String>,
+) {
+    let mut used_puts: Vec<Range<usize>> = Vec::new();
+    for (ci, chain) in info.chains.iter().enumerate() {
+        let Some(k) = chain.position("invoke_endpoint_async") else { continue };
+        let name_range = ctx.text.range(chain.links[k].method.span());
+        let (line, column) = ctx.text.line_col(name_range.start);
+        let s = SiteCx { ctx, info, chain_index: ci, k };
+        let (verdict, mut notes) = match s.run(&mut used_puts) {
+            Ok((verdict, site_edits, notes)) => match edits.transaction(site_edits) {
+                Ok(()) => (verdict, notes),
+                Err(e) => (
+                    Verdict::Skipped {
+                        reason: SkipReason::Unsupported(format!("the rewrite conflicts with another one in this file ({e})")),
+                    },
+                    notes,
+                ),
+            },
+            Err(reason) => (Verdict::Skipped { reason }, Vec::new()),
+        };
+        if matches!(verdict, Verdict::Rewritten | Verdict::Branched) {
+            hints.extend(notes.iter().filter(|n| n.starts_with("hint: ")).map(|n| n["hint: ".len()..].to_owned()));
+        }
+        notes.retain(|n| !n.starts_with("hint: "));
+        sites.push(Site { line, column, range: name_range, verdict, notes });
+    }
+}
+
+struct SiteCx<'c, 'a, 't> {
+    ctx: &'c FileCtx<'a, 't>,
+    info: &'c FnInfo<'a>,
+    chain_index: usize,
+    k: usize,
+}
+
+/// Where the request's input location is set.
+struct LocLink<'a> {
+    call: &'a ExprMethodCall,
+    value: &'a Expr,
+    setter: bool,
+}
+
+enum Payload<'a> {
+    Bytes(&'a Expr),
+    Path(&'a Expr),
+}
+
+/// A statement that can be deleted: its range and whether it binds a name that stays used.
+struct StmtLoc {
+    block: usize,
+    index: usize,
+    range: Range<usize>,
+}
+
+impl<'a> SiteCx<'_, 'a, '_> {
+    fn chain(&self) -> &Chain<'a> {
+        &self.info.chains[self.chain_index]
+    }
+
+    fn src(&self, r: Range<usize>) -> &str {
+        &self.ctx.text.original[r]
+    }
+
+    fn range(&self, node: &impl Spanned) -> Range<usize> {
+        self.ctx.text.range(node.span())
+    }
+
+    /// Links applied to the request: the rest of the chain, plus calls on a stored builder.
+    fn site_links(&self) -> (Vec<&'a ExprMethodCall>, Option<String>) {
+        let chain = self.chain();
+        let mut links: Vec<&'a ExprMethodCall> = chain.links[self.k + 1..].to_vec();
+        let top = chain.top();
+        let bound = self.info.lets.iter().find(|l| {
+            l.init.is_some_and(|i| matches!(peel_parens(i), Expr::MethodCall(m) if std::ptr::eq(m, top)))
+        });
+        let Some(l) = bound else { return (links, None) };
+        for c in &self.info.chains {
+            if c.root_ident().as_deref() == Some(l.name.as_str())
+                && c.range.start >= l.stmt_range.end
+                && l.scope.start <= c.range.start
+                && c.range.end <= l.scope.end
+            {
+                links.extend(c.links.iter().copied());
+            }
+        }
+        (links, Some(l.name.clone()))
+    }
+
+    fn run(&self, used_puts: &mut Vec<Range<usize>>) -> Outcome {
+        let chain = self.chain();
+        let (links, builder_var) = self.site_links();
+        if self.info.size_else.iter().any(|r| r.contains(&chain.range.start)) {
+            return Err(SkipReason::AlreadyBranched);
+        }
+        let site_stmt = self.info.stmt_containing(&chain.range);
+        if let Some((b, s)) = site_stmt {
+            if self.opted_out(self.info.blocks[b].stmts[s].1.start) {
+                return Err(SkipReason::OptOut);
+            }
+        }
+        let locs: Vec<LocLink<'a>> = links
+            .iter()
+            .filter_map(|m| {
+                let name = m.method.to_string();
+                if m.args.len() != 1 {
+                    return None;
+                }
+                match name.as_str() {
+                    "input_location" => Some(LocLink { call: m, value: &m.args[0], setter: false }),
+                    "set_input_location" => Some(LocLink { call: m, value: &m.args[0], setter: true }),
+                    _ => None,
+                }
+            })
+            .collect();
+        let has = |n: &[&str]| links.iter().any(|m| n.iter().any(|x| m.method == x));
+        if locs.is_empty() {
+            return Err(if has(&["body", "set_body"]) {
+                SkipReason::AlreadyInline
+            } else {
+                SkipReason::NoInputLocation
+            });
+        }
+        if locs.len() > 1 {
+            return Err(SkipReason::Unsupported("input_location is set more than once on this request".into()));
+        }
+        let loc = &locs[0];
+        if let Some(attrs) = links.iter().find(|m| m.method == "custom_attributes" || m.method == "set_custom_attributes") {
+            let literal = attrs.args.first().is_some_and(|a| matches!(strip(a), Expr::Lit(_)));
+            if !literal {
+                return Err(SkipReason::CustomAttributes);
+            }
+        }
+        let value = if loc.setter {
+            match some_arg(loc.value) {
+                Some(v) => v,
+                None => {
+                    return Err(SkipReason::Unsupported(
+                        "set_input_location takes a computed Option; only Some(uri) is followed".into(),
+                    ))
+                }
+            }
+        } else {
+            loc.value
+        };
+        let at = self.range(loc.call).start;
+        let resolver = Resolver { ctx: self.ctx, info: self.info };
+        if let Some(helper) = self.helper_call(value, at) {
+            return self.helper_site(helper, loc, value, builder_var.is_some());
+        }
+        let uri = resolver.resolve(value, at);
+        let Some(path) = uri.s3_path() else {
+            return Err(self.unresolved(value, &uri));
+        };
+        // Every put_object in the function whose bucket/key spell the same path.
+        let mut before = None;
+        let mut after = None;
+        for c in &self.info.chains {
+            let Some(p) = c.position("put_object") else { continue };
+            let put_links = &c.links[p + 1..];
+            let Some(put_path) = object_path(&resolver, put_links, c.range.start) else { continue };
+            if put_path != path {
+                continue;
+            }
+            if c.range.end <= chain.range.start {
+                before = Some((c, p));
+            } else if after.is_none() {
+                after = Some(c);
+            }
+        }
+        let Some((put, p)) = before else {
+            if let Some(c) = after {
+                let (l, _) = self.ctx.text.line_col(c.range.start);
+                return Err(SkipReason::InvokeBeforeUpload(format!("the upload is on line {l}")));
+            }
+            if let Some(param) = uri.params.first() {
+                return Err(SkipReason::UriParameter(format!("built from parameter `{param}`")));
+            }
+            return Err(SkipReason::NoUpload(format!("`{}`", one_line(self.src(self.range(value))))));
+        };
+        let put_links: Vec<&'a ExprMethodCall> = put.links[p + 1..].to_vec();
+        let Some(put_stmt) = self.deletable_stmt(put) else {
+            return Err(SkipReason::Unsupported(
+                "the put_object statement is not a plain `...send().await` statement".into(),
+            ));
+        };
+        if self.opted_out(put_stmt.range.start) {
+            return Err(SkipReason::OptOut);
+        }
+        if !self.info.blocks[put_stmt.block].range.contains(&chain.range.start) {
+            return Err(SkipReason::Unsupported("the upload is in a block that does not enclose the invoke".into()));
+        }
+        if used_puts.contains(&put.range) {
+            return Err(SkipReason::Unsupported("the same upload feeds several invokes".into()));
+        }
+        let Some(body_arg) = put_links.iter().find_map(|m| match m.method.to_string().as_str() {
+            "body" if m.args.len() == 1 => Some(&m.args[0]),
+            "set_body" if m.args.len() == 1 => some_arg(&m.args[0]),
+            _ => None,
+        }) else {
+            return Err(SkipReason::Unsupported("the put_object sets no body".into()));
+        };
+        let Some((payload, _)) = self.payload(body_arg, put.range.start) else {
+            return Err(SkipReason::Unsupported(format!(
+                "payload `{}` is not a recognised ByteStream source",
+                one_line(self.src(self.range(body_arg)))
+            )));
+        };
+        let mut notes = Vec::new();
+        let dropped: Vec<String> = put_links
+            .iter()
+            .map(|m| m.method.to_string())
+            .filter(|n| {
+                !matches!(
+                    n.as_str(),
+                    "bucket" | "set_bucket" | "key" | "set_key" | "body" | "set_body" | "content_type"
+                        | "set_content_type" | "send" | "customize" | "content_length" | "set_content_length"
+                )
+            })
+            .collect();
+        if !dropped.is_empty() {
+            notes.push(format!("upload-only settings go away with the upload: {}", dropped.join(", ")));
+        }
+        let content_type_range = if has(&["content_type", "set_content_type"]) {
+            None
+        } else {
+            put_links.iter().find_map(|m| match m.method.to_string().as_str() {
+                "content_type" if m.args.len() == 1 => Some(self.range(&m.args[0])),
+                "set_content_type" if m.args.len() == 1 => some_arg(&m.args[0]).map(|a| self.range(a)),
+                _ => None,
+            })
+        };
+        let content_type = content_type_range.clone().map(|r| self.src(r).to_owned());
+        used_puts.push(put.range.clone());
+        let plan = Plan { loc, value, put: Some(put), put_links: &put_links, put_stmt, payload, content_type, content_type_range, uri_value: value };
+        self.finish(plan, notes, builder_var.is_some())
+    }
+
+    fn finish(&self, plan: Plan<'_, 'a>, notes: Vec<String>, stored: bool) -> Outcome {
+        let branch = match (&plan.payload, self.ctx.strategy) {
+            (Payload::Path(_), _) => true,
+            (_, Strategy::Branch) => true,
+            (_, Strategy::Inline) => false,
+            (Payload::Bytes(e), Strategy::Auto) => !self.provably_small(e, plan.put_stmt.range.start, 0),
+        };
+        if branch {
+            if stored {
+                return Err(SkipReason::Unsupported(
+                    "payload size is not known statically and the request is a stored builder; rerun with --strategy inline if payloads are small"
+                        .into(),
+                ));
+            }
+            self.branch(plan, notes)
+        } else {
+            self.inline(plan, notes)
+        }
+    }
+
+    fn opted_out(&self, stmt_start: usize) -> bool {
+        let text = self.ctx.text;
+        let line = text.line_range(stmt_start);
+        if text.original[line.clone()].contains(OPT_OUT) {
+            return true;
+        }
+        // Contiguous comment lines directly above.
+        let mut at = line.start;
+        while at > 0 {
+            let prev = text.line_range(at - 1);
+            let l = text.original[prev.clone()].trim();
+            if !(l.starts_with("//") || l.starts_with("#[")) {
+                return false;
+            }
+            if l.contains(OPT_OUT) {
+                return true;
+            }
+            at = prev.start;
+        }
+        false
+    }
+
+    fn unresolved(&self, value: &Expr, uri: &Resolved) -> SkipReason {
+        let v = strip(value);
+        if let Some(name) = path_ident(v) {
+            if self.info.params.contains(&name) && self.info.find_let(&name, self.range(value).start).is_none() {
+                return SkipReason::UriParameter(format!("`{name}`"));
+            }
+        }
+        if let Some(p) = uri.params.first() {
+            return SkipReason::UriParameter(format!("built from parameter `{p}`"));
+        }
+        SkipReason::NoUpload(format!("`{}` is not an s3:// URI built here", one_line(self.src(self.range(value)))))
+    }
+
+    /// The statement holding this chain, if deleting it drops nothing else.
+    fn deletable_stmt(&self, chain: &Chain<'a>) -> Option<StmtLoc> {
+        let (b, s) = self.info.stmt_containing(&chain.range)?;
+        let (stmt, range) = &self.info.blocks[b].stmts[s];
+        let top = chain.top();
+        let is_it = |e: &Expr| matches!(peel(e), Expr::MethodCall(m) if std::ptr::eq(m, top));
+        let ok = match stmt {
+            Stmt::Expr(e, Some(_)) => is_it(e) || matches_or_if_let(e, &is_it),
+            Stmt::Expr(e, None) => {
+                // Not the block's value: a `match`/`if let` statement before other statements.
+                s + 1 < self.info.blocks[b].stmts.len() && matches_or_if_let(e, &is_it)
+            }
+            Stmt::Local(l) => {
+                let init_ok = l.init.as_ref().is_some_and(|i| i.diverge.is_none() && is_it(&i.expr));
+                let mut names = Vec::new();
+                super::collect::pat_idents(&l.pat, &mut names);
+                let unused = names.iter().all(|n| {
+                    n.starts_with('_') || self.info.uses(n, range.end..self.info.range.end, &[]).is_empty()
+                });
+                init_ok && unused
+            }
+            _ => false,
+        };
+        ok.then(|| StmtLoc { block: b, index: s, range: range.clone() })
+    }
+
+    fn payload(&self, e: &'a Expr, at: usize) -> Option<(Payload<'a>, Option<usize>)> {
+        let e = peel_parens(e);
+        match e {
+            Expr::Call(c) if c.args.len() == 1 => {
+                let f = c.func.to_token_stream().to_string().replace(' ', "");
+                let last = f.rsplit("::").next().unwrap_or("");
+                let ty = f.rsplit("::").nth(1).unwrap_or("");
+                match (ty, last) {
+                    ("ByteStream" | "SdkBody", "from") | ("", "from") => {
+                        let inner = &c.args[0];
+                        if let Expr::Call(ic) = peel_parens(inner) {
+                            let g = ic.func.to_token_stream().to_string().replace(' ', "");
+                            if g.ends_with("SdkBody::from") && ic.args.len() == 1 {
+                                return Some((Payload::Bytes(&ic.args[0]), None));
+                            }
+                        }
+                        Some((Payload::Bytes(inner), None))
+                    }
+                    ("ByteStream", "from_static") => Some((Payload::Bytes(&c.args[0]), None)),
+                    ("ByteStream", "new") => match peel_parens(&c.args[0]) {
+                        Expr::Call(ic) if ic.args.len() == 1 && ic.func.to_token_stream().to_string().replace(' ', "").ends_with("SdkBody::from") => {
+                            Some((Payload::Bytes(&ic.args[0]), None))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+            Expr::MethodCall(m) if m.method == "into" && m.args.is_empty() => Some((Payload::Bytes(&m.receiver), None)),
+            Expr::Try(_) | Expr::Await(_) => {
+                let mut inner = e;
+                while let Expr::Try(t) = inner {
+                    inner = &t.expr;
+                }
+                if let Expr::Await(a) = inner {
+                    inner = &a.base;
+                }
+                match inner {
+                    Expr::Call(c)
+                        if c.args.len() == 1
+                            && c.func.to_token_stream().to_string().replace(' ', "").ends_with("ByteStream::from_path") =>
+                    {
+                        Some((Payload::Path(&c.args[0]), None))
+                    }
+                    _ => None,
+                }
+            }
+            Expr::Path(_) => {
+                let name = path_ident(e)?;
+                let li = self.info.find_let(&name, at)?;
+                let init = self.info.lets[li].init?;
+                let (p, _) = self.payload(init, self.info.lets[li].stmt_range.start)?;
+                Some((p, Some(li)))
+            }
+            _ => None,
+        }
+    }
+
+    fn provably_small(&self, e: &Expr, at: usize, depth: u32) -> bool {
+        if depth > 4 {
+            return false;
+        }
+        match peel_parens(e) {
+            Expr::Reference(r) => self.provably_small(&r.expr, at, depth + 1),
+            Expr::Lit(l) => match &l.lit {
+                Lit::Str(s) => s.value().len() as u64 <= MAX_INLINE,
+                Lit::ByteStr(s) => s.value().len() as u64 <= MAX_INLINE,
+                _ => false,
+            },
+            Expr::MethodCall(m)
+                if m.args.is_empty()
+                    && matches!(
+                        m.method.to_string().as_str(),
+                        "to_vec" | "into_bytes" | "as_bytes" | "to_string" | "to_owned" | "clone" | "into"
+                    ) =>
+            {
+                self.provably_small(&m.receiver, at, depth + 1)
+            }
+            Expr::Call(c) if c.args.len() == 1 => {
+                let f = c.func.to_token_stream().to_string().replace(' ', "");
+                matches!(f.as_str(), "Vec::from" | "String::from" | "Bytes::from" | "Bytes::from_static" | "bytes::Bytes::from_static")
+                    && self.provably_small(&c.args[0], at, depth + 1)
+            }
+            Expr::Macro(m) => {
+                let name = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                if name != "include_bytes" && name != "include_str" {
+                    return false;
+                }
+                let Ok(lit) = syn::parse2::<syn::LitStr>(m.mac.tokens.clone()) else { return false };
+                let Some(dir) = self.ctx.path.and_then(|p| p.parent()) else { return false };
+                std::fs::metadata(dir.join(lit.value())).is_ok_and(|md| md.len() <= MAX_INLINE)
+            }
+            e @ Expr::Path(_) => {
+                let Some(name) = path_ident(e) else { return false };
+                if let Some(li) = self.info.find_let(&name, at) {
+                    let l = &self.info.lets[li];
+                    !l.mutable && l.init.is_some_and(|i| self.provably_small(i, l.stmt_range.start, depth + 1))
+                } else {
+                    self.ctx.consts.iter().any(|(n, v)| *n == name && v.len() as u64 <= MAX_INLINE)
+                }
+            }
+            _ => false,
+        }
+    }
+
+    fn blob(&self) -> (String, Option<Edit>) {
+        let site = self.chain().range.start;
+        let module = self
+            .ctx
+            .modules
+            .iter()
+            .filter(|m| m.range.contains(&site))
+            .min_by_key(|m| m.range.end - m.range.start);
+        let Some(module) = module else {
+            return ("aws_sdk_sagemakerruntime::primitives::Blob".into(), None);
+        };
+        if let Some(name) = &module.blob_name {
+            return (name.clone(), None);
+        }
+        if self.ctx.local_blob_type {
+            return ("aws_sdk_sagemakerruntime::primitives::Blob".into(), None);
+        }
+        let text = format!("{}use aws_sdk_sagemakerruntime::primitives::Blob;{}", module.use_prefix, module.use_suffix);
+        ("Blob".into(), Some(Edit::insert(module.use_at, text)))
+    }
+
+    /// The replacement for the `input_location(..)` call: `[content_type(..).]body(Blob::new(P))`.
+    fn body_call(&self, plan: &Plan<'_, 'a>, blob: &str, payload_text: &str) -> Edit {
+        let call = plan.loc.call;
+        let start = self.range(&call.method).start;
+        let end = self.ctx.text.range(call.paren_token.span.close()).end;
+        let body = if plan.loc.setter {
+            format!("set_body(Some({blob}::new({payload_text})))")
+        } else {
+            format!("body({blob}::new({payload_text}))")
+        };
+        let text = match &plan.content_type {
+            Some(ct) => {
+                let before = &self.ctx.text.original[self.ctx.text.line_range(start).start..start];
+                let sep = if before.trim() == "." {
+                    format!("{}{}", self.ctx.text.newline(), &before[..before.len() - 1].trim_end_matches('.'))
+                } else {
+                    String::new()
+                };
+                format!("content_type({ct}){sep}.{body}")
+            }
+            None => body,
+        };
+        Edit::replace(start..end, text)
+    }
+
+    fn inline(&self, plan: Plan<'_, 'a>, mut notes: Vec<String>) -> Outcome {
+        let Payload::Bytes(p) = plan.payload else {
+            return Err(SkipReason::Unsupported("a file upload needs a size branch".into()));
+        };
+        let (blob, import) = self.blob();
+        let payload_text = self.src(self.range(p)).to_owned();
+        let mut edits = vec![self.body_call(&plan, &blob, &payload_text)];
+        let removed = self.removals(&plan, &mut notes)?;
+        for r in &removed {
+            edits.push(Edit::delete(self.ctx.text.expand_to_lines(r.clone())));
+        }
+        edits.extend(import);
+        let left = self.info.blocks.first().map_or(usize::MAX, |b| {
+            b.stmts.iter().filter(|(_, r)| !removed.iter().any(|d| d.start <= r.start && r.end <= d.end)).count()
+        });
+        let param_payload = path_ident(strip(p)).is_some_and(|n| self.info.params.contains(&n));
+        if param_payload && plan.put.is_some() && left <= 3 {
+            notes.push(
+                "the payload is a parameter: if this function only existed to stage bytes in S3, callers can now invoke directly"
+                    .into(),
+            );
+        }
+        notes.push("hint: the s3 client, aws-sdk-s3 and uuid may no longer be used in this crate".into());
+        Ok((Verdict::Rewritten, edits, notes))
+    }
+
+    /// Statements that go with the upload: the put_object, the cleanup delete_object of the
+    /// same object and bindings that become dead. Fails when the object's name escapes.
+    fn removals(&self, plan: &Plan<'_, 'a>, notes: &mut Vec<String>) -> Result<Vec<Range<usize>>, SkipReason> {
+        let text = self.ctx.text;
+        let mut removed = vec![plan.put_stmt.range.clone()];
+        let mut deleted: Vec<Range<usize>> = vec![plan.put_stmt.range.clone(), self.range(plan.value)];
+        let resolver = Resolver { ctx: self.ctx, info: self.info };
+        let path = plan.put.and_then(|put| object_path(&resolver, plan.put_links, put.range.start));
+        for c in self.info.chains.iter().filter(|_| path.is_some()) {
+            let Some(d) = c.position("delete_object") else { continue };
+            if c.range.start < self.chain().range.end {
+                continue;
+            }
+            if object_path(&resolver, &c.links[d + 1..], c.range.start) != path {
+                continue;
+            }
+            match self.deletable_stmt(c) {
+                Some(s) => {
+                    removed.push(s.range.clone());
+                    deleted.push(s.range);
+                }
+                None => notes.push(format!(
+                    "the cleanup delete_object on line {} stays; remove it by hand",
+                    text.line_col(c.range.start).0
+                )),
+            }
+        }
+        // What moves into the invoke keeps its bindings.
+        let mut keep: Vec<usize> = Vec::new();
+        let mut moved = match plan.payload {
+            Payload::Bytes(p) | Payload::Path(p) => vec![self.range(p)],
+        };
+        moved.extend(plan.content_type_range.clone());
+        for r in &moved {
+            for (name, at) in self.info.idents_in(r) {
+                keep.extend(self.info.find_let(&name, at));
+            }
+        }
+        let (dead, dead_ranges) = self.dead_bindings(&mut deleted, &keep);
+        removed.extend(dead_ranges);
+        // Bindings that named the object must not escape.
+        for e in [Some(plan.uri_value), key_arg(plan.put_links)].into_iter().flatten() {
+            let Some(name) = path_ident(strip(e)) else { continue };
+            let Some(li) = self.info.find_let(&name, self.range(e).start) else { continue };
+            if dead.contains(&li) {
+                continue;
+            }
+            let l = &self.info.lets[li];
+            if let Some(at) = self.escape(li, &deleted, 0) {
+                let line = text.line_col(at).0;
+                return Err(SkipReason::Escapes(format!("`{}` is used on line {line}", l.name)));
+            }
+            if !self.info.uses(&l.name, l.stmt_range.end..l.scope.end, &deleted).is_empty() {
+                notes.push(format!("`{}` is still logged; the object it names is no longer uploaded", l.name));
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Let bindings made dead by deleting `deleted`, to a fixed point (pure initializers only),
+    /// with the statement ranges to delete (the `let` and any `push_str` onto it).
+    fn dead_bindings(&self, deleted: &mut Vec<Range<usize>>, keep: &[usize]) -> (Vec<usize>, Vec<Range<usize>>) {
+        let mut dead: Vec<usize> = Vec::new();
+        let mut ranges = Vec::new();
+        loop {
+            let mut changed = false;
+            let mut candidates: Vec<usize> = Vec::new();
+            for r in deleted.iter() {
+                for (name, at) in self.info.idents_in(r) {
+                    if let Some(li) = self.info.find_let(&name, at) {
+                        candidates.push(li);
+                    }
+                }
+            }
+            for li in candidates {
+                if dead.contains(&li) || keep.contains(&li) {
+                    continue;
+                }
+                let l = &self.info.lets[li];
+                let Some(init) = l.init else { continue };
+                if !pure(init.to_token_stream()) {
+                    continue;
+                }
+                let appends = if l.mutable { self.append_stmts(li) } else { Vec::new() };
+                let mut skip = deleted.clone();
+                skip.push(l.stmt_range.clone());
+                skip.extend(appends.iter().cloned());
+                let uses: Vec<usize> = self
+                    .info
+                    .uses(&l.name, l.stmt_range.end..l.scope.end, &skip)
+                    .into_iter()
+                    .filter(|at| self.info.find_let(&l.name, *at) == Some(li))
+                    .collect();
+                if uses.is_empty() {
+                    dead.push(li);
+                    deleted.push(l.stmt_range.clone());
+                    ranges.push(l.stmt_range.clone());
+                    deleted.extend(appends.iter().cloned());
+                    ranges.extend(appends);
+                    changed = true;
+                }
+            }
+            if !changed {
+                return (dead, ranges);
+            }
+        }
+    }
+
+    /// `name.push_str(..);` / `name.push(..);` statements building the string of binding `li`.
+    fn append_stmts(&self, li: usize) -> Vec<Range<usize>> {
+        let l = &self.info.lets[li];
+        let mut out = Vec::new();
+        for c in &self.info.chains {
+            if c.root_ident().as_deref() != Some(l.name.as_str()) || c.range.start < l.stmt_range.end {
+                continue;
+            }
+            if c.links.len() != 1 || !(c.links[0].method == "push_str" || c.links[0].method == "push") {
+                continue;
+            }
+            if !pure(c.links[0].args.to_token_stream()) {
+                continue;
+            }
+            if let Some((b, s)) = self.info.stmt_containing(&c.range) {
+                let (stmt, r) = &self.info.blocks[b].stmts[s];
+                if matches!(stmt, Stmt::Expr(Expr::MethodCall(m), Some(_)) if std::ptr::eq(m, c.top())) {
+                    out.push(r.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The first use of binding `li` (outside `deleted`) that is not a log line, following
+    /// string-building `let`s derived from it.
+    fn escape(&self, li: usize, deleted: &[Range<usize>], depth: u32) -> Option<usize> {
+        let l = &self.info.lets[li];
+        for at in self.info.uses(&l.name, l.stmt_range.end..l.scope.end, deleted) {
+            if self.in_log_macro(at) {
+                continue;
+            }
+            let derived = self.info.lets.iter().position(|d| {
+                d.stmt_range.contains(&at) && d.init.is_some_and(|i| pure(i.to_token_stream()) && matches!(strip(i), Expr::Macro(_) | Expr::Binary(_) | Expr::Lit(_)))
+            });
+            match derived {
+                Some(d) if d != li && depth < 8 => {
+                    if let Some(found) = self.escape(d, deleted, depth + 1) {
+                        return Some(found);
+                    }
+                }
+                _ => return Some(at),
+            }
+        }
+        None
+    }
+
+    /// True when the use at `at` is inside a statement-level macro (a log line).
+    fn in_log_macro(&self, at: usize) -> bool {
+        let Some((b, s)) = self.info.stmt_containing(&(at..at)) else { return false };
+        matches!(self.info.blocks[b].stmts[s].0, Stmt::Macro(_) | Stmt::Expr(Expr::Macro(_), Some(_)))
+    }
+
+    /// `helper(args).await?` (directly or through a `let`) where `helper` is a free function
+    /// of this file: (the call, the caller's `let` index if bound, the helper).
+    fn helper_call(&self, value: &'a Expr, at: usize) -> Option<(&'a syn::ExprCall, Option<usize>, &'a syn::ItemFn)> {
+        let mut e = strip(value);
+        let mut bound = None;
+        if let Some(name) = path_ident(e) {
+            let li = self.info.find_let(&name, at)?;
+            bound = Some(li);
+            e = self.info.lets[li].init?;
+        }
+        let Expr::Call(call) = peel(e) else { return None };
+        let Expr::Path(f) = &*call.func else { return None };
+        let name = f.path.get_ident()?.to_string();
+        let helper = self.ctx.helpers.iter().find(|h| h.name == name)?;
+        Some((call, bound, helper.item))
+    }
+
+    /// Shape 2: the URI comes from a same-file helper that uploads and returns it.
+    fn helper_site(
+        &self,
+        (call, bound, helper): (&'a syn::ExprCall, Option<usize>, &'a syn::ItemFn),
+        loc: &LocLink<'a>,
+        value: &'a Expr,
+        stored: bool,
+    ) -> Outcome {
+        let name = helper.sig.ident.to_string();
+        let unsupported = |why: &str| Err(SkipReason::Unsupported(format!("the URI comes from helper `{name}`, but {why}")));
+        let Some(li) = bound else {
+            return unsupported("it is called inside input_location; bind its result with `let` first");
+        };
+        let text = self.ctx.text;
+        let mut c = super::collect::Collector::new(text, self.range(&*helper.block));
+        let (params, _) = super::fn_params(&helper.sig);
+        c.add_params(params.iter().copied());
+        c.add_tokens(helper.block.to_token_stream());
+        syn::visit::Visit::visit_block(&mut c, &helper.block);
+        let hinfo = c.info;
+        let hres = Resolver { ctx: self.ctx, info: &hinfo };
+        // The helper's value: the tail `Ok(uri)` or `uri`.
+        let Some(Stmt::Expr(tail, None)) = helper.block.stmts.last() else {
+            return unsupported("it does not end in the URI it returns");
+        };
+        let returned = match peel_parens(tail) {
+            Expr::Call(ok) if ok.args.len() == 1 && matches!(&*ok.func, Expr::Path(p) if p.path.is_ident("Ok")) => &ok.args[0],
+            e => e,
+        };
+        let tail_at = self.range(tail).start;
+        let Some(path) = hres.resolve(returned, tail_at).s3_path() else {
+            return unsupported("what it returns is not an s3:// URI built there");
+        };
+        let put = hinfo.chains.iter().find_map(|ch| {
+            let p = ch.position("put_object")?;
+            (ch.range.end <= tail_at && object_path(&hres, &ch.links[p + 1..], ch.range.start).as_ref() == Some(&path))
+                .then_some((ch, p))
+        });
+        let Some((put, p)) = put else { return unsupported("it uploads no object with that name") };
+        let put_links: Vec<&'a ExprMethodCall> = put.links[p + 1..].to_vec();
+        let Some(body_arg) = put_links.iter().find_map(|m| (m.method == "body" && m.args.len() == 1).then(|| &m.args[0])) else {
+            return unsupported("its put_object sets no body");
+        };
+        let hs = SiteCx { ctx: self.ctx, info: &hinfo, chain_index: 0, k: 0 };
+        let Some((Payload::Bytes(pe), _)) = hs.payload(body_arg, put.range.start) else {
+            return unsupported("its payload is not a recognised ByteStream source");
+        };
+        // The payload must be one of the helper's parameters: the caller's argument replaces it.
+        let Some(param) = path_ident(pe) else { return unsupported("its payload is computed inside it") };
+        let Some(index) = params.iter().position(|pat| matches!(pat, syn::Pat::Ident(i) if i.ident == param)) else {
+            return unsupported("its payload is computed inside it");
+        };
+        let Some(arg) = call.args.iter().nth(index) else { return unsupported("the call has too few arguments") };
+        let content_type_range = put_links
+            .iter()
+            .find(|m| m.method == "content_type" && m.args.len() == 1)
+            .filter(|m| matches!(strip(&m.args[0]), Expr::Lit(_)))
+            .map(|m| self.range(&m.args[0]));
+        let links = self.site_links().0;
+        let content_type_range = if links.iter().any(|m| m.method == "content_type" || m.method == "set_content_type") {
+            None
+        } else {
+            content_type_range
+        };
+        let let_range = self.info.lets[li].stmt_range.clone();
+        let Some((b, s)) = self.info.stmt_containing(&let_range) else { return unsupported("its call is not a statement") };
+        let put_stmt = StmtLoc { block: b, index: s, range: let_range };
+        let mut notes = Vec::new();
+        let plan = Plan {
+            loc,
+            value,
+            put: None,
+            put_links: &put_links,
+            put_stmt,
+            payload: Payload::Bytes(arg),
+            content_type: content_type_range.clone().map(|r| self.src(r).to_owned()),
+            content_type_range,
+            uri_value: value,
+        };
+        // The helper stays; say so when this was its last caller in the file.
+        let calls = word_count(text.original, &name);
+        if calls <= 2 {
+            let line = text.line_col(self.range(&helper.sig.ident).start).0;
+            notes.push(format!(
+                "hint: helper `{name}` (line {line}) has no other caller in this file; remove it if nothing else in the crate uses it"
+            ));
+        }
+        notes.push(format!("followed helper `{name}`"));
+        self.finish(plan, notes, stored)
+    }
+
+    fn branch(&self, plan: Plan<'_, 'a>, mut notes: Vec<String>) -> Outcome {
+        // The small-payload arm drops the upload, so the same escape rules apply.
+        self.removals(&plan, &mut Vec::new())?;
+        let text = self.ctx.text;
+        let nl = text.newline();
+        let chain = self.chain();
+        let block = &self.info.blocks[plan.put_stmt.block];
+        let Some(inv_index) = block.stmts.iter().position(|(_, r)| r.start <= chain.range.start && chain.range.end <= r.end)
+        else {
+            return Err(SkipReason::Unsupported("cannot branch: the upload and the invoke are in different blocks".into()));
+        };
+        let region_stmts = &block.stmts[plan.put_stmt.index..=inv_index];
+        let (inv_stmt, inv_range) = &block.stmts[inv_index];
+        let first = region_stmts[0].1.start;
+        let region = text.expand_to_lines(first..inv_range.end);
+        if region == (first..inv_range.end) && !text.original[text.line_range(first).start..first].trim().is_empty() {
+            return Err(SkipReason::Unsupported("cannot branch: statements share a line".into()));
+        }
+        if text.expand_to_lines(inv_range.clone()).end != region.end || text.expand_to_lines(region_stmts[0].1.clone()).start != region.start {
+            return Err(SkipReason::Unsupported("cannot branch: statements share a line".into()));
+        }
+        // Bindings made in the region (other than the invoke's own) must not be needed after it.
+        for (li, l) in self.info.lets.iter().enumerate() {
+            let inside = l.stmt_range.start >= region.start && l.stmt_range.end <= region.end;
+            if !inside || l.stmt_range == *inv_range {
+                continue;
+            }
+            let after = self.info.uses(&l.name, region.end..l.scope.end, &[]);
+            if after.iter().any(|at| self.info.find_let(&l.name, *at) == Some(li)) {
+                return Err(SkipReason::Unsupported(format!(
+                    "cannot branch: `{}` is made between the upload and the invoke and used after",
+                    l.name
+                )));
+            }
+        }
+        let (prefix_range, expr_range, suffix_range) = match inv_stmt {
+            Stmt::Local(l) => {
+                let Some(init) = &l.init else { return Err(SkipReason::Unsupported("cannot branch: `let` without value".into())) };
+                if init.diverge.is_some() {
+                    return Err(SkipReason::Unsupported("cannot branch a `let ... else`".into()));
+                }
+                let e = self.range(&init.expr);
+                (inv_range.start..e.start, e.clone(), e.end..inv_range.end)
+            }
+            Stmt::Expr(e, _) => {
+                let e = self.range(e);
+                (inv_range.start..inv_range.start, e, inv_range.end..inv_range.end)
+            }
+            _ => return Err(SkipReason::Unsupported("cannot branch: unusual invoke statement".into())),
+        };
+        if multiline_literal(text.original, region.clone(), self) {
+            return Err(SkipReason::Unsupported("cannot branch: a multi-line string literal would change".into()));
+        }
+        // The condition and the payload name; complex payloads are bound once before the branch.
+        let (payload_expr, is_path) = match plan.payload {
+            Payload::Bytes(e) => (e, false),
+            Payload::Path(e) => (e, true),
+        };
+        let p_range = self.range(payload_expr);
+        let simple = matches!(strip_ref(payload_expr), Expr::Path(_) | Expr::Field(_));
+        let (hoist, p_name) = if simple {
+            (None, self.src(self.range(strip_ref(payload_expr))).to_owned())
+        } else {
+            let name = if self.info.idents.iter().any(|(n, _)| n == "payload") { "bodyline_payload" } else { "payload" };
+            (Some(format!("{}let {name} = {};{nl}", text.indent_at(first), self.src(p_range.clone()))), name.to_owned())
+        };
+        let (cond, inline_value) = if is_path {
+            (
+                format!(
+                    "let Some(inline_body) = std::fs::metadata(&{p_name}).ok().filter(|m| m.len() <= {MAX_INLINE_LIT}).and_then(|_| std::fs::read(&{p_name}).ok())"
+                ),
+                "inline_body".to_owned(),
+            )
+        } else {
+            let by_ref = if simple && matches!(payload_expr, Expr::Reference(_)) { "" } else { "" };
+            (format!("{by_ref}{p_name}.len() <= {MAX_INLINE_LIT}"), self.src(self.range(payload_expr)).to_owned())
+        };
+        let inline_value = if hoist.is_some() { p_name.clone() } else { inline_value };
+        let (blob, import) = self.blob();
+        // Then: the region without the upload, input_location → body.
+        let mut then_edits = vec![
+            Edit::delete(text.expand_to_lines(plan.put_stmt.range.clone())),
+            self.body_call(&plan, &blob, &inline_value),
+            Edit::delete(prefix_range.clone()),
+            Edit::delete(suffix_range.clone()),
+        ];
+        let mut else_edits = vec![Edit::delete(prefix_range.clone()), Edit::delete(suffix_range.clone())];
+        if hoist.is_some() {
+            else_edits.push(Edit::replace(p_range.clone(), p_name.clone()));
+        }
+        let _ = &expr_range;
+        then_edits.retain(|e| !(e.range.is_empty() && e.text.is_empty()));
+        else_edits.retain(|e| !(e.range.is_empty() && e.text.is_empty()));
+        let then_text = local_apply(text.original, region.clone(), then_edits)?;
+        let else_text = local_apply(text.original, region.clone(), else_edits)?;
+        let indent = text.indent_at(inv_range.start);
+        let unit = if indent.contains('\t') { "\t" } else { "    " };
+        let prefix = self.src(prefix_range);
+        let suffix = self.src(suffix_range);
+        let mut out = String::new();
+        if let Some(h) = hoist {
+            out.push_str(&h);
+        }
+        out.push_str(&format!("{indent}{prefix}if {cond} {{{nl}"));
+        out.push_str(&reindent(&then_text, unit));
+        out.push_str(&format!("{indent}}} else {{{nl}"));
+        out.push_str(&reindent(&else_text, unit));
+        out.push_str(&format!("{indent}}}{suffix}{nl}"));
+        if !region_ends_with_newline(text.original, &region) {
+            out.truncate(out.len() - nl.len());
+        }
+        let mut edits = vec![Edit::replace(region, out)];
+        edits.extend(import);
+        notes.push(format!(
+            "payloads over {MAX_INLINE_LIT} bytes keep the S3 upload; small ones go inline"
+        ));
+        Ok((Verdict::Branched, edits, notes))
+    }
+}
+
+const MAX_INLINE_LIT: &str = "128_000";
+
+struct Plan<'p, 'a> {
+    loc: &'p LocLink<'a>,
+    value: &'a Expr,
+    put: Option<&'p Chain<'a>>,
+    put_links: &'p [&'a ExprMethodCall],
+    put_stmt: StmtLoc,
+    payload: Payload<'a>,
+    content_type: Option<String>,
+    content_type_range: Option<Range<usize>>,
+    uri_value: &'a Expr,
+}
+
+fn region_ends_with_newline(src: &str, region: &Range<usize>) -> bool {
+    src[region.clone()].ends_with('\n')
+}
+
+fn local_apply(src: &str, region: Range<usize>, edits: Vec<Edit>) -> Result<String, SkipReason> {
+    let sub = &src[region.clone()];
+    let mut set = EditSet::new(sub);
+    let shifted: Vec<Edit> = edits
+        .into_iter()
+        .map(|e| Edit::replace(e.range.start - region.start..e.range.end - region.start, e.text))
+        .collect();
+    set.transaction(shifted)
+        .map_err(|e| SkipReason::Unsupported(format!("cannot branch: {e}")))?;
+    Ok(apply_edits(sub, set.edits()))
+}
+
+fn reindent(s: &str, unit: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 64);
+    for line in s.split_inclusive('\n') {
+        if !line.trim().is_empty() {
+            out.push_str(unit);
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+fn multiline_literal(src: &str, region: Range<usize>, s: &SiteCx<'_, '_, '_>) -> bool {
+    let _ = s;
+    let sub = &src[region];
+    let Ok(ts) = sub.parse::<TokenStream>() else { return true };
+    fn walk(ts: TokenStream) -> bool {
+        ts.into_iter().any(|tt| match tt {
+            TokenTree::Literal(l) => l.to_string().contains('\n'),
+            TokenTree::Group(g) => walk(g.stream()),
+            _ => false,
+        })
+    }
+    walk(ts)
+}
+
+fn strip_ref(e: &Expr) -> &Expr {
+    match e {
+        Expr::Reference(r) => strip_ref(&r.expr),
+        Expr::Paren(p) => strip_ref(&p.expr),
+        _ => e,
+    }
+}
+
+fn peel_parens(mut e: &Expr) -> &Expr {
+    while let Expr::Paren(p) = e {
+        e = &p.expr;
+    }
+    e
+}
+
+/// Peel `?`, `.await` and error adapters down to the request's `send()` call.
+fn peel(mut e: &Expr) -> &Expr {
+    loop {
+        e = match e {
+            Expr::Try(t) => &t.expr,
+            Expr::Await(a) => &a.base,
+            Expr::Paren(p) => &p.expr,
+            Expr::MethodCall(m)
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "map_err" | "context" | "with_context" | "expect" | "unwrap" | "ok" | "inspect_err" | "wrap_err"
+                        | "wrap_err_with" | "map" | "unwrap_or_default"
+                ) =>
+            {
+                &m.receiver
+            }
+            _ => return e,
+        };
+    }
+}
+
+fn matches_or_if_let(e: &Expr, is_it: &dyn Fn(&Expr) -> bool) -> bool {
+    match e {
+        Expr::Match(m) => is_it(&m.expr),
+        Expr::If(i) => matches!(&*i.cond, Expr::Let(l) if is_it(&l.expr)),
+        _ => false,
+    }
+}
+
+fn some_arg(e: &Expr) -> Option<&Expr> {
+    match peel_parens(e) {
+        Expr::Call(c) if c.args.len() == 1 && matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Some")) => Some(&c.args[0]),
+        _ => None,
+    }
+}
+
+fn key_arg<'a>(links: &[&'a ExprMethodCall]) -> Option<&'a Expr> {
+    links.iter().find_map(|m| match m.method.to_string().as_str() {
+        "key" if m.args.len() == 1 => Some(&m.args[0]),
+        "set_key" if m.args.len() == 1 => some_arg(&m.args[0]),
+        _ => None,
+    })
+}
+
+/// `bucket/key` of an S3 request chain, as parts.
+fn object_path(r: &Resolver<'_, '_, '_>, links: &[&ExprMethodCall], at: usize) -> Option<Vec<super::resolve::Part>> {
+    let bucket = links.iter().find_map(|m| match m.method.to_string().as_str() {
+        "bucket" if m.args.len() == 1 => Some(&m.args[0]),
+        "set_bucket" if m.args.len() == 1 => some_arg(&m.args[0]),
+        _ => None,
+    })?;
+    let key = key_arg(links)?;
+    let mut parts = r.resolve(bucket, at).parts;
+    parts.push(super::resolve::Part::Lit("/".into()));
+    parts.extend(r.resolve(key, at).parts);
+    Some(Resolved { parts, params: Vec::new() }.normalized().parts)
+}
+
+/// Token-level purity: no `?`, no `.await`, no macros except string building.
+fn pure(ts: TokenStream) -> bool {
+    let mut prev_ident: Option<String> = None;
+    for tt in ts {
+        let this_ident = match &tt {
+            TokenTree::Ident(i) => Some(i.to_string()),
+            _ => None,
+        };
+        match tt {
+            TokenTree::Punct(p) if p.as_char() == '?' => return false,
+            TokenTree::Punct(p) if p.as_char() == '!' => {
+                if !matches!(prev_ident.as_deref(), Some("format" | "concat" | "stringify")) {
+                    return false;
+                }
+            }
+            TokenTree::Ident(i) if i == "await" => return false,
+            TokenTree::Group(g) => {
+                if !pure(g.stream()) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        prev_ident = this_ident;
+    }
+    true
+}
+
+fn one_line(s: &str) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 60 {
+        let cut: String = s.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
+/// Occurrences of `word` as a whole identifier in `text`.
+fn word_count(text: &str, word: &str) -> usize {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word)
+        .filter(|(i, _)| {
+            !text[..*i].chars().next_back().is_some_and(ident) && !text[i + word.len()..].chars().next().is_some_and(ident)
+        })
+        .count()
+}

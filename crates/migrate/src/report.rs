@@ -1,0 +1,163 @@
+//! Reports: rustc-style text (annotate-snippets), unified diff, JSON and SARIF 2.1.0.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde_json::{json, Value};
+
+use crate::scan::ScanReport;
+use crate::verdict::{SkipReason, Verdict};
+
+fn display_path(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+/// A rustc-style report of every site (file:line:col, the source line, the verdict and notes),
+/// then hints and a summary line. `styled` adds terminal colours.
+pub fn render_human(report: &ScanReport, styled: bool) -> String {
+    let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
+    let mut out = String::new();
+    for f in &report.files {
+        let src = f.migration.edits.original();
+        let path = display_path(&f.path);
+        for site in &f.migration.sites {
+            let (level, title, label) = match &site.verdict {
+                Verdict::Rewritten => (Level::NOTE, "rewritten: the payload is sent inline".to_owned(), "body(Blob::new(..)) replaces the S3 upload"),
+                Verdict::Branched => (
+                    Level::NOTE,
+                    "branched: payloads up to 128,000 bytes go inline, larger ones keep the upload".to_owned(),
+                    "size branch",
+                ),
+                Verdict::Skipped { reason: r @ (SkipReason::AlreadyInline | SkipReason::AlreadyBranched) } => {
+                    (Level::INFO, format!("left alone: {r}"), "left alone")
+                }
+                Verdict::Skipped { reason } => (Level::WARNING, format!("left alone: {reason}"), "left alone"),
+            };
+            let mut group = level.primary_title(title).element(
+                Snippet::source(src)
+                    .line_start(1)
+                    .path(path.as_str())
+                    .annotation(AnnotationKind::Primary.span(site.range.clone()).label(label)),
+            );
+            for n in &site.notes {
+                group = group.element(Level::NOTE.message(n.as_str()));
+            }
+            out.push_str(&renderer.render(&[group]));
+            out.push_str("\n\n");
+        }
+        for h in &f.migration.hints {
+            let group = Group::with_title(Level::HELP.secondary_title(format!("{path}: {h}")));
+            out.push_str(&renderer.render(&[group]));
+            out.push('\n');
+        }
+    }
+    out.push_str(&summary_line(report));
+    out.push('\n');
+    out
+}
+
+/// `N rewritten, N branched, N left alone in N files (N would change), N errors`.
+pub(crate) fn summary_line(report: &ScanReport) -> String {
+    let s = report.summary();
+    let mut line = format!(
+        "{} rewritten, {} branched, {} left alone; {} of {} files with call sites change",
+        s.rewritten,
+        s.branched,
+        s.skipped,
+        s.files_changed,
+        report.files.len()
+    );
+    if s.errors > 0 {
+        line.push_str(&format!("; {} error{}", s.errors, if s.errors == 1 { "" } else { "s" }));
+    }
+    line
+}
+
+/// A unified diff (3 lines of context) of every changed file.
+pub fn render_diff(report: &ScanReport) -> String {
+    let mut out = String::new();
+    for f in report.files.iter().filter(|f| f.migration.is_changed()) {
+        let before = f.migration.edits.original();
+        let after = f.migration.output();
+        let path = display_path(&f.path);
+        let diff = similar::TextDiff::from_lines(before, after.as_str());
+        out.push_str(&diff.unified_diff().context_radius(3).header(&format!("a/{path}"), &format!("b/{path}")).to_string());
+    }
+    out
+}
+
+/// The report as JSON: files (sites with verdicts, notes, hints, edits), errors and a summary.
+pub fn render_json(report: &ScanReport) -> String {
+    let files: Vec<Value> = report
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "path": display_path(&f.path),
+                "changed": f.migration.is_changed(),
+                "sites": f.migration.sites,
+                "hints": f.migration.hints,
+                "edits": f.migration.edits.edits(),
+            })
+        })
+        .collect();
+    let errors: Vec<Value> =
+        report.errors.iter().map(|e| json!({ "path": display_path(e.path()), "message": e.to_string() })).collect();
+    let v = json!({ "files": files, "errors": errors, "summary": report.summary() });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// The report as SARIF 2.1.0 for GitHub code scanning: rewritable sites are warnings
+/// (`bodyline/inline-body`), sites left alone are notes (`bodyline/left-alone`).
+pub fn render_sarif(report: &ScanReport) -> String {
+    let mut results = Vec::new();
+    for f in &report.files {
+        let uri = display_path(&f.path).replace('\\', "/");
+        let uri = uri.strip_prefix("./").unwrap_or(&uri).to_owned();
+        for site in &f.migration.sites {
+            let (rule, level, text) = match &site.verdict {
+                Verdict::Rewritten => ("bodyline/inline-body", "warning", "payload uploaded to S3 for invoke_endpoint_async can be sent inline (Body); run bodyline migrate --write".to_owned()),
+                Verdict::Branched => ("bodyline/inline-body", "warning", "payloads up to 128,000 bytes can be sent inline (Body) with a size branch; run bodyline migrate --write".to_owned()),
+                Verdict::Skipped { reason } => ("bodyline/left-alone", "note", format!("left alone: {reason}")),
+            };
+            let mut text = text;
+            for n in &site.notes {
+                text.push_str(&format!("\nnote: {n}"));
+            }
+            results.push(json!({
+                "ruleId": rule,
+                "level": level,
+                "message": { "text": text },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri },
+                        "region": { "startLine": site.line, "startColumn": site.column }
+                    }
+                }]
+            }));
+        }
+    }
+    for e in &report.errors {
+        results.push(json!({
+            "ruleId": "bodyline/error",
+            "level": "error",
+            "message": { "text": e.to_string() },
+            "locations": [{ "physicalLocation": { "artifactLocation": { "uri": display_path(e.path()).replace('\\', "/") } } }]
+        }));
+    }
+    let v = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "bodyline-migrate",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": [
+                    { "id": "bodyline/inline-body", "shortDescription": { "text": "S3 upload + input_location can become an inline Body" } },
+                    { "id": "bodyline/left-alone", "shortDescription": { "text": "invoke_endpoint_async site bodyline does not rewrite, with the reason" } },
+                    { "id": "bodyline/error", "shortDescription": { "text": "a file bodyline could not read or parse" } }
+                ]
+            }},
+            "results": results
+        }]
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}

@@ -1,0 +1,216 @@
+//! Finding candidate files: walk with `ignore`, prefilter bytes with memchr, analyse in parallel.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::analyze::analyze;
+use crate::edit::EditSet;
+use crate::error::MigrateError;
+use crate::verdict::{Site, Verdict};
+use crate::Strategy;
+
+/// The bytes a file must contain to be parsed at all.
+pub const NEEDLE: &str = "input_location";
+
+const STACK_SIZE: usize = 256 << 20;
+
+/// How to migrate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Inline, branch on size, or decide per site.
+    pub strategy: Strategy,
+    /// Skip files that do not contain `input_location` without parsing them (on by default).
+    pub prefilter: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { strategy: Strategy::Auto, prefilter: true }
+    }
+}
+
+/// The result of migrating one text: its edits, the verdict of each site and hints.
+#[derive(Debug, Clone)]
+pub struct FileMigration {
+    /// The edits (offsets into the original text).
+    pub edits: EditSet,
+    /// Every `invoke_endpoint_async` site, in source order.
+    pub sites: Vec<Site>,
+    /// Follow-up work for the user.
+    pub hints: Vec<String>,
+}
+
+impl FileMigration {
+    /// The rewritten text.
+    pub fn output(&self) -> String {
+        self.edits.apply()
+    }
+
+    /// True when the file would change.
+    pub fn is_changed(&self) -> bool {
+        !self.edits.is_empty()
+    }
+}
+
+/// One analysed file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// Path as walked.
+    pub path: PathBuf,
+    /// What the migration does to it.
+    pub migration: FileMigration,
+}
+
+/// The result of a run over paths.
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    /// Files with at least one call site (changed or not), sorted by path.
+    pub files: Vec<FileReport>,
+    /// Files or paths that could not be processed; the others were.
+    pub errors: Vec<MigrateError>,
+    /// `.rs` files walked.
+    pub files_walked: usize,
+    /// Files parsed (passed the prefilter).
+    pub files_parsed: usize,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Sites rewritten to an inline body.
+    pub rewritten: usize,
+    /// Sites given a size branch.
+    pub branched: usize,
+    /// Sites left alone.
+    pub skipped: usize,
+    /// Files that would change.
+    pub files_changed: usize,
+    /// Files or paths with errors.
+    pub errors: usize,
+}
+
+impl ScanReport {
+    /// Counts of verdicts, changed files and errors.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary { errors: self.errors.len(), ..Summary::default() };
+        for f in &self.files {
+            if f.migration.is_changed() {
+                s.files_changed += 1;
+            }
+            for site in &f.migration.sites {
+                match site.verdict {
+                    Verdict::Rewritten => s.rewritten += 1,
+                    Verdict::Branched => s.branched += 1,
+                    _ => s.skipped += 1,
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Migrate one source text. `path` (if any) locates `include_bytes!` files; nothing is read
+/// or written otherwise.
+///
+/// ```
+/// use bodyline_migrate::{migrate_source, Options};
+/// let src = "fn f() { client.invoke_endpoint().body(b).send(); }";
+/// let m = migrate_source(src, None, &Options::default()).unwrap();
+/// assert!(m.sites.is_empty() && !m.is_changed());
+/// ```
+pub fn migrate_source(src: &str, path: Option<&Path>, options: &Options) -> Result<FileMigration, MigrateError> {
+    let result = analyze(src, path, options.strategy).map_err(|e| {
+        let start = e.span().start();
+        MigrateError::Parse {
+            path: path.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("<input>")),
+            line: start.line,
+            column: start.column + 1,
+            message: e.to_string(),
+        }
+    });
+    // Parsed spans live in a thread-local source map; drop them once per file.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    let a = result?;
+    Ok(FileMigration { edits: a.edits, sites: a.sites, hints: a.hints })
+}
+
+/// Walk `paths` (files or directories; `.gitignore` respected, hidden dirs and `target/`
+/// skipped) and migrate every candidate `.rs` file in parallel. Reads files, writes nothing.
+pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
+    let mut report = ScanReport::default();
+    let mut files = Vec::new();
+    for root in paths {
+        if !root.exists() {
+            report.errors.push(MigrateError::Walk { path: root.clone(), message: "no such file or directory".into() });
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .filter_entry(|e| !is_cargo_target(e))
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    let is_file = e.file_type().is_some_and(|t| t.is_file());
+                    let explicit = e.depth() == 0;
+                    if is_file && (explicit || e.path().extension().is_some_and(|x| x == "rs")) {
+                        files.push(e.into_path());
+                    }
+                }
+                Err(err) => {
+                    let path = match &err {
+                        ignore::Error::WithPath { path, .. } => path.clone(),
+                        _ => root.clone(),
+                    };
+                    report.errors.push(MigrateError::Walk { path, message: err.to_string() });
+                }
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    report.files_walked = files.len();
+    let finder = memchr::memmem::Finder::new(NEEDLE);
+    let work = || -> Vec<(bool, Result<Option<FileReport>, MigrateError>)> {
+        files
+        .par_iter()
+        .map(|path| {
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
+                Err(source) => return (false, Err(MigrateError::Read { path: path.clone(), source })),
+            };
+            if options.prefilter && finder.find(&bytes).is_none() {
+                return (false, Ok(None));
+            }
+            let Ok(src) = String::from_utf8(bytes) else {
+                return (true, Err(MigrateError::NotUtf8 { path: path.clone() }));
+            };
+            let m = migrate_source(&src, Some(path), options);
+            (true, m.map(|migration| (!migration.sites.is_empty()).then(|| FileReport { path: path.clone(), migration })))
+        })
+        .collect()
+    };
+    // syn recurses once per nesting level; generated sources nest deeply, so the workers get
+    // big stacks (reserved address space, not memory).
+    let results = match rayon::ThreadPoolBuilder::new().stack_size(STACK_SIZE).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
+    for (parsed, r) in results {
+        report.files_parsed += usize::from(parsed);
+        match r {
+            Ok(Some(f)) => report.files.push(f),
+            Ok(None) => {}
+            Err(e) => report.errors.push(e),
+        }
+    }
+    report
+}
+
+/// A cargo build directory (cargo marks it with `CACHEDIR.TAG`).
+fn is_cargo_target(e: &ignore::DirEntry) -> bool {
+    e.depth() > 0
+        && e.file_name() == "target"
+        && e.file_type().is_some_and(|t| t.is_dir())
+        && (e.path().join("CACHEDIR.TAG").exists() || e.path().join(".rustc_info.json").exists())
+}

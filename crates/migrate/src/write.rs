@@ -1,0 +1,72 @@
+//! The only place files are written: atomic replace (temp file in the same directory + rename).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::MigrateError;
+use crate::scan::ScanReport;
+
+/// The original text of a written file, to put it back.
+#[derive(Debug, Clone)]
+pub struct Backup {
+    /// The file.
+    pub path: PathBuf,
+    /// Its text before the write.
+    pub original: String,
+}
+
+/// Write every changed file of `report`. Each file is checked to be unchanged since it was
+/// read, then replaced atomically; a failure leaves that file as it was and the error names
+/// it. Returns backups of the files written (even when a later file failed).
+pub fn write_files(report: &ScanReport) -> (Vec<Backup>, Vec<MigrateError>) {
+    let mut backups = Vec::new();
+    let mut errors = Vec::new();
+    for f in report.files.iter().filter(|f| f.migration.is_changed()) {
+        let original = f.migration.edits.original();
+        match std::fs::read(&f.path) {
+            Ok(now) if now == original.as_bytes() => {}
+            Ok(_) => {
+                errors.push(MigrateError::Changed { path: f.path.clone() });
+                continue;
+            }
+            Err(source) => {
+                errors.push(MigrateError::Read { path: f.path.clone(), source });
+                continue;
+            }
+        }
+        match replace_atomically(&f.path, &f.migration.output()) {
+            Ok(()) => backups.push(Backup { path: f.path.clone(), original: original.to_owned() }),
+            Err(source) => errors.push(MigrateError::Write { path: f.path.clone(), source }),
+        }
+    }
+    (backups, errors)
+}
+
+/// Put back the original text of every file in `backups` (atomically, one by one).
+pub fn restore(backups: &[Backup]) -> Vec<MigrateError> {
+    backups
+        .iter()
+        .filter_map(|b| {
+            replace_atomically(&b.path, &b.original).err().map(|source| MigrateError::Write { path: b.path.clone(), source })
+        })
+        .collect()
+}
+
+fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.bodyline-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,127 @@
+//! Fixture tests: `fixtures/NAME.rs` migrates to `NAME.fixed.rs` with the verdicts in
+//! `NAME.verdicts`. `BODYLINE_BLESS=1 cargo test -p bodyline-migrate` accepts new output.
+
+use std::path::{Path, PathBuf};
+
+use bodyline_migrate::{migrate_source, Options, Strategy};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn bless() -> bool {
+    std::env::var_os("BODYLINE_BLESS").is_some_and(|v| v == "1")
+}
+
+/// `// bodyline-test: strategy=inline` in a fixture picks the strategy.
+fn options_for(src: &str) -> Options {
+    let strategy = if src.contains("// bodyline-test: strategy=inline") {
+        Strategy::Inline
+    } else if src.contains("// bodyline-test: strategy=branch") {
+        Strategy::Branch
+    } else {
+        Strategy::Auto
+    };
+    Options { strategy, ..Options::default() }
+}
+
+fn verdict_lines(m: &bodyline_migrate::FileMigration) -> String {
+    let mut out = String::new();
+    for s in &m.sites {
+        out.push_str(&format!("{}:{}: {}\n", s.line, s.column, s.verdict));
+        for n in &s.notes {
+            out.push_str(&format!("    note: {n}\n"));
+        }
+    }
+    for h in &m.hints {
+        out.push_str(&format!("hint: {h}\n"));
+    }
+    out
+}
+
+fn check_or_bless(path: &Path, actual: &str) {
+    if bless() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with BODYLINE_BLESS=1 to create it", path.display()));
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(expected.as_str(), actual);
+        panic!(
+            "{} differs from the actual output (BODYLINE_BLESS=1 accepts it):\n{}",
+            path.display(),
+            diff.unified_diff().header("expected", "actual")
+        );
+    }
+}
+
+fn run_fixture(name: &str) {
+    let dir = fixtures_dir();
+    let input_path = dir.join(format!("{name}.rs"));
+    let input = std::fs::read_to_string(&input_path).unwrap();
+    let options = options_for(&input);
+    let m = migrate_source(&input, Some(&input_path), &options).unwrap();
+    let output = m.output();
+    syn::parse_file(&output).unwrap_or_else(|e| panic!("{name}: output does not parse: {e}\n{output}"));
+    // Nothing outside the edited ranges changes.
+    let mut at = 0;
+    for e in m.edits.edits() {
+        assert!(e.range.start >= at);
+        at = e.range.end;
+    }
+    check_or_bless(&dir.join(format!("{name}.fixed.rs")), &output);
+    check_or_bless(&dir.join(format!("{name}.verdicts")), &verdict_lines(&m));
+    // Idempotence: the fixed file needs nothing more.
+    let again = migrate_source(&output, Some(&input_path), &options).unwrap();
+    assert!(again.edits.is_empty(), "{name}: migrating the output again changes it:\n{}", again.output());
+    // Every fixture is named in a test below.
+    assert!(ALL.contains(&name));
+}
+
+macro_rules! fixtures {
+    ($($name:ident),* $(,)?) => {
+        const ALL: &[&str] = &[$(stringify!($name)),*];
+        $(
+            #[test]
+            fn $name() {
+                run_fixture(stringify!($name));
+            }
+        )*
+    };
+}
+
+fixtures! {
+    blob_reexports,
+    crlf_bom,
+    helper_returns_uri,
+    shim_removable,
+    size_branch_hoisted,
+    tabs_non_ascii,
+    trait_closure_cfg,
+    custom_attributes,
+    file_upload_branch,
+    inference_id_kept,
+    invoke_before_upload,
+    macro_rules_site,
+    object_exists,
+    opt_out,
+    realtime_untouched,
+    shape1_concat_const,
+    shape1_format_positional,
+    shape1_inline_args,
+    shape1_literal_key,
+    stored_builder,
+    uri_parameter,
+    uri_returned,
+}
+
+#[test]
+fn every_fixture_file_has_a_test() {
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".rs").filter(|s| !s.ends_with(".fixed")) {
+            assert!(ALL.contains(&stem), "fixture {name} has no test: add it to fixtures! in tests/fixtures.rs");
+        }
+    }
+}

@@ -1,0 +1,916 @@
+//! Apply: run a plan's changes in dependency order, idempotently, and wait for the endpoint.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_smithy_types::error::operation::BuildError;
+use bodyline_stack::{content_hash, ResourceRecord, State};
+use serde::Serialize;
+
+use crate::desired::{Desired, Encryption, Principal};
+use crate::observe::sagemaker_not_found;
+use crate::plan::{Action, Change, Kind, Plan, Step};
+use crate::{CallCounts, Clients, ProvisionError};
+
+/// How apply waits and retries.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Between two `DescribeEndpoint` calls while waiting.
+    pub poll_interval: Duration,
+    /// Longest wait for the endpoint to reach `InService` (or to be gone).
+    pub endpoint_timeout: Duration,
+    /// Attempts of `CreateModel` while IAM has not yet propagated a new role
+    /// ("Could not assume role").
+    pub assume_role_attempts: u32,
+    /// First backoff between those attempts; it doubles, up to 30 s.
+    pub assume_role_backoff: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            poll_interval: Duration::from_secs(15),
+            endpoint_timeout: Duration::from_secs(60 * 60),
+            assume_role_attempts: 8,
+            assume_role_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What apply is doing, for a progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// A change starts.
+    Applying {
+        /// The resource kind.
+        kind: Kind,
+        /// Its name.
+        resource: String,
+        /// What happens to it.
+        action: Action,
+    },
+    /// Waiting for the endpoint.
+    Waiting {
+        /// The endpoint.
+        resource: String,
+        /// Its current status.
+        status: String,
+        /// How long we have waited.
+        elapsed: Duration,
+    },
+    /// A call is retried after a transient failure.
+    Retrying {
+        /// The resource.
+        resource: String,
+        /// The attempt that failed (1-based).
+        attempt: u32,
+        /// Why.
+        reason: String,
+    },
+    /// An old resource is deleted after its replacement took over.
+    Retiring {
+        /// The resource kind.
+        kind: Kind,
+        /// Its name.
+        resource: String,
+    },
+}
+
+/// What apply did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApplyReport {
+    /// The changes made, in order.
+    pub applied: Vec<(Kind, String, Action)>,
+    /// Resources deleted after their replacements took over.
+    pub retired: Vec<(Kind, String)>,
+    /// The endpoint's final status.
+    pub endpoint_status: String,
+    /// Read and mutating calls made through the clients (observe included, if it used them).
+    pub calls: CallCounts,
+    /// The state to save.
+    pub state: State,
+}
+
+/// Applies `plan`: each change in order, then waits for the endpoint to be `InService` and
+/// deletes replaced configs and models. Running it on an up-to-date plan makes no call.
+pub async fn apply(
+    plan: &Plan,
+    clients: &Clients,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ApplyReport, ProvisionError> {
+    let d = &plan.desired;
+    let mut applied = Vec::new();
+    let mut retire: Vec<(Kind, String)> = Vec::new();
+    let mut wait = false;
+    for change in &plan.changes {
+        if change.step == Step::Nothing {
+            continue;
+        }
+        if change.action != Action::NoOp {
+            progress(Progress::Applying {
+                kind: change.kind,
+                resource: change.resource.clone(),
+                action: change.action,
+            });
+        }
+        run_step(
+            d,
+            clients,
+            options,
+            change,
+            progress,
+            &mut retire,
+            &mut wait,
+        )
+        .await?;
+        if change.action != Action::NoOp {
+            applied.push((change.kind, change.resource.clone(), change.action));
+        }
+    }
+    let endpoint_status = if wait {
+        wait_in_service(clients, &d.endpoint.name, options, progress).await?
+    } else {
+        "InService".to_string()
+    };
+    for (kind, name) in &retire {
+        progress(Progress::Retiring {
+            kind: *kind,
+            resource: name.clone(),
+        });
+        retire_one(clients, *kind, name).await?;
+    }
+    Ok(ApplyReport {
+        applied,
+        retired: retire,
+        endpoint_status,
+        calls: clients.calls(),
+        state: state_of(d),
+    })
+}
+
+/// The state record of an applied desired stack.
+pub fn state_of(d: &Desired) -> State {
+    let mut state = State {
+        stack: d.stack.clone(),
+        target: d.target,
+        account: d.context.account.clone(),
+        region: d.region.clone(),
+        config_hash: Some(content_hash(d)),
+        ..State::default()
+    };
+    let mut put = |kind: &str, name: &str, arn: &str| {
+        state.resources.insert(
+            kind.to_string(),
+            ResourceRecord {
+                name: name.to_string(),
+                arn: Some(arn.to_string()),
+            },
+        );
+    };
+    put("bucket", &d.bucket.name, &d.bucket.arn);
+    if let Some(t) = &d.topics {
+        put("success_topic", &t.success.name, &t.success.arn);
+        put("error_topic", &t.error.name, &t.error.arn);
+    }
+    put("execution_role", &d.role.name, &d.role.arn);
+    put("invoker_policy", &d.invoker.name, &d.invoker.arn);
+    put("model", &d.model.name, &d.model.arn);
+    put(
+        "endpoint_config",
+        &d.endpoint_config.name,
+        &d.endpoint_config.arn,
+    );
+    put("endpoint", &d.endpoint.name, &d.endpoint.arn);
+    state
+}
+
+fn build_err(operation: &'static str, resource: &str) -> impl FnOnce(BuildError) -> ProvisionError {
+    let resource = resource.to_string();
+    move |e| ProvisionError::Aws {
+        operation,
+        resource,
+        code: None,
+        message: format!("could not build the request: {e}"),
+    }
+}
+
+fn s3_tags(
+    tags: &[(String, String)],
+    bucket: &str,
+) -> Result<aws_sdk_s3::types::Tagging, ProvisionError> {
+    let set = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(build_err("PutBucketTagging", bucket))?;
+    aws_sdk_s3::types::Tagging::builder()
+        .set_tag_set(Some(set))
+        .build()
+        .map_err(build_err("PutBucketTagging", bucket))
+}
+
+fn iam_tags(
+    tags: &[(String, String)],
+    resource: &str,
+) -> Result<Vec<aws_sdk_iam::types::Tag>, ProvisionError> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(build_err("TagResource", resource))
+}
+
+fn sns_tags(
+    tags: &[(String, String)],
+    resource: &str,
+) -> Result<Vec<aws_sdk_sns::types::Tag>, ProvisionError> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(build_err("TagResource", resource))
+}
+
+fn sm_tags(tags: &[(String, String)]) -> Vec<aws_sdk_sagemaker::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_sagemaker::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect()
+}
+
+/// Compact JSON. No descriptions or other free text are sent to IAM: moto fails the SigV4 check
+/// of a form-encoded (query protocol) request whose values contain a space.
+fn json(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_step(
+    d: &Desired,
+    c: &Clients,
+    options: &ApplyOptions,
+    change: &Change,
+    progress: &mut dyn FnMut(Progress),
+    retire: &mut Vec<(Kind, String)>,
+    wait: &mut bool,
+) -> Result<(), ProvisionError> {
+    let bucket = &d.bucket.name;
+    match &change.step {
+        Step::Nothing => {}
+        Step::CreateBucket => {
+            let mut req = c.s3.create_bucket().bucket(bucket);
+            if d.region != "us-east-1" {
+                req = req.create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                            d.region.as_str(),
+                        ))
+                        .build(),
+                );
+            }
+            match req.send().await {
+                Ok(_) => {}
+                // A retry after a lost response: it is ours already.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_bucket_already_exists()) =>
+                {
+                    return Err(ProvisionError::Foreign {
+                        kind: "bucket (owned by another AWS account)",
+                        name: bucket.clone(),
+                        stack: d.stack.clone(),
+                    })
+                }
+                Err(e) => return Err(ProvisionError::aws("CreateBucket", bucket, e)),
+            }
+            c.s3.put_bucket_tagging()
+                .bucket(bucket)
+                .tagging(s3_tags(&d.tags, bucket)?)
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("PutBucketTagging", bucket, e))?;
+        }
+        Step::TagBucket { existing } => {
+            // PutBucketTagging replaces the whole set: keep the tags others put there.
+            let mut tags: Vec<(String, String)> = existing
+                .iter()
+                .filter(|(k, _)| !d.tags.iter().any(|(dk, _)| dk == k))
+                .cloned()
+                .collect();
+            tags.extend(d.tags.iter().cloned());
+            c.s3.put_bucket_tagging()
+                .bucket(bucket)
+                .tagging(s3_tags(&tags, bucket)?)
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("PutBucketTagging", bucket, e))?;
+        }
+        Step::PutPublicAccessBlock => {
+            c.s3.put_public_access_block()
+                .bucket(bucket)
+                .public_access_block_configuration(
+                    aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .ignore_public_acls(true)
+                        .block_public_policy(true)
+                        .restrict_public_buckets(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("PutPublicAccessBlock", bucket, e))?;
+        }
+        Step::PutEncryption => {
+            use aws_sdk_s3::types::{
+                ServerSideEncryption, ServerSideEncryptionByDefault,
+                ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+            };
+            let (alg, key) = match &d.bucket.encryption {
+                Encryption::S3 => (ServerSideEncryption::Aes256, None),
+                Encryption::Kms(key) => (ServerSideEncryption::AwsKms, Some(key.clone())),
+            };
+            let default = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(alg)
+                .set_kms_master_key_id(key.clone())
+                .build()
+                .map_err(build_err("PutBucketEncryption", bucket))?;
+            let config = ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(default)
+                        // Bucket keys cut KMS requests (and cost) for SSE-KMS.
+                        .bucket_key_enabled(key.is_some())
+                        .build(),
+                )
+                .build()
+                .map_err(build_err("PutBucketEncryption", bucket))?;
+            c.s3.put_bucket_encryption()
+                .bucket(bucket)
+                .server_side_encryption_configuration(config)
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("PutBucketEncryption", bucket, e))?;
+        }
+        Step::PutOwnership => {
+            use aws_sdk_s3::types::{ObjectOwnership, OwnershipControls, OwnershipControlsRule};
+            let rule = OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                .build()
+                .map_err(build_err("PutBucketOwnershipControls", bucket))?;
+            let controls = OwnershipControls::builder()
+                .rules(rule)
+                .build()
+                .map_err(build_err("PutBucketOwnershipControls", bucket))?;
+            c.s3.put_bucket_ownership_controls()
+                .bucket(bucket)
+                .ownership_controls(controls)
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("PutBucketOwnershipControls", bucket, e))?;
+        }
+        Step::PutLifecycle => {
+            use aws_sdk_s3::types::{
+                AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus,
+                LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+            };
+            let rules = d
+                .bucket
+                .lifecycle
+                .iter()
+                .map(|r| {
+                    LifecycleRule::builder()
+                        .id(&r.id)
+                        .filter(LifecycleRuleFilter::builder().prefix(&r.prefix).build())
+                        .status(ExpirationStatus::Enabled)
+                        .set_expiration(
+                            r.expire_days
+                                .map(|n| LifecycleExpiration::builder().days(n).build()),
+                        )
+                        .set_abort_incomplete_multipart_upload(r.abort_multipart_days.map(|n| {
+                            AbortIncompleteMultipartUpload::builder()
+                                .days_after_initiation(n)
+                                .build()
+                        }))
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(build_err("PutBucketLifecycleConfiguration", bucket))?;
+            let config = BucketLifecycleConfiguration::builder()
+                .set_rules(Some(rules))
+                .build()
+                .map_err(build_err("PutBucketLifecycleConfiguration", bucket))?;
+            c.s3.put_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .lifecycle_configuration(config)
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("PutBucketLifecycleConfiguration", bucket, e))?;
+        }
+        Step::PutBucketPolicy => {
+            if let Some(policy) = &d.bucket.policy {
+                c.s3.put_bucket_policy()
+                    .bucket(bucket)
+                    .policy(json(policy))
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("PutBucketPolicy", bucket, e))?;
+            }
+        }
+        Step::CreateTopic | Step::TagTopic => {
+            let Some(topics) = &d.topics else {
+                return Ok(());
+            };
+            let topic = if change.kind == Kind::SuccessTopic {
+                &topics.success
+            } else {
+                &topics.error
+            };
+            if change.step == Step::CreateTopic {
+                // CreateTopic is idempotent for the same name and attributes.
+                c.sns
+                    .create_topic()
+                    .name(&topic.name)
+                    .set_tags(Some(sns_tags(&d.tags, &topic.name)?))
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("CreateTopic", &topic.name, e))?;
+            } else {
+                c.sns
+                    .tag_resource()
+                    .resource_arn(&topic.arn)
+                    .set_tags(Some(sns_tags(&d.tags, &topic.name)?))
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("TagResource", &topic.arn, e))?;
+            }
+        }
+        Step::CreateRole => {
+            let role = &d.role;
+            match c
+                .iam
+                .create_role()
+                .role_name(&role.name)
+                .assume_role_policy_document(json(&role.trust))
+                .set_tags(Some(iam_tags(&d.tags, &role.name)?))
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+                Err(e) => return Err(ProvisionError::aws("CreateRole", &role.name, e)),
+            }
+        }
+        Step::UpdateRole { trust, tags } => {
+            let role = &d.role;
+            if *trust {
+                c.iam
+                    .update_assume_role_policy()
+                    .role_name(&role.name)
+                    .policy_document(json(&role.trust))
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("UpdateAssumeRolePolicy", &role.name, e))?;
+            }
+            if *tags {
+                c.iam
+                    .tag_role()
+                    .role_name(&role.name)
+                    .set_tags(Some(iam_tags(&d.tags, &role.name)?))
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("TagRole", &role.name, e))?;
+            }
+        }
+        Step::PutRolePolicy => {
+            let role = &d.role;
+            c.iam
+                .put_role_policy()
+                .role_name(&role.name)
+                .policy_name(&role.policy_name)
+                .policy_document(json(&role.policy))
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("PutRolePolicy", &role.policy_name, e))?;
+        }
+        Step::CreatePolicy => {
+            let inv = &d.invoker;
+            match c
+                .iam
+                .create_policy()
+                .policy_name(&inv.name)
+                .policy_document(json(&inv.document))
+                .set_tags(Some(iam_tags(&d.tags, &inv.name)?))
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+                Err(e) => return Err(ProvisionError::aws("CreatePolicy", &inv.name, e)),
+            }
+        }
+        Step::UpdatePolicy {
+            document,
+            tags,
+            delete_versions,
+        } => {
+            let inv = &d.invoker;
+            for version in delete_versions {
+                c.iam
+                    .delete_policy_version()
+                    .policy_arn(&inv.arn)
+                    .version_id(version)
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("DeletePolicyVersion", &inv.arn, e))?;
+            }
+            if *document {
+                c.iam
+                    .create_policy_version()
+                    .policy_arn(&inv.arn)
+                    .policy_document(json(&inv.document))
+                    .set_as_default(true)
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("CreatePolicyVersion", &inv.arn, e))?;
+            }
+            if *tags {
+                c.iam
+                    .tag_policy()
+                    .policy_arn(&inv.arn)
+                    .set_tags(Some(iam_tags(&d.tags, &inv.name)?))
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("TagPolicy", &inv.arn, e))?;
+            }
+        }
+        Step::Attach { attach, detach } => {
+            let arn = &d.invoker.arn;
+            for p in attach {
+                let r = match p {
+                    Principal::Role(n) => c
+                        .iam
+                        .attach_role_policy()
+                        .role_name(n)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| ProvisionError::aws("AttachRolePolicy", n, e)),
+                    Principal::User(n) => c
+                        .iam
+                        .attach_user_policy()
+                        .user_name(n)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| ProvisionError::aws("AttachUserPolicy", n, e)),
+                };
+                r?;
+            }
+            for p in detach {
+                let r = match p {
+                    Principal::Role(n) => c
+                        .iam
+                        .detach_role_policy()
+                        .role_name(n)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| ProvisionError::aws("DetachRolePolicy", n, e)),
+                    Principal::User(n) => c
+                        .iam
+                        .detach_user_policy()
+                        .user_name(n)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| ProvisionError::aws("DetachUserPolicy", n, e)),
+                };
+                r?;
+            }
+        }
+        Step::CreateModel => create_model(d, c, options, progress).await?,
+        Step::CreateEndpointConfig => create_endpoint_config(d, c).await?,
+        Step::CreateEndpoint => {
+            create_endpoint(d, c).await?;
+            *wait = true;
+        }
+        Step::SwitchEndpoint {
+            recreate,
+            retire_config,
+            retire_model,
+        } => {
+            let name = &d.endpoint.name;
+            if *recreate {
+                // moto has no UpdateEndpoint, and a Failed endpoint cannot be updated on AWS:
+                // delete it, wait until it is gone, create it again.
+                match c
+                    .sagemaker
+                    .delete_endpoint()
+                    .endpoint_name(name)
+                    .send()
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if sagemaker_not_found(&e) => {}
+                    Err(e) => return Err(ProvisionError::aws("DeleteEndpoint", name, e)),
+                }
+                wait_gone(c, name, options, progress).await?;
+                create_endpoint(d, c).await?;
+            } else {
+                c.sagemaker
+                    .update_endpoint()
+                    .endpoint_name(name)
+                    .endpoint_config_name(&d.endpoint_config.name)
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("UpdateEndpoint", name, e))?;
+            }
+            *wait = true;
+            if let Some(cfg) = retire_config {
+                retire.push((Kind::EndpointConfig, cfg.clone()));
+            }
+            if let Some(model) = retire_model {
+                retire.push((Kind::Model, model.clone()));
+            }
+        }
+        Step::WaitEndpoint => *wait = true,
+    }
+    Ok(())
+}
+
+/// Whether a SageMaker create failed because the resource is there already (a retry after a
+/// lost response); AWS rejects duplicates, moto overwrites them.
+fn already_exists<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> bool {
+    err.as_service_error().is_some_and(|e| {
+        e.code() == Some("ValidationException")
+            && e.message()
+                .is_some_and(|m| m.contains("already existing") || m.contains("already exists"))
+    })
+}
+
+async fn create_model(
+    d: &Desired,
+    c: &Clients,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), ProvisionError> {
+    let m = &d.model;
+    let container = aws_sdk_sagemaker::types::ContainerDefinition::builder()
+        .image(&m.image)
+        .set_model_data_url(m.model_data_url.clone())
+        .set_environment(Some(
+            m.environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>(),
+        ))
+        .build();
+    let mut backoff = options.assume_role_backoff;
+    let mut attempt = 1;
+    loop {
+        let result = c
+            .sagemaker
+            .create_model()
+            .model_name(&m.name)
+            .execution_role_arn(&m.execution_role_arn)
+            .primary_container(container.clone())
+            .set_tags(Some(sm_tags(&d.tags)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => return Ok(()),
+            Err(e) if already_exists(&e) => return Ok(()),
+            // A new role takes a few seconds to be assumable by SageMaker (IAM is eventually
+            // consistent); SageMaker says so with a ValidationException.
+            Err(e)
+                if attempt < options.assume_role_attempts
+                    && e.as_service_error()
+                        .and_then(|s| {
+                            aws_smithy_types::error::metadata::ProvideErrorMetadata::message(s)
+                        })
+                        .is_some_and(|msg| msg.contains("Could not assume role")) =>
+            {
+                progress(Progress::Retrying {
+                    resource: m.name.clone(),
+                    attempt,
+                    reason: "the new execution role is not assumable yet (IAM propagation)".into(),
+                });
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                attempt += 1;
+            }
+            Err(e) => return Err(ProvisionError::aws("CreateModel", &m.name, e)),
+        }
+    }
+}
+
+async fn create_endpoint_config(d: &Desired, c: &Clients) -> Result<(), ProvisionError> {
+    use aws_sdk_sagemaker::types::{
+        AsyncInferenceClientConfig, AsyncInferenceConfig, AsyncInferenceNotificationConfig,
+        AsyncInferenceOutputConfig, ProductionVariant, ProductionVariantInstanceType,
+    };
+    let e = &d.endpoint_config;
+    let notifications = (e.success_topic.is_some() || e.error_topic.is_some()).then(|| {
+        AsyncInferenceNotificationConfig::builder()
+            .set_success_topic(e.success_topic.clone())
+            .set_error_topic(e.error_topic.clone())
+            .build()
+    });
+    let async_config = AsyncInferenceConfig::builder()
+        .output_config(
+            AsyncInferenceOutputConfig::builder()
+                .s3_output_path(&e.output_path)
+                .s3_failure_path(&e.failure_path)
+                .set_kms_key_id(e.kms_key_id.clone())
+                .set_notification_config(notifications)
+                .build(),
+        )
+        .client_config(
+            AsyncInferenceClientConfig::builder()
+                .max_concurrent_invocations_per_instance(
+                    i32::try_from(e.max_concurrent_invocations_per_instance).unwrap_or(i32::MAX),
+                )
+                .build(),
+        )
+        .build();
+    let variant = ProductionVariant::builder()
+        .variant_name(&e.variant)
+        .model_name(&e.model)
+        .instance_type(ProductionVariantInstanceType::from(
+            e.instance_type.as_str(),
+        ))
+        .initial_instance_count(i32::try_from(e.instance_count).unwrap_or(i32::MAX))
+        .build();
+    match c
+        .sagemaker
+        .create_endpoint_config()
+        .endpoint_config_name(&e.name)
+        .production_variants(variant)
+        .async_inference_config(async_config)
+        .set_tags(Some(sm_tags(&d.tags)))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(err) if already_exists(&err) => Ok(()),
+        Err(err) => Err(ProvisionError::aws("CreateEndpointConfig", &e.name, err)),
+    }
+}
+
+async fn create_endpoint(d: &Desired, c: &Clients) -> Result<(), ProvisionError> {
+    let name = &d.endpoint.name;
+    match c
+        .sagemaker
+        .create_endpoint()
+        .endpoint_name(name)
+        .endpoint_config_name(&d.endpoint_config.name)
+        .set_tags(Some(sm_tags(&d.tags)))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if already_exists(&e) => Ok(()),
+        Err(e) => Err(ProvisionError::aws("CreateEndpoint", name, e)),
+    }
+}
+
+/// Polls until the endpoint is `InService`; `Failed` is an error carrying `FailureReason`.
+pub(crate) async fn wait_in_service(
+    c: &Clients,
+    name: &str,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<String, ProvisionError> {
+    let start = Instant::now();
+    loop {
+        let out = c
+            .sagemaker
+            .describe_endpoint()
+            .endpoint_name(name)
+            .send()
+            .await
+            .map_err(|e| ProvisionError::aws("DescribeEndpoint", name, e))?;
+        let status = out
+            .endpoint_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        match status.as_str() {
+            "InService" => return Ok(status),
+            "Failed" => {
+                return Err(ProvisionError::EndpointFailed {
+                    endpoint: name.to_string(),
+                    reason: out
+                        .failure_reason()
+                        .unwrap_or("no FailureReason given")
+                        .to_string(),
+                })
+            }
+            _ => {}
+        }
+        let elapsed = start.elapsed();
+        if elapsed >= options.endpoint_timeout {
+            return Err(ProvisionError::Timeout {
+                resource: format!("endpoint {name}"),
+                status,
+                waited_secs: elapsed.as_secs(),
+            });
+        }
+        progress(Progress::Waiting {
+            resource: name.to_string(),
+            status,
+            elapsed,
+        });
+        tokio::time::sleep(options.poll_interval).await;
+    }
+}
+
+async fn wait_gone(
+    c: &Clients,
+    name: &str,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), ProvisionError> {
+    let start = Instant::now();
+    loop {
+        let status = match c
+            .sagemaker
+            .describe_endpoint()
+            .endpoint_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => out
+                .endpoint_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            Err(e) if sagemaker_not_found(&e) => return Ok(()),
+            Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
+        };
+        let elapsed = start.elapsed();
+        if elapsed >= options.endpoint_timeout {
+            return Err(ProvisionError::Timeout {
+                resource: format!("endpoint {name}"),
+                status,
+                waited_secs: elapsed.as_secs(),
+            });
+        }
+        progress(Progress::Waiting {
+            resource: name.to_string(),
+            status,
+            elapsed,
+        });
+        tokio::time::sleep(options.poll_interval).await;
+    }
+}
+
+async fn retire_one(c: &Clients, kind: Kind, name: &str) -> Result<(), ProvisionError> {
+    let result = match kind {
+        Kind::EndpointConfig => c
+            .sagemaker
+            .delete_endpoint_config()
+            .endpoint_config_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    sagemaker_not_found(&e),
+                    ProvisionError::aws("DeleteEndpointConfig", name, e),
+                )
+            }),
+        _ => c
+            .sagemaker
+            .delete_model()
+            .model_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    sagemaker_not_found(&e),
+                    ProvisionError::aws("DeleteModel", name, e),
+                )
+            }),
+    };
+    match result {
+        Ok(()) | Err((true, _)) => Ok(()),
+        Err((false, e)) => Err(e),
+    }
+}

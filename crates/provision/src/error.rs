@@ -1,0 +1,164 @@
+//! The provision error type: every variant names the resource it is about and how to fix it.
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::lint::Finding;
+
+/// Why a stack could not be observed, planned or applied.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvisionError {
+    /// The stack file, state file or local stack connection is wrong.
+    #[error(transparent)]
+    Stack(#[from] bodyline_stack::StackError),
+    /// The target is aws and no credentials could be found.
+    #[error("no AWS credentials for the aws target ({message}); configure a profile, SSO or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use `--target local`; nothing was created")]
+    NoCredentials {
+        /// What the credential chain said.
+        message: String,
+    },
+    /// A resource with the stack's name exists but is not tagged as the stack's.
+    #[error("{kind} {name} exists but is not tagged bodyline:stack={stack}; bodyline never touches a resource it does not own: delete or rename it, or rename the stack (stack.name, or bucket.name for the bucket); nothing was changed")]
+    Foreign {
+        /// The resource kind, e.g. `bucket`.
+        kind: &'static str,
+        /// The resource name.
+        name: String,
+        /// The stack that wanted the name.
+        stack: String,
+    },
+    /// A resource with the stack's name belongs to another bodyline stack.
+    #[error("{kind} {name} belongs to the bodyline stack {owner:?}, not {stack:?}; give this stack another name (stack.name, or bucket.name for the bucket); nothing was changed")]
+    OtherStack {
+        /// The resource kind.
+        kind: &'static str,
+        /// The resource name.
+        name: String,
+        /// The stack that owns it.
+        owner: String,
+        /// The stack that wanted the name.
+        stack: String,
+    },
+    /// An invoker principal named in the stack file does not exist.
+    #[error("invokers.principals names {principal}, which does not exist; create it first or remove it from invokers.principals of the stack {stack}; nothing was changed")]
+    MissingPrincipal {
+        /// The principal, e.g. `role scoring-app`.
+        principal: String,
+        /// The stack.
+        stack: String,
+    },
+    /// A policy template did not render into a JSON document.
+    #[error("IAM template {template}: {message}; fix templates/iam/{template}")]
+    Template {
+        /// The template file name.
+        template: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+    /// A policy document breaks a least-privilege rule.
+    #[error("policy {policy} breaks {} least-privilege rule{}:\n{}", findings.len(), if findings.len() == 1 { "" } else { "s" }, render(findings))]
+    Lint {
+        /// The policy's name.
+        policy: String,
+        /// Each broken rule.
+        findings: Vec<Finding>,
+    },
+    /// A policy document read back from AWS is not JSON, even after percent-decoding.
+    #[error("policy document of {resource} is not JSON ({message}); inspect it in the console and correct or delete it")]
+    Document {
+        /// The resource the document belongs to.
+        resource: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// An AWS call failed.
+    #[error("{operation} on {resource} failed: {}{message}", code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+    Aws {
+        /// The operation, e.g. `CreateBucket`.
+        operation: &'static str,
+        /// The resource it was about.
+        resource: String,
+        /// The service's error code, when it sent one.
+        code: Option<String>,
+        /// The service's message, or the transport error.
+        message: String,
+    },
+    /// The endpoint went to `Failed`.
+    #[error("endpoint {endpoint} failed: {reason}; fix the cause, then run `bodyline setup` again (a failed endpoint is deleted and created again)")]
+    EndpointFailed {
+        /// The endpoint name.
+        endpoint: String,
+        /// SageMaker's `FailureReason`.
+        reason: String,
+    },
+    /// A resource did not reach the wanted state in time.
+    #[error("{resource} is still {status} after {waited_secs} s; check it in the console, then run `bodyline setup` again")]
+    Timeout {
+        /// The resource.
+        resource: String,
+        /// Its last status.
+        status: String,
+        /// How long we waited.
+        waited_secs: u64,
+    },
+}
+
+impl ProvisionError {
+    /// The service's error code, for [`ProvisionError::Aws`].
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ProvisionError::Aws { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The service's message, for [`ProvisionError::Aws`].
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            ProvisionError::Aws { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Wraps an SDK error with the operation and resource it was about.
+    pub(crate) fn aws<E>(
+        operation: &'static str,
+        resource: impl Into<String>,
+        err: SdkError<E, HttpResponse>,
+    ) -> ProvisionError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let (code, message) = match err.as_service_error() {
+            // IAM and SageMaker denials may come back without a code: the status says what
+            // happened (403: denied, 500: the server failed).
+            Some(service) => (
+                service.code().map(str::to_string),
+                match (service.message(), status) {
+                    (Some(m), _) => m.to_string(),
+                    (None, Some(s)) => format!("HTTP {s} without a message"),
+                    (None, None) => "no message".to_string(),
+                },
+            ),
+            None => (None, DisplayErrorContext(&err).to_string()),
+        };
+        ProvisionError::Aws {
+            operation,
+            resource: resource.into(),
+            code,
+            message,
+        }
+    }
+}
+
+fn render(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| format!("  - {f}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,76 @@
+/*!
+Plan and apply a bodyline stack: the output bucket, SNS topics, the execution role, the invoker
+policy, the model, the endpoint config and the async endpoint — plus the IAM policy lint that
+keeps every policy least-privilege.
+
+# Brief overview
+
+Data moves in one direction, and only two steps talk to AWS:
+
+1. [`identify`] asks STS who the caller is ([`Context`]: account and ARN). On the aws target,
+   missing credentials are reported here, before anything else.
+2. [`Desired::new`] derives the whole desired stack from the [`bodyline_stack::Stack`] and the
+   context: names (from [`bodyline_stack::Names`]), ARNs, bucket settings, and the policy
+   documents rendered from the `templates/iam` JSON files ([`render_policy`]) and checked by
+   [`lint_policy`]. No call.
+3. [`observe`] reads what exists, by the derived names, and whose it is, by the
+   `bodyline:stack` tag ([`Observed`]). Only `Describe`/`Get`/`List`/`Head` calls.
+4. [`plan()`] compares the two and returns a [`Plan`]: one [`Change`] per resource, in
+   dependency order, each [`Action::Create`], [`Action::Update`], [`Action::Replace`] or
+   [`Action::NoOp`]. Pure. A same-named resource without the stack's tag is an error
+   ([`ProvisionError::Foreign`]): nothing is ever applied to it.
+5. [`apply`] runs the changes, waits for the endpoint to be `InService`, then deletes the
+   endpoint config and model it replaced. An up-to-date plan makes no call.
+
+[`Clients`] carries one SDK client per service, built from one `SdkConfig` and counting every
+operation as a read or a mutation ([`CallCounts`]), so `setup` can show that a second run made
+no mutating call. [`setup`] and [`plan_stack`] run the whole flow.
+
+```
+use bodyline_provision::{lint_document, LintRule};
+
+let doc = serde_json::json!({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/output/x"}]
+});
+let findings = lint_document(&doc);
+assert_eq!(findings[0].rule, LintRule::WildcardAction);
+```
+*/
+#![deny(missing_docs)]
+
+mod apply;
+mod clients;
+mod desired;
+mod error;
+mod lint;
+mod observe;
+mod plan;
+#[cfg(test)]
+mod replay_tests;
+mod run;
+mod templates;
+#[cfg(test)]
+mod testutil;
+
+pub use apply::{apply, state_of, ApplyOptions, ApplyReport, Progress};
+pub use clients::{CallCounter, CallCounts, Clients};
+pub use desired::{
+    BucketDesired, Context, Desired, Encryption, EndpointConfigDesired, EndpointDesired,
+    InvokerDesired, LifecycleRuleSpec, ModelDesired, Principal, RoleDesired, TopicDesired,
+    TopicsDesired, LOCAL_COMMAND_ENV, LOCAL_URL_ENV, METRICS_NAMESPACE,
+};
+pub use error::ProvisionError;
+pub use lint::{
+    decode_policy_document, lint_document, lint_policy, normalize_document, Finding, LintRule,
+};
+pub use observe::{
+    identify, observe, BucketObserved, ConfigObserved, EndpointObserved, Observed, PolicyObserved,
+    RoleObserved, Tagged,
+};
+pub use plan::{plan, Action, Change, Kind, Plan};
+pub use run::{plan_stack, setup, Planned, SetupReport};
+pub use templates::{
+    render_policy, BUCKET_TLS_TEMPLATE, EXECUTION_ROLE_TEMPLATE, EXECUTION_TRUST_TEMPLATE,
+    INVOKER_TEMPLATE, TEMPLATES,
+};

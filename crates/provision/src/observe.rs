@@ -1,0 +1,688 @@
+//! Read-only calls that find what of a stack exists, by its derived names, and whose it is, by tag.
+
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use bodyline_stack::{Stack, Target};
+use serde_json::Value;
+
+use crate::desired::{Context, Desired, LifecycleRuleSpec, Principal};
+use crate::lint::decode_policy_document;
+use crate::{Clients, ProvisionError};
+
+type Tags = Vec<(String, String)>;
+
+/// What exists of a stack, as read from the account. Only reads produce it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    /// The output bucket.
+    pub bucket: Option<BucketObserved>,
+    /// The success topic.
+    pub success_topic: Option<Tagged>,
+    /// The error topic.
+    pub error_topic: Option<Tagged>,
+    /// The execution role.
+    pub role: Option<RoleObserved>,
+    /// The invoker policy.
+    pub invoker: Option<PolicyObserved>,
+    /// The model with the desired (hashed) name.
+    pub model: Option<Tagged>,
+    /// The endpoint config with the desired (hashed) name.
+    pub endpoint_config: Option<Tagged>,
+    /// The endpoint.
+    pub endpoint: Option<EndpointObserved>,
+    /// Configured invoker principals that do not exist.
+    pub missing_principals: Vec<Principal>,
+}
+
+/// A resource known by name, ARN and tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tagged {
+    /// Its name.
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// Its tags.
+    pub tags: Tags,
+}
+
+/// The output bucket as it is. Settings are only read when the bucket is the stack's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BucketObserved {
+    /// Its name.
+    pub name: String,
+    /// Its tags; `None` when the name is taken in another account (HTTP 403).
+    pub tags: Option<Tags>,
+    /// The four public-access-block flags, when configured.
+    pub public_access_block: Option<[bool; 4]>,
+    /// Default encryption: algorithm and KMS key.
+    pub encryption: Option<(String, Option<String>)>,
+    /// `ObjectOwnership`, when ownership controls are set.
+    pub object_ownership: Option<String>,
+    /// Lifecycle rules, sorted.
+    pub lifecycle: Vec<LifecycleRuleSpec>,
+    /// The bucket policy (read on the aws target only).
+    pub policy: Option<Value>,
+}
+
+/// The execution role as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoleObserved {
+    /// Its ARN.
+    pub arn: String,
+    /// Its tags.
+    pub tags: Tags,
+    /// Its trust policy, decoded.
+    pub trust: Value,
+    /// The stack's inline policy on it, decoded.
+    pub policy: Option<Value>,
+}
+
+/// The invoker managed policy as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyObserved {
+    /// Its ARN.
+    pub arn: String,
+    /// Its tags.
+    pub tags: Tags,
+    /// The default version's document, decoded.
+    pub document: Value,
+    /// Versions other than the default, oldest first.
+    pub other_versions: Vec<String>,
+    /// Roles it is attached to.
+    pub roles: Vec<String>,
+    /// Users it is attached to.
+    pub users: Vec<String>,
+}
+
+/// The endpoint as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointObserved {
+    /// Its ARN.
+    pub arn: String,
+    /// Its tags.
+    pub tags: Tags,
+    /// `EndpointStatus`.
+    pub status: String,
+    /// `FailureReason`, when failed.
+    pub failure_reason: Option<String>,
+    /// The config it runs.
+    pub config_name: String,
+    /// That config's tags and model, when it is not the desired config.
+    pub current_config: Option<ConfigObserved>,
+}
+
+/// An endpoint config the endpoint runs, with the model of its variant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigObserved {
+    /// Its name.
+    pub name: String,
+    /// Its tags.
+    pub tags: Tags,
+    /// The model of its first variant, with that model's tags.
+    pub model: Option<Tagged>,
+}
+
+/// Resolves the caller: the account and ARN every name and policy derives from.
+///
+/// On the aws target, missing credentials are reported here, before any other call.
+pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, ProvisionError> {
+    if stack.target == Target::Aws {
+        let provider =
+            clients
+                .sdk
+                .credentials_provider()
+                .ok_or_else(|| ProvisionError::NoCredentials {
+                    message: "no credential provider is configured".into(),
+                })?;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| ProvisionError::NoCredentials {
+                message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+            })?;
+    }
+    let me = clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("GetCallerIdentity", "the caller", e))?;
+    Ok(Context {
+        account: me.account().unwrap_or_default().to_string(),
+        caller_arn: me.arn().unwrap_or_default().to_string(),
+    })
+}
+
+/// Reads what exists of the stack. Makes only `Describe`/`Get`/`List`/`Head` calls.
+pub async fn observe(desired: &Desired, clients: &Clients) -> Result<Observed, ProvisionError> {
+    let mut observed = Observed {
+        bucket: observe_bucket(desired, clients).await?,
+        ..Observed::default()
+    };
+    if let Some(topics) = &desired.topics {
+        observed.success_topic =
+            observe_topic(clients, &topics.success.name, &topics.success.arn).await?;
+        observed.error_topic =
+            observe_topic(clients, &topics.error.name, &topics.error.arn).await?;
+    }
+    observed.role = observe_role(desired, clients).await?;
+    observed.invoker = observe_invoker(desired, clients).await?;
+    observed.missing_principals = missing_principals(desired, clients).await?;
+    observed.model = describe_model(clients, &desired.model.name).await?;
+    observed.endpoint_config = describe_config(clients, &desired.endpoint_config.name)
+        .await?
+        .map(|(t, _)| t);
+    observed.endpoint = observe_endpoint(desired, clients).await?;
+    Ok(observed)
+}
+
+fn has_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|c| codes.contains(&c))
+}
+
+fn http_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
+}
+
+/// SageMaker has no NotFound error: a missing resource is a `ValidationException` "Could not find …".
+pub(crate) fn sagemaker_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error().is_some_and(|e| {
+        e.code() == Some("ValidationException")
+            && e.message().is_some_and(|m| m.contains("Could not find"))
+    })
+}
+
+async fn observe_bucket(
+    desired: &Desired,
+    clients: &Clients,
+) -> Result<Option<BucketObserved>, ProvisionError> {
+    let name = &desired.bucket.name;
+    let s3 = &clients.s3;
+    match s3.head_bucket().bucket(name).send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
+        Err(e) if http_status(&e) == Some(404) => return Ok(None),
+        // The name is taken in another account: nothing of it can be read or changed.
+        Err(e) if http_status(&e) == Some(403) => {
+            return Ok(Some(BucketObserved {
+                name: name.clone(),
+                ..BucketObserved::default()
+            }))
+        }
+        Err(e) => return Err(ProvisionError::aws("HeadBucket", name, e)),
+    }
+    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+        Err(e) if has_code(&e, &["NoSuchTagSet"]) => Vec::new(),
+        Err(e) => return Err(ProvisionError::aws("GetBucketTagging", name, e)),
+    };
+    let mut bucket = BucketObserved {
+        name: name.clone(),
+        tags: Some(tags),
+        ..BucketObserved::default()
+    };
+    if bodyline_stack::ownership(
+        &desired.stack,
+        tag_refs(bucket.tags.as_deref().unwrap_or(&[])),
+    ) != bodyline_stack::Ownership::Owned
+    {
+        // Not ours: read nothing more, the plan refuses it.
+        return Ok(Some(bucket));
+    }
+    bucket.public_access_block = match s3.get_public_access_block().bucket(name).send().await {
+        Ok(out) => out.public_access_block_configuration().map(|c| {
+            [
+                c.block_public_acls().unwrap_or(false),
+                c.ignore_public_acls().unwrap_or(false),
+                c.block_public_policy().unwrap_or(false),
+                c.restrict_public_buckets().unwrap_or(false),
+            ]
+        }),
+        Err(e) if has_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => None,
+        Err(e) => return Err(ProvisionError::aws("GetPublicAccessBlock", name, e)),
+    };
+    bucket.encryption = match s3.get_bucket_encryption().bucket(name).send().await {
+        Ok(out) => out
+            .server_side_encryption_configuration()
+            .and_then(|c| c.rules().first())
+            .and_then(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| {
+                (
+                    d.sse_algorithm().as_str().to_string(),
+                    d.kms_master_key_id().map(str::to_string),
+                )
+            }),
+        Err(e) if has_code(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => None,
+        Err(e) => return Err(ProvisionError::aws("GetBucketEncryption", name, e)),
+    };
+    bucket.object_ownership = match s3.get_bucket_ownership_controls().bucket(name).send().await {
+        Ok(out) => out
+            .ownership_controls()
+            .and_then(|c| c.rules().first())
+            .map(|r| r.object_ownership().as_str().to_string()),
+        Err(e) if has_code(&e, &["OwnershipControlsNotFoundError"]) => None,
+        Err(e) => return Err(ProvisionError::aws("GetBucketOwnershipControls", name, e)),
+    };
+    bucket.lifecycle = match s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(name)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let mut rules: Vec<LifecycleRuleSpec> = out
+                .rules()
+                .iter()
+                .filter(|r| r.status().as_str() == "Enabled")
+                .map(|r| LifecycleRuleSpec {
+                    id: r.id().unwrap_or_default().to_string(),
+                    prefix: rule_prefix(r),
+                    expire_days: r.expiration().and_then(|x| x.days()),
+                    abort_multipart_days: r
+                        .abort_incomplete_multipart_upload()
+                        .and_then(|a| a.days_after_initiation()),
+                })
+                .collect();
+            rules.sort();
+            rules
+        }
+        Err(e) if has_code(&e, &["NoSuchLifecycleConfiguration"]) => Vec::new(),
+        Err(e) => {
+            return Err(ProvisionError::aws(
+                "GetBucketLifecycleConfiguration",
+                name,
+                e,
+            ))
+        }
+    };
+    if desired.bucket.policy.is_some() {
+        bucket.policy = match s3.get_bucket_policy().bucket(name).send().await {
+            Ok(out) => match out.policy() {
+                Some(text) => Some(decode_policy_document(name, text)?),
+                None => None,
+            },
+            Err(e) if has_code(&e, &["NoSuchBucketPolicy"]) => None,
+            Err(e) => return Err(ProvisionError::aws("GetBucketPolicy", name, e)),
+        };
+    }
+    Ok(Some(bucket))
+}
+
+/// The prefix a lifecycle rule applies to: in its filter, or in the legacy top-level field
+/// that older servers still answer with.
+#[allow(deprecated)]
+fn rule_prefix(rule: &aws_sdk_s3::types::LifecycleRule) -> String {
+    rule.filter()
+        .and_then(|f| f.prefix())
+        .or(rule.prefix())
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub(crate) fn tag_refs(tags: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+async fn observe_topic(
+    clients: &Clients,
+    name: &str,
+    arn: &str,
+) -> Result<Option<Tagged>, ProvisionError> {
+    match clients
+        .sns
+        .get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if has_code(&e, &["NotFound"]) || http_status(&e) == Some(404) => return Ok(None),
+        Err(e) => return Err(ProvisionError::aws("GetTopicAttributes", arn, e)),
+    }
+    let tags = clients
+        .sns
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("ListTagsForResource", arn, e))?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    Ok(Some(Tagged {
+        name: name.to_string(),
+        arn: arn.to_string(),
+        tags,
+    }))
+}
+
+async fn observe_role(
+    desired: &Desired,
+    clients: &Clients,
+) -> Result<Option<RoleObserved>, ProvisionError> {
+    let name = &desired.role.name;
+    let role = match clients.iam.get_role().role_name(name).send().await {
+        Ok(out) => match out.role {
+            Some(role) => role,
+            None => return Ok(None),
+        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(ProvisionError::aws("GetRole", name, e)),
+    };
+    let tags: Tags = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    let trust = match role.assume_role_policy_document() {
+        Some(doc) => decode_policy_document(name, doc)?,
+        None => Value::Null,
+    };
+    let mut observed = RoleObserved {
+        arn: role.arn().to_string(),
+        tags,
+        trust,
+        policy: None,
+    };
+    if bodyline_stack::ownership(&desired.stack, tag_refs(&observed.tags))
+        != bodyline_stack::Ownership::Owned
+    {
+        return Ok(Some(observed));
+    }
+    observed.policy = match clients
+        .iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(&desired.role.policy_name)
+        .send()
+        .await
+    {
+        Ok(out) => Some(decode_policy_document(
+            &desired.role.policy_name,
+            out.policy_document(),
+        )?),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            None
+        }
+        Err(e) => {
+            return Err(ProvisionError::aws(
+                "GetRolePolicy",
+                &desired.role.policy_name,
+                e,
+            ))
+        }
+    };
+    Ok(Some(observed))
+}
+
+async fn observe_invoker(
+    desired: &Desired,
+    clients: &Clients,
+) -> Result<Option<PolicyObserved>, ProvisionError> {
+    let arn = &desired.invoker.arn;
+    let iam = &clients.iam;
+    let policy = match iam.get_policy().policy_arn(arn).send().await {
+        Ok(out) => match out.policy {
+            Some(p) => p,
+            None => return Ok(None),
+        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(ProvisionError::aws("GetPolicy", arn, e)),
+    };
+    let tags: Tags = iam
+        .list_policy_tags()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("ListPolicyTags", arn, e))?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    let mut observed = PolicyObserved {
+        arn: arn.clone(),
+        tags,
+        ..PolicyObserved::default()
+    };
+    if bodyline_stack::ownership(&desired.stack, tag_refs(&observed.tags))
+        != bodyline_stack::Ownership::Owned
+    {
+        return Ok(Some(observed));
+    }
+    let default_version = policy.default_version_id().unwrap_or("v1").to_string();
+    let version = iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(&default_version)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("GetPolicyVersion", arn, e))?;
+    observed.document = match version.policy_version().and_then(|v| v.document()) {
+        Some(doc) => decode_policy_document(arn, doc)?,
+        None => Value::Null,
+    };
+    let versions = iam
+        .list_policy_versions()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("ListPolicyVersions", arn, e))?;
+    let mut others: Vec<(Option<aws_smithy_types::DateTime>, String)> = versions
+        .versions()
+        .iter()
+        .filter(|v| !v.is_default_version())
+        .filter_map(|v| {
+            v.version_id()
+                .map(|id| (v.create_date().copied(), id.to_string()))
+        })
+        .collect();
+    others.sort_by(|a, b| {
+        a.0.map(|d| d.as_nanos())
+            .cmp(&b.0.map(|d| d.as_nanos()))
+            .then(a.1.cmp(&b.1))
+    });
+    observed.other_versions = others.into_iter().map(|(_, id)| id).collect();
+    let entities = iam
+        .list_entities_for_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("ListEntitiesForPolicy", arn, e))?;
+    observed.roles = entities
+        .policy_roles()
+        .iter()
+        .filter_map(|r| r.role_name().map(str::to_string))
+        .collect();
+    observed.users = entities
+        .policy_users()
+        .iter()
+        .filter_map(|u| u.user_name().map(str::to_string))
+        .collect();
+    observed.roles.sort();
+    observed.users.sort();
+    Ok(Some(observed))
+}
+
+/// The configured invoker principals that do not exist: attaching to them would fail halfway
+/// through apply, so the plan refuses them first.
+async fn missing_principals(
+    desired: &Desired,
+    clients: &Clients,
+) -> Result<Vec<Principal>, ProvisionError> {
+    let mut missing = Vec::new();
+    for p in &desired.invoker.principals {
+        let absent = match p {
+            Principal::Role(name) => match clients.iam.get_role().role_name(name).send().await {
+                Ok(_) => false,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                {
+                    true
+                }
+                Err(e) => return Err(ProvisionError::aws("GetRole", name, e)),
+            },
+            Principal::User(name) => match clients.iam.get_user().user_name(name).send().await {
+                Ok(_) => false,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                {
+                    true
+                }
+                Err(e) => return Err(ProvisionError::aws("GetUser", name, e)),
+            },
+        };
+        if absent {
+            missing.push(p.clone());
+        }
+    }
+    Ok(missing)
+}
+
+async fn sagemaker_tags(clients: &Clients, arn: &str) -> Result<Tags, ProvisionError> {
+    // Only called on ARNs that Describe just found: moto answers ListTags on an unknown ARN
+    // with HTTP 500.
+    let out = clients
+        .sagemaker
+        .list_tags()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("ListTags", arn, e))?;
+    let mut tags: Tags = Vec::new();
+    for t in out.tags() {
+        let pair = (
+            t.key().unwrap_or_default().to_string(),
+            t.value().unwrap_or_default().to_string(),
+        );
+        // moto's AddTags appends duplicate keys; one of each is enough to judge ownership.
+        if !tags.iter().any(|(k, _)| *k == pair.0) {
+            tags.push(pair);
+        }
+    }
+    Ok(tags)
+}
+
+async fn describe_model(clients: &Clients, name: &str) -> Result<Option<Tagged>, ProvisionError> {
+    let out = match clients
+        .sagemaker
+        .describe_model()
+        .model_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if sagemaker_not_found(&e) => return Ok(None),
+        Err(e) => return Err(ProvisionError::aws("DescribeModel", name, e)),
+    };
+    let arn = out.model_arn().unwrap_or_default().to_string();
+    Ok(Some(Tagged {
+        name: name.to_string(),
+        tags: sagemaker_tags(clients, &arn).await?,
+        arn,
+    }))
+}
+
+/// The config by name, and the model of its first variant.
+async fn describe_config(
+    clients: &Clients,
+    name: &str,
+) -> Result<Option<(Tagged, Option<String>)>, ProvisionError> {
+    let out = match clients
+        .sagemaker
+        .describe_endpoint_config()
+        .endpoint_config_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if sagemaker_not_found(&e) => return Ok(None),
+        Err(e) => return Err(ProvisionError::aws("DescribeEndpointConfig", name, e)),
+    };
+    let arn = out.endpoint_config_arn().unwrap_or_default().to_string();
+    let model = out
+        .production_variants()
+        .first()
+        .and_then(|v| v.model_name())
+        .map(str::to_string);
+    Ok(Some((
+        Tagged {
+            name: name.to_string(),
+            tags: sagemaker_tags(clients, &arn).await?,
+            arn,
+        },
+        model,
+    )))
+}
+
+async fn observe_endpoint(
+    desired: &Desired,
+    clients: &Clients,
+) -> Result<Option<EndpointObserved>, ProvisionError> {
+    let name = &desired.endpoint.name;
+    let out = match clients
+        .sagemaker
+        .describe_endpoint()
+        .endpoint_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if sagemaker_not_found(&e) => return Ok(None),
+        Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
+    };
+    let arn = out.endpoint_arn().unwrap_or_default().to_string();
+    let mut endpoint = EndpointObserved {
+        tags: sagemaker_tags(clients, &arn).await?,
+        arn,
+        status: out
+            .endpoint_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        failure_reason: out.failure_reason().map(str::to_string),
+        config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
+        current_config: None,
+    };
+    let owned = bodyline_stack::ownership(&desired.stack, tag_refs(&endpoint.tags))
+        == bodyline_stack::Ownership::Owned;
+    if owned
+        && endpoint.config_name != desired.endpoint_config.name
+        && !endpoint.config_name.is_empty()
+    {
+        if let Some((config, model)) = describe_config(clients, &endpoint.config_name).await? {
+            let model = match model {
+                Some(m) if m != desired.model.name => describe_model(clients, &m).await?,
+                _ => None,
+            };
+            endpoint.current_config = Some(ConfigObserved {
+                name: config.name,
+                tags: config.tags,
+                model,
+            });
+        }
+    }
+    Ok(Some(endpoint))
+}

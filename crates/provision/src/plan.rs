@@ -1,0 +1,746 @@
+//! The plan: what must change to turn what exists into what the stack file says. Pure.
+
+use bodyline_stack::{ownership, Ownership, Stack, Target, MANAGED_TAG};
+use serde::Serialize;
+
+use crate::desired::{Context, Desired, Encryption, Principal};
+use crate::lint::normalize_document;
+use crate::observe::{tag_refs, Observed};
+use crate::ProvisionError;
+
+/// What happens to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// It does not exist and is created.
+    Create,
+    /// It exists and is changed in place.
+    Update,
+    /// It is replaced by a new one (the old one is deleted after).
+    Replace,
+    /// Nothing to do.
+    NoOp,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::NoOp => "no-op",
+        })
+    }
+}
+
+/// The kind of a resource (or of a bucket setting, each planned on its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Kind {
+    /// The output bucket and its tags.
+    Bucket,
+    /// Its public access block.
+    PublicAccessBlock,
+    /// Its default encryption.
+    Encryption,
+    /// Its ownership controls.
+    OwnershipControls,
+    /// Its lifecycle rules.
+    Lifecycle,
+    /// Its TLS-only policy.
+    BucketPolicy,
+    /// The success topic.
+    SuccessTopic,
+    /// The error topic.
+    ErrorTopic,
+    /// The execution role (trust policy and tags).
+    ExecutionRole,
+    /// The execution role's inline policy.
+    ExecutionPolicy,
+    /// The invoker managed policy.
+    InvokerPolicy,
+    /// Its attachments to the configured principals.
+    InvokerAttachments,
+    /// The model.
+    Model,
+    /// The endpoint config.
+    EndpointConfig,
+    /// The endpoint.
+    Endpoint,
+}
+
+impl Kind {
+    /// A short human name, as in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Bucket => "bucket",
+            Kind::PublicAccessBlock => "public access block",
+            Kind::Encryption => "default encryption",
+            Kind::OwnershipControls => "ownership controls",
+            Kind::Lifecycle => "lifecycle",
+            Kind::BucketPolicy => "bucket policy",
+            Kind::SuccessTopic => "success topic",
+            Kind::ErrorTopic => "error topic",
+            Kind::ExecutionRole => "execution role",
+            Kind::ExecutionPolicy => "execution policy",
+            Kind::InvokerPolicy => "invoker policy",
+            Kind::InvokerAttachments => "invoker attachments",
+            Kind::Model => "model",
+            Kind::EndpointConfig => "endpoint config",
+            Kind::Endpoint => "endpoint",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// What apply does for a change, with the data it needs beyond the desired stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Step {
+    Nothing,
+    CreateBucket,
+    TagBucket {
+        existing: Vec<(String, String)>,
+    },
+    PutPublicAccessBlock,
+    PutEncryption,
+    PutOwnership,
+    PutLifecycle,
+    PutBucketPolicy,
+    CreateTopic,
+    TagTopic,
+    CreateRole,
+    UpdateRole {
+        trust: bool,
+        tags: bool,
+    },
+    PutRolePolicy,
+    CreatePolicy,
+    UpdatePolicy {
+        document: bool,
+        tags: bool,
+        delete_versions: Vec<String>,
+    },
+    Attach {
+        attach: Vec<Principal>,
+        detach: Vec<Principal>,
+    },
+    CreateModel,
+    CreateEndpointConfig,
+    CreateEndpoint,
+    /// Point the endpoint at the desired config (or delete and recreate it), then retire the old.
+    SwitchEndpoint {
+        recreate: bool,
+        retire_config: Option<String>,
+        retire_model: Option<String>,
+    },
+    WaitEndpoint,
+}
+
+/// One resource's planned change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The kind of resource.
+    pub kind: Kind,
+    /// Its name.
+    pub resource: String,
+    /// What happens to it.
+    pub action: Action,
+    /// Why, in words (what differs, or why nothing happens).
+    pub detail: String,
+    #[serde(skip)]
+    pub(crate) step: Step,
+}
+
+/// The plan of a stack: changes in dependency order, and the desired stack they lead to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// Where the stack goes, all names and documents.
+    pub desired: Desired,
+    /// One change per resource, in the order apply runs them.
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// Whether anything would change (`bodyline plan` exits 2 then).
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// The changes that do something.
+    pub fn pending(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+}
+
+/// Plans the stack against what was observed. Pure: no call is made.
+///
+/// A resource that has the stack's name but not its `bodyline:stack` tag is an error
+/// ([`ProvisionError::Foreign`] or [`ProvisionError::OtherStack`]), so apply never runs on it.
+pub fn plan(stack: &Stack, ctx: &Context, observed: &Observed) -> Result<Plan, ProvisionError> {
+    let desired = Desired::new(stack, ctx)?;
+    let changes = plan_desired(&desired, observed)?;
+    Ok(Plan { desired, changes })
+}
+
+struct Planner<'a> {
+    desired: &'a Desired,
+    changes: Vec<Change>,
+}
+
+impl Planner<'_> {
+    fn push(
+        &mut self,
+        kind: Kind,
+        resource: &str,
+        action: Action,
+        detail: impl Into<String>,
+        step: Step,
+    ) {
+        self.changes.push(Change {
+            kind,
+            resource: resource.to_string(),
+            action,
+            detail: detail.into(),
+            step,
+        });
+    }
+
+    /// Fails unless the tags say the stack owns the resource.
+    fn owned(
+        &self,
+        kind: Kind,
+        name: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), ProvisionError> {
+        match ownership(&self.desired.stack, tag_refs(tags)) {
+            Ownership::Owned => Ok(()),
+            Ownership::OtherStack(owner) => Err(ProvisionError::OtherStack {
+                kind: kind.label(),
+                name: name.to_string(),
+                owner,
+                stack: self.desired.stack.clone(),
+            }),
+            Ownership::Foreign => Err(ProvisionError::Foreign {
+                kind: kind.label(),
+                name: name.to_string(),
+                stack: self.desired.stack.clone(),
+            }),
+        }
+    }
+
+    fn missing_tags(&self, tags: &[(String, String)]) -> bool {
+        !tags.iter().any(|(k, v)| k == MANAGED_TAG && v == "true")
+    }
+}
+
+/// The plan for an already derived desired stack.
+pub(crate) fn plan_desired(
+    desired: &Desired,
+    observed: &Observed,
+) -> Result<Vec<Change>, ProvisionError> {
+    let mut p = Planner {
+        desired,
+        changes: Vec::new(),
+    };
+    // Ownership is checked for every resource before any change is listed, so a clash
+    // anywhere stops the whole plan.
+    check_ownership(&p, observed)?;
+    plan_bucket(&mut p, observed);
+    plan_topics(&mut p, observed);
+    plan_role(&mut p, observed);
+    plan_invoker(&mut p, observed);
+    plan_sagemaker(&mut p, observed);
+    Ok(p.changes)
+}
+
+fn check_ownership(p: &Planner<'_>, o: &Observed) -> Result<(), ProvisionError> {
+    let d = p.desired;
+    if let Some(missing) = o.missing_principals.first() {
+        return Err(ProvisionError::MissingPrincipal {
+            principal: missing.to_string(),
+            stack: d.stack.clone(),
+        });
+    }
+    if let Some(b) = &o.bucket {
+        match &b.tags {
+            Some(tags) => p.owned(Kind::Bucket, &b.name, tags)?,
+            None => {
+                return Err(ProvisionError::Foreign {
+                    kind: "bucket (owned by another AWS account)",
+                    name: b.name.clone(),
+                    stack: d.stack.clone(),
+                })
+            }
+        }
+    }
+    for (kind, t) in [
+        (Kind::SuccessTopic, &o.success_topic),
+        (Kind::ErrorTopic, &o.error_topic),
+    ] {
+        if let Some(t) = t {
+            p.owned(kind, &t.name, &t.tags)?;
+        }
+    }
+    if let Some(r) = &o.role {
+        p.owned(Kind::ExecutionRole, &d.role.name, &r.tags)?;
+    }
+    if let Some(i) = &o.invoker {
+        p.owned(Kind::InvokerPolicy, &d.invoker.name, &i.tags)?;
+    }
+    if let Some(m) = &o.model {
+        p.owned(Kind::Model, &m.name, &m.tags)?;
+    }
+    if let Some(c) = &o.endpoint_config {
+        p.owned(Kind::EndpointConfig, &c.name, &c.tags)?;
+    }
+    if let Some(e) = &o.endpoint {
+        p.owned(Kind::Endpoint, &d.endpoint.name, &e.tags)?;
+    }
+    Ok(())
+}
+
+fn plan_bucket(p: &mut Planner<'_>, o: &Observed) {
+    let d = &p.desired.bucket;
+    let name = d.name.clone();
+    let existing = o.bucket.as_ref();
+    let fresh = existing.is_none();
+    match existing {
+        None => p.push(
+            Kind::Bucket,
+            &name,
+            Action::Create,
+            "new bucket, tagged",
+            Step::CreateBucket,
+        ),
+        Some(b) if p.missing_tags(b.tags.as_deref().unwrap_or(&[])) => p.push(
+            Kind::Bucket,
+            &name,
+            Action::Update,
+            "add the bodyline:managed tag",
+            Step::TagBucket {
+                existing: b.tags.clone().unwrap_or_default(),
+            },
+        ),
+        Some(_) => p.push(
+            Kind::Bucket,
+            &name,
+            Action::NoOp,
+            "exists, tagged",
+            Step::Nothing,
+        ),
+    }
+    let b = existing.cloned().unwrap_or_default();
+    let setting = |p: &mut Planner<'_>, kind: Kind, ok: bool, want: &str, step: Step| {
+        if ok {
+            p.push(kind, &name, Action::NoOp, want, Step::Nothing);
+        } else if fresh {
+            p.push(kind, &name, Action::Create, want, step);
+        } else {
+            p.push(kind, &name, Action::Update, format!("set {want}"), step);
+        }
+    };
+    setting(
+        p,
+        Kind::PublicAccessBlock,
+        b.public_access_block == Some([true; 4]),
+        "all four public-access-block flags on",
+        Step::PutPublicAccessBlock,
+    );
+    let (enc_ok, enc_want) = match &d.encryption {
+        Encryption::S3 => (
+            b.encryption
+                .as_ref()
+                .is_some_and(|(alg, _)| alg == "AES256"),
+            "SSE-S3 (AES256)".to_string(),
+        ),
+        Encryption::Kms(key) => (
+            b.encryption
+                .as_ref()
+                .is_some_and(|(alg, k)| alg == "aws:kms" && k.as_deref() == Some(key)),
+            format!("SSE-KMS with {key}"),
+        ),
+    };
+    setting(p, Kind::Encryption, enc_ok, &enc_want, Step::PutEncryption);
+    setting(
+        p,
+        Kind::OwnershipControls,
+        b.object_ownership.as_deref() == Some("BucketOwnerEnforced"),
+        "BucketOwnerEnforced (ACLs off)",
+        Step::PutOwnership,
+    );
+    let expire = d
+        .lifecycle
+        .iter()
+        .find_map(|r| r.expire_days)
+        .unwrap_or_default();
+    setting(
+        p,
+        Kind::Lifecycle,
+        b.lifecycle == d.lifecycle,
+        &format!(
+            "expire outputs and failures after {expire} days, abort incomplete uploads after 1 day"
+        ),
+        Step::PutLifecycle,
+    );
+    match &d.policy {
+        Some(policy) => setting(
+            p,
+            Kind::BucketPolicy,
+            b.policy.as_ref().map(normalize_document) == Some(normalize_document(policy)),
+            "TLS-only bucket policy (deny aws:SecureTransport=false)",
+            Step::PutBucketPolicy,
+        ),
+        None => p.push(
+            Kind::BucketPolicy,
+            &name,
+            Action::NoOp,
+            "TLS-only policy skipped on the local target: moto applies a Deny with a Condition unconditionally, which would block every write",
+            Step::Nothing,
+        ),
+    }
+}
+
+fn plan_topics(p: &mut Planner<'_>, o: &Observed) {
+    let Some(topics) = p.desired.topics.clone() else {
+        return;
+    };
+    for (kind, want, have) in [
+        (Kind::SuccessTopic, &topics.success, &o.success_topic),
+        (Kind::ErrorTopic, &topics.error, &o.error_topic),
+    ] {
+        match have {
+            None => p.push(
+                kind,
+                &want.name,
+                Action::Create,
+                "new topic, tagged",
+                Step::CreateTopic,
+            ),
+            Some(t) if p.missing_tags(&t.tags) => p.push(
+                kind,
+                &want.name,
+                Action::Update,
+                "add the bodyline:managed tag",
+                Step::TagTopic,
+            ),
+            Some(_) => p.push(
+                kind,
+                &want.name,
+                Action::NoOp,
+                "exists, tagged",
+                Step::Nothing,
+            ),
+        }
+    }
+}
+
+fn plan_role(p: &mut Planner<'_>, o: &Observed) {
+    let d = p.desired.role.clone();
+    let local_note = if p.desired.target == Target::Local {
+        format!(
+            "; on the local target the trust statement also names the caller {} (moto's AssumeRole needs an AWS principal; the local runtime assumes this role)",
+            p.desired.context.caller_arn
+        )
+    } else {
+        String::new()
+    };
+    match &o.role {
+        None => p.push(
+            Kind::ExecutionRole,
+            &d.name,
+            Action::Create,
+            format!("trusts sagemaker.amazonaws.com{local_note}"),
+            Step::CreateRole,
+        ),
+        Some(r) => {
+            let trust = normalize_document(&r.trust) != normalize_document(&d.trust);
+            let tags = p.missing_tags(&r.tags);
+            if trust || tags {
+                let what = match (trust, tags) {
+                    (true, true) => "trust policy differs; add the bodyline:managed tag",
+                    (true, false) => "trust policy differs",
+                    _ => "add the bodyline:managed tag",
+                };
+                p.push(
+                    Kind::ExecutionRole,
+                    &d.name,
+                    Action::Update,
+                    format!("{what}{local_note}"),
+                    Step::UpdateRole { trust, tags },
+                );
+            } else {
+                p.push(
+                    Kind::ExecutionRole,
+                    &d.name,
+                    Action::NoOp,
+                    "exists, trust policy as rendered",
+                    Step::Nothing,
+                );
+            }
+        }
+    }
+    let have = o.role.as_ref().and_then(|r| r.policy.as_ref());
+    match have {
+        None => p.push(
+            Kind::ExecutionPolicy,
+            &d.policy_name,
+            Action::Create,
+            "least-privilege inline policy from templates/iam/execution-role.json",
+            Step::PutRolePolicy,
+        ),
+        Some(doc) if normalize_document(doc) != normalize_document(&d.policy) => p.push(
+            Kind::ExecutionPolicy,
+            &d.policy_name,
+            Action::Update,
+            "document differs from templates/iam/execution-role.json",
+            Step::PutRolePolicy,
+        ),
+        Some(_) => p.push(
+            Kind::ExecutionPolicy,
+            &d.policy_name,
+            Action::NoOp,
+            "document as rendered",
+            Step::Nothing,
+        ),
+    }
+}
+
+fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
+    let d = p.desired.invoker.clone();
+    let (roles, users) = match &o.invoker {
+        None => {
+            p.push(
+                Kind::InvokerPolicy,
+                &d.name,
+                Action::Create,
+                "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject on outputs and failures, no s3:PutObject",
+                Step::CreatePolicy,
+            );
+            (Vec::new(), Vec::new())
+        }
+        Some(have) => {
+            let document = normalize_document(&have.document) != normalize_document(&d.document);
+            let tags = p.missing_tags(&have.tags);
+            if document || tags {
+                // IAM keeps at most five versions: make room for the new default.
+                let delete_versions = if document && have.other_versions.len() >= 4 {
+                    have.other_versions[..have.other_versions.len() - 3].to_vec()
+                } else {
+                    Vec::new()
+                };
+                p.push(
+                    Kind::InvokerPolicy,
+                    &d.name,
+                    Action::Update,
+                    if document {
+                        "document differs: new default version"
+                    } else {
+                        "add the bodyline:managed tag"
+                    },
+                    Step::UpdatePolicy {
+                        document,
+                        tags,
+                        delete_versions,
+                    },
+                );
+            } else {
+                p.push(
+                    Kind::InvokerPolicy,
+                    &d.name,
+                    Action::NoOp,
+                    "document as rendered",
+                    Step::Nothing,
+                );
+            }
+            (have.roles.clone(), have.users.clone())
+        }
+    };
+    let attached: Vec<Principal> = roles
+        .into_iter()
+        .map(Principal::Role)
+        .chain(users.into_iter().map(Principal::User))
+        .collect();
+    let attach: Vec<Principal> = d
+        .principals
+        .iter()
+        .filter(|w| !attached.contains(w))
+        .cloned()
+        .collect();
+    let detach: Vec<Principal> = attached
+        .iter()
+        .filter(|a| !d.principals.contains(a))
+        .cloned()
+        .collect();
+    let list = |v: &[Principal]| {
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if attach.is_empty() && detach.is_empty() {
+        let detail = if d.principals.is_empty() {
+            "attached to no principal (invokers.principals is empty)".to_string()
+        } else {
+            format!("attached to {}", list(&d.principals))
+        };
+        p.push(
+            Kind::InvokerAttachments,
+            &d.name,
+            Action::NoOp,
+            detail,
+            Step::Nothing,
+        );
+    } else {
+        let mut parts = Vec::new();
+        if !attach.is_empty() {
+            parts.push(format!("attach to {}", list(&attach)));
+        }
+        if !detach.is_empty() {
+            parts.push(format!("detach from {}", list(&detach)));
+        }
+        let action = if o.invoker.is_none() {
+            Action::Create
+        } else {
+            Action::Update
+        };
+        p.push(
+            Kind::InvokerAttachments,
+            &d.name,
+            action,
+            parts.join("; "),
+            Step::Attach { attach, detach },
+        );
+    }
+}
+
+fn plan_sagemaker(p: &mut Planner<'_>, o: &Observed) {
+    let d = p.desired;
+    let model = d.model.name.clone();
+    let config = d.endpoint_config.name.clone();
+    let endpoint = d.endpoint.name.clone();
+    let current = o.endpoint.as_ref().and_then(|e| e.current_config.as_ref());
+    // Replaced hashed resources are retired only when their tags say they are ours.
+    let retire_config = current
+        .filter(|c| d.names.is_hashed_name(&c.name))
+        .filter(|c| ownership(&d.stack, tag_refs(&c.tags)) == Ownership::Owned)
+        .map(|c| c.name.clone());
+    let retire_model = current
+        .and_then(|c| c.model.as_ref())
+        .filter(|m| d.names.is_hashed_name(&m.name) && m.name != model)
+        .filter(|m| ownership(&d.stack, tag_refs(&m.tags)) == Ownership::Owned)
+        .map(|m| m.name.clone());
+
+    match (&o.model, &retire_model) {
+        (Some(_), _) => p.push(
+            Kind::Model,
+            &model,
+            Action::NoOp,
+            "exists (its name is its content hash)",
+            Step::Nothing,
+        ),
+        (None, Some(old)) => p.push(
+            Kind::Model,
+            &model,
+            Action::Replace,
+            format!("content changed: new model, {old} deleted after the endpoint moves"),
+            Step::CreateModel,
+        ),
+        (None, None) => p.push(
+            Kind::Model,
+            &model,
+            Action::Create,
+            format!("image {}", d.model.image),
+            Step::CreateModel,
+        ),
+    }
+    match (&o.endpoint_config, &retire_config) {
+        (Some(_), _) => p.push(
+            Kind::EndpointConfig,
+            &config,
+            Action::NoOp,
+            "exists (its name is its content hash)",
+            Step::Nothing,
+        ),
+        (None, Some(old)) => p.push(
+            Kind::EndpointConfig,
+            &config,
+            Action::Replace,
+            format!("content changed: new config, {old} deleted after the endpoint moves"),
+            Step::CreateEndpointConfig,
+        ),
+        (None, None) => p.push(
+            Kind::EndpointConfig,
+            &config,
+            Action::Create,
+            format!("async output to {}", d.bucket.output_path),
+            Step::CreateEndpointConfig,
+        ),
+    }
+    let local = d.target == Target::Local;
+    match &o.endpoint {
+        None => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::Create,
+            format!("runs {config}; setup waits for InService"),
+            Step::CreateEndpoint,
+        ),
+        Some(e) if e.status == "Failed" => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::Replace,
+            format!(
+                "is Failed ({}): deleted and created again with {config}",
+                e.failure_reason.as_deref().unwrap_or("no reason given")
+            ),
+            Step::SwitchEndpoint {
+                recreate: true,
+                retire_config,
+                retire_model,
+            },
+        ),
+        Some(e) if e.config_name != config => {
+            let how = if local {
+                "local target: moto has no UpdateEndpoint, so the endpoint is deleted and created again"
+            } else {
+                "UpdateEndpoint, then the old config is deleted"
+            };
+            p.push(
+                Kind::Endpoint,
+                &endpoint,
+                Action::Update,
+                format!("runs {}, should run {config}; {how}", e.config_name),
+                Step::SwitchEndpoint {
+                    recreate: local,
+                    retire_config,
+                    retire_model,
+                },
+            );
+        }
+        Some(e) if e.status != "InService" => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::NoOp,
+            format!("is {}; setup waits for InService", e.status),
+            Step::WaitEndpoint,
+        ),
+        Some(_) => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::NoOp,
+            format!("InService with {config}"),
+            Step::Nothing,
+        ),
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -1,0 +1,286 @@
+//! plan() cases: fresh account, up to date, changed config, foreign and other-stack clashes.
+
+use bodyline_stack::{MANAGED_TAG, STACK_TAG};
+
+use super::*;
+use crate::observe::ConfigObserved;
+use crate::testutil::{ctx, desired, stack, stack_with, up_to_date};
+
+fn actions(plan: &Plan) -> Vec<(Kind, Action)> {
+    plan.changes.iter().map(|c| (c.kind, c.action)).collect()
+}
+
+fn change(plan: &Plan, kind: Kind) -> &Change {
+    match plan.changes.iter().find(|c| c.kind == kind) {
+        Some(c) => c,
+        None => panic!("no {kind} change in {:#?}", plan.changes),
+    }
+}
+
+#[test]
+fn a_fresh_account_creates_everything_in_dependency_order() {
+    let plan = plan(&stack("local"), &ctx(), &Observed::default()).unwrap();
+    assert!(plan.has_changes());
+    assert_eq!(
+        actions(&plan),
+        vec![
+            (Kind::Bucket, Action::Create),
+            (Kind::PublicAccessBlock, Action::Create),
+            (Kind::Encryption, Action::Create),
+            (Kind::OwnershipControls, Action::Create),
+            (Kind::Lifecycle, Action::Create),
+            // moto applies a conditional Deny unconditionally: skipped, and said so.
+            (Kind::BucketPolicy, Action::NoOp),
+            (Kind::SuccessTopic, Action::Create),
+            (Kind::ErrorTopic, Action::Create),
+            (Kind::ExecutionRole, Action::Create),
+            (Kind::ExecutionPolicy, Action::Create),
+            (Kind::InvokerPolicy, Action::Create),
+            (Kind::InvokerAttachments, Action::Create),
+            (Kind::Model, Action::Create),
+            (Kind::EndpointConfig, Action::Create),
+            (Kind::Endpoint, Action::Create),
+        ]
+    );
+    assert!(change(&plan, Kind::BucketPolicy)
+        .detail
+        .contains("skipped on the local target"));
+    assert!(change(&plan, Kind::ExecutionRole)
+        .detail
+        .contains("bodyline-admin"));
+}
+
+#[test]
+fn the_aws_target_plans_the_tls_policy_and_no_local_trust() {
+    let plan = plan(&stack("aws"), &ctx(), &Observed::default()).unwrap();
+    assert_eq!(change(&plan, Kind::BucketPolicy).action, Action::Create);
+    assert!(!change(&plan, Kind::ExecutionRole).detail.contains("local"));
+}
+
+#[test]
+fn an_up_to_date_account_is_all_no_op() {
+    for target in ["local", "aws"] {
+        let s = stack(target);
+        let plan = plan(&s, &ctx(), &up_to_date(&desired(&s))).unwrap();
+        assert!(
+            !plan.has_changes(),
+            "{target}: {:#?}",
+            plan.pending().collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn drifted_bucket_settings_and_policies_are_updated() {
+    let s = stack("aws");
+    let d = desired(&s);
+    let mut o = up_to_date(&d);
+    if let Some(b) = o.bucket.as_mut() {
+        b.public_access_block = Some([true, true, false, true]);
+        b.lifecycle.pop();
+        b.policy = None;
+    }
+    if let Some(r) = o.role.as_mut() {
+        r.policy = Some(serde_json::json!({"Version": "2012-10-17", "Statement": []}));
+    }
+    let plan = plan(&s, &ctx(), &o).unwrap();
+    let pending: Vec<(Kind, Action)> = plan.pending().map(|c| (c.kind, c.action)).collect();
+    assert_eq!(
+        pending,
+        vec![
+            (Kind::PublicAccessBlock, Action::Update),
+            (Kind::Lifecycle, Action::Update),
+            (Kind::BucketPolicy, Action::Update),
+            (Kind::ExecutionPolicy, Action::Update),
+        ]
+    );
+}
+
+/// The account as the old stack left it, seen by the new stack's observe: the endpoint runs
+/// the old config, which is found (and judged by tag) through the endpoint.
+fn observed_after_change(old: &Desired, new: &Desired) -> Observed {
+    let mut o = up_to_date(old);
+    o.model = (old.model.name == new.model.name)
+        .then(|| o.model.clone())
+        .flatten();
+    o.endpoint_config = None;
+    if let Some(e) = o.endpoint.as_mut() {
+        e.current_config = Some(ConfigObserved {
+            name: old.endpoint_config.name.clone(),
+            tags: old.tags.clone(),
+            model: (old.model.name != new.model.name).then(|| crate::Tagged {
+                name: old.model.name.clone(),
+                arn: old.model.arn.clone(),
+                tags: old.tags.clone(),
+            }),
+        });
+    }
+    o
+}
+
+#[test]
+fn a_changed_config_is_replaced_and_the_endpoint_moves() {
+    let old = desired(&stack("local"));
+    for (target, recreate) in [("local", true), ("aws", false)] {
+        let s = stack_with(target, "max_concurrent_invocations_per_instance = 8");
+        let new = desired(&s);
+        let old = if target == "local" {
+            old.clone()
+        } else {
+            desired(&stack("aws"))
+        };
+        assert_ne!(old.endpoint_config.name, new.endpoint_config.name);
+        assert_eq!(old.model.name, new.model.name);
+        let plan = plan(&s, &ctx(), &observed_after_change(&old, &new)).unwrap();
+        let pending: Vec<(Kind, Action)> = plan.pending().map(|c| (c.kind, c.action)).collect();
+        assert_eq!(
+            pending,
+            vec![
+                (Kind::EndpointConfig, Action::Replace),
+                (Kind::Endpoint, Action::Update)
+            ],
+            "{target}"
+        );
+        let endpoint = change(&plan, Kind::Endpoint);
+        assert_eq!(
+            endpoint.step,
+            Step::SwitchEndpoint {
+                recreate,
+                retire_config: Some(old.endpoint_config.name.clone()),
+                retire_model: None,
+            },
+            "{target}"
+        );
+        if target == "local" {
+            assert!(
+                endpoint.detail.contains("moto has no UpdateEndpoint"),
+                "{}",
+                endpoint.detail
+            );
+        }
+    }
+}
+
+#[test]
+fn a_changed_model_replaces_model_and_config_and_retires_both() {
+    let old = desired(&stack("aws"));
+    let mut s = stack("aws");
+    s.model.image = format!(
+        "{}.dkr.ecr.us-east-1.amazonaws.com/scorer:2",
+        crate::testutil::ACCOUNT
+    );
+    let new = desired(&s);
+    let plan = plan(&s, &ctx(), &observed_after_change(&old, &new)).unwrap();
+    assert_eq!(change(&plan, Kind::Model).action, Action::Replace);
+    assert_eq!(change(&plan, Kind::EndpointConfig).action, Action::Replace);
+    assert_eq!(
+        change(&plan, Kind::Endpoint).step,
+        Step::SwitchEndpoint {
+            recreate: false,
+            retire_config: Some(old.endpoint_config.name.clone()),
+            retire_model: Some(old.model.name.clone()),
+        }
+    );
+}
+
+#[test]
+fn a_failed_endpoint_is_replaced() {
+    let s = stack("aws");
+    let mut o = up_to_date(&desired(&s));
+    if let Some(e) = o.endpoint.as_mut() {
+        e.status = "Failed".into();
+        e.failure_reason = Some("image not found".into());
+    }
+    let plan = plan(&s, &ctx(), &o).unwrap();
+    let endpoint = change(&plan, Kind::Endpoint);
+    assert_eq!(endpoint.action, Action::Replace);
+    assert!(endpoint.detail.contains("image not found"));
+}
+
+#[test]
+fn a_foreign_same_named_bucket_is_an_error_naming_it() {
+    let s = stack("local");
+    let d = desired(&s);
+    let mut o = Observed {
+        bucket: Some(crate::BucketObserved {
+            name: d.bucket.name.clone(),
+            tags: Some(vec![("team".into(), "data".into())]),
+            ..Default::default()
+        }),
+        ..Observed::default()
+    };
+    let err = plan(&s, &ctx(), &o).unwrap_err();
+    assert!(
+        matches!(&err, ProvisionError::Foreign { kind: "bucket", name, .. } if *name == d.bucket.name),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&d.bucket.name) && msg.contains("bodyline:stack=demo"),
+        "{msg}"
+    );
+    assert!(msg.contains("rename"), "{msg}");
+
+    // Taken in another account (HeadBucket 403): no tags could be read.
+    o.bucket = Some(crate::BucketObserved {
+        name: d.bucket.name.clone(),
+        tags: None,
+        ..Default::default()
+    });
+    assert!(matches!(
+        plan(&s, &ctx(), &o),
+        Err(ProvisionError::Foreign { .. })
+    ));
+}
+
+#[test]
+fn a_resource_of_another_stack_is_an_error() {
+    let s = stack("local");
+    let d = desired(&s);
+    let mut o = up_to_date(&d);
+    if let Some(r) = o.role.as_mut() {
+        r.tags = vec![
+            (STACK_TAG.into(), "other".into()),
+            (MANAGED_TAG.into(), "true".into()),
+        ];
+    }
+    let err = plan(&s, &ctx(), &o).unwrap_err();
+    assert!(
+        matches!(&err, ProvisionError::OtherStack { owner, .. } if owner == "other"),
+        "{err}"
+    );
+}
+
+#[test]
+fn invoker_attachments_follow_the_configured_principals() {
+    let s = stack("local");
+    let d = desired(&s);
+    let mut o = up_to_date(&d);
+    if let Some(i) = o.invoker.as_mut() {
+        i.roles = vec!["old-app".into()];
+    }
+    let plan = plan(&s, &ctx(), &o).unwrap();
+    let c = change(&plan, Kind::InvokerAttachments);
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(
+        c.step,
+        Step::Attach {
+            attach: vec![crate::Principal::Role("scoring-app".into())],
+            detach: vec![crate::Principal::Role("old-app".into())],
+        }
+    );
+}
+
+#[test]
+fn a_missing_invoker_principal_is_an_error_before_any_change() {
+    let s = stack("local");
+    let o = Observed {
+        missing_principals: vec![crate::Principal::Role("scoring-app".into())],
+        ..Observed::default()
+    };
+    let err = plan(&s, &ctx(), &o).unwrap_err().to_string();
+    assert!(
+        err.contains("role scoring-app") && err.contains("invokers.principals"),
+        "{err}"
+    );
+}

@@ -1,0 +1,62 @@
+//! The whole flow of `bodyline plan` and `bodyline setup`: identify, observe, plan, apply, save.
+
+use std::path::{Path, PathBuf};
+
+use aws_config::SdkConfig;
+use bodyline_stack::Stack;
+
+use crate::desired::Desired;
+use crate::{
+    apply, identify, observe, plan, ApplyOptions, ApplyReport, Clients, Plan, Progress,
+    ProvisionError,
+};
+
+/// A plan together with the clients that observed it (their call counts included).
+#[derive(Debug)]
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// The clients; [`Clients::calls`] counts observe's reads.
+    pub clients: Clients,
+}
+
+/// Identifies the caller, observes the stack and plans it. Makes read calls only.
+pub async fn plan_stack(stack: &Stack, sdk: &SdkConfig) -> Result<Planned, ProvisionError> {
+    let clients = Clients::new(sdk);
+    let ctx = identify(stack, &clients).await?;
+    // Deriving first renders and lints every policy: a bad template stops before any call
+    // beyond the identity check.
+    let desired = Desired::new(stack, &ctx)?;
+    let observed = observe(&desired, &clients).await?;
+    let plan = plan(stack, &ctx, &observed)?;
+    Ok(Planned { plan, clients })
+}
+
+/// What `setup` did.
+#[derive(Debug)]
+pub struct SetupReport {
+    /// The plan it applied.
+    pub plan: Plan,
+    /// What apply did, with the call counts of the whole run.
+    pub report: ApplyReport,
+    /// Where the state was saved.
+    pub state_path: PathBuf,
+}
+
+/// Plans and applies the stack, then saves `.bodyline/state/<stack>.json` under `root`.
+pub async fn setup(
+    stack: &Stack,
+    sdk: &SdkConfig,
+    root: &Path,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SetupReport, ProvisionError> {
+    let Planned { plan, clients } = plan_stack(stack, sdk).await?;
+    let report = apply(&plan, &clients, options, progress).await?;
+    let state_path = report.state.save(root)?;
+    Ok(SetupReport {
+        plan,
+        report,
+        state_path,
+    })
+}

@@ -1,0 +1,532 @@
+//! Setup against the real local stack (moto behind bodyline's front door, IAM enforced): every
+//! posture item is read back through the SDK, not assumed.
+
+use std::path::{Path, PathBuf};
+
+use bodyline_local::{LocalOptions, LocalStack};
+use bodyline_provision::{
+    decode_policy_document, lint_document, normalize_document, plan_stack, setup, Action,
+    ApplyOptions, ProvisionError, SetupReport,
+};
+use bodyline_stack::{Stack, State, MANAGED_TAG, STACK_TAG};
+use serde_json::json;
+
+/// The virtualenv the tests share: `BODYLINE_VENV`, else the workspace's `.bodyline/venv`
+/// (where `cargo xtask test` installs moto).
+fn venv() -> PathBuf {
+    match std::env::var_os("BODYLINE_VENV") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.bodyline/venv"),
+    }
+}
+
+async fn local_stack() -> (tempfile::TempDir, LocalStack) {
+    let root = tempfile::Builder::new()
+        .prefix("bodyline-provision-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let opts = LocalOptions::new(root.path(), "us-east-1").with_venv(venv());
+    let stack = LocalStack::start(opts).await.unwrap();
+    (root, stack)
+}
+
+fn stack_file(name: &str, extra_async: &str, principals: &[&str]) -> Stack {
+    let principals = principals
+        .iter()
+        .map(|p| format!("{p:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Stack::parse(
+        &format!(
+            r#"
+[stack]
+name = "{name}"
+target = "local"
+
+[model]
+image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/bodyline-model:latest"
+environment = {{ LOG_LEVEL = "info" }}
+local_command = "bodyline-model"
+
+[async_inference]
+notifications = true
+{extra_async}
+
+[bucket]
+expire_after_days = 9
+
+[invokers]
+principals = [{principals}]
+"#
+        ),
+        Path::new("bodyline.toml"),
+    )
+    .unwrap()
+}
+
+fn fast() -> ApplyOptions {
+    ApplyOptions {
+        poll_interval: std::time::Duration::from_millis(100),
+        ..ApplyOptions::default()
+    }
+}
+
+async fn run_setup(
+    stack: &Stack,
+    local: &LocalStack,
+    root: &Path,
+) -> Result<SetupReport, ProvisionError> {
+    setup(stack, &local.sdk_config(), root, &fast(), &mut |_| {}).await
+}
+
+fn has_tags(tags: &[(String, String)], stack: &str) -> bool {
+    tags.contains(&(STACK_TAG.to_string(), stack.to_string()))
+        && tags.contains(&(MANAGED_TAG.to_string(), "true".to_string()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_creates_the_stack_with_its_posture_and_a_second_run_mutates_nothing() {
+    let (root, local) = local_stack().await;
+    let sdk = local.sdk_config();
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let sm = aws_sdk_sagemaker::Client::new(&sdk);
+    let sns = aws_sdk_sns::Client::new(&sdk);
+
+    // The application role the invoker policy is attached to exists before setup.
+    iam.create_role()
+        .role_name("scoring-app")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": local.admin_arn()}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let stack = stack_file("posture", "", &["scoring-app"]);
+    let first = run_setup(&stack, &local, root.path()).await.unwrap();
+    let d = &first.plan.desired;
+    assert_eq!(first.report.endpoint_status, "InService");
+    assert!(first.report.calls.mutating > 0);
+    assert!(!first.report.applied.is_empty());
+
+    // Bucket: public access block, encryption, ownership, lifecycle, tags; no policy locally.
+    let bucket = &d.bucket.name;
+    let pab = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let pab = pab.public_access_block_configuration().unwrap();
+    assert_eq!(
+        [
+            pab.block_public_acls(),
+            pab.ignore_public_acls(),
+            pab.block_public_policy(),
+            pab.restrict_public_buckets()
+        ],
+        [Some(true); 4]
+    );
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let rule = enc.server_side_encryption_configuration().unwrap().rules()[0]
+        .apply_server_side_encryption_by_default()
+        .unwrap()
+        .clone();
+    assert_eq!(rule.sse_algorithm().as_str(), "AES256");
+    let own = s3
+        .get_bucket_ownership_controls()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        own.ownership_controls().unwrap().rules()[0]
+            .object_ownership()
+            .as_str(),
+        "BucketOwnerEnforced"
+    );
+    let lc = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut rules: Vec<(String, Option<i32>, Option<i32>)> = lc
+        .rules()
+        .iter()
+        .map(|r| {
+            (
+                r.filter()
+                    .and_then(|f| f.prefix())
+                    .unwrap_or_default()
+                    .to_string(),
+                r.expiration().and_then(|e| e.days()),
+                r.abort_incomplete_multipart_upload()
+                    .and_then(|a| a.days_after_initiation()),
+            )
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        vec![
+            (String::new(), None, Some(1)),
+            ("failure/".to_string(), Some(9), None),
+            ("output/".to_string(), Some(9), None),
+        ]
+    );
+    let tags: Vec<(String, String)> = s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    assert!(has_tags(&tags, "posture"), "{tags:?}");
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await;
+    assert!(policy.is_err(), "no bucket policy on the local target");
+
+    // Topics, tagged.
+    for topic in [
+        &d.topics.as_ref().unwrap().success,
+        &d.topics.as_ref().unwrap().error,
+    ] {
+        let tags: Vec<(String, String)> = sns
+            .list_tags_for_resource()
+            .resource_arn(&topic.arn)
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        assert!(has_tags(&tags, "posture"), "{}: {tags:?}", topic.name);
+    }
+
+    // Execution role: tags, trust (sagemaker + the local caller in one statement), inline policy.
+    let role = iam
+        .get_role()
+        .role_name(&d.role.name)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    let tags: Vec<(String, String)> = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    assert!(has_tags(&tags, "posture"), "{tags:?}");
+    let trust =
+        decode_policy_document("trust", role.assume_role_policy_document().unwrap()).unwrap();
+    assert_eq!(
+        trust["Statement"][0]["Principal"],
+        json!({"Service": "sagemaker.amazonaws.com", "AWS": local.admin_arn()})
+    );
+    let inline = iam
+        .get_role_policy()
+        .role_name(&d.role.name)
+        .policy_name(&d.role.policy_name)
+        .send()
+        .await
+        .unwrap();
+    let inline = decode_policy_document("inline", inline.policy_document()).unwrap();
+    assert_eq!(
+        normalize_document(&inline),
+        normalize_document(&d.role.policy)
+    );
+    assert_eq!(lint_document(&inline), vec![]);
+
+    // Invoker policy: the rendered document, linted, no s3:PutObject, attached to the app role.
+    let pol = iam
+        .get_policy()
+        .policy_arn(&d.invoker.arn)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
+    let version = iam
+        .get_policy_version()
+        .policy_arn(&d.invoker.arn)
+        .version_id(pol.default_version_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let doc = decode_policy_document(
+        "invoker",
+        version.policy_version().unwrap().document().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        normalize_document(&doc),
+        normalize_document(&d.invoker.document)
+    );
+    assert_eq!(lint_document(&doc), vec![]);
+    assert!(!doc.to_string().contains("s3:PutObject"));
+    let tags: Vec<(String, String)> = iam
+        .list_policy_tags()
+        .policy_arn(&d.invoker.arn)
+        .send()
+        .await
+        .unwrap()
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    assert!(has_tags(&tags, "posture"), "{tags:?}");
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("scoring-app")
+        .send()
+        .await
+        .unwrap();
+    assert!(attached
+        .attached_policies()
+        .iter()
+        .any(|p| p.policy_arn() == Some(d.invoker.arn.as_str())));
+
+    // Model: the local runtime's command travels in the environment; the role is the stack's.
+    let model = sm
+        .describe_model()
+        .model_name(&d.model.name)
+        .send()
+        .await
+        .unwrap();
+    let env = model.primary_container().unwrap().environment().unwrap();
+    assert_eq!(
+        env.get("BODYLINE_LOCAL_COMMAND").map(String::as_str),
+        Some("bodyline-model")
+    );
+    assert_eq!(env.get("LOG_LEVEL").map(String::as_str), Some("info"));
+    assert_eq!(model.execution_role_arn(), Some(d.role.arn.as_str()));
+
+    // Endpoint config: the async config (read from DescribeEndpointConfig; moto's
+    // DescribeEndpoint lacks it).
+    let cfg = sm
+        .describe_endpoint_config()
+        .endpoint_config_name(&d.endpoint_config.name)
+        .send()
+        .await
+        .unwrap();
+    let aic = cfg.async_inference_config().unwrap();
+    let out = aic.output_config().unwrap();
+    assert_eq!(
+        out.s3_output_path(),
+        Some(format!("s3://{bucket}/output").as_str())
+    );
+    assert_eq!(
+        out.s3_failure_path(),
+        Some(format!("s3://{bucket}/failure").as_str())
+    );
+    let note = out.notification_config().unwrap();
+    assert_eq!(
+        note.success_topic(),
+        Some(d.topics.as_ref().unwrap().success.arn.as_str())
+    );
+    assert_eq!(
+        note.error_topic(),
+        Some(d.topics.as_ref().unwrap().error.arn.as_str())
+    );
+    assert_eq!(
+        aic.client_config()
+            .unwrap()
+            .max_concurrent_invocations_per_instance(),
+        Some(4)
+    );
+
+    // Endpoint: InService, tagged, running the config.
+    let ep = sm
+        .describe_endpoint()
+        .endpoint_name(&d.endpoint.name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ep.endpoint_status().unwrap().as_str(), "InService");
+    assert_eq!(
+        ep.endpoint_config_name(),
+        Some(d.endpoint_config.name.as_str())
+    );
+    let tags: Vec<(String, String)> = sm
+        .list_tags()
+        .resource_arn(ep.endpoint_arn().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(has_tags(&tags, "posture"), "{tags:?}");
+
+    // State was saved.
+    let state = State::load(root.path(), "posture").unwrap().unwrap();
+    assert_eq!(state.resources["endpoint"].name, d.endpoint.name);
+
+    // Second run: nothing to do, and not one mutating call.
+    let second = run_setup(&stack, &local, root.path()).await.unwrap();
+    assert!(
+        !second.plan.has_changes(),
+        "{:#?}",
+        second.plan.pending().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        second.report.calls.mutating, 0,
+        "{:?}",
+        second.report.calls.mutating_operations
+    );
+    assert!(second.report.calls.read > 0);
+
+    // Lost state changes nothing: the resources are found again by name and tag.
+    State::remove(root.path(), "posture").unwrap();
+    let planned = plan_stack(&stack, &sdk).await.unwrap();
+    assert!(!planned.plan.has_changes());
+
+    // A changed async config: a new config, the endpoint moved (deleted and created again on
+    // the local target), the old config deleted.
+    let changed = stack_file(
+        "posture",
+        "max_concurrent_invocations_per_instance = 8",
+        &["scoring-app"],
+    );
+    let third = run_setup(&changed, &local, root.path()).await.unwrap();
+    let old_config = d.endpoint_config.name.clone();
+    let new_config = third.plan.desired.endpoint_config.name.clone();
+    assert_ne!(old_config, new_config);
+    let actions: Vec<_> = third.plan.pending().map(|c| (c.kind, c.action)).collect();
+    assert_eq!(
+        actions,
+        vec![
+            (bodyline_provision::Kind::EndpointConfig, Action::Replace),
+            (bodyline_provision::Kind::Endpoint, Action::Update),
+        ]
+    );
+    let ep = sm
+        .describe_endpoint()
+        .endpoint_name(&d.endpoint.name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ep.endpoint_config_name(), Some(new_config.as_str()));
+    assert!(sm
+        .describe_endpoint_config()
+        .endpoint_config_name(&old_config)
+        .send()
+        .await
+        .is_err());
+    let fourth = run_setup(&changed, &local, root.path()).await.unwrap();
+    assert_eq!(
+        fourth.report.calls.mutating, 0,
+        "{:?}",
+        fourth.report.calls.mutating_operations
+    );
+
+    local.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_same_named_bucket_stops_setup_before_anything_is_created() {
+    let (root, local) = local_stack().await;
+    let sdk = local.sdk_config();
+    let stack = stack_file("clash", "", &[]);
+    let account = aws_sdk_sts::Client::new(&sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap()
+        .account()
+        .unwrap()
+        .to_string();
+    let bucket = bodyline_stack::Names::new(&stack, &account).bucket;
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+
+    let err = run_setup(&stack, &local, root.path()).await.unwrap_err();
+    assert!(
+        matches!(&err, ProvisionError::Foreign { name, .. } if *name == bucket),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("not tagged bodyline:stack=clash"),
+        "{err}"
+    );
+
+    // Nothing was created, and the foreign bucket is untouched.
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    assert!(iam
+        .get_role()
+        .role_name("clash-sagemaker-execution")
+        .send()
+        .await
+        .is_err());
+    let sm = aws_sdk_sagemaker::Client::new(&sdk);
+    assert!(sm
+        .list_endpoints()
+        .send()
+        .await
+        .unwrap()
+        .endpoints()
+        .is_empty());
+    assert!(sm.list_models().send().await.unwrap().models().is_empty());
+    let topics = aws_sdk_sns::Client::new(&sdk)
+        .list_topics()
+        .send()
+        .await
+        .unwrap();
+    assert!(topics.topics().is_empty());
+    assert!(s3
+        .get_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .is_err());
+    assert!(State::load(root.path(), "clash").unwrap().is_none());
+    local.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_invoker_principal_stops_setup_before_anything_is_created() {
+    let (root, local) = local_stack().await;
+    let sdk = local.sdk_config();
+    let stack = stack_file(
+        "badinput",
+        "",
+        &["arn:aws:iam::123456789012:role/no-such-app"],
+    );
+    let planned = plan_stack(&stack, &sdk).await;
+    let err = planned.as_ref().map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("role no-such-app"), "{err}");
+    let err = run_setup(&stack, &local, root.path()).await.unwrap_err();
+    assert!(
+        matches!(err, ProvisionError::MissingPrincipal { .. }),
+        "{err}"
+    );
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    assert!(s3.list_buckets().send().await.unwrap().buckets().is_empty());
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    assert!(iam
+        .get_role()
+        .role_name("badinput-sagemaker-execution")
+        .send()
+        .await
+        .is_err());
+    local.stop().await;
+}

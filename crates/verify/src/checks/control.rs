@@ -1,0 +1,406 @@
+//! Checks that read the control plane only: the endpoint's configuration (1) and the posture
+//! of the deployed bucket and policies (6).
+
+use aws_sdk_sagemaker::types::EndpointStatus;
+use bodyline_stack::{s3_url, Target};
+use serde_json::Value;
+
+use super::{Verdict, VerifyContext};
+use crate::aws::Failure;
+
+/// Check 1: the endpoint is `InService` and its config writes where the stack says.
+pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
+    let sm = &ctx.clients.sagemaker;
+    let name = &ctx.names.endpoint;
+    let described = sm
+        .describe_endpoint()
+        .endpoint_name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            let f = Failure::of(&e);
+            if f.is_not_found() {
+                format!("endpoint {name} does not exist; run `bodyline setup`")
+            } else {
+                format!("DescribeEndpoint {name}: {}", f.summary())
+            }
+        })?;
+    let status = described.endpoint_status();
+    if status != Some(&EndpointStatus::InService) {
+        let reason = described
+            .failure_reason()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        return Err(format!(
+            "endpoint {name} is {}{reason}, not InService; wait for setup to finish or run it again",
+            status.map_or("in no status", |s| s.as_str())
+        ));
+    }
+    let config_name = described.endpoint_config_name().unwrap_or_default();
+    // moto's DescribeEndpoint has no AsyncInferenceConfig: read it from the config, as on AWS.
+    let config = sm
+        .describe_endpoint_config()
+        .endpoint_config_name(config_name)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "DescribeEndpointConfig {config_name}: {}",
+                Failure::of(&e).summary()
+            )
+        })?;
+    let Some(output) = config
+        .async_inference_config()
+        .and_then(|a| a.output_config())
+    else {
+        return Err(format!(
+            "endpoint config {config_name} has no AsyncInferenceConfig: it is not an async endpoint"
+        ));
+    };
+    let want_output = s3_url(&ctx.names.bucket, &ctx.stack.bucket.output_prefix);
+    let want_failure = s3_url(&ctx.names.bucket, &ctx.stack.bucket.failure_prefix);
+    let same = |got: Option<&str>, want: &str| {
+        got.is_some_and(|g| g.trim_end_matches('/') == want.trim_end_matches('/'))
+    };
+    let mut wrong = Vec::new();
+    if !same(output.s3_output_path(), &want_output) {
+        wrong.push(format!(
+            "S3OutputPath is {:?}, expected {want_output}",
+            output.s3_output_path().unwrap_or("unset")
+        ));
+    }
+    if !same(output.s3_failure_path(), &want_failure) {
+        wrong.push(format!(
+            "S3FailurePath is {:?}, expected {want_failure}",
+            output.s3_failure_path().unwrap_or("unset")
+        ));
+    }
+    if !wrong.is_empty() {
+        return Err(format!(
+            "endpoint config {config_name}: {}; run `bodyline setup` to replace it",
+            wrong.join("; ")
+        ));
+    }
+    Ok(format!(
+        "{name} InService, config {config_name}: outputs {want_output}, failures {want_failure}"
+    ))
+}
+
+/// Check 6: the bucket's posture and the lint of the deployed policies, read back.
+pub(crate) async fn posture(ctx: &VerifyContext) -> Verdict {
+    let mut problems = Vec::new();
+    let mut seen = Vec::new();
+    bucket_posture(ctx, &mut problems, &mut seen).await;
+    policy_posture(ctx, &mut problems, &mut seen).await;
+    if problems.is_empty() {
+        Ok(seen.join("; "))
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &mut Vec<String>) {
+    let s3 = &ctx.clients.s3;
+    let bucket = &ctx.names.bucket;
+    match s3.get_public_access_block().bucket(bucket).send().await {
+        Ok(out) => {
+            let c = out.public_access_block_configuration();
+            let flags = [
+                ("BlockPublicAcls", c.and_then(|c| c.block_public_acls())),
+                ("IgnorePublicAcls", c.and_then(|c| c.ignore_public_acls())),
+                ("BlockPublicPolicy", c.and_then(|c| c.block_public_policy())),
+                (
+                    "RestrictPublicBuckets",
+                    c.and_then(|c| c.restrict_public_buckets()),
+                ),
+            ];
+            let off: Vec<&str> = flags
+                .iter()
+                .filter(|(_, on)| *on != Some(true))
+                .map(|(n, _)| *n)
+                .collect();
+            if off.is_empty() {
+                seen.push("public access blocked".into());
+            } else {
+                problems.push(format!(
+                    "bucket {bucket}: public access block flags off: {}; run `bodyline setup` to restore them",
+                    off.join(", ")
+                ));
+            }
+        }
+        Err(e) => problems.push(format!(
+            "bucket {bucket} has no public access block ({}); run `bodyline setup` to restore it",
+            Failure::of(&e).summary()
+        )),
+    }
+
+    let want = if ctx.stack.async_inference.kms_key_id.is_some() {
+        "aws:kms"
+    } else {
+        "AES256"
+    };
+    match s3.get_bucket_encryption().bucket(bucket).send().await {
+        Ok(out) => {
+            let algorithms: Vec<String> = out
+                .server_side_encryption_configuration()
+                .map(|c| c.rules())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|r| r.apply_server_side_encryption_by_default())
+                .map(|d| d.sse_algorithm().as_str().to_string())
+                .collect();
+            if algorithms.iter().any(|a| a == want) {
+                seen.push(format!("default encryption {want}"));
+            } else {
+                problems.push(format!(
+                    "bucket {bucket}: default encryption is {algorithms:?}, expected {want}; run `bodyline setup`"
+                ));
+            }
+        }
+        Err(e) => problems.push(format!(
+            "bucket {bucket}: no default encryption ({}); run `bodyline setup`",
+            Failure::of(&e).summary()
+        )),
+    }
+
+    match s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let days = i32::try_from(ctx.stack.bucket.expire_after_days).unwrap_or(i32::MAX);
+            let enabled: Vec<_> = out
+                .rules()
+                .iter()
+                .filter(|r| r.status().as_str() == "Enabled")
+                .collect();
+            // Setup may write the legacy rule-level `Prefix` instead of a filter: read both.
+            #[allow(deprecated)]
+            let expires = |prefix: &str| {
+                enabled.iter().any(|r| {
+                    let rule_prefix = r
+                        .filter()
+                        .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
+                        .or(r.prefix())
+                        .unwrap_or("");
+                    prefix.starts_with(rule_prefix.trim_end_matches('/'))
+                        && r.expiration().and_then(|e| e.days()) == Some(days)
+                })
+            };
+            let mut missing = Vec::new();
+            for prefix in [
+                &ctx.stack.bucket.output_prefix,
+                &ctx.stack.bucket.failure_prefix,
+            ] {
+                if !expires(prefix) {
+                    missing.push(format!("expire {prefix}/ after {days} days"));
+                }
+            }
+            if !enabled.iter().any(|r| {
+                r.abort_incomplete_multipart_upload()
+                    .and_then(|a| a.days_after_initiation())
+                    == Some(1)
+            }) {
+                missing.push("abort incomplete multipart uploads after 1 day".into());
+            }
+            if missing.is_empty() {
+                seen.push(format!("lifecycle {days} days"));
+            } else {
+                problems.push(format!(
+                    "bucket {bucket}: lifecycle rules missing: {}; run `bodyline setup`",
+                    missing.join(", ")
+                ));
+            }
+        }
+        Err(e) => problems.push(format!(
+            "bucket {bucket}: no lifecycle configuration ({}); run `bodyline setup`",
+            Failure::of(&e).summary()
+        )),
+    }
+
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await;
+    match (ctx.stack.target, policy) {
+        (Target::Aws, Ok(out)) => {
+            let doc: Option<Value> = out.policy().and_then(|p| serde_json::from_str(p).ok());
+            if doc.as_ref().is_some_and(denies_insecure_transport) {
+                seen.push("TLS-only bucket policy".into());
+            } else {
+                problems.push(format!(
+                    "bucket {bucket}: the policy has no Deny on aws:SecureTransport=false; run `bodyline setup`"
+                ));
+            }
+        }
+        (Target::Aws, Err(e)) => problems.push(format!(
+            "bucket {bucket}: no bucket policy ({}); the TLS-only policy is missing: run `bodyline setup`",
+            Failure::of(&e).summary()
+        )),
+        // moto applies a conditional Deny unconditionally, so setup skips the TLS-only policy
+        // on the local target; there is nothing to read back.
+        (Target::Local, _) => seen.push("TLS-only policy not used on the local target".into()),
+    }
+}
+
+fn denies_insecure_transport(doc: &Value) -> bool {
+    statements(doc).iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Deny")
+            && s.pointer("/Condition/Bool/aws:SecureTransport")
+                .is_some_and(|v| v == "false" || v == &Value::Bool(false))
+    })
+}
+
+fn statements(doc: &Value) -> Vec<&Value> {
+    match doc.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    }
+}
+
+fn as_list(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Allowed actions that would let the invoker write objects.
+pub(crate) fn grants_put_object(doc: &Value) -> Vec<String> {
+    let writes = |a: &str| {
+        let a = a.to_ascii_lowercase();
+        a == "*" || a == "s3:*" || a == "s3:putobject" || a == "s3:put*" || a == "s3:putob*"
+    };
+    statements(doc)
+        .iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .flat_map(|s| as_list(s.get("Action")))
+        .filter(|a| writes(a))
+        .map(str::to_string)
+        .collect()
+}
+
+async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &mut Vec<String>) {
+    let iam = &ctx.clients.iam;
+    let role = &ctx.names.execution_role;
+    let inline = &ctx.names.execution_policy;
+    match iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(inline)
+        .send()
+        .await
+    {
+        Ok(out) => match lint(&format!("{role}/{inline}"), out.policy_document()) {
+            Ok(_) => seen.push(format!("execution policy {inline} passes the lint")),
+            Err(p) => problems.push(p),
+        },
+        Err(e) => problems.push(format!(
+            "GetRolePolicy {role}/{inline}: {}; run `bodyline setup`",
+            Failure::of(&e).summary()
+        )),
+    }
+
+    let arn = ctx.arns.policy(&ctx.names.invoker_policy);
+    let version = match iam.get_policy().policy_arn(&arn).send().await {
+        Ok(out) => out
+            .policy()
+            .and_then(|p| p.default_version_id())
+            .map(str::to_string),
+        Err(e) => {
+            problems.push(format!(
+                "GetPolicy {arn}: {}; run `bodyline setup`",
+                Failure::of(&e).summary()
+            ));
+            return;
+        }
+    };
+    let Some(version) = version else {
+        problems.push(format!("invoker policy {arn} has no default version"));
+        return;
+    };
+    match iam
+        .get_policy_version()
+        .policy_arn(&arn)
+        .version_id(&version)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let text = out
+                .policy_version()
+                .and_then(|v| v.document())
+                .unwrap_or_default();
+            match lint(&ctx.names.invoker_policy, text) {
+                Ok(doc) => {
+                    let puts = grants_put_object(&doc);
+                    if puts.is_empty() {
+                        seen.push(format!(
+                            "invoker policy {} ({version}) passes the lint, no s3:PutObject",
+                            ctx.names.invoker_policy
+                        ));
+                    } else {
+                        problems.push(format!(
+                            "invoker policy {} ({version}) allows {}: with inline Body the invoker needs no s3:PutObject; remove it (or run `bodyline setup`)",
+                            ctx.names.invoker_policy,
+                            puts.join(", ")
+                        ));
+                    }
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+        Err(e) => problems.push(format!(
+            "GetPolicyVersion {arn} {version}: {}",
+            Failure::of(&e).summary()
+        )),
+    }
+}
+
+/// Decodes (IAM percent-encodes documents) and lints one policy with provision's lint.
+fn lint(name: &str, text: &str) -> Result<Value, String> {
+    let doc = bodyline_provision::decode_policy_document(name, text).map_err(|e| e.to_string())?;
+    let findings = bodyline_provision::lint_document(&doc);
+    if findings.is_empty() {
+        Ok(doc)
+    } else {
+        Err(format!(
+            "policy {name} fails the lint: {}",
+            findings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_object_grants_are_found_in_any_shape() {
+        let doc = serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/output/*"},
+            {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "arn:aws:s3:::b/*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}
+        ]});
+        assert_eq!(grants_put_object(&doc), ["s3:PutObject"]);
+        let tight = serde_json::json!({"Statement":
+            {"Effect": "Allow", "Action": "sagemaker:InvokeEndpointAsync", "Resource": "arn:x"}});
+        assert!(grants_put_object(&tight).is_empty());
+    }
+
+    #[test]
+    fn the_tls_only_statement_is_recognised() {
+        let doc = serde_json::json!({"Statement": [{"Effect": "Deny", "Principal": "*",
+            "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+        assert!(denies_insecure_transport(&doc));
+        assert!(!denies_insecure_transport(
+            &serde_json::json!({"Statement": []})
+        ));
+    }
+}

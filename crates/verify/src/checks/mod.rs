@@ -1,0 +1,176 @@
+//! `bodyline verify`: checks are data — a name, what it proves, and an async function — run
+//! in order against one [`VerifyContext`]; the report passes only when every check passes.
+
+mod control;
+mod invoke;
+mod privilege;
+mod report;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use bodyline_stack::{Arns, Names, Stack};
+
+use crate::aws::Clients;
+use crate::VerifyError;
+
+pub use report::{CheckResult, VerifyReport};
+
+/// What a check returns: a detail line on success, the reason on failure.
+pub(crate) type Verdict = Result<String, String>;
+
+type CheckFn = for<'a> fn(&'a VerifyContext) -> Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
+
+/// One check: its name (stable, used by `--check` and in JSON), what it proves, and its body.
+pub(crate) struct Check {
+    pub name: &'static str,
+    pub proves: &'static str,
+    pub run: CheckFn,
+}
+
+/// Every check, in the order they run (issue 5's numbering).
+pub(crate) const CHECKS: &[Check] = &[
+    Check {
+        name: "endpoint",
+        proves: "endpoint InService; its config's AsyncInferenceConfig has the stack's output and failure paths",
+        run: |ctx| Box::pin(control::endpoint(ctx)),
+    },
+    Check {
+        name: "inline-body",
+        proves: "an inline Body request returns an OutputLocation and its output appears (and matches)",
+        run: |ctx| Box::pin(invoke::inline_body(ctx)),
+    },
+    Check {
+        name: "size-limit",
+        proves: "128,001 bytes are rejected synchronously with ValidationError and create nothing; 128,000 are accepted",
+        run: |ctx| Box::pin(invoke::size_limit(ctx)),
+    },
+    Check {
+        name: "exclusive-input",
+        proves: "Body together with InputLocation is rejected with ValidationError",
+        run: |ctx| Box::pin(invoke::exclusive_input(ctx)),
+    },
+    Check {
+        name: "least-privilege",
+        proves: "with only the invoker policy: invoking and reading the output work, s3:PutObject is denied",
+        run: |ctx| Box::pin(privilege::least_privilege(ctx)),
+    },
+    Check {
+        name: "posture",
+        proves: "bucket public access block, encryption, lifecycle and policy; deployed IAM policies pass the lint",
+        run: |ctx| Box::pin(control::posture(ctx)),
+    },
+];
+
+/// The names of every check, in the order they run, with what each proves.
+pub fn check_names() -> Vec<(&'static str, &'static str)> {
+    CHECKS.iter().map(|c| (c.name, c.proves)).collect()
+}
+
+/// How to run verify.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The inline payload to send; `None` sends [`DEFAULT_PAYLOAD`].
+    pub payload: Option<Vec<u8>>,
+    /// What the output must equal (JSON-equal when both parse as JSON, else byte-equal).
+    pub expect: Option<Vec<u8>>,
+    /// How long to wait for an output or failure object, per request.
+    pub result_timeout: Duration,
+    /// On the aws target: a role carrying only the invoker policy, assumed for the
+    /// least-privilege check (the local target makes a temporary user instead).
+    pub invoker_role: Option<String>,
+    /// Run only these checks (by name); empty runs all.
+    pub only: Vec<String>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            payload: None,
+            expect: None,
+            result_timeout: Duration::from_secs(120),
+            invoker_role: None,
+            only: Vec::new(),
+        }
+    }
+}
+
+/// The payload sent when none is given: two records for the model to score.
+pub const DEFAULT_PAYLOAD: &[u8] = br#"{"records":[{"amount":12.5},{"amount":3}]}"#;
+
+/// Everything a check needs: the stack, its names and ARNs, the clients and the options.
+#[derive(Debug)]
+pub struct VerifyContext {
+    pub(crate) stack: Stack,
+    pub(crate) names: Names,
+    pub(crate) arns: Arns,
+    pub(crate) config: SdkConfig,
+    pub(crate) clients: Clients,
+    pub(crate) options: VerifyOptions,
+}
+
+impl VerifyContext {
+    pub(crate) fn payload(&self) -> &[u8] {
+        self.options.payload.as_deref().unwrap_or(DEFAULT_PAYLOAD)
+    }
+}
+
+/// Runs the checks against the stack on the target `config` reaches. `Err` only when verify
+/// cannot start (no usable credentials, an unknown check name); a failing check is a result.
+pub async fn verify(
+    stack: &Stack,
+    config: &SdkConfig,
+    options: &VerifyOptions,
+) -> Result<VerifyReport, VerifyError> {
+    if let Some(unknown) = options
+        .only
+        .iter()
+        .find(|n| !CHECKS.iter().any(|c| c.name == n.as_str()))
+    {
+        return Err(VerifyError::UnknownCheck {
+            name: unknown.clone(),
+            known: CHECKS.iter().map(|c| c.name).collect::<Vec<_>>().join(", "),
+        });
+    }
+    let clients = Clients::new(config);
+    let account = clients.account(stack.target).await?;
+    let ctx = VerifyContext {
+        names: Names::new(stack, &account),
+        arns: Arns::new(&stack.region, &account),
+        stack: stack.clone(),
+        config: config.clone(),
+        clients,
+        options: options.clone(),
+    };
+    let mut checks = Vec::new();
+    for check in CHECKS {
+        if !options.only.is_empty() && !options.only.iter().any(|n| n == check.name) {
+            continue;
+        }
+        let start = Instant::now();
+        tracing::info!(check = check.name, "running");
+        let verdict = (check.run)(&ctx).await;
+        let millis = start.elapsed().as_millis();
+        checks.push(match verdict {
+            Ok(detail) => CheckResult {
+                name: check.name,
+                passed: true,
+                detail,
+                millis,
+            },
+            Err(detail) => CheckResult {
+                name: check.name,
+                passed: false,
+                detail,
+                millis,
+            },
+        });
+    }
+    Ok(VerifyReport {
+        stack: stack.name.clone(),
+        target: stack.target,
+        checks,
+    })
+}

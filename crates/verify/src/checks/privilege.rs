@@ -1,0 +1,223 @@
+//! Check 5, least privilege from the invoker's side: with credentials that carry only the
+//! invoker policy, invoking and reading the output work and `s3:PutObject` is denied.
+//!
+//! On the local target the credentials belong to a temporary IAM user (moto enforces IAM),
+//! tagged with the stack so that an interrupted run is cleaned up by teardown, and removed
+//! afterwards. On the aws target the user names a role (`--invoker-role`) that verify assumes.
+
+use aws_config::SdkConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use bodyline_stack::{stack_tags, Target};
+
+use super::invoke::{submit, wait_for_result, Landed};
+use super::{Verdict, VerifyContext};
+use crate::aws::{Clients, Failure};
+
+/// The temporary user and its key, to be removed afterwards.
+struct TempUser {
+    name: String,
+}
+
+pub(crate) async fn least_privilege(ctx: &VerifyContext) -> Verdict {
+    match ctx.stack.target {
+        Target::Local => {
+            let (user, config) = temp_user(ctx).await?;
+            let verdict = probe(ctx, &config).await;
+            let cleanup = crate::teardown::delete_user(&ctx.clients, &user.name).await;
+            match (verdict, cleanup) {
+                (v, Ok(_)) => v.map(|d| format!("{d}; temporary user {} removed", user.name)),
+                (Ok(d), Err(e)) => Err(format!(
+                    "{d}; but the temporary user {} could not be removed: {e}",
+                    user.name
+                )),
+                (Err(d), Err(e)) => Err(format!(
+                    "{d}\nthe temporary user {} could not be removed: {e}",
+                    user.name
+                )),
+            }
+        }
+        Target::Aws => {
+            let Some(role) = ctx.options.invoker_role.as_deref() else {
+                return Err("on the aws target, name a role that carries only the invoker policy with --invoker-role <ARN>".into());
+            };
+            let config = assume(ctx, role).await?;
+            probe(ctx, &config).await
+        }
+    }
+}
+
+fn with_credentials(ctx: &VerifyContext, creds: Credentials) -> SdkConfig {
+    ctx.config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        .build()
+}
+
+async fn temp_user(ctx: &VerifyContext) -> Result<(TempUser, SdkConfig), String> {
+    let iam = &ctx.clients.iam;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let name = format!("{}-verify-{}", ctx.names.stack, &suffix[..8]);
+    let tags = stack_tags(&ctx.names.stack)
+        .into_iter()
+        .filter_map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
+        .collect();
+    iam.create_user()
+        .user_name(&name)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| format!("CreateUser {name}: {}", Failure::of(&e).summary()))?;
+    let user = TempUser { name };
+    let policy = ctx.arns.policy(&ctx.names.invoker_policy);
+    let prepared = async {
+        iam.attach_user_policy()
+            .user_name(&user.name)
+            .policy_arn(&policy)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "attaching the invoker policy {policy}: {}; run `bodyline setup`",
+                    Failure::of(&e).summary()
+                )
+            })?;
+        let key = iam
+            .create_access_key()
+            .user_name(&user.name)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "CreateAccessKey {}: {}",
+                    user.name,
+                    Failure::of(&e).summary()
+                )
+            })?;
+        let key = key
+            .access_key()
+            .ok_or_else(|| format!("CreateAccessKey {} returned no key", user.name))?;
+        Ok::<_, String>(Credentials::new(
+            key.access_key_id(),
+            key.secret_access_key(),
+            None,
+            None,
+            "bodyline-verify-invoker",
+        ))
+    }
+    .await;
+    match prepared {
+        Ok(creds) => Ok((user, with_credentials(ctx, creds))),
+        Err(e) => {
+            let _ = crate::teardown::delete_user(&ctx.clients, &user.name).await;
+            Err(e)
+        }
+    }
+}
+
+async fn assume(ctx: &VerifyContext, role: &str) -> Result<SdkConfig, String> {
+    let out = ctx
+        .clients
+        .sts
+        .assume_role()
+        .role_arn(role)
+        .role_session_name("bodyline-verify")
+        .send()
+        .await
+        .map_err(|e| format!("AssumeRole {role}: {}", Failure::of(&e).summary()))?;
+    let c = out
+        .credentials()
+        .ok_or_else(|| format!("AssumeRole {role} returned no credentials"))?;
+    Ok(with_credentials(
+        ctx,
+        Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "bodyline-verify-invoker",
+        ),
+    ))
+}
+
+/// The three probes, each reported; the check passes only if all three hold.
+async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
+    let invoker = Clients::new(config);
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+
+    match submit(
+        &invoker.runtime,
+        &ctx.names.endpoint,
+        Some(ctx.payload().to_vec()),
+        None,
+    )
+    .await
+    {
+        Ok(submitted) => {
+            ok.push("invoke allowed".to_string());
+            match wait_for_result(&invoker.s3, &submitted, ctx.options.result_timeout).await {
+                Ok(Landed::Output(url, _)) => ok.push(format!("reading {url} allowed")),
+                Ok(Landed::Failure(url, _)) => ok.push(format!("reading failure {url} allowed")),
+                Err(e) => problems.push(format!("reading the result as the invoker: {e}")),
+            }
+        }
+        Err(f) => problems.push(format!(
+            "invoking as the invoker: runtime answered {}",
+            f.summary()
+        )),
+    }
+
+    let key = format!(
+        "{}/bodyline-verify-put-probe",
+        ctx.stack.bucket.output_prefix
+    );
+    let put = invoker
+        .s3
+        .put_object()
+        .bucket(&ctx.names.bucket)
+        .key(&key)
+        .body(b"probe".to_vec().into())
+        .send()
+        .await;
+    match put {
+        Err(e) if Failure::of(&e).is_access_denied() => ok.push(format!(
+            "s3:PutObject denied ({})",
+            Failure::of(&e).summary()
+        )),
+        Err(e) => problems.push(format!(
+            "s3:PutObject as the invoker failed, but not with a denial: {}",
+            Failure::of(&e).summary()
+        )),
+        Ok(_) => {
+            problems.push(format!(
+                "s3:PutObject to s3://{}/{key} was ALLOWED with the invoker's credentials: inline Body needs no s3:PutObject; remove it from the invoker policy (`bodyline setup` restores it) and from any other policy of the invoker",
+                ctx.names.bucket
+            ));
+            let _ = ctx
+                .clients
+                .s3
+                .delete_object()
+                .bucket(&ctx.names.bucket)
+                .key(&key)
+                .send()
+                .await;
+        }
+    }
+
+    if problems.is_empty() {
+        Ok(ok.join(", "))
+    } else {
+        Err(format!(
+            "{}\n(held: {})",
+            problems.join("\n"),
+            ok.join(", ")
+        ))
+    }
+}

@@ -1,0 +1,99 @@
+//! The verify report: a table for people, JSON for CI.
+
+use serde::Serialize;
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// The check's name.
+    pub name: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was seen (on success) or what is wrong and how to fix it (on failure).
+    pub detail: String,
+    /// How long it took, in milliseconds.
+    pub millis: u128,
+}
+
+/// Every check's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// The stack name.
+    pub stack: String,
+    /// The target.
+    pub target: bodyline_stack::Target,
+    /// The results, in the order the checks ran.
+    pub checks: Vec<CheckResult>,
+}
+
+impl VerifyReport {
+    /// Whether every check passed (and at least one ran).
+    pub fn passed(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+    }
+
+    /// A table: check, result, detail, time.
+    pub fn render_table(&self) -> String {
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let mut out = format!(
+            "{:<width$}  {:<6}  {:>8}  DETAIL\n",
+            "CHECK", "RESULT", "TIME"
+        );
+        for c in &self.checks {
+            let result = if c.passed { "pass" } else { "FAIL" };
+            let time = format!("{} ms", c.millis);
+            // Multi-line details are indented under the detail column.
+            let pad = " ".repeat(width + 20);
+            let detail = c.detail.replace('\n', &format!("\n{pad}"));
+            out.push_str(&format!(
+                "{:<width$}  {result:<6}  {time:>8}  {detail}\n",
+                c.name
+            ));
+        }
+        let passed = self.checks.iter().filter(|c| c.passed).count();
+        out.push_str(&format!(
+            "{passed}/{} checks passed for stack {} on the {} target\n",
+            self.checks.len(),
+            self.stack,
+            self.target
+        ));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(name: &'static str, passed: bool) -> CheckResult {
+        CheckResult {
+            name,
+            passed,
+            detail: "d".into(),
+            millis: 3,
+        }
+    }
+
+    #[test]
+    fn passes_only_when_every_check_passes() {
+        let mut report = VerifyReport {
+            stack: "s".into(),
+            target: bodyline_stack::Target::Local,
+            checks: vec![],
+        };
+        assert!(!report.passed(), "an empty run proves nothing");
+        report.checks = vec![result("endpoint", true), result("posture", true)];
+        assert!(report.passed());
+        report.checks.push(result("inline-body", false));
+        assert!(!report.passed());
+        let table = report.render_table();
+        assert!(table.contains("inline-body  FAIL"), "{table}");
+        assert!(table.contains("2/3 checks passed"), "{table}");
+    }
+}

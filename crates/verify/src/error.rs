@@ -1,0 +1,79 @@
+//! The one error type of verify and teardown: every variant names the resource it is about.
+
+use std::path::PathBuf;
+
+/// Why a teardown or a verify run could not do its work.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// An AWS call failed for another reason than "not found" (which teardown treats as done).
+    #[error("{operation} on {resource} failed: {}{}; check the credentials' permissions and run again (teardown is idempotent)", code.as_deref().unwrap_or("no error code"), detail(message.as_deref(), *status))]
+    Aws {
+        /// The API operation, e.g. `DeleteBucket`.
+        operation: &'static str,
+        /// The resource name or ARN it was called on.
+        resource: String,
+        /// The service's error code, when the SDK could read one.
+        code: Option<String>,
+        /// The service's message.
+        message: Option<String>,
+        /// The HTTP status, when there was a response.
+        status: Option<u16>,
+    },
+    /// The stack file, state file or local stack settings could not be used.
+    #[error(transparent)]
+    Stack(#[from] bodyline_stack::StackError),
+    /// A backup file could not be written.
+    #[error("{}: cannot write the backup copy ({source}); the bucket was left untouched — free space or choose another --backup-dir", path.display())]
+    Backup {
+        /// The file being written.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The endpoint was still listed after the wait.
+    #[error("endpoint {endpoint} still exists {waited_secs} s after DeleteEndpoint; it is probably still `Deleting`: run teardown again later")]
+    EndpointStillPresent {
+        /// The endpoint name.
+        endpoint: String,
+        /// How long teardown waited.
+        waited_secs: u64,
+    },
+    /// S3 refused to delete some objects while emptying the bucket.
+    #[error("bucket {bucket}: {count} objects could not be deleted (first: {first}); check for object lock or a bucket policy denying s3:DeleteObject*")]
+    ObjectsNotDeleted {
+        /// The bucket.
+        bucket: String,
+        /// How many objects failed.
+        count: usize,
+        /// The first failure: key and error code.
+        first: String,
+    },
+    /// `--check` named a check that does not exist.
+    #[error("there is no check named {name:?}; the checks are: {known}")]
+    UnknownCheck {
+        /// The name given.
+        name: String,
+        /// Every check's name.
+        known: String,
+    },
+    /// The caller's account could not be determined.
+    #[error("GetCallerIdentity returned no account; the credentials of the {target} target are not usable")]
+    NoAccount {
+        /// The target.
+        target: bodyline_stack::Target,
+    },
+}
+
+fn detail(message: Option<&str>, status: Option<u16>) -> String {
+    let mut out = String::new();
+    if let Some(m) = message.filter(|m| !m.is_empty()) {
+        out.push_str(": ");
+        out.push_str(m);
+    }
+    if let Some(s) = status {
+        out.push_str(&format!(" (HTTP {s})"));
+    }
+    out
+}

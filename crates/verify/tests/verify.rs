@@ -1,0 +1,109 @@
+//! setup → verify → teardown on the local stack, and verify failing for the right reasons
+//! when the invoker policy is widened and the bucket loses its public access block.
+
+mod support;
+
+use std::time::Duration;
+
+use bodyline_provision::ApplyOptions;
+use bodyline_stack::{Arns, Names, State};
+use bodyline_verify::{
+    execute, plan_teardown, verify, TeardownOptions, VerifyOptions, VerifyReport,
+};
+
+fn check<'r>(report: &'r VerifyReport, name: &str) -> &'r bodyline_verify::CheckResult {
+    report
+        .checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name} in\n{}", report.render_table()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_verify_tamper_teardown_leaves_nothing() {
+    let root = support::temp_root();
+    let local = support::local(root.path()).await;
+    let config = local.sdk_config();
+    let stack = support::stack(root.path(), "ve");
+    let account = support::account(&config).await;
+    let names = Names::new(&stack, &account);
+
+    let apply = ApplyOptions {
+        poll_interval: Duration::from_millis(100),
+        endpoint_timeout: Duration::from_secs(30),
+        ..ApplyOptions::default()
+    };
+    bodyline_provision::setup(&stack, &config, root.path(), &apply, &mut |_| {})
+        .await
+        .expect("setup on the local stack");
+
+    let options = VerifyOptions {
+        result_timeout: Duration::from_secs(30),
+        ..VerifyOptions::default()
+    };
+    let report = verify(&stack, &config, &options).await.unwrap();
+    let table = report.render_table();
+    println!("{table}");
+    // The control-plane checks need nothing but setup.
+    assert!(check(&report, "endpoint").passed, "{table}");
+    assert!(check(&report, "posture").passed, "{table}");
+    assert!(report.passed(), "{table}");
+
+    // Tamper: widen the invoker policy by hand and drop the public access block.
+    let iam = aws_sdk_iam::Client::new(&config);
+    let arns = Arns::new(&stack.region, &account);
+    let wide = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::{}/*"}},{{"Effect":"Allow","Action":"sagemaker:InvokeEndpointAsync","Resource":"{}"}}]}}"#,
+        names.bucket,
+        arns.endpoint(&names.endpoint)
+    );
+    iam.create_policy_version()
+        .policy_arn(arns.policy(&names.invoker_policy))
+        .policy_document(wide)
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
+    support::s3(&config)
+        .delete_public_access_block()
+        .bucket(&names.bucket)
+        .send()
+        .await
+        .unwrap();
+    let only = VerifyOptions {
+        only: vec!["least-privilege".into(), "posture".into()],
+        ..options.clone()
+    };
+    let report = verify(&stack, &config, &only).await.unwrap();
+    let table = report.render_table();
+    println!("{table}");
+    assert!(!report.passed(), "{table}");
+    let posture = check(&report, "posture");
+    assert!(!posture.passed, "{table}");
+    assert!(posture.detail.contains("public access block"), "{table}");
+    assert!(posture.detail.contains("s3:PutObject"), "{table}");
+    let privilege = check(&report, "least-privilege");
+    assert!(!privilege.passed, "{table}");
+    assert!(privilege.detail.contains("was ALLOWED"), "{table}");
+
+    // Teardown with a backup: the inline outputs verify produced are kept, nothing leaks.
+    let plan = plan_teardown(&stack, &config, root.path()).await.unwrap();
+    assert!(plan.state_file.is_some());
+    let backup = root.path().join("backup");
+    let mut options = TeardownOptions::new(root.path());
+    options.backup_dir = Some(backup.clone());
+    let report = execute(&plan, &config, &options).await;
+    assert!(report.is_clean(), "{}", report.render_text());
+    assert!(
+        report
+            .backed_up
+            .iter()
+            .any(|p| p.starts_with(backup.join(&names.bucket).join("output"))),
+        "{:?}",
+        report.backed_up
+    );
+    assert_eq!(State::load(root.path(), &stack.name).unwrap(), None);
+    let again = plan_teardown(&stack, &config, root.path()).await.unwrap();
+    assert!(again.is_empty(), "{}", again.render_text());
+    local.stop().await;
+}
