@@ -82,7 +82,8 @@ fn test(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     // Everything the tests need is installed by this command, so a fresh machine passes too.
     cmd!(sh, "cargo build --workspace --all-targets").run()?;
-    cmd!(sh, "{bodyline_bin()} local install").run()?;
+    let bodyline = bodyline_bin();
+    cmd!(sh, "{bodyline} local install").run()?;
     cmd!(sh, "cargo test --workspace {extra...}").run()?;
     cmd!(sh, "cargo fmt --all -- --check").run()?;
     cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::fmt::Write as _;
+
 use anyhow::Context as _;
-use bodyline_provision::{Action, ApplyOptions, CallCounts, Change, Plan, Progress, SetupReport};
+use bodyline_provision::{Action, ApplyOptions, Change, Plan, Progress, SetupReport};
 use bodyline_stack::{Stack, Target};
 
 /// How results are printed.
@@ -68,28 +70,33 @@ pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let sdk = bodyline_stack::sdk_config(&stack, &args.select.root).await?;
     let planned = bodyline_provision::plan_stack(&stack, &sdk).await?;
     let calls = planned.clients.calls();
+    let mut out = String::new();
     match args.select.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+        Format::Json => {
+            out = serde_json::to_string_pretty(&serde_json::json!({
                 "stack": stack.name,
                 "target": stack.target,
                 "has_changes": planned.plan.has_changes(),
                 "changes": planned.plan.changes,
                 "calls": calls,
-            }))?
-        ),
+            }))?;
+            out.push('\n');
+        }
         Format::Text => {
-            println!("stack {} on the {} target", stack.name, stack.target);
-            print_changes(&planned.plan);
+            writeln!(out, "stack {} on the {} target", stack.name, stack.target)?;
+            write_changes(&mut out, &planned.plan)?;
             let pending = planned.plan.pending().count();
             if pending == 0 {
-                println!("\nNo changes: the stack is up to date.");
+                writeln!(out, "\nNo changes: the stack is up to date.")?;
             } else {
-                println!("\n{pending} change(s). Run `bodyline setup` to apply them.");
+                writeln!(
+                    out,
+                    "\n{pending} change(s). Run `bodyline setup` to apply them."
+                )?;
             }
         }
     }
+    emit(&out)?;
     Ok(if planned.plan.has_changes() {
         ExitCode::from(2)
     } else {
@@ -102,11 +109,21 @@ fn symbol(action: Action) -> &'static str {
         Action::Create => "+",
         Action::Update => "~",
         Action::Replace => "-/+",
+        Action::Delete => "-",
         Action::NoOp => "=",
     }
 }
 
-fn print_changes(plan: &Plan) {
+/// Writes everything at once; a closed pipe comes back as an `io::Error` (which `main` treats
+/// as success) instead of a panic in `println!`.
+fn emit(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+fn write_changes(out: &mut String, plan: &Plan) -> std::fmt::Result {
     let width = plan
         .changes
         .iter()
@@ -121,13 +138,15 @@ fn print_changes(plan: &Plan) {
         ..
     } in &plan.changes
     {
-        println!(
+        writeln!(
+            out,
             "  {:>3} {:<7} {:<width$}  {resource}: {detail}",
             symbol(*action),
             action.to_string(),
             kind.label(),
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Creates or updates the stack and prints a summary; on the local target it starts the local
@@ -154,13 +173,11 @@ pub async fn setup(args: &SetupArgs) -> anyhow::Result<ExitCode> {
     .await;
     bar.finish_and_clear();
     let report = result?;
-    match args.select.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&summary_json(&stack, &report))?
-        ),
-        Format::Text => print_summary(&stack, &args.select, &report),
-    }
+    let out = match args.select.format {
+        Format::Json => serde_json::to_string_pretty(&summary_json(&stack, &report))? + "\n",
+        Format::Text => summary(&stack, &args.select, &report)?,
+    };
+    emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -192,6 +209,14 @@ fn progress_bar(visible: bool) -> indicatif::ProgressBar {
 }
 
 fn report_progress(bar: &indicatif::ProgressBar, p: Progress) {
+    // A hidden bar (no terminal) drops its lines: print them plainly then.
+    let line = |text: String| {
+        if bar.is_hidden() {
+            eprintln!("{text}");
+        } else {
+            bar.println(text);
+        }
+    };
     match p {
         Progress::Applying {
             kind,
@@ -199,7 +224,7 @@ fn report_progress(bar: &indicatif::ProgressBar, p: Progress) {
             action,
         } => {
             bar.set_message(format!("{action} {kind} {resource}"));
-            bar.println(format!(
+            line(format!(
                 "  {:>3} {action} {kind} {resource}",
                 symbol(action)
             ));
@@ -213,11 +238,11 @@ fn report_progress(bar: &indicatif::ProgressBar, p: Progress) {
             resource,
             attempt,
             reason,
-        } => bar.println(format!(
+        } => line(format!(
             "  retrying {resource} (attempt {attempt}): {reason}"
         )),
         Progress::Retiring { kind, resource } => {
-            bar.println(format!("  - delete replaced {kind} {resource}"))
+            line(format!("  - delete replaced {kind} {resource}"))
         }
         _ => {}
     }
@@ -234,65 +259,72 @@ fn next_command(stack: &Stack, select: &StackSelect) -> String {
     cmd
 }
 
-fn print_summary(stack: &Stack, select: &StackSelect, setup: &SetupReport) {
+fn summary(
+    stack: &Stack,
+    select: &StackSelect,
+    setup: &SetupReport,
+) -> Result<String, std::fmt::Error> {
     let d = &setup.plan.desired;
     let r = &setup.report;
+    let mut out = String::new();
     if r.applied.is_empty() {
-        println!(
+        writeln!(
+            out,
             "stack {} is up to date on the {} target",
             stack.name, stack.target
-        );
+        )?;
     } else {
-        println!(
+        writeln!(
+            out,
             "stack {} set up on the {} target: {} change(s)",
             stack.name,
             stack.target,
             r.applied.len()
-        );
+        )?;
     }
-    for note in setup
+    // What the local target does differently from AWS, said every time.
+    for c in setup
         .plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::NoOp && c.detail.contains("local target"))
+        .filter(|c| c.detail.contains("local target"))
     {
-        println!("  note: {} {}", note.kind, note.detail);
+        writeln!(out, "  note: {}: {}", c.kind, c.detail)?;
     }
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "  endpoint         {} ({})",
         d.endpoint.name, r.endpoint_status
-    );
-    println!("                   {}", d.endpoint.arn);
-    println!("  endpoint config  {}", d.endpoint_config.name);
-    println!("  model            {}", d.model.name);
-    println!(
-        "  output bucket    {}  ({} / {})",
-        d.bucket.name, d.bucket.output_path, d.bucket.failure_path
-    );
+    )?;
+    writeln!(out, "                   {}", d.endpoint.arn)?;
+    writeln!(out, "  endpoint config  {}", d.endpoint_config.name)?;
+    writeln!(out, "  model            {}", d.model.name)?;
+    writeln!(out, "  output bucket    {}", d.bucket.name)?;
+    writeln!(out, "  outputs          {}", d.bucket.output_path)?;
+    writeln!(out, "  failures         {}", d.bucket.failure_path)?;
     if let Some(t) = &d.topics {
-        println!("  success topic    {}", t.success.arn);
-        println!("  error topic      {}", t.error.arn);
+        writeln!(out, "  success topic    {}", t.success.arn)?;
+        writeln!(out, "  error topic      {}", t.error.arn)?;
     }
-    println!("  execution role   {}", d.role.arn);
-    println!("  invoker policy   {}", d.invoker.arn);
-    println!("  state            {}", setup.state_path.display());
-    println!();
-    print_calls(&r.calls);
-    println!();
-    if stack.target == Target::Local {
-        println!(
-            "Your own app reaches the local stack with: set -a; . .bodyline/local.env; set +a"
-        );
-    }
-    println!("Next: {}", next_command(stack, select));
-}
-
-fn print_calls(calls: &CallCounts) {
-    println!(
+    writeln!(out, "  execution role   {}", d.role.arn)?;
+    writeln!(out, "  invoker policy   {}", d.invoker.arn)?;
+    writeln!(out, "  state            {}", setup.state_path.display())?;
+    writeln!(out)?;
+    writeln!(
+        out,
         "  AWS calls        {} read, {} mutating",
-        calls.read, calls.mutating
-    );
+        r.calls.read, r.calls.mutating
+    )?;
+    writeln!(out)?;
+    if stack.target == Target::Local {
+        writeln!(
+            out,
+            "Your own app reaches the local stack with: set -a; . .bodyline/local.env; set +a"
+        )?;
+    }
+    writeln!(out, "Next: {}", next_command(stack, select))?;
+    Ok(out)
 }
 
 fn summary_json(stack: &Stack, setup: &SetupReport) -> serde_json::Value {

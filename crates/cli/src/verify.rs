@@ -79,6 +79,10 @@ pub struct VerifyArgs {
     /// List the checks and exit.
     #[arg(long)]
     pub list: bool,
+    /// Also submit N requests inline and N through S3 upload + InputLocation, and compare
+    /// latency, calls and PUT cost.
+    #[arg(long, value_name = "N")]
+    pub compare_s3: Option<u32>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -174,6 +178,7 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         result_timeout: Duration::from_secs(args.timeout),
         invoker_role: args.invoker_role.clone(),
         only: args.checks.clone(),
+        compare_s3: args.compare_s3,
     };
     let report = bodyline_verify::verify(&stack, &config, &options)
         .await

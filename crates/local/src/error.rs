@@ -114,6 +114,12 @@ pub enum LocalError {
         /// The request path.
         path: String,
     },
+    /// A moto reset, which would delete the administrator whose keys every client uses.
+    #[error("{path} is refused by the local stack: resetting moto deletes the administrator whose keys are in .bodyline/local.env; use unique resource names, or restart with `bodyline local down` and `bodyline local up`")]
+    MotoReset {
+        /// The request path.
+        path: String,
+    },
     /// The front door could not reach moto.
     #[error("the front door could not forward {method} {path} to moto at {upstream}: {message}")]
     Upstream {
@@ -143,6 +149,7 @@ impl LocalError {
                 (StatusCode::FORBIDDEN, "MissingAuthenticationToken")
             }
             LocalError::PresignedUrl { .. } => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
+            LocalError::MotoReset { .. } => (StatusCode::FORBIDDEN, "AccessDenied"),
             LocalError::Upstream { .. } => (StatusCode::BAD_GATEWAY, "ServiceUnavailable"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
         }

@@ -98,6 +98,11 @@ async fn dispatch(
             Err(never) => match never {},
         };
     }
+    if is_moto_reset(request.uri()) {
+        return Err(LocalError::MotoReset {
+            path: request.uri().path().to_string(),
+        });
+    }
     if !is_moto_api(request.uri()) && !request.headers().contains_key(header::AUTHORIZATION) {
         let method = request.method().to_string();
         let path = request.uri().path().to_string();
@@ -188,6 +193,15 @@ fn is_presigned(uri: &Uri) -> bool {
 /// moto's own API (`/moto-api/reset`, the dashboard) needs no signature, as with a plain moto.
 fn is_moto_api(uri: &Uri) -> bool {
     uri.path() == "/moto-api" || uri.path().starts_with("/moto-api/")
+}
+
+/// moto's resets delete the administrator the bootstrap made (or re-open unauthenticated
+/// access), which would lock every client of this stack out.
+fn is_moto_reset(uri: &Uri) -> bool {
+    matches!(
+        uri.path().trim_end_matches('/'),
+        "/moto-api/reset" | "/moto-api/reset-auth"
+    )
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

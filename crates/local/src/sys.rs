@@ -165,6 +165,11 @@ mod tests {
     #[test]
     fn the_command_line_is_read_from_proc() {
         let mut child = Command::new("sleep").arg("5").spawn().expect("spawn sleep");
+        // The kernel fills in the new command line a moment after `spawn` returns.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !has_argument(child.id(), "5") && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         assert!(has_argument(child.id(), "5"));
         assert!(!has_argument(child.id(), "serve"));
         let _ = child.kill();

@@ -408,3 +408,22 @@ async fn a_presigned_url_gets_a_clear_501_instead_of_motos_500() {
     let text = response.text().await.expect("a body");
     assert!(text.contains("presigned URL"), "{text}");
 }
+
+#[tokio::test]
+async fn moto_resets_through_the_front_door_are_refused_and_the_admin_survives() {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    for path in ["/moto-api/reset", "/moto-api/reset-auth"] {
+        let response = client
+            .post(format!("{}{path}", shared().env.endpoint_url))
+            .body("10")
+            .send()
+            .await
+            .expect("the front door answers");
+        assert_eq!(response.status().as_u16(), 403, "{path}");
+    }
+    let iam = aws_sdk_iam::Client::new(&admin_config());
+    iam.get_user().send().await.expect("the admin still works");
+}

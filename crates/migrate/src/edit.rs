@@ -17,17 +17,26 @@ pub struct Edit {
 impl Edit {
     /// Replace `range` with `text`.
     pub fn replace(range: Range<usize>, text: impl Into<String>) -> Self {
-        Edit { range, text: text.into() }
+        Edit {
+            range,
+            text: text.into(),
+        }
     }
 
     /// Insert `text` at byte offset `at`.
     pub fn insert(at: usize, text: impl Into<String>) -> Self {
-        Edit { range: at..at, text: text.into() }
+        Edit {
+            range: at..at,
+            text: text.into(),
+        }
     }
 
     /// Delete `range`.
     pub fn delete(range: Range<usize>) -> Self {
-        Edit { range, text: String::new() }
+        Edit {
+            range,
+            text: String::new(),
+        }
     }
 }
 
@@ -77,7 +86,11 @@ pub struct EditSet {
 impl EditSet {
     /// An empty set of edits for `original`.
     pub fn new(original: &str) -> Self {
-        EditSet { len: original.len(), original: original.to_owned(), edits: Vec::new() }
+        EditSet {
+            len: original.len(),
+            original: original.to_owned(),
+            edits: Vec::new(),
+        }
     }
 
     /// The edits, sorted by position.
@@ -115,7 +128,11 @@ impl EditSet {
             || !self.original.is_char_boundary(start)
             || !self.original.is_char_boundary(end)
         {
-            return Err(EditError::InvalidRange { start, end, len: self.len });
+            return Err(EditError::InvalidRange {
+                start,
+                end,
+                len: self.len,
+            });
         }
         if self.edits.contains(&edit) {
             return Ok(());
@@ -130,7 +147,12 @@ impl EditSet {
                 start.max(os) < end.min(oe)
             };
             if overlaps {
-                return Err(EditError::Overlap { start, end, other_start: os, other_end: oe });
+                return Err(EditError::Overlap {
+                    start,
+                    end,
+                    other_start: os,
+                    other_end: oe,
+                });
             }
         }
         // Keep insertions at the same offset in the order they were added, before replacements.
@@ -168,7 +190,9 @@ mod tests {
     fn overlapping_edits_are_rejected_and_transaction_rolls_back() {
         let mut set = EditSet::new("abcdef");
         set.transaction(vec![Edit::replace(1..3, "X")]).unwrap();
-        let err = set.transaction(vec![Edit::replace(4..5, "Y"), Edit::replace(2..4, "Z")]).unwrap_err();
+        let err = set
+            .transaction(vec![Edit::replace(4..5, "Y"), Edit::replace(2..4, "Z")])
+            .unwrap_err();
         assert!(matches!(err, EditError::Overlap { .. }));
         assert_eq!(set.apply(), "aXdef");
     }
@@ -176,8 +200,10 @@ mod tests {
     #[test]
     fn duplicates_are_skipped_and_inserts_touch_replacements() {
         let mut set = EditSet::new("abcdef");
-        set.transaction(vec![Edit::replace(1..3, "X"), Edit::replace(1..3, "X")]).unwrap();
-        set.transaction(vec![Edit::insert(3, "+"), Edit::insert(1, "<")]).unwrap();
+        set.transaction(vec![Edit::replace(1..3, "X"), Edit::replace(1..3, "X")])
+            .unwrap();
+        set.transaction(vec![Edit::insert(3, "+"), Edit::insert(1, "<")])
+            .unwrap();
         set.transaction(vec![Edit::insert(1, "<<")]).unwrap();
         assert_eq!(set.apply(), "a<<<X+def");
         assert_eq!(set.edits().len(), 4);

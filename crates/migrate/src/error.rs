@@ -71,6 +71,9 @@ impl MigrateError {
 
     /// True for errors about the input itself (not UTF-8, syntax errors): expected in a corpus.
     pub fn is_input_error(&self) -> bool {
-        matches!(self, MigrateError::NotUtf8 { .. } | MigrateError::Parse { .. })
+        matches!(
+            self,
+            MigrateError::NotUtf8 { .. } | MigrateError::Parse { .. }
+        )
     }
 }

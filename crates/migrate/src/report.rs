@@ -13,29 +13,46 @@ fn display_path(p: &std::path::Path) -> String {
 /// A rustc-style report of every site (file:line:col, the source line, the verdict and notes),
 /// then hints and a summary line. `styled` adds terminal colours.
 pub fn render_human(report: &ScanReport, styled: bool) -> String {
-    let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if styled {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for f in &report.files {
         let src = f.migration.edits.original();
         let path = display_path(&f.path);
         for site in &f.migration.sites {
             let (level, title, label) = match &site.verdict {
-                Verdict::Rewritten => (Level::NOTE, "rewritten: the payload is sent inline".to_owned(), "body(Blob::new(..)) replaces the S3 upload"),
+                Verdict::Rewritten => (
+                    Level::NOTE,
+                    "rewritten: the payload is sent inline".to_owned(),
+                    "body(Blob::new(..)) replaces the S3 upload",
+                ),
                 Verdict::Branched => (
                     Level::NOTE,
-                    "branched: payloads up to 128,000 bytes go inline, larger ones keep the upload".to_owned(),
+                    "branched: payloads up to 128,000 bytes go inline, larger ones keep the upload"
+                        .to_owned(),
                     "size branch",
                 ),
-                Verdict::Skipped { reason: r @ (SkipReason::AlreadyInline | SkipReason::AlreadyBranched) } => {
-                    (Level::INFO, format!("left alone: {r}"), "left alone")
-                }
-                Verdict::Skipped { reason } => (Level::WARNING, format!("left alone: {reason}"), "left alone"),
+                Verdict::Skipped {
+                    reason: r @ (SkipReason::AlreadyInline | SkipReason::AlreadyBranched),
+                } => (Level::INFO, format!("left alone: {r}"), "left alone"),
+                Verdict::Skipped { reason } => (
+                    Level::WARNING,
+                    format!("left alone: {reason}"),
+                    "left alone",
+                ),
             };
             let mut group = level.primary_title(title).element(
                 Snippet::source(src)
                     .line_start(1)
                     .path(path.as_str())
-                    .annotation(AnnotationKind::Primary.span(site.range.clone()).label(label)),
+                    .annotation(
+                        AnnotationKind::Primary
+                            .span(site.range.clone())
+                            .label(label),
+                    ),
             );
             for n in &site.notes {
                 group = group.element(Level::NOTE.message(n.as_str()));
@@ -66,7 +83,11 @@ pub(crate) fn summary_line(report: &ScanReport) -> String {
         report.files.len()
     );
     if s.errors > 0 {
-        line.push_str(&format!("; {} error{}", s.errors, if s.errors == 1 { "" } else { "s" }));
+        line.push_str(&format!(
+            "; {} error{}",
+            s.errors,
+            if s.errors == 1 { "" } else { "s" }
+        ));
     }
     line
 }
@@ -79,7 +100,13 @@ pub fn render_diff(report: &ScanReport) -> String {
         let after = f.migration.output();
         let path = display_path(&f.path);
         let diff = similar::TextDiff::from_lines(before, after.as_str());
-        out.push_str(&diff.unified_diff().context_radius(3).header(&format!("a/{path}"), &format!("b/{path}")).to_string());
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{path}"), &format!("b/{path}"))
+                .to_string(),
+        );
     }
     out
 }
@@ -99,8 +126,11 @@ pub fn render_json(report: &ScanReport) -> String {
             })
         })
         .collect();
-    let errors: Vec<Value> =
-        report.errors.iter().map(|e| json!({ "path": display_path(e.path()), "message": e.to_string() })).collect();
+    let errors: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| json!({ "path": display_path(e.path()), "message": e.to_string() }))
+        .collect();
     let v = json!({ "files": files, "errors": errors, "summary": report.summary() });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }

@@ -26,7 +26,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { strategy: Strategy::Auto, prefilter: true }
+        Options {
+            strategy: Strategy::Auto,
+            prefilter: true,
+        }
     }
 }
 
@@ -93,7 +96,10 @@ pub struct Summary {
 impl ScanReport {
     /// Counts of verdicts, changed files and errors.
     pub fn summary(&self) -> Summary {
-        let mut s = Summary { errors: self.errors.len(), ..Summary::default() };
+        let mut s = Summary {
+            errors: self.errors.len(),
+            ..Summary::default()
+        };
         for f in &self.files {
             if f.migration.is_changed() {
                 s.files_changed += 1;
@@ -119,11 +125,17 @@ impl ScanReport {
 /// let m = migrate_source(src, None, &Options::default()).unwrap();
 /// assert!(m.sites.is_empty() && !m.is_changed());
 /// ```
-pub fn migrate_source(src: &str, path: Option<&Path>, options: &Options) -> Result<FileMigration, MigrateError> {
+pub fn migrate_source(
+    src: &str,
+    path: Option<&Path>,
+    options: &Options,
+) -> Result<FileMigration, MigrateError> {
     let result = analyze(src, path, options.strategy).map_err(|e| {
         let start = e.span().start();
         MigrateError::Parse {
-            path: path.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("<input>")),
+            path: path
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("<input>")),
             line: start.line,
             column: start.column + 1,
             message: e.to_string(),
@@ -132,7 +144,11 @@ pub fn migrate_source(src: &str, path: Option<&Path>, options: &Options) -> Resu
     // Parsed spans live in a thread-local source map; drop them once per file.
     proc_macro2::extra::invalidate_current_thread_spans();
     let a = result?;
-    Ok(FileMigration { edits: a.edits, sites: a.sites, hints: a.hints })
+    Ok(FileMigration {
+        edits: a.edits,
+        sites: a.sites,
+        hints: a.hints,
+    })
 }
 
 /// Walk `paths` (files or directories; `.gitignore` respected, hidden dirs and `target/`
@@ -142,7 +158,10 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
     let mut files = Vec::new();
     for root in paths {
         if !root.exists() {
-            report.errors.push(MigrateError::Walk { path: root.clone(), message: "no such file or directory".into() });
+            report.errors.push(MigrateError::Walk {
+                path: root.clone(),
+                message: "no such file or directory".into(),
+            });
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -162,7 +181,10 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
                         ignore::Error::WithPath { path, .. } => path.clone(),
                         _ => root.clone(),
                     };
-                    report.errors.push(MigrateError::Walk { path, message: err.to_string() });
+                    report.errors.push(MigrateError::Walk {
+                        path,
+                        message: err.to_string(),
+                    });
                 }
             }
         }
@@ -173,26 +195,45 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
     let finder = memchr::memmem::Finder::new(NEEDLE);
     let work = || -> Vec<(bool, Result<Option<FileReport>, MigrateError>)> {
         files
-        .par_iter()
-        .map(|path| {
-            let bytes = match std::fs::read(path) {
-                Ok(b) => b,
-                Err(source) => return (false, Err(MigrateError::Read { path: path.clone(), source })),
-            };
-            if options.prefilter && finder.find(&bytes).is_none() {
-                return (false, Ok(None));
-            }
-            let Ok(src) = String::from_utf8(bytes) else {
-                return (true, Err(MigrateError::NotUtf8 { path: path.clone() }));
-            };
-            let m = migrate_source(&src, Some(path), options);
-            (true, m.map(|migration| (!migration.sites.is_empty()).then(|| FileReport { path: path.clone(), migration })))
-        })
-        .collect()
+            .par_iter()
+            .map(|path| {
+                let bytes = match std::fs::read(path) {
+                    Ok(b) => b,
+                    Err(source) => {
+                        return (
+                            false,
+                            Err(MigrateError::Read {
+                                path: path.clone(),
+                                source,
+                            }),
+                        )
+                    }
+                };
+                if options.prefilter && finder.find(&bytes).is_none() {
+                    return (false, Ok(None));
+                }
+                let Ok(src) = String::from_utf8(bytes) else {
+                    return (true, Err(MigrateError::NotUtf8 { path: path.clone() }));
+                };
+                let m = migrate_source(&src, Some(path), options);
+                (
+                    true,
+                    m.map(|migration| {
+                        (!migration.sites.is_empty()).then(|| FileReport {
+                            path: path.clone(),
+                            migration,
+                        })
+                    }),
+                )
+            })
+            .collect()
     };
     // syn recurses once per nesting level; generated sources nest deeply, so the workers get
     // big stacks (reserved address space, not memory).
-    let results = match rayon::ThreadPoolBuilder::new().stack_size(STACK_SIZE).build() {
+    let results = match rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .build()
+    {
         Ok(pool) => pool.install(work),
         Err(_) => work(),
     };

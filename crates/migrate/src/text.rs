@@ -16,11 +16,19 @@ pub(crate) struct SourceText<'a> {
 
 impl<'a> SourceText<'a> {
     pub fn new(original: &'a str) -> Self {
-        let base = if original.starts_with(BOM) { BOM.len() } else { 0 };
+        let base = if original.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
         let code = &original[base..];
         let mut line_starts = vec![0];
         line_starts.extend(memchr::memchr_iter(b'\n', code.as_bytes()).map(|i| i + 1));
-        SourceText { original, base, line_starts }
+        SourceText {
+            original,
+            base,
+            line_starts,
+        }
     }
 
     /// The text syn parses: the original without a leading BOM.
@@ -40,7 +48,9 @@ impl<'a> SourceText<'a> {
         let within = if line.is_ascii() {
             lc.column.min(line.len())
         } else {
-            line.char_indices().nth(lc.column).map_or(line.len(), |(i, _)| i)
+            line.char_indices()
+                .nth(lc.column)
+                .map_or(line.len(), |(i, _)| i)
         };
         self.base + start + within
     }
@@ -58,7 +68,9 @@ impl<'a> SourceText<'a> {
         let line = self.line_starts.partition_point(|&s| s <= rel).max(1);
         let start = self.line_starts[line - 1];
         let code = self.code();
-        let col = code.get(start..rel.min(code.len())).map_or(0, |s| s.chars().count());
+        let col = code
+            .get(start..rel.min(code.len()))
+            .map_or(0, |s| s.chars().count());
         (line, col + 1)
     }
 
@@ -67,7 +79,11 @@ impl<'a> SourceText<'a> {
         let rel = offset.saturating_sub(self.base);
         let line = self.line_starts.partition_point(|&s| s <= rel).max(1);
         let start = self.line_starts[line - 1];
-        let end = self.line_starts.get(line).copied().unwrap_or(self.code().len());
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.code().len());
         self.base + start..self.base + end
     }
 
@@ -113,7 +129,10 @@ mod tests {
     fn columns_count_chars_and_bom_and_crlf_are_handled() {
         let src = "\u{feff}fn a() {}\r\n// é\r\nlet x = \"é\"; y";
         let text = SourceText::new(src);
-        let y = text.offset(LineColumn { line: 3, column: 13 });
+        let y = text.offset(LineColumn {
+            line: 3,
+            column: 13,
+        });
         assert_eq!(&src[y..], "y");
         assert_eq!(text.line_col(y), (3, 14));
         let line2 = text.line_range(text.offset(LineColumn { line: 2, column: 0 }));

@@ -26,17 +26,28 @@ pub fn write_files(report: &ScanReport) -> (Vec<Backup>, Vec<MigrateError>) {
         match std::fs::read(&f.path) {
             Ok(now) if now == original.as_bytes() => {}
             Ok(_) => {
-                errors.push(MigrateError::Changed { path: f.path.clone() });
+                errors.push(MigrateError::Changed {
+                    path: f.path.clone(),
+                });
                 continue;
             }
             Err(source) => {
-                errors.push(MigrateError::Read { path: f.path.clone(), source });
+                errors.push(MigrateError::Read {
+                    path: f.path.clone(),
+                    source,
+                });
                 continue;
             }
         }
         match replace_atomically(&f.path, &f.migration.output()) {
-            Ok(()) => backups.push(Backup { path: f.path.clone(), original: original.to_owned() }),
-            Err(source) => errors.push(MigrateError::Write { path: f.path.clone(), source }),
+            Ok(()) => backups.push(Backup {
+                path: f.path.clone(),
+                original: original.to_owned(),
+            }),
+            Err(source) => errors.push(MigrateError::Write {
+                path: f.path.clone(),
+                source,
+            }),
         }
     }
     (backups, errors)
@@ -47,14 +58,25 @@ pub fn restore(backups: &[Backup]) -> Vec<MigrateError> {
     backups
         .iter()
         .filter_map(|b| {
-            replace_atomically(&b.path, &b.original).err().map(|source| MigrateError::Write { path: b.path.clone(), source })
+            replace_atomically(&b.path, &b.original)
+                .err()
+                .map(|source| MigrateError::Write {
+                    path: b.path.clone(),
+                    source,
+                })
         })
         .collect()
 }
 
 fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.bodyline-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;

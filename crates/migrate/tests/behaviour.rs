@@ -2,10 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use bodyline_migrate::{migrate_source, scan, write_files, MigrateError, Options, Strategy, Verdict};
+use bodyline_migrate::{
+    migrate_source, scan, write_files, MigrateError, Options, Strategy, Verdict,
+};
 
 fn fixture(name: &str) -> (PathBuf, String) {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let s = std::fs::read_to_string(&p).unwrap();
     (p, s)
 }
@@ -21,7 +25,10 @@ async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<
 "#;
 
 fn inline() -> Options {
-    Options { strategy: Strategy::Inline, ..Options::default() }
+    Options {
+        strategy: Strategy::Inline,
+        ..Options::default()
+    }
 }
 
 /// Every original line the diff touches overlaps an edit: nothing else moved.
@@ -57,24 +64,42 @@ fn crlf_and_bom_survive_and_inserted_lines_use_crlf() {
     assert!(m.is_changed());
     let out = m.output();
     assert!(out.starts_with('\u{feff}'));
-    assert_eq!(out.matches('\n').count(), out.matches("\r\n").count(), "a bare LF was written");
+    assert_eq!(
+        out.matches('\n').count(),
+        out.matches("\r\n").count(),
+        "a bare LF was written"
+    );
     assert_unchanged_outside_edits(&src, &m);
 }
 
 #[test]
 fn tabs_and_non_ascii_survive() {
     let (p, src) = fixture("tabs_non_ascii.rs");
-    let m = migrate_source(&src, Some(&p), &Options { strategy: Strategy::Branch, ..Options::default() }).unwrap();
+    let m = migrate_source(
+        &src,
+        Some(&p),
+        &Options {
+            strategy: Strategy::Branch,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     assert_eq!(m.sites[0].verdict, Verdict::Branched);
     let out = m.output();
     assert!(out.contains("\tlet label = \"日本🚀\";\n"));
     assert!(out.contains("\t\t\t.body(Blob::new(payload))\n"), "{out}");
-    assert!(!out.lines().any(|l| l.starts_with("    ")), "space indentation in a tab file:\n{out}");
+    assert!(
+        !out.lines().any(|l| l.starts_with("    ")),
+        "space indentation in a tab file:\n{out}"
+    );
     assert_unchanged_outside_edits(&src, &m);
     // Columns count chars: the site is reported at the right column despite `résumé` above.
     let (line, col) = (m.sites[0].line, m.sites[0].column);
     let text_line = src.lines().nth(line - 1).unwrap();
-    assert_eq!(text_line.chars().skip(col - 1).take(21).collect::<String>(), "invoke_endpoint_async");
+    assert_eq!(
+        text_line.chars().skip(col - 1).take(21).collect::<String>(),
+        "invoke_endpoint_async"
+    );
 }
 
 #[test]
@@ -85,13 +110,26 @@ fn every_fixture_is_byte_identical_outside_edits() {
         if p.extension().is_some_and(|e| e == "rs") {
             let src = std::fs::read_to_string(&p).unwrap();
             for strategy in [Strategy::Auto, Strategy::Inline, Strategy::Branch] {
-                let m = migrate_source(&src, Some(&p), &Options { strategy, ..Options::default() }).unwrap();
+                let m = migrate_source(
+                    &src,
+                    Some(&p),
+                    &Options {
+                        strategy,
+                        ..Options::default()
+                    },
+                )
+                .unwrap();
                 assert_unchanged_outside_edits(&src, &m);
-                syn::parse_file(&m.output()).unwrap_or_else(|e| panic!("{}: {strategy:?}: {e}", p.display()));
+                syn::parse_file(&m.output())
+                    .unwrap_or_else(|e| panic!("{}: {strategy:?}: {e}", p.display()));
                 // No request ever sets both.
                 let out = m.output();
                 for stmt in out.split(';') {
-                    assert!(!(stmt.contains(".input_location(") && stmt.contains(".body(Blob")), "{}: {stmt}", p.display());
+                    assert!(
+                        !(stmt.contains(".input_location(") && stmt.contains(".body(Blob")),
+                        "{}: {stmt}",
+                        p.display()
+                    );
                 }
             }
         }
@@ -105,7 +143,11 @@ fn bad_inputs_are_reported_and_the_rest_is_processed() {
     std::fs::write(&good, SHAPE1).unwrap();
     let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/syntax_error.rs");
     std::fs::copy(&bad, dir.path().join("syntax_error.rs")).unwrap();
-    std::fs::write(dir.path().join("latin1.rs"), b"// input_location caf\xe9\nfn f() {}\n").unwrap();
+    std::fs::write(
+        dir.path().join("latin1.rs"),
+        b"// input_location caf\xe9\nfn f() {}\n",
+    )
+    .unwrap();
     let locked = dir.path().join("locked.rs");
     std::fs::write(&locked, SHAPE1).unwrap();
     let mut perms = std::fs::metadata(&locked).unwrap().permissions();
@@ -116,17 +158,38 @@ fn bad_inputs_are_reported_and_the_rest_is_processed() {
 
     let report = scan(&[dir.path().to_path_buf(), missing.clone()], &inline());
     let errs: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
-    assert!(report.errors.iter().any(|e| matches!(e, MigrateError::Walk { path, .. } if *path == missing)), "{errs:?}");
-    assert!(report.errors.iter().any(|e| matches!(e, MigrateError::NotUtf8 { path } if path.ends_with("latin1.rs"))), "{errs:?}");
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| matches!(e, MigrateError::Walk { path, .. } if *path == missing)),
+        "{errs:?}"
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| matches!(e, MigrateError::NotUtf8 { path } if path.ends_with("latin1.rs"))),
+        "{errs:?}"
+    );
     assert!(
         report.errors.iter().any(|e| matches!(e, MigrateError::Parse { path, line: 5, .. } if path.ends_with("syntax_error.rs"))),
         "{errs:?}"
     );
     if can_lock {
-        assert!(report.errors.iter().any(|e| matches!(e, MigrateError::Read { path, .. } if *path == locked)), "{errs:?}");
+        assert!(
+            report
+                .errors
+                .iter()
+                .any(|e| matches!(e, MigrateError::Read { path, .. } if *path == locked)),
+            "{errs:?}"
+        );
     }
     for e in &errs {
-        assert!(e.contains(dir.path().to_str().unwrap()), "error does not name the file: {e}");
+        assert!(
+            e.contains(dir.path().to_str().unwrap()),
+            "error does not name the file: {e}"
+        );
     }
     // The good file was still analysed.
     let good_report = report.files.iter().find(|f| f.path == good).unwrap();
@@ -148,8 +211,13 @@ fn write_is_atomic_and_refuses_files_changed_since_the_scan() {
     assert!(matches!(&errors[..], [MigrateError::Changed { path }] if *path == b));
     let written = std::fs::read_to_string(&a).unwrap();
     assert!(written.contains(".body(Blob::new(payload))") && !written.contains("put_object"));
-    assert!(std::fs::read_to_string(&b).unwrap().ends_with("// edited meanwhile\n"));
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(std::fs::read_to_string(&b)
+        .unwrap()
+        .ends_with("// edited meanwhile\n"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 2, "temp files left behind: {leftovers:?}");
     // Restoring puts the original back.
     assert!(bodyline_migrate::restore(&backups).is_empty());
@@ -161,21 +229,33 @@ fn reports_name_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.rs");
     std::fs::write(&a, SHAPE1).unwrap();
-    let report = scan(&[a.clone()], &inline());
+    let report = scan(std::slice::from_ref(&a), &inline());
     let human = bodyline_migrate::render_human(&report, false);
     assert!(human.contains(&format!("{}:6:8", a.display())), "{human}");
-    assert!(human.contains("1 rewritten, 0 branched, 0 left alone"), "{human}");
+    assert!(
+        human.contains("1 rewritten, 0 branched, 0 left alone"),
+        "{human}"
+    );
     let diff = bodyline_migrate::render_diff(&report);
-    assert!(diff.contains("-    s3.put_object()") && diff.contains("+use aws_sdk_sagemakerruntime::primitives::Blob;"), "{diff}");
-    let json: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_json(&report)).unwrap();
+    assert!(
+        diff.contains("-    s3.put_object()")
+            && diff.contains("+use aws_sdk_sagemakerruntime::primitives::Blob;"),
+        "{diff}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&bodyline_migrate::render_json(&report)).unwrap();
     assert_eq!(json["summary"]["rewritten"], 1);
     assert_eq!(json["files"][0]["sites"][0]["verdict"], "rewritten");
     assert_eq!(json["files"][0]["sites"][0]["line"], 6);
-    let sarif: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_sarif(&report)).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&bodyline_migrate::render_sarif(&report)).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "bodyline/inline-body");
-    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 6);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        6
+    );
 }
 
 #[test]
@@ -183,10 +263,16 @@ fn default_strategy_branches_unknown_sizes_and_inlines_small_literals() {
     let m = migrate_source(SHAPE1, None, &Options::default()).unwrap();
     assert_eq!(m.sites[0].verdict, Verdict::Branched);
     assert!(m.output().contains("if payload.len() <= 128_000 {"));
-    let small = SHAPE1.replace("ByteStream::from(payload)", "ByteStream::from_static(b\"{}\")");
+    let small = SHAPE1.replace(
+        "ByteStream::from(payload)",
+        "ByteStream::from_static(b\"{}\")",
+    );
     let m = migrate_source(&small, None, &Options::default()).unwrap();
     assert_eq!(m.sites[0].verdict, Verdict::Rewritten);
-    let big = SHAPE1.replace("ByteStream::from(payload)", &format!("ByteStream::from_static(b\"{}\")", "x".repeat(128_001)));
+    let big = SHAPE1.replace(
+        "ByteStream::from(payload)",
+        &format!("ByteStream::from_static(b\"{}\")", "x".repeat(128_001)),
+    );
     let m = migrate_source(&big, None, &Options::default()).unwrap();
     assert_eq!(m.sites[0].verdict, Verdict::Branched);
 }

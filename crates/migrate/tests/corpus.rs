@@ -12,10 +12,16 @@ fn registry_sources_are_left_alone() {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
     let Some(src) = home.map(|h| h.join("registry/src")).filter(|p| p.is_dir()) else {
-        println!("note: no cargo registry source cache found; the corpus test has nothing to check");
+        println!(
+            "note: no cargo registry source cache found; the corpus test has nothing to check"
+        );
         return;
     };
-    let roots: Vec<PathBuf> = std::fs::read_dir(&src).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let roots: Vec<PathBuf> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     let started = Instant::now();
     let report = scan(&roots, &Options::default());
     println!(
@@ -31,9 +37,18 @@ fn registry_sources_are_left_alone() {
         assert!(e.is_input_error(), "unexpected error: {e}");
     }
     for f in &report.files {
-        assert!(!f.migration.is_changed(), "{} would be edited: {:?}", f.path.display(), f.migration.edits.edits());
+        assert!(
+            !f.migration.is_changed(),
+            "{} would be edited: {:?}",
+            f.path.display(),
+            f.migration.edits.edits()
+        );
         for s in &f.migration.sites {
-            assert!(!matches!(s.verdict, Verdict::Rewritten | Verdict::Branched), "{}: {s:?}", f.path.display());
+            assert!(
+                !matches!(s.verdict, Verdict::Rewritten | Verdict::Branched),
+                "{}: {s:?}",
+                f.path.display()
+            );
         }
     }
     assert!(report.files_walked > 0);
@@ -53,13 +68,22 @@ fn registry_sources_parse_without_prefilter_in_sdk_crates() {
         for krate in std::fs::read_dir(index.unwrap().path()).unwrap() {
             let p = krate.unwrap().path();
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if std::env::var_os("BODYLINE_CORPUS_ALL").is_some() || name.starts_with("aws-sdk-sagemakerruntime-") || name.starts_with("aws-smithy-types-") {
+            if std::env::var_os("BODYLINE_CORPUS_ALL").is_some()
+                || name.starts_with("aws-sdk-sagemakerruntime-")
+                || name.starts_with("aws-smithy-types-")
+            {
                 roots.push(p);
             }
         }
     }
     let started = Instant::now();
-    let report = scan(&roots, &Options { prefilter: false, ..Options::default() });
+    let report = scan(
+        &roots,
+        &Options {
+            prefilter: false,
+            ..Options::default()
+        },
+    );
     println!(
         "no prefilter: {} files parsed, {} with call sites, {} errors in {:?}",
         report.files_parsed,

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 fn module_name(file: &str) -> String {
-    file.trim_end_matches(".rs").replace(".fixed", "_after").replace(['.', '-'], "_")
+    file.trim_end_matches(".rs")
+        .replace(".fixed", "_after")
+        .replace(['.', '-'], "_")
 }
 
 fn expected_lib_rs(root: &Path) -> String {
@@ -23,8 +25,14 @@ fn expected_lib_rs(root: &Path) -> String {
     );
     for f in files {
         let name = module_name(&f);
-        let name = if f.ends_with(".fixed.rs") { name } else { format!("{name}_before") };
-        out.push_str(&format!("\n#[path = \"../../tests/fixtures/{f}\"]\nmod {name};\n"));
+        let name = if f.ends_with(".fixed.rs") {
+            name
+        } else {
+            format!("{name}_before")
+        };
+        out.push_str(&format!(
+            "\n#[rustfmt::skip]\n#[path = \"../../tests/fixtures/{f}\"]\nmod {name};\n"
+        ));
     }
     out
 }

@@ -22,7 +22,10 @@ fn options_for(src: &str) -> Options {
     } else {
         Strategy::Auto
     };
-    Options { strategy, ..Options::default() }
+    Options {
+        strategy,
+        ..Options::default()
+    }
 }
 
 fn verdict_lines(m: &bodyline_migrate::FileMigration) -> String {
@@ -44,8 +47,12 @@ fn check_or_bless(path: &Path, actual: &str) {
         std::fs::write(path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with BODYLINE_BLESS=1 to create it", path.display()));
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with BODYLINE_BLESS=1 to create it",
+            path.display()
+        )
+    });
     if expected != actual {
         let diff = similar::TextDiff::from_lines(expected.as_str(), actual);
         panic!(
@@ -63,7 +70,8 @@ fn run_fixture(name: &str) {
     let options = options_for(&input);
     let m = migrate_source(&input, Some(&input_path), &options).unwrap();
     let output = m.output();
-    syn::parse_file(&output).unwrap_or_else(|e| panic!("{name}: output does not parse: {e}\n{output}"));
+    syn::parse_file(&output)
+        .unwrap_or_else(|e| panic!("{name}: output does not parse: {e}\n{output}"));
     // Nothing outside the edited ranges changes.
     let mut at = 0;
     for e in m.edits.edits() {
@@ -74,7 +82,11 @@ fn run_fixture(name: &str) {
     check_or_bless(&dir.join(format!("{name}.verdicts")), &verdict_lines(&m));
     // Idempotence: the fixed file needs nothing more.
     let again = migrate_source(&output, Some(&input_path), &options).unwrap();
-    assert!(again.edits.is_empty(), "{name}: migrating the output again changes it:\n{}", again.output());
+    assert!(
+        again.edits.is_empty(),
+        "{name}: migrating the output again changes it:\n{}",
+        again.output()
+    );
     // Every fixture is named in a test below.
     assert!(ALL.contains(&name));
 }
@@ -100,6 +112,7 @@ fixtures! {
     tabs_non_ascii,
     trait_closure_cfg,
     custom_attributes,
+    error_handling_variants,
     file_upload_branch,
     inference_id_kept,
     invoke_before_upload,
@@ -121,7 +134,10 @@ fn every_fixture_file_has_a_test() {
     for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if let Some(stem) = name.strip_suffix(".rs").filter(|s| !s.ends_with(".fixed")) {
-            assert!(ALL.contains(&stem), "fixture {name} has no test: add it to fixtures! in tests/fixtures.rs");
+            assert!(
+                ALL.contains(&stem),
+                "fixture {name} has no test: add it to fixtures! in tests/fixtures.rs"
+            );
         }
     }
 }

@@ -108,7 +108,8 @@ pub async fn apply(
         if change.step == Step::Nothing {
             continue;
         }
-        if change.action != Action::NoOp {
+        // Retired resources are reported when they are deleted, after the endpoint is ready.
+        if change.action != Action::NoOp && change.step != Step::Retire {
             progress(Progress::Applying {
                 kind: change.kind,
                 resource: change.resource.clone(),
@@ -248,7 +249,6 @@ fn json(v: &serde_json::Value) -> String {
     v.to_string()
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run_step(
     d: &Desired,
     c: &Clients,
@@ -649,6 +649,7 @@ async fn run_step(
             }
         }
         Step::WaitEndpoint => *wait = true,
+        Step::Retire => retire.push((change.kind, change.resource.clone())),
     }
     Ok(())
 }

@@ -34,6 +34,11 @@ pub struct Observed {
     pub endpoint: Option<EndpointObserved>,
     /// Configured invoker principals that do not exist.
     pub missing_principals: Vec<Principal>,
+    /// The stack's endpoint configs (found by name pattern and tag) that neither the endpoint
+    /// nor the plan uses: left over from an interrupted run.
+    pub leftover_configs: Vec<Tagged>,
+    /// The stack's models (found the same way) that no config in use needs.
+    pub leftover_models: Vec<Tagged>,
 }
 
 /// A resource known by name, ARN and tags.
@@ -140,7 +145,7 @@ pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, Provi
             .provide_credentials()
             .await
             .map_err(|e| ProvisionError::NoCredentials {
-                message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+                message: error_chain(&e),
             })?;
     }
     let me = clients
@@ -153,6 +158,21 @@ pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, Provi
         account: me.account().unwrap_or_default().to_string(),
         caller_arn: me.arn().unwrap_or_default().to_string(),
     })
+}
+
+/// An error and its sources, each shown once: the credential chain's own message already
+/// lists every provider it tried.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Reads what exists of the stack. Makes only `Describe`/`Get`/`List`/`Head` calls.
@@ -175,6 +195,18 @@ pub async fn observe(desired: &Desired, clients: &Clients) -> Result<Observed, P
         .await?
         .map(|(t, _)| t);
     observed.endpoint = observe_endpoint(desired, clients).await?;
+    let in_use_config = observed.endpoint.as_ref().map(|e| e.config_name.clone());
+    let in_use_model = observed
+        .endpoint
+        .as_ref()
+        .and_then(|e| e.current_config.as_ref())
+        .and_then(|c| c.model.as_ref())
+        .map(|m| m.name.clone());
+    let keep_configs = [Some(desired.endpoint_config.name.clone()), in_use_config];
+    let keep_models = [Some(desired.model.name.clone()), in_use_model];
+    observed.leftover_configs =
+        leftovers(desired, clients, Leftover::Config, &keep_configs).await?;
+    observed.leftover_models = leftovers(desired, clients, Leftover::Model, &keep_models).await?;
     Ok(observed)
 }
 
@@ -584,6 +616,69 @@ async fn sagemaker_tags(clients: &Clients, arn: &str) -> Result<Tags, ProvisionE
         }
     }
     Ok(tags)
+}
+
+#[derive(Clone, Copy)]
+enum Leftover {
+    Config,
+    Model,
+}
+
+/// The stack's hashed configs or models, other than `keep`, that its tag says it owns. Found
+/// by listing (names containing the stack name) and judged by tag, so they are found again
+/// after the state file is lost.
+async fn leftovers(
+    desired: &Desired,
+    clients: &Clients,
+    kind: Leftover,
+    keep: &[Option<String>],
+) -> Result<Vec<Tagged>, ProvisionError> {
+    let stack = &desired.stack;
+    let listed: Vec<(String, String)> = match kind {
+        Leftover::Config => clients
+            .sagemaker
+            .list_endpoint_configs()
+            .name_contains(stack)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| ProvisionError::aws("ListEndpointConfigs", stack, e))?
+            .into_iter()
+            .filter_map(|c| {
+                Some((
+                    c.endpoint_config_name()?.to_string(),
+                    c.endpoint_config_arn()?.to_string(),
+                ))
+            })
+            .collect(),
+        Leftover::Model => clients
+            .sagemaker
+            .list_models()
+            .name_contains(stack)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| ProvisionError::aws("ListModels", stack, e))?
+            .into_iter()
+            .filter_map(|m| Some((m.model_name()?.to_string(), m.model_arn()?.to_string())))
+            .collect(),
+    };
+    let mut found = Vec::new();
+    for (name, arn) in listed {
+        if !desired.names.is_hashed_name(&name) || keep.iter().flatten().any(|k| *k == name) {
+            continue;
+        }
+        let tags = sagemaker_tags(clients, &arn).await?;
+        if bodyline_stack::ownership(stack, tag_refs(&tags)) == bodyline_stack::Ownership::Owned {
+            found.push(Tagged { name, arn, tags });
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
 }
 
 async fn describe_model(clients: &Clients, name: &str) -> Result<Option<Tagged>, ProvisionError> {

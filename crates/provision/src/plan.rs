@@ -18,7 +18,10 @@ pub enum Action {
     Update,
     /// It is replaced by a new one (the old one is deleted after).
     Replace,
+    /// It is deleted: a leftover of the stack that nothing uses.
+    Delete,
     /// Nothing to do.
+    #[serde(rename = "no-op")]
     NoOp,
 }
 
@@ -28,6 +31,7 @@ impl std::fmt::Display for Action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Replace => "replace",
+            Action::Delete => "delete",
             Action::NoOp => "no-op",
         })
     }
@@ -141,6 +145,8 @@ pub(crate) enum Step {
         retire_model: Option<String>,
     },
     WaitEndpoint,
+    /// Delete after the endpoint is `InService`.
+    Retire,
 }
 
 /// One resource's planned change.
@@ -738,6 +744,30 @@ fn plan_sagemaker(p: &mut Planner<'_>, o: &Observed) {
             format!("InService with {config}"),
             Step::Nothing,
         ),
+    }
+    let leftover = |kind: Kind| {
+        format!(
+            "a {kind} of this stack (tagged bodyline:stack={}) that nothing uses, left by an interrupted run; deleted once the endpoint is InService",
+            d.stack
+        )
+    };
+    for c in &o.leftover_configs {
+        p.push(
+            Kind::EndpointConfig,
+            &c.name,
+            Action::Delete,
+            leftover(Kind::EndpointConfig),
+            Step::Retire,
+        );
+    }
+    for m in &o.leftover_models {
+        p.push(
+            Kind::Model,
+            &m.name,
+            Action::Delete,
+            leftover(Kind::Model),
+            Step::Retire,
+        );
     }
 }
 

@@ -284,3 +284,32 @@ fn a_missing_invoker_principal_is_an_error_before_any_change() {
         "{err}"
     );
 }
+
+#[test]
+fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
+    let s = stack("local");
+    let d = desired(&s);
+    let leftover = |name: &str| crate::Tagged {
+        name: name.into(),
+        arn: format!("arn:aws:sagemaker:us-east-1:123456789012:x/{name}"),
+        tags: d.tags.clone(),
+    };
+    let o = Observed {
+        leftover_configs: vec![leftover("demo-0000000001")],
+        leftover_models: vec![leftover("demo-0000000002")],
+        ..up_to_date(&d)
+    };
+    let plan = plan(&s, &ctx(), &o).unwrap();
+    let pending: Vec<(Kind, &str, Action)> = plan
+        .pending()
+        .map(|c| (c.kind, c.resource.as_str(), c.action))
+        .collect();
+    assert_eq!(
+        pending,
+        vec![
+            (Kind::EndpointConfig, "demo-0000000001", Action::Delete),
+            (Kind::Model, "demo-0000000002", Action::Delete),
+        ]
+    );
+    assert!(plan.pending().all(|c| c.step == Step::Retire));
+}

@@ -113,5 +113,7 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
             current_config: None,
         }),
         missing_principals: Vec::new(),
+        leftover_configs: Vec::new(),
+        leftover_models: Vec::new(),
     }
 }

@@ -40,7 +40,8 @@ mod resource;
 mod teardown;
 
 pub use checks::{
-    check_names, verify, CheckResult, VerifyContext, VerifyOptions, VerifyReport, DEFAULT_PAYLOAD,
+    check_names, verify, CheckResult, Comparison, PathStats, VerifyContext, VerifyOptions,
+    VerifyReport, DEFAULT_PAYLOAD,
 };
 pub use error::VerifyError;
 pub use resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};

@@ -39,6 +39,7 @@ async fn setup_verify_tamper_teardown_leaves_nothing() {
 
     let options = VerifyOptions {
         result_timeout: Duration::from_secs(30),
+        compare_s3: Some(5),
         ..VerifyOptions::default()
     };
     let report = verify(&stack, &config, &options).await.unwrap();
@@ -48,6 +49,16 @@ async fn setup_verify_tamper_teardown_leaves_nothing() {
     assert!(check(&report, "endpoint").passed, "{table}");
     assert!(check(&report, "posture").passed, "{table}");
     assert!(report.passed(), "{table}");
+    let comparison = report.comparison.as_ref().expect("--compare-s3 ran");
+    assert_eq!(
+        (comparison.inline.submitted, comparison.s3_input.submitted),
+        (5, 5),
+        "{table}"
+    );
+    assert_eq!(comparison.inline.s3_puts_per_inference, 0);
+    assert_eq!(comparison.s3_input.s3_puts_per_inference, 1);
+    assert!(comparison.inline.p50_ms > 0.0);
+    assert_eq!(comparison.put_cost_avoided_per_million, 5.0);
 
     // Tamper: widen the invoker policy by hand and drop the public access block.
     let iam = aws_sdk_iam::Client::new(&config);
@@ -72,6 +83,7 @@ async fn setup_verify_tamper_teardown_leaves_nothing() {
         .unwrap();
     let only = VerifyOptions {
         only: vec!["least-privilege".into(), "posture".into()],
+        compare_s3: None,
         ..options.clone()
     };
     let report = verify(&stack, &config, &only).await.unwrap();

@@ -74,8 +74,29 @@ pub(crate) fn message(job: &Job, region: &str, ending: &Ending<'_>) -> Value {
     message
 }
 
+/// The message as SNS `Message` text. Spaces inside JSON strings are written as `\u0020`: the
+/// same JSON to any parser, and moto 5.2.1 under IAM enforcement rejects a `Publish` whose
+/// form-encoded body has a space (`SignatureDoesNotMatch`: it re-encodes `%20` as `+` before
+/// checking the signature). Compact JSON has no spaces outside strings.
+pub(crate) fn encode(message: &Value) -> String {
+    message.to_string().replace(' ', "\\u0020")
+}
+
 fn timestamp(time: SystemTime) -> String {
     DateTime::from(time)
         .fmt(DateTimeFormat::DateTime)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_messages_have_no_spaces_and_parse_back_unchanged() {
+        let message = json!({ "failureReason": "a b \\ c", "n": 1 });
+        let text = encode(&message);
+        assert!(!text.contains(' '), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), message);
+    }
 }

@@ -366,7 +366,7 @@ async fn publish(
     ending: &Ending<'_>,
 ) {
     let Some(topic) = topic else { return };
-    let message = notify::message(job, &shared.region, ending).to_string();
+    let message = notify::encode(&notify::message(job, &shared.region, ending));
     if let Err(e) = session
         .sns
         .publish()

@@ -4,134 +4,182 @@
 #![allow(dead_code, unused_imports, unused_variables, unused_mut, unexpected_cfgs)]
 #![allow(clippy::all)]
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/blob_reexports.fixed.rs"]
 mod blob_reexports_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/blob_reexports.rs"]
 mod blob_reexports_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/crlf_bom.fixed.rs"]
 mod crlf_bom_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/crlf_bom.rs"]
 mod crlf_bom_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/custom_attributes.fixed.rs"]
 mod custom_attributes_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/custom_attributes.rs"]
 mod custom_attributes_before;
 
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/error_handling_variants.rs"]
+mod error_handling_variants_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/file_upload_branch.fixed.rs"]
 mod file_upload_branch_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/file_upload_branch.rs"]
 mod file_upload_branch_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/helper_returns_uri.fixed.rs"]
 mod helper_returns_uri_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/helper_returns_uri.rs"]
 mod helper_returns_uri_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/inference_id_kept.fixed.rs"]
 mod inference_id_kept_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/inference_id_kept.rs"]
 mod inference_id_kept_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/invoke_before_upload.fixed.rs"]
 mod invoke_before_upload_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/invoke_before_upload.rs"]
 mod invoke_before_upload_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/macro_rules_site.fixed.rs"]
 mod macro_rules_site_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/macro_rules_site.rs"]
 mod macro_rules_site_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/object_exists.fixed.rs"]
 mod object_exists_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/object_exists.rs"]
 mod object_exists_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/opt_out.fixed.rs"]
 mod opt_out_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/opt_out.rs"]
 mod opt_out_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/realtime_untouched.fixed.rs"]
 mod realtime_untouched_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/realtime_untouched.rs"]
 mod realtime_untouched_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shape1_concat_const.fixed.rs"]
 mod shape1_concat_const_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shape1_concat_const.rs"]
 mod shape1_concat_const_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shape1_format_positional.fixed.rs"]
 mod shape1_format_positional_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shape1_format_positional.rs"]
 mod shape1_format_positional_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shape1_inline_args.fixed.rs"]
 mod shape1_inline_args_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shape1_inline_args.rs"]
 mod shape1_inline_args_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shape1_literal_key.fixed.rs"]
 mod shape1_literal_key_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shape1_literal_key.rs"]
 mod shape1_literal_key_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shim_removable.fixed.rs"]
 mod shim_removable_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/shim_removable.rs"]
 mod shim_removable_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/size_branch_hoisted.fixed.rs"]
 mod size_branch_hoisted_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/size_branch_hoisted.rs"]
 mod size_branch_hoisted_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/stored_builder.fixed.rs"]
 mod stored_builder_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/stored_builder.rs"]
 mod stored_builder_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/tabs_non_ascii.fixed.rs"]
 mod tabs_non_ascii_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/tabs_non_ascii.rs"]
 mod tabs_non_ascii_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/trait_closure_cfg.fixed.rs"]
 mod trait_closure_cfg_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/trait_closure_cfg.rs"]
 mod trait_closure_cfg_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/uri_parameter.fixed.rs"]
 mod uri_parameter_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/uri_parameter.rs"]
 mod uri_parameter_before;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/uri_returned.fixed.rs"]
 mod uri_returned_after;
 
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/uri_returned.rs"]
 mod uri_returned_before;

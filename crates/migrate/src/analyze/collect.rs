@@ -39,7 +39,9 @@ impl<'a> Chain<'a> {
     }
 
     pub fn position(&self, name: &str) -> Option<usize> {
-        self.links.iter().position(|m| m.method == name && m.args.is_empty())
+        self.links
+            .iter()
+            .position(|m| m.method == name && m.args.is_empty())
     }
 
     pub fn root_ident(&self) -> Option<String> {
@@ -104,14 +106,20 @@ impl<'a> FnInfo<'a> {
     pub fn uses(&self, name: &str, within: Range<usize>, skip: &[Range<usize>]) -> Vec<usize> {
         self.idents
             .iter()
-            .filter(|(n, at)| n == name && within.contains(at) && !skip.iter().any(|r| r.contains(at)))
+            .filter(|(n, at)| {
+                n == name && within.contains(at) && !skip.iter().any(|r| r.contains(at))
+            })
             .map(|(_, at)| *at)
             .collect()
     }
 
     /// Identifiers within `range`.
     pub fn idents_in(&self, range: &Range<usize>) -> Vec<(String, usize)> {
-        self.idents.iter().filter(|(_, at)| range.contains(at)).cloned().collect()
+        self.idents
+            .iter()
+            .filter(|(_, at)| range.contains(at))
+            .cloned()
+            .collect()
     }
 }
 
@@ -124,8 +132,15 @@ pub(crate) struct Collector<'a, 't> {
 
 impl<'a, 't> Collector<'a, 't> {
     pub fn new(text: &'t SourceText<'t>, range: Range<usize>) -> Self {
-        let info = FnInfo { range: range.clone(), ..FnInfo::default() };
-        Collector { text, info, scopes: vec![range] }
+        let info = FnInfo {
+            range: range.clone(),
+            ..FnInfo::default()
+        };
+        Collector {
+            text,
+            info,
+            scopes: vec![range],
+        }
     }
 
     pub fn add_params<'p>(&mut self, pats: impl IntoIterator<Item = &'p Pat>) {
@@ -187,7 +202,10 @@ pub(crate) fn inline_format_names(s: &str) -> Vec<String> {
             let rest = &s[i + 1..];
             let end = rest.find(['}', ':']).unwrap_or(rest.len());
             let name = rest[..end].trim();
-            if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit()) {
+            if !name.is_empty()
+                && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+            {
                 names.push(name.to_owned());
             }
         }
@@ -199,8 +217,15 @@ pub(crate) fn inline_format_names(s: &str) -> Vec<String> {
 impl<'a> Visit<'a> for Collector<'a, '_> {
     fn visit_block(&mut self, b: &'a syn::Block) {
         let range = self.text.range(b.span());
-        let stmts = b.stmts.iter().map(|s| (s, self.text.range(s.span()))).collect();
-        self.info.blocks.push(BlockInfo { range: range.clone(), stmts });
+        let stmts = b
+            .stmts
+            .iter()
+            .map(|s| (s, self.text.range(s.span())))
+            .collect();
+        self.info.blocks.push(BlockInfo {
+            range: range.clone(),
+            stmts,
+        });
         self.scopes.push(range);
         syn::visit::visit_block(self, b);
         self.scopes.pop();
@@ -214,7 +239,8 @@ impl<'a> Visit<'a> for Collector<'a, '_> {
             Pat::Type(t) => matches!(&*t.pat, Pat::Ident(i) if i.mutability.is_some()),
             _ => false,
         };
-        let single = matches!(&l.pat, Pat::Ident(_)) || matches!(&l.pat, Pat::Type(t) if matches!(&*t.pat, Pat::Ident(_)));
+        let single = matches!(&l.pat, Pat::Ident(_))
+            || matches!(&l.pat, Pat::Type(t) if matches!(&*t.pat, Pat::Ident(_)));
         let scope = self.scopes.last().cloned().unwrap_or(0..0);
         let stmt_range = self.text.range(l.span());
         for name in names {
@@ -223,7 +249,13 @@ impl<'a> Visit<'a> for Collector<'a, '_> {
             } else {
                 None
             };
-            self.info.lets.push(LetInfo { name, mutable, init, stmt_range: stmt_range.clone(), scope: scope.clone() });
+            self.info.lets.push(LetInfo {
+                name,
+                mutable,
+                init,
+                stmt_range: stmt_range.clone(),
+                scope: scope.clone(),
+            });
         }
         syn::visit::visit_local(self, l);
     }

@@ -19,7 +19,6 @@ use crate::text::SourceText;
 use crate::verdict::{Site, SkipReason, Verdict};
 use crate::Strategy;
 
-
 /// The result of analysing one file.
 pub(crate) struct Analysis {
     pub edits: EditSet,
@@ -60,7 +59,11 @@ pub(crate) struct ModuleInfo {
 }
 
 /// Analyse `src`. `path` is used to resolve `include_bytes!` sizes.
-pub(crate) fn analyze(src: &str, path: Option<&Path>, strategy: Strategy) -> Result<Analysis, syn::Error> {
+pub(crate) fn analyze(
+    src: &str,
+    path: Option<&Path>,
+    strategy: Strategy,
+) -> Result<Analysis, syn::Error> {
     let text = SourceText::new(src);
     let file = syn::parse_file(text.code())?;
     let mut ctx = FileCtx {
@@ -77,15 +80,29 @@ pub(crate) fn analyze(src: &str, path: Option<&Path>, strategy: Strategy) -> Res
     let mut edits = EditSet::new(src);
     let mut sites = Vec::new();
     let mut hints = Vec::new();
-    let mut finder = FnFinder { ctx: &ctx, edits: &mut edits, sites: &mut sites, hints: &mut hints };
+    let mut finder = FnFinder {
+        ctx: &ctx,
+        edits: &mut edits,
+        sites: &mut sites,
+        hints: &mut hints,
+    };
     finder.visit_file(&file);
     sites.sort_by_key(|s| s.range.start);
     hints.sort();
     hints.dedup();
-    Ok(Analysis { edits, sites, hints })
+    Ok(Analysis {
+        edits,
+        sites,
+        hints,
+    })
 }
 
-fn scan_items<'a>(ctx: &mut FileCtx<'a, '_>, items: &'a [Item], range: Range<usize>, brace_open: Option<usize>) {
+fn scan_items<'a>(
+    ctx: &mut FileCtx<'a, '_>,
+    items: &'a [Item],
+    range: Range<usize>,
+    brace_open: Option<usize>,
+) {
     let text = ctx.text;
     let mut blob_name = None;
     let mut last_use: Option<Range<usize>> = None;
@@ -98,11 +115,18 @@ fn scan_items<'a>(ctx: &mut FileCtx<'a, '_>, items: &'a [Item], range: Range<usi
                 last_use = Some(text.range(u.span()));
             }
             Item::Const(c) => {
-                if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &*c.expr {
+                if let Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = &*c.expr
+                {
                     ctx.consts.push((c.ident.to_string(), s.value()));
                 }
             }
-            Item::Fn(f) => ctx.helpers.push(HelperFn { name: f.sig.ident.to_string(), item: f }),
+            Item::Fn(f) => ctx.helpers.push(HelperFn {
+                name: f.sig.ident.to_string(),
+                item: f,
+            }),
             Item::Struct(s) if s.ident == "Blob" => ctx.local_blob_type = true,
             Item::Enum(s) if s.ident == "Blob" => ctx.local_blob_type = true,
             Item::Type(s) if s.ident == "Blob" => ctx.local_blob_type = true,
@@ -118,7 +142,11 @@ fn scan_items<'a>(ctx: &mut FileCtx<'a, '_>, items: &'a [Item], range: Range<usi
     }
     let nl = text.newline();
     let (use_at, use_prefix, use_suffix) = if let Some(u) = last_use {
-        (u.end, format!("{nl}{}", text.indent_at(u.start)), String::new())
+        (
+            u.end,
+            format!("{nl}{}", text.indent_at(u.start)),
+            String::new(),
+        )
     } else if let Some(first) = items.first() {
         let r = text.range(first.span());
         let line = text.line_range(r.start);
@@ -131,7 +159,13 @@ fn scan_items<'a>(ctx: &mut FileCtx<'a, '_>, items: &'a [Item], range: Range<usi
     } else {
         (brace_open.unwrap_or(0), String::new(), nl.to_owned())
     };
-    ctx.modules.push(ModuleInfo { range, blob_name, use_at, use_prefix, use_suffix });
+    ctx.modules.push(ModuleInfo {
+        range,
+        blob_name,
+        use_at,
+        use_prefix,
+        use_suffix,
+    });
 }
 
 /// The name `Blob` is reachable under in this use tree, if it imports one.
@@ -169,7 +203,12 @@ struct FnFinder<'c, 'a, 't> {
 }
 
 impl FnFinder<'_, '_, '_> {
-    fn body<'p>(&mut self, params: impl IntoIterator<Item = &'p syn::Pat>, block: &syn::Block, self_param: bool) {
+    fn body<'p>(
+        &mut self,
+        params: impl IntoIterator<Item = &'p syn::Pat>,
+        block: &syn::Block,
+        self_param: bool,
+    ) {
         let text = self.ctx.text;
         let range = text.range(block.span());
         // Macro bodies that parse as expressions or statements are analysed like code.
@@ -226,7 +265,9 @@ impl<'ast> Visit<'ast> for FnFinder<'_, '_, '_> {
                     line,
                     column,
                     range,
-                    verdict: Verdict::Skipped { reason: SkipReason::MacroRules },
+                    verdict: Verdict::Skipped {
+                        reason: SkipReason::MacroRules,
+                    },
                     notes: Vec::new(),
                 });
             }
@@ -259,7 +300,10 @@ fn find_ident(tokens: TokenStream, name: &str, out: &mut Vec<proc_macro2::Span>)
 fn has_interesting_ident(tokens: TokenStream) -> bool {
     tokens.into_iter().any(|tt| match tt {
         TokenTree::Ident(i) => {
-            i == "invoke_endpoint_async" || i == "put_object" || i == "delete_object" || i == "input_location"
+            i == "invoke_endpoint_async"
+                || i == "put_object"
+                || i == "delete_object"
+                || i == "input_location"
         }
         TokenTree::Group(g) => has_interesting_ident(g.stream()),
         _ => false,
@@ -292,5 +336,7 @@ fn parse_macro(m: &syn::Macro) -> Option<MacroBody> {
     }
     let mut g = Group::new(Delimiter::Brace, m.tokens.clone());
     g.set_span(m.delimiter.span().join());
-    syn::parse2::<syn::Block>(TokenTree::Group(g).into()).ok().map(MacroBody::Block)
+    syn::parse2::<syn::Block>(TokenTree::Group(g).into())
+        .ok()
+        .map(MacroBody::Block)
 }

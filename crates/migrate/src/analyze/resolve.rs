@@ -81,7 +81,14 @@ pub(crate) fn strip(mut e: &Expr) -> &Expr {
                 if m.args.is_empty()
                     && matches!(
                         m.method.to_string().as_str(),
-                        "clone" | "as_str" | "to_string" | "to_owned" | "as_ref" | "into" | "borrow" | "as_bytes"
+                        "clone"
+                            | "as_str"
+                            | "to_string"
+                            | "to_owned"
+                            | "as_ref"
+                            | "into"
+                            | "borrow"
+                            | "as_bytes"
                     ) =>
             {
                 &m.receiver
@@ -95,7 +102,10 @@ pub(crate) fn strip(mut e: &Expr) -> &Expr {
 fn is_string_from(func: &Expr) -> bool {
     let Expr::Path(p) = func else { return false };
     let s = p.path.to_token_stream().to_string().replace(' ', "");
-    matches!(s.as_str(), "String::from" | "From::from" | "Into::into" | "std::string::String::from")
+    matches!(
+        s.as_str(),
+        "String::from" | "From::from" | "Into::into" | "std::string::String::from"
+    )
 }
 
 /// The tokens of an expression, for comparing expressions that are not resolved further.
@@ -166,7 +176,10 @@ impl Resolver<'_, '_, '_> {
     fn appended(&self, name: &str, from: usize, to: usize, depth: u32, out: &mut Resolved) {
         let mut pushes: Vec<(usize, &Expr)> = Vec::new();
         for c in &self.info.chains {
-            if c.range.start < from || c.range.start >= to || c.root_ident().as_deref() != Some(name) {
+            if c.range.start < from
+                || c.range.start >= to
+                || c.root_ident().as_deref() != Some(name)
+            {
                 continue;
             }
             let m = c.links[0];
@@ -184,7 +197,12 @@ impl Resolver<'_, '_, '_> {
     }
 
     fn macro_parts(&self, mac: &syn::Macro, at: usize, depth: u32, out: &mut Resolved) {
-        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
         let args = match syn::parse::Parser::parse2(parser, mac.tokens.clone()) {
             Ok(a) => a.into_iter().collect::<Vec<_>>(),
@@ -195,12 +213,17 @@ impl Resolver<'_, '_, '_> {
         };
         match name.as_str() {
             "format" => {
-                let Some(Expr::Lit(syn::ExprLit { lit: Lit::Str(fmt), .. })) = args.first() else {
+                let Some(Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(fmt), ..
+                })) = args.first()
+                else {
                     out.parts.push(opaque());
                     return;
                 };
-                let positional: Vec<&Expr> =
-                    args[1..].iter().filter(|a| !matches!(a, Expr::Assign(_))).collect();
+                let positional: Vec<&Expr> = args[1..]
+                    .iter()
+                    .filter(|a| !matches!(a, Expr::Assign(_)))
+                    .collect();
                 let named: Vec<(String, &Expr)> = args[1..]
                     .iter()
                     .filter_map(|a| match a {
@@ -259,7 +282,13 @@ fn expandable(init: &Expr) -> bool {
     match strip(init) {
         Expr::Lit(_) | Expr::Binary(_) | Expr::Path(_) => true,
         Expr::Macro(m) => {
-            let n = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            let n = m
+                .mac
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
             n == "format" || n == "concat"
         }
         _ => false,

@@ -31,16 +31,25 @@ pub(crate) fn analyze_fn(
 ) {
     let mut used_puts: Vec<Range<usize>> = Vec::new();
     for (ci, chain) in info.chains.iter().enumerate() {
-        let Some(k) = chain.position("invoke_endpoint_async") else { continue };
+        let Some(k) = chain.position("invoke_endpoint_async") else {
+            continue;
+        };
         let name_range = ctx.text.range(chain.links[k].method.span());
         let (line, column) = ctx.text.line_col(name_range.start);
-        let s = SiteCx { ctx, info, chain_index: ci, k };
+        let s = SiteCx {
+            ctx,
+            info,
+            chain_index: ci,
+            k,
+        };
         let (verdict, mut notes) = match s.run(&mut used_puts) {
             Ok((verdict, site_edits, notes)) => match edits.transaction(site_edits) {
                 Ok(()) => (verdict, notes),
                 Err(e) => (
                     Verdict::Skipped {
-                        reason: SkipReason::Unsupported(format!("the rewrite conflicts with another one in this file ({e})")),
+                        reason: SkipReason::Unsupported(format!(
+                            "the rewrite conflicts with another one in this file ({e})"
+                        )),
                     },
                     notes,
                 ),
@@ -48,10 +57,21 @@ pub(crate) fn analyze_fn(
             Err(reason) => (Verdict::Skipped { reason }, Vec::new()),
         };
         if matches!(verdict, Verdict::Rewritten | Verdict::Branched) {
-            hints.extend(notes.iter().filter(|n| n.starts_with("hint: ")).map(|n| n["hint: ".len()..].to_owned()));
+            hints.extend(
+                notes
+                    .iter()
+                    .filter(|n| n.starts_with("hint: "))
+                    .map(|n| n["hint: ".len()..].to_owned()),
+            );
         }
         notes.retain(|n| !n.starts_with("hint: "));
-        sites.push(Site { line, column, range: name_range, verdict, notes });
+        sites.push(Site {
+            line,
+            column,
+            range: name_range,
+            verdict,
+            notes,
+        });
     }
 }
 
@@ -100,7 +120,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
         let mut links: Vec<&'a ExprMethodCall> = chain.links[self.k + 1..].to_vec();
         let top = chain.top();
         let bound = self.info.lets.iter().find(|l| {
-            l.init.is_some_and(|i| matches!(peel_parens(i), Expr::MethodCall(m) if std::ptr::eq(m, top)))
+            l.init.is_some_and(
+                |i| matches!(peel_parens(i), Expr::MethodCall(m) if std::ptr::eq(m, top)),
+            )
         });
         let Some(l) = bound else { return (links, None) };
         for c in &self.info.chains {
@@ -118,7 +140,12 @@ impl<'a> SiteCx<'_, 'a, '_> {
     fn run(&self, used_puts: &mut Vec<Range<usize>>) -> Outcome {
         let chain = self.chain();
         let (links, builder_var) = self.site_links();
-        if self.info.size_else.iter().any(|r| r.contains(&chain.range.start)) {
+        if self
+            .info
+            .size_else
+            .iter()
+            .any(|r| r.contains(&chain.range.start))
+        {
             return Err(SkipReason::AlreadyBranched);
         }
         let site_stmt = self.info.stmt_containing(&chain.range);
@@ -135,8 +162,16 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     return None;
                 }
                 match name.as_str() {
-                    "input_location" => Some(LocLink { call: m, value: &m.args[0], setter: false }),
-                    "set_input_location" => Some(LocLink { call: m, value: &m.args[0], setter: true }),
+                    "input_location" => Some(LocLink {
+                        call: m,
+                        value: &m.args[0],
+                        setter: false,
+                    }),
+                    "set_input_location" => Some(LocLink {
+                        call: m,
+                        value: &m.args[0],
+                        setter: true,
+                    }),
                     _ => None,
                 }
             })
@@ -150,29 +185,40 @@ impl<'a> SiteCx<'_, 'a, '_> {
             });
         }
         if locs.len() > 1 {
-            return Err(SkipReason::Unsupported("input_location is set more than once on this request".into()));
+            return Err(SkipReason::Unsupported(
+                "input_location is set more than once on this request".into(),
+            ));
         }
         let loc = &locs[0];
-        if let Some(attrs) = links.iter().find(|m| m.method == "custom_attributes" || m.method == "set_custom_attributes") {
-            let literal = attrs.args.first().is_some_and(|a| matches!(strip(a), Expr::Lit(_)));
+        if let Some(attrs) = links
+            .iter()
+            .find(|m| m.method == "custom_attributes" || m.method == "set_custom_attributes")
+        {
+            let literal = attrs
+                .args
+                .first()
+                .is_some_and(|a| matches!(strip(a), Expr::Lit(_)));
             if !literal {
                 return Err(SkipReason::CustomAttributes);
             }
         }
-        let value = if loc.setter {
-            match some_arg(loc.value) {
-                Some(v) => v,
-                None => {
-                    return Err(SkipReason::Unsupported(
-                        "set_input_location takes a computed Option; only Some(uri) is followed".into(),
-                    ))
+        let value =
+            if loc.setter {
+                match some_arg(loc.value) {
+                    Some(v) => v,
+                    None => return Err(SkipReason::Unsupported(
+                        "set_input_location takes a computed Option; only Some(uri) is followed"
+                            .into(),
+                    )),
                 }
-            }
-        } else {
-            loc.value
-        };
+            } else {
+                loc.value
+            };
         let at = self.range(loc.call).start;
-        let resolver = Resolver { ctx: self.ctx, info: self.info };
+        let resolver = Resolver {
+            ctx: self.ctx,
+            info: self.info,
+        };
         if let Some(helper) = self.helper_call(value, at) {
             return self.helper_site(helper, loc, value, builder_var.is_some());
         }
@@ -184,9 +230,13 @@ impl<'a> SiteCx<'_, 'a, '_> {
         let mut before = None;
         let mut after = None;
         for c in &self.info.chains {
-            let Some(p) = c.position("put_object") else { continue };
+            let Some(p) = c.position("put_object") else {
+                continue;
+            };
             let put_links = &c.links[p + 1..];
-            let Some(put_path) = object_path(&resolver, put_links, c.range.start) else { continue };
+            let Some(put_path) = object_path(&resolver, put_links, c.range.start) else {
+                continue;
+            };
             if put_path != path {
                 continue;
             }
@@ -199,12 +249,19 @@ impl<'a> SiteCx<'_, 'a, '_> {
         let Some((put, p)) = before else {
             if let Some(c) = after {
                 let (l, _) = self.ctx.text.line_col(c.range.start);
-                return Err(SkipReason::InvokeBeforeUpload(format!("the upload is on line {l}")));
+                return Err(SkipReason::InvokeBeforeUpload(format!(
+                    "the upload is on line {l}"
+                )));
             }
             if let Some(param) = uri.params.first() {
-                return Err(SkipReason::UriParameter(format!("built from parameter `{param}`")));
+                return Err(SkipReason::UriParameter(format!(
+                    "built from parameter `{param}`"
+                )));
             }
-            return Err(SkipReason::NoUpload(format!("`{}`", one_line(self.src(self.range(value))))));
+            return Err(SkipReason::NoUpload(format!(
+                "`{}`",
+                one_line(self.src(self.range(value)))
+            )));
         };
         let put_links: Vec<&'a ExprMethodCall> = put.links[p + 1..].to_vec();
         let Some(put_stmt) = self.deletable_stmt(put) else {
@@ -215,18 +272,30 @@ impl<'a> SiteCx<'_, 'a, '_> {
         if self.opted_out(put_stmt.range.start) {
             return Err(SkipReason::OptOut);
         }
-        if !self.info.blocks[put_stmt.block].range.contains(&chain.range.start) {
-            return Err(SkipReason::Unsupported("the upload is in a block that does not enclose the invoke".into()));
+        if !self.info.blocks[put_stmt.block]
+            .range
+            .contains(&chain.range.start)
+        {
+            return Err(SkipReason::Unsupported(
+                "the upload is in a block that does not enclose the invoke".into(),
+            ));
         }
         if used_puts.contains(&put.range) {
-            return Err(SkipReason::Unsupported("the same upload feeds several invokes".into()));
+            return Err(SkipReason::Unsupported(
+                "the same upload feeds several invokes".into(),
+            ));
         }
-        let Some(body_arg) = put_links.iter().find_map(|m| match m.method.to_string().as_str() {
-            "body" if m.args.len() == 1 => Some(&m.args[0]),
-            "set_body" if m.args.len() == 1 => some_arg(&m.args[0]),
-            _ => None,
-        }) else {
-            return Err(SkipReason::Unsupported("the put_object sets no body".into()));
+        let Some(body_arg) = put_links
+            .iter()
+            .find_map(|m| match m.method.to_string().as_str() {
+                "body" if m.args.len() == 1 => Some(&m.args[0]),
+                "set_body" if m.args.len() == 1 => some_arg(&m.args[0]),
+                _ => None,
+            })
+        else {
+            return Err(SkipReason::Unsupported(
+                "the put_object sets no body".into(),
+            ));
         };
         let Some((payload, _)) = self.payload(body_arg, put.range.start) else {
             return Err(SkipReason::Unsupported(format!(
@@ -241,26 +310,53 @@ impl<'a> SiteCx<'_, 'a, '_> {
             .filter(|n| {
                 !matches!(
                     n.as_str(),
-                    "bucket" | "set_bucket" | "key" | "set_key" | "body" | "set_body" | "content_type"
-                        | "set_content_type" | "send" | "customize" | "content_length" | "set_content_length"
+                    "bucket"
+                        | "set_bucket"
+                        | "key"
+                        | "set_key"
+                        | "body"
+                        | "set_body"
+                        | "content_type"
+                        | "set_content_type"
+                        | "send"
+                        | "customize"
+                        | "content_length"
+                        | "set_content_length"
                 )
             })
             .collect();
         if !dropped.is_empty() {
-            notes.push(format!("upload-only settings go away with the upload: {}", dropped.join(", ")));
+            notes.push(format!(
+                "upload-only settings go away with the upload: {}",
+                dropped.join(", ")
+            ));
         }
         let content_type_range = if has(&["content_type", "set_content_type"]) {
             None
         } else {
-            put_links.iter().find_map(|m| match m.method.to_string().as_str() {
-                "content_type" if m.args.len() == 1 => Some(self.range(&m.args[0])),
-                "set_content_type" if m.args.len() == 1 => some_arg(&m.args[0]).map(|a| self.range(a)),
-                _ => None,
-            })
+            put_links
+                .iter()
+                .find_map(|m| match m.method.to_string().as_str() {
+                    "content_type" if m.args.len() == 1 => Some(self.range(&m.args[0])),
+                    "set_content_type" if m.args.len() == 1 => {
+                        some_arg(&m.args[0]).map(|a| self.range(a))
+                    }
+                    _ => None,
+                })
         };
         let content_type = content_type_range.clone().map(|r| self.src(r).to_owned());
         used_puts.push(put.range.clone());
-        let plan = Plan { loc, value, put: Some(put), put_links: &put_links, put_stmt, payload, content_type, content_type_range, uri_value: value };
+        let plan = Plan {
+            loc,
+            value,
+            put: Some(put),
+            put_links: &put_links,
+            put_stmt,
+            payload,
+            content_type,
+            content_type_range,
+            uri_value: value,
+        };
         self.finish(plan, notes, builder_var.is_some())
     }
 
@@ -269,7 +365,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
             (Payload::Path(_), _) => true,
             (_, Strategy::Branch) => true,
             (_, Strategy::Inline) => false,
-            (Payload::Bytes(e), Strategy::Auto) => !self.provably_small(e, plan.put_stmt.range.start, 0),
+            (Payload::Bytes(e), Strategy::Auto) => {
+                !self.provably_small(e, plan.put_stmt.range.start, 0)
+            }
         };
         if branch {
             if stored {
@@ -309,14 +407,19 @@ impl<'a> SiteCx<'_, 'a, '_> {
     fn unresolved(&self, value: &Expr, uri: &Resolved) -> SkipReason {
         let v = strip(value);
         if let Some(name) = path_ident(v) {
-            if self.info.params.contains(&name) && self.info.find_let(&name, self.range(value).start).is_none() {
+            if self.info.params.contains(&name)
+                && self.info.find_let(&name, self.range(value).start).is_none()
+            {
                 return SkipReason::UriParameter(format!("`{name}`"));
             }
         }
         if let Some(p) = uri.params.first() {
             return SkipReason::UriParameter(format!("built from parameter `{p}`"));
         }
-        SkipReason::NoUpload(format!("`{}` is not an s3:// URI built here", one_line(self.src(self.range(value)))))
+        SkipReason::NoUpload(format!(
+            "`{}` is not an s3:// URI built here",
+            one_line(self.src(self.range(value)))
+        ))
     }
 
     /// The statement holding this chain, if deleting it drops nothing else.
@@ -332,17 +435,28 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 s + 1 < self.info.blocks[b].stmts.len() && matches_or_if_let(e, &is_it)
             }
             Stmt::Local(l) => {
-                let init_ok = l.init.as_ref().is_some_and(|i| i.diverge.is_none() && is_it(&i.expr));
+                let init_ok = l
+                    .init
+                    .as_ref()
+                    .is_some_and(|i| i.diverge.is_none() && is_it(&i.expr));
                 let mut names = Vec::new();
                 super::collect::pat_idents(&l.pat, &mut names);
                 let unused = names.iter().all(|n| {
-                    n.starts_with('_') || self.info.uses(n, range.end..self.info.range.end, &[]).is_empty()
+                    n.starts_with('_')
+                        || self
+                            .info
+                            .uses(n, range.end..self.info.range.end, &[])
+                            .is_empty()
                 });
                 init_ok && unused
             }
             _ => false,
         };
-        ok.then(|| StmtLoc { block: b, index: s, range: range.clone() })
+        ok.then(|| StmtLoc {
+            block: b,
+            index: s,
+            range: range.clone(),
+        })
     }
 
     fn payload(&self, e: &'a Expr, at: usize) -> Option<(Payload<'a>, Option<usize>)> {
@@ -365,7 +479,15 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     }
                     ("ByteStream", "from_static") => Some((Payload::Bytes(&c.args[0]), None)),
                     ("ByteStream", "new") => match peel_parens(&c.args[0]) {
-                        Expr::Call(ic) if ic.args.len() == 1 && ic.func.to_token_stream().to_string().replace(' ', "").ends_with("SdkBody::from") => {
+                        Expr::Call(ic)
+                            if ic.args.len() == 1
+                                && ic
+                                    .func
+                                    .to_token_stream()
+                                    .to_string()
+                                    .replace(' ', "")
+                                    .ends_with("SdkBody::from") =>
+                        {
                             Some((Payload::Bytes(&ic.args[0]), None))
                         }
                         _ => None,
@@ -373,7 +495,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     _ => None,
                 }
             }
-            Expr::MethodCall(m) if m.method == "into" && m.args.is_empty() => Some((Payload::Bytes(&m.receiver), None)),
+            Expr::MethodCall(m) if m.method == "into" && m.args.is_empty() => {
+                Some((Payload::Bytes(&m.receiver), None))
+            }
             Expr::Try(_) | Expr::Await(_) => {
                 let mut inner = e;
                 while let Expr::Try(t) = inner {
@@ -385,7 +509,11 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 match inner {
                     Expr::Call(c)
                         if c.args.len() == 1
-                            && c.func.to_token_stream().to_string().replace(' ', "").ends_with("ByteStream::from_path") =>
+                            && c.func
+                                .to_token_stream()
+                                .to_string()
+                                .replace(' ', "")
+                                .ends_with("ByteStream::from_path") =>
                     {
                         Some((Payload::Path(&c.args[0]), None))
                     }
@@ -418,32 +546,61 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 if m.args.is_empty()
                     && matches!(
                         m.method.to_string().as_str(),
-                        "to_vec" | "into_bytes" | "as_bytes" | "to_string" | "to_owned" | "clone" | "into"
+                        "to_vec"
+                            | "into_bytes"
+                            | "as_bytes"
+                            | "to_string"
+                            | "to_owned"
+                            | "clone"
+                            | "into"
                     ) =>
             {
                 self.provably_small(&m.receiver, at, depth + 1)
             }
             Expr::Call(c) if c.args.len() == 1 => {
                 let f = c.func.to_token_stream().to_string().replace(' ', "");
-                matches!(f.as_str(), "Vec::from" | "String::from" | "Bytes::from" | "Bytes::from_static" | "bytes::Bytes::from_static")
-                    && self.provably_small(&c.args[0], at, depth + 1)
+                matches!(
+                    f.as_str(),
+                    "Vec::from"
+                        | "String::from"
+                        | "Bytes::from"
+                        | "Bytes::from_static"
+                        | "bytes::Bytes::from_static"
+                ) && self.provably_small(&c.args[0], at, depth + 1)
             }
             Expr::Macro(m) => {
-                let name = m.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let name = m
+                    .mac
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
                 if name != "include_bytes" && name != "include_str" {
                     return false;
                 }
-                let Ok(lit) = syn::parse2::<syn::LitStr>(m.mac.tokens.clone()) else { return false };
-                let Some(dir) = self.ctx.path.and_then(|p| p.parent()) else { return false };
+                let Ok(lit) = syn::parse2::<syn::LitStr>(m.mac.tokens.clone()) else {
+                    return false;
+                };
+                let Some(dir) = self.ctx.path.and_then(|p| p.parent()) else {
+                    return false;
+                };
                 std::fs::metadata(dir.join(lit.value())).is_ok_and(|md| md.len() <= MAX_INLINE)
             }
             e @ Expr::Path(_) => {
-                let Some(name) = path_ident(e) else { return false };
+                let Some(name) = path_ident(e) else {
+                    return false;
+                };
                 if let Some(li) = self.info.find_let(&name, at) {
                     let l = &self.info.lets[li];
-                    !l.mutable && l.init.is_some_and(|i| self.provably_small(i, l.stmt_range.start, depth + 1))
+                    !l.mutable
+                        && l.init
+                            .is_some_and(|i| self.provably_small(i, l.stmt_range.start, depth + 1))
                 } else {
-                    self.ctx.consts.iter().any(|(n, v)| *n == name && v.len() as u64 <= MAX_INLINE)
+                    self.ctx
+                        .consts
+                        .iter()
+                        .any(|(n, v)| *n == name && v.len() as u64 <= MAX_INLINE)
                 }
             }
             _ => false,
@@ -467,7 +624,10 @@ impl<'a> SiteCx<'_, 'a, '_> {
         if self.ctx.local_blob_type {
             return ("aws_sdk_sagemakerruntime::primitives::Blob".into(), None);
         }
-        let text = format!("{}use aws_sdk_sagemakerruntime::primitives::Blob;{}", module.use_prefix, module.use_suffix);
+        let text = format!(
+            "{}use aws_sdk_sagemakerruntime::primitives::Blob;{}",
+            module.use_prefix, module.use_suffix
+        );
         ("Blob".into(), Some(Edit::insert(module.use_at, text)))
     }
 
@@ -485,7 +645,11 @@ impl<'a> SiteCx<'_, 'a, '_> {
             Some(ct) => {
                 let before = &self.ctx.text.original[self.ctx.text.line_range(start).start..start];
                 let sep = if before.trim() == "." {
-                    format!("{}{}", self.ctx.text.newline(), &before[..before.len() - 1].trim_end_matches('.'))
+                    format!(
+                        "{}{}",
+                        self.ctx.text.newline(),
+                        &before[..before.len() - 1].trim_end_matches('.')
+                    )
                 } else {
                     String::new()
                 };
@@ -498,7 +662,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
 
     fn inline(&self, plan: Plan<'_, 'a>, mut notes: Vec<String>) -> Outcome {
         let Payload::Bytes(p) = plan.payload else {
-            return Err(SkipReason::Unsupported("a file upload needs a size branch".into()));
+            return Err(SkipReason::Unsupported(
+                "a file upload needs a size branch".into(),
+            ));
         };
         let (blob, import) = self.blob();
         let payload_text = self.src(self.range(p)).to_owned();
@@ -509,7 +675,10 @@ impl<'a> SiteCx<'_, 'a, '_> {
         }
         edits.extend(import);
         let left = self.info.blocks.first().map_or(usize::MAX, |b| {
-            b.stmts.iter().filter(|(_, r)| !removed.iter().any(|d| d.start <= r.start && r.end <= d.end)).count()
+            b.stmts
+                .iter()
+                .filter(|(_, r)| !removed.iter().any(|d| d.start <= r.start && r.end <= d.end))
+                .count()
         });
         let param_payload = path_ident(strip(p)).is_some_and(|n| self.info.params.contains(&n));
         if param_payload && plan.put.is_some() && left <= 3 {
@@ -518,20 +687,34 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     .into(),
             );
         }
-        notes.push("hint: the s3 client, aws-sdk-s3 and uuid may no longer be used in this crate".into());
+        notes.push(
+            "hint: the s3 client, aws-sdk-s3 and uuid may no longer be used in this crate".into(),
+        );
         Ok((Verdict::Rewritten, edits, notes))
     }
 
     /// Statements that go with the upload: the put_object, the cleanup delete_object of the
     /// same object and bindings that become dead. Fails when the object's name escapes.
-    fn removals(&self, plan: &Plan<'_, 'a>, notes: &mut Vec<String>) -> Result<Vec<Range<usize>>, SkipReason> {
+    fn removals(
+        &self,
+        plan: &Plan<'_, 'a>,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<Range<usize>>, SkipReason> {
         let text = self.ctx.text;
         let mut removed = vec![plan.put_stmt.range.clone()];
-        let mut deleted: Vec<Range<usize>> = vec![plan.put_stmt.range.clone(), self.range(plan.value)];
-        let resolver = Resolver { ctx: self.ctx, info: self.info };
-        let path = plan.put.and_then(|put| object_path(&resolver, plan.put_links, put.range.start));
+        let mut deleted: Vec<Range<usize>> =
+            vec![plan.put_stmt.range.clone(), self.range(plan.value)];
+        let resolver = Resolver {
+            ctx: self.ctx,
+            info: self.info,
+        };
+        let path = plan
+            .put
+            .and_then(|put| object_path(&resolver, plan.put_links, put.range.start));
         for c in self.info.chains.iter().filter(|_| path.is_some()) {
-            let Some(d) = c.position("delete_object") else { continue };
+            let Some(d) = c.position("delete_object") else {
+                continue;
+            };
             if c.range.start < self.chain().range.end {
                 continue;
             }
@@ -563,19 +746,36 @@ impl<'a> SiteCx<'_, 'a, '_> {
         let (dead, dead_ranges) = self.dead_bindings(&mut deleted, &keep);
         removed.extend(dead_ranges);
         // Bindings that named the object must not escape.
-        for e in [Some(plan.uri_value), key_arg(plan.put_links)].into_iter().flatten() {
-            let Some(name) = path_ident(strip(e)) else { continue };
-            let Some(li) = self.info.find_let(&name, self.range(e).start) else { continue };
+        for e in [Some(plan.uri_value), key_arg(plan.put_links)]
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = path_ident(strip(e)) else {
+                continue;
+            };
+            let Some(li) = self.info.find_let(&name, self.range(e).start) else {
+                continue;
+            };
             if dead.contains(&li) {
                 continue;
             }
             let l = &self.info.lets[li];
             if let Some(at) = self.escape(li, &deleted, 0) {
                 let line = text.line_col(at).0;
-                return Err(SkipReason::Escapes(format!("`{}` is used on line {line}", l.name)));
+                return Err(SkipReason::Escapes(format!(
+                    "`{}` is used on line {line}",
+                    l.name
+                )));
             }
-            if !self.info.uses(&l.name, l.stmt_range.end..l.scope.end, &deleted).is_empty() {
-                notes.push(format!("`{}` is still logged; the object it names is no longer uploaded", l.name));
+            if !self
+                .info
+                .uses(&l.name, l.stmt_range.end..l.scope.end, &deleted)
+                .is_empty()
+            {
+                notes.push(format!(
+                    "`{}` is still logged; the object it names is no longer uploaded",
+                    l.name
+                ));
             }
         }
         Ok(removed)
@@ -583,7 +783,11 @@ impl<'a> SiteCx<'_, 'a, '_> {
 
     /// Let bindings made dead by deleting `deleted`, to a fixed point (pure initializers only),
     /// with the statement ranges to delete (the `let` and any `push_str` onto it).
-    fn dead_bindings(&self, deleted: &mut Vec<Range<usize>>, keep: &[usize]) -> (Vec<usize>, Vec<Range<usize>>) {
+    fn dead_bindings(
+        &self,
+        deleted: &mut Vec<Range<usize>>,
+        keep: &[usize],
+    ) -> (Vec<usize>, Vec<Range<usize>>) {
         let mut dead: Vec<usize> = Vec::new();
         let mut ranges = Vec::new();
         loop {
@@ -605,7 +809,11 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 if !pure(init.to_token_stream()) {
                     continue;
                 }
-                let appends = if l.mutable { self.append_stmts(li) } else { Vec::new() };
+                let appends = if l.mutable {
+                    self.append_stmts(li)
+                } else {
+                    Vec::new()
+                };
                 let mut skip = deleted.clone();
                 skip.push(l.stmt_range.clone());
                 skip.extend(appends.iter().cloned());
@@ -635,10 +843,14 @@ impl<'a> SiteCx<'_, 'a, '_> {
         let l = &self.info.lets[li];
         let mut out = Vec::new();
         for c in &self.info.chains {
-            if c.root_ident().as_deref() != Some(l.name.as_str()) || c.range.start < l.stmt_range.end {
+            if c.root_ident().as_deref() != Some(l.name.as_str())
+                || c.range.start < l.stmt_range.end
+            {
                 continue;
             }
-            if c.links.len() != 1 || !(c.links[0].method == "push_str" || c.links[0].method == "push") {
+            if c.links.len() != 1
+                || !(c.links[0].method == "push_str" || c.links[0].method == "push")
+            {
                 continue;
             }
             if !pure(c.links[0].args.to_token_stream()) {
@@ -646,7 +858,8 @@ impl<'a> SiteCx<'_, 'a, '_> {
             }
             if let Some((b, s)) = self.info.stmt_containing(&c.range) {
                 let (stmt, r) = &self.info.blocks[b].stmts[s];
-                if matches!(stmt, Stmt::Expr(Expr::MethodCall(m), Some(_)) if std::ptr::eq(m, c.top())) {
+                if matches!(stmt, Stmt::Expr(Expr::MethodCall(m), Some(_)) if std::ptr::eq(m, c.top()))
+                {
                     out.push(r.clone());
                 }
             }
@@ -658,12 +871,19 @@ impl<'a> SiteCx<'_, 'a, '_> {
     /// string-building `let`s derived from it.
     fn escape(&self, li: usize, deleted: &[Range<usize>], depth: u32) -> Option<usize> {
         let l = &self.info.lets[li];
-        for at in self.info.uses(&l.name, l.stmt_range.end..l.scope.end, deleted) {
+        for at in self
+            .info
+            .uses(&l.name, l.stmt_range.end..l.scope.end, deleted)
+        {
             if self.in_log_macro(at) {
                 continue;
             }
             let derived = self.info.lets.iter().position(|d| {
-                d.stmt_range.contains(&at) && d.init.is_some_and(|i| pure(i.to_token_stream()) && matches!(strip(i), Expr::Macro(_) | Expr::Binary(_) | Expr::Lit(_)))
+                d.stmt_range.contains(&at)
+                    && d.init.is_some_and(|i| {
+                        pure(i.to_token_stream())
+                            && matches!(strip(i), Expr::Macro(_) | Expr::Binary(_) | Expr::Lit(_))
+                    })
             });
             match derived {
                 Some(d) if d != li && depth < 8 => {
@@ -679,13 +899,22 @@ impl<'a> SiteCx<'_, 'a, '_> {
 
     /// True when the use at `at` is inside a statement-level macro (a log line).
     fn in_log_macro(&self, at: usize) -> bool {
-        let Some((b, s)) = self.info.stmt_containing(&(at..at)) else { return false };
-        matches!(self.info.blocks[b].stmts[s].0, Stmt::Macro(_) | Stmt::Expr(Expr::Macro(_), Some(_)))
+        let Some((b, s)) = self.info.stmt_containing(&(at..at)) else {
+            return false;
+        };
+        matches!(
+            self.info.blocks[b].stmts[s].0,
+            Stmt::Macro(_) | Stmt::Expr(Expr::Macro(_), Some(_))
+        )
     }
 
     /// `helper(args).await?` (directly or through a `let`) where `helper` is a free function
     /// of this file: (the call, the caller's `let` index if bound, the helper).
-    fn helper_call(&self, value: &'a Expr, at: usize) -> Option<(&'a syn::ExprCall, Option<usize>, &'a syn::ItemFn)> {
+    fn helper_call(
+        &self,
+        value: &'a Expr,
+        at: usize,
+    ) -> Option<(&'a syn::ExprCall, Option<usize>, &'a syn::ItemFn)> {
         let mut e = strip(value);
         let mut bound = None;
         if let Some(name) = path_ident(e) {
@@ -693,8 +922,12 @@ impl<'a> SiteCx<'_, 'a, '_> {
             bound = Some(li);
             e = self.info.lets[li].init?;
         }
-        let Expr::Call(call) = peel(e) else { return None };
-        let Expr::Path(f) = &*call.func else { return None };
+        let Expr::Call(call) = peel(e) else {
+            return None;
+        };
+        let Expr::Path(f) = &*call.func else {
+            return None;
+        };
         let name = f.path.get_ident()?.to_string();
         let helper = self.ctx.helpers.iter().find(|h| h.name == name)?;
         Some((call, bound, helper.item))
@@ -709,9 +942,15 @@ impl<'a> SiteCx<'_, 'a, '_> {
         stored: bool,
     ) -> Outcome {
         let name = helper.sig.ident.to_string();
-        let unsupported = |why: &str| Err(SkipReason::Unsupported(format!("the URI comes from helper `{name}`, but {why}")));
+        let unsupported = |why: &str| {
+            Err(SkipReason::Unsupported(format!(
+                "the URI comes from helper `{name}`, but {why}"
+            )))
+        };
         let Some(li) = bound else {
-            return unsupported("it is called inside input_location; bind its result with `let` first");
+            return unsupported(
+                "it is called inside input_location; bind its result with `let` first",
+            );
         };
         let text = self.ctx.text;
         let mut c = super::collect::Collector::new(text, self.range(&*helper.block));
@@ -720,13 +959,21 @@ impl<'a> SiteCx<'_, 'a, '_> {
         c.add_tokens(helper.block.to_token_stream());
         syn::visit::Visit::visit_block(&mut c, &helper.block);
         let hinfo = c.info;
-        let hres = Resolver { ctx: self.ctx, info: &hinfo };
+        let hres = Resolver {
+            ctx: self.ctx,
+            info: &hinfo,
+        };
         // The helper's value: the tail `Ok(uri)` or `uri`.
         let Some(Stmt::Expr(tail, None)) = helper.block.stmts.last() else {
             return unsupported("it does not end in the URI it returns");
         };
         let returned = match peel_parens(tail) {
-            Expr::Call(ok) if ok.args.len() == 1 && matches!(&*ok.func, Expr::Path(p) if p.path.is_ident("Ok")) => &ok.args[0],
+            Expr::Call(ok)
+                if ok.args.len() == 1
+                    && matches!(&*ok.func, Expr::Path(p) if p.path.is_ident("Ok")) =>
+            {
+                &ok.args[0]
+            }
             e => e,
         };
         let tail_at = self.range(tail).start;
@@ -735,38 +982,65 @@ impl<'a> SiteCx<'_, 'a, '_> {
         };
         let put = hinfo.chains.iter().find_map(|ch| {
             let p = ch.position("put_object")?;
-            (ch.range.end <= tail_at && object_path(&hres, &ch.links[p + 1..], ch.range.start).as_ref() == Some(&path))
-                .then_some((ch, p))
+            (ch.range.end <= tail_at
+                && object_path(&hres, &ch.links[p + 1..], ch.range.start).as_ref() == Some(&path))
+            .then_some((ch, p))
         });
-        let Some((put, p)) = put else { return unsupported("it uploads no object with that name") };
+        let Some((put, p)) = put else {
+            return unsupported("it uploads no object with that name");
+        };
         let put_links: Vec<&'a ExprMethodCall> = put.links[p + 1..].to_vec();
-        let Some(body_arg) = put_links.iter().find_map(|m| (m.method == "body" && m.args.len() == 1).then(|| &m.args[0])) else {
+        let Some(body_arg) = put_links
+            .iter()
+            .find_map(|m| (m.method == "body" && m.args.len() == 1).then(|| &m.args[0]))
+        else {
             return unsupported("its put_object sets no body");
         };
-        let hs = SiteCx { ctx: self.ctx, info: &hinfo, chain_index: 0, k: 0 };
+        let hs = SiteCx {
+            ctx: self.ctx,
+            info: &hinfo,
+            chain_index: 0,
+            k: 0,
+        };
         let Some((Payload::Bytes(pe), _)) = hs.payload(body_arg, put.range.start) else {
             return unsupported("its payload is not a recognised ByteStream source");
         };
         // The payload must be one of the helper's parameters: the caller's argument replaces it.
-        let Some(param) = path_ident(pe) else { return unsupported("its payload is computed inside it") };
-        let Some(index) = params.iter().position(|pat| matches!(pat, syn::Pat::Ident(i) if i.ident == param)) else {
+        let Some(param) = path_ident(pe) else {
             return unsupported("its payload is computed inside it");
         };
-        let Some(arg) = call.args.iter().nth(index) else { return unsupported("the call has too few arguments") };
+        let Some(index) = params
+            .iter()
+            .position(|pat| matches!(pat, syn::Pat::Ident(i) if i.ident == param))
+        else {
+            return unsupported("its payload is computed inside it");
+        };
+        let Some(arg) = call.args.iter().nth(index) else {
+            return unsupported("the call has too few arguments");
+        };
         let content_type_range = put_links
             .iter()
             .find(|m| m.method == "content_type" && m.args.len() == 1)
             .filter(|m| matches!(strip(&m.args[0]), Expr::Lit(_)))
             .map(|m| self.range(&m.args[0]));
         let links = self.site_links().0;
-        let content_type_range = if links.iter().any(|m| m.method == "content_type" || m.method == "set_content_type") {
+        let content_type_range = if links
+            .iter()
+            .any(|m| m.method == "content_type" || m.method == "set_content_type")
+        {
             None
         } else {
             content_type_range
         };
         let let_range = self.info.lets[li].stmt_range.clone();
-        let Some((b, s)) = self.info.stmt_containing(&let_range) else { return unsupported("its call is not a statement") };
-        let put_stmt = StmtLoc { block: b, index: s, range: let_range };
+        let Some((b, s)) = self.info.stmt_containing(&let_range) else {
+            return unsupported("its call is not a statement");
+        };
+        let put_stmt = StmtLoc {
+            block: b,
+            index: s,
+            range: let_range,
+        };
         let mut notes = Vec::new();
         let plan = Plan {
             loc,
@@ -798,19 +1072,34 @@ impl<'a> SiteCx<'_, 'a, '_> {
         let nl = text.newline();
         let chain = self.chain();
         let block = &self.info.blocks[plan.put_stmt.block];
-        let Some(inv_index) = block.stmts.iter().position(|(_, r)| r.start <= chain.range.start && chain.range.end <= r.end)
+        let Some(inv_index) = block
+            .stmts
+            .iter()
+            .position(|(_, r)| r.start <= chain.range.start && chain.range.end <= r.end)
         else {
-            return Err(SkipReason::Unsupported("cannot branch: the upload and the invoke are in different blocks".into()));
+            return Err(SkipReason::Unsupported(
+                "cannot branch: the upload and the invoke are in different blocks".into(),
+            ));
         };
         let region_stmts = &block.stmts[plan.put_stmt.index..=inv_index];
         let (inv_stmt, inv_range) = &block.stmts[inv_index];
         let first = region_stmts[0].1.start;
         let region = text.expand_to_lines(first..inv_range.end);
-        if region == (first..inv_range.end) && !text.original[text.line_range(first).start..first].trim().is_empty() {
-            return Err(SkipReason::Unsupported("cannot branch: statements share a line".into()));
+        if region == (first..inv_range.end)
+            && !text.original[text.line_range(first).start..first]
+                .trim()
+                .is_empty()
+        {
+            return Err(SkipReason::Unsupported(
+                "cannot branch: statements share a line".into(),
+            ));
         }
-        if text.expand_to_lines(inv_range.clone()).end != region.end || text.expand_to_lines(region_stmts[0].1.clone()).start != region.start {
-            return Err(SkipReason::Unsupported("cannot branch: statements share a line".into()));
+        if text.expand_to_lines(inv_range.clone()).end != region.end
+            || text.expand_to_lines(region_stmts[0].1.clone()).start != region.start
+        {
+            return Err(SkipReason::Unsupported(
+                "cannot branch: statements share a line".into(),
+            ));
         }
         // Bindings made in the region (other than the invoke's own) must not be needed after it.
         for (li, l) in self.info.lets.iter().enumerate() {
@@ -819,7 +1108,10 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 continue;
             }
             let after = self.info.uses(&l.name, region.end..l.scope.end, &[]);
-            if after.iter().any(|at| self.info.find_let(&l.name, *at) == Some(li)) {
+            if after
+                .iter()
+                .any(|at| self.info.find_let(&l.name, *at) == Some(li))
+            {
                 return Err(SkipReason::Unsupported(format!(
                     "cannot branch: `{}` is made between the upload and the invoke and used after",
                     l.name
@@ -828,21 +1120,37 @@ impl<'a> SiteCx<'_, 'a, '_> {
         }
         let (prefix_range, expr_range, suffix_range) = match inv_stmt {
             Stmt::Local(l) => {
-                let Some(init) = &l.init else { return Err(SkipReason::Unsupported("cannot branch: `let` without value".into())) };
+                let Some(init) = &l.init else {
+                    return Err(SkipReason::Unsupported(
+                        "cannot branch: `let` without value".into(),
+                    ));
+                };
                 if init.diverge.is_some() {
-                    return Err(SkipReason::Unsupported("cannot branch a `let ... else`".into()));
+                    return Err(SkipReason::Unsupported(
+                        "cannot branch a `let ... else`".into(),
+                    ));
                 }
                 let e = self.range(&init.expr);
                 (inv_range.start..e.start, e.clone(), e.end..inv_range.end)
             }
             Stmt::Expr(e, _) => {
                 let e = self.range(e);
-                (inv_range.start..inv_range.start, e, inv_range.end..inv_range.end)
+                (
+                    inv_range.start..inv_range.start,
+                    e,
+                    inv_range.end..inv_range.end,
+                )
             }
-            _ => return Err(SkipReason::Unsupported("cannot branch: unusual invoke statement".into())),
+            _ => {
+                return Err(SkipReason::Unsupported(
+                    "cannot branch: unusual invoke statement".into(),
+                ))
+            }
         };
         if multiline_literal(text.original, region.clone(), self) {
-            return Err(SkipReason::Unsupported("cannot branch: a multi-line string literal would change".into()));
+            return Err(SkipReason::Unsupported(
+                "cannot branch: a multi-line string literal would change".into(),
+            ));
         }
         // The condition and the payload name; complex payloads are bound once before the branch.
         let (payload_expr, is_path) = match plan.payload {
@@ -852,10 +1160,24 @@ impl<'a> SiteCx<'_, 'a, '_> {
         let p_range = self.range(payload_expr);
         let simple = matches!(strip_ref(payload_expr), Expr::Path(_) | Expr::Field(_));
         let (hoist, p_name) = if simple {
-            (None, self.src(self.range(strip_ref(payload_expr))).to_owned())
+            (
+                None,
+                self.src(self.range(strip_ref(payload_expr))).to_owned(),
+            )
         } else {
-            let name = if self.info.idents.iter().any(|(n, _)| n == "payload") { "bodyline_payload" } else { "payload" };
-            (Some(format!("{}let {name} = {};{nl}", text.indent_at(first), self.src(p_range.clone()))), name.to_owned())
+            let name = if self.info.idents.iter().any(|(n, _)| n == "payload") {
+                "bodyline_payload"
+            } else {
+                "payload"
+            };
+            (
+                Some(format!(
+                    "{}let {name} = {};{nl}",
+                    text.indent_at(first),
+                    self.src(p_range.clone())
+                )),
+                name.to_owned(),
+            )
         };
         let (cond, inline_value) = if is_path {
             (
@@ -865,10 +1187,16 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 "inline_body".to_owned(),
             )
         } else {
-            let by_ref = if simple && matches!(payload_expr, Expr::Reference(_)) { "" } else { "" };
-            (format!("{by_ref}{p_name}.len() <= {MAX_INLINE_LIT}"), self.src(self.range(payload_expr)).to_owned())
+            (
+                format!("{p_name}.len() <= {MAX_INLINE_LIT}"),
+                self.src(self.range(payload_expr)).to_owned(),
+            )
         };
-        let inline_value = if hoist.is_some() { p_name.clone() } else { inline_value };
+        let inline_value = if hoist.is_some() {
+            p_name.clone()
+        } else {
+            inline_value
+        };
         let (blob, import) = self.blob();
         // Then: the region without the upload, input_location → body.
         let mut then_edits = vec![
@@ -877,7 +1205,10 @@ impl<'a> SiteCx<'_, 'a, '_> {
             Edit::delete(prefix_range.clone()),
             Edit::delete(suffix_range.clone()),
         ];
-        let mut else_edits = vec![Edit::delete(prefix_range.clone()), Edit::delete(suffix_range.clone())];
+        let mut else_edits = vec![
+            Edit::delete(prefix_range.clone()),
+            Edit::delete(suffix_range.clone()),
+        ];
         if hoist.is_some() {
             else_edits.push(Edit::replace(p_range.clone(), p_name.clone()));
         }
@@ -934,7 +1265,12 @@ fn local_apply(src: &str, region: Range<usize>, edits: Vec<Edit>) -> Result<Stri
     let mut set = EditSet::new(sub);
     let shifted: Vec<Edit> = edits
         .into_iter()
-        .map(|e| Edit::replace(e.range.start - region.start..e.range.end - region.start, e.text))
+        .map(|e| {
+            Edit::replace(
+                e.range.start - region.start..e.range.end - region.start,
+                e.text,
+            )
+        })
         .collect();
     set.transaction(shifted)
         .map_err(|e| SkipReason::Unsupported(format!("cannot branch: {e}")))?;
@@ -955,7 +1291,9 @@ fn reindent(s: &str, unit: &str) -> String {
 fn multiline_literal(src: &str, region: Range<usize>, s: &SiteCx<'_, '_, '_>) -> bool {
     let _ = s;
     let sub = &src[region];
-    let Ok(ts) = sub.parse::<TokenStream>() else { return true };
+    let Ok(ts) = sub.parse::<TokenStream>() else {
+        return true;
+    };
     fn walk(ts: TokenStream) -> bool {
         ts.into_iter().any(|tt| match tt {
             TokenTree::Literal(l) => l.to_string().contains('\n'),
@@ -991,8 +1329,17 @@ fn peel(mut e: &Expr) -> &Expr {
             Expr::MethodCall(m)
                 if matches!(
                     m.method.to_string().as_str(),
-                    "map_err" | "context" | "with_context" | "expect" | "unwrap" | "ok" | "inspect_err" | "wrap_err"
-                        | "wrap_err_with" | "map" | "unwrap_or_default"
+                    "map_err"
+                        | "context"
+                        | "with_context"
+                        | "expect"
+                        | "unwrap"
+                        | "ok"
+                        | "inspect_err"
+                        | "wrap_err"
+                        | "wrap_err_with"
+                        | "map"
+                        | "unwrap_or_default"
                 ) =>
             {
                 &m.receiver
@@ -1012,31 +1359,51 @@ fn matches_or_if_let(e: &Expr, is_it: &dyn Fn(&Expr) -> bool) -> bool {
 
 fn some_arg(e: &Expr) -> Option<&Expr> {
     match peel_parens(e) {
-        Expr::Call(c) if c.args.len() == 1 && matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Some")) => Some(&c.args[0]),
+        Expr::Call(c)
+            if c.args.len() == 1
+                && matches!(&*c.func, Expr::Path(p) if p.path.is_ident("Some")) =>
+        {
+            Some(&c.args[0])
+        }
         _ => None,
     }
 }
 
 fn key_arg<'a>(links: &[&'a ExprMethodCall]) -> Option<&'a Expr> {
-    links.iter().find_map(|m| match m.method.to_string().as_str() {
-        "key" if m.args.len() == 1 => Some(&m.args[0]),
-        "set_key" if m.args.len() == 1 => some_arg(&m.args[0]),
-        _ => None,
-    })
+    links
+        .iter()
+        .find_map(|m| match m.method.to_string().as_str() {
+            "key" if m.args.len() == 1 => Some(&m.args[0]),
+            "set_key" if m.args.len() == 1 => some_arg(&m.args[0]),
+            _ => None,
+        })
 }
 
 /// `bucket/key` of an S3 request chain, as parts.
-fn object_path(r: &Resolver<'_, '_, '_>, links: &[&ExprMethodCall], at: usize) -> Option<Vec<super::resolve::Part>> {
-    let bucket = links.iter().find_map(|m| match m.method.to_string().as_str() {
-        "bucket" if m.args.len() == 1 => Some(&m.args[0]),
-        "set_bucket" if m.args.len() == 1 => some_arg(&m.args[0]),
-        _ => None,
-    })?;
+fn object_path(
+    r: &Resolver<'_, '_, '_>,
+    links: &[&ExprMethodCall],
+    at: usize,
+) -> Option<Vec<super::resolve::Part>> {
+    let bucket = links
+        .iter()
+        .find_map(|m| match m.method.to_string().as_str() {
+            "bucket" if m.args.len() == 1 => Some(&m.args[0]),
+            "set_bucket" if m.args.len() == 1 => some_arg(&m.args[0]),
+            _ => None,
+        })?;
     let key = key_arg(links)?;
     let mut parts = r.resolve(bucket, at).parts;
     parts.push(super::resolve::Part::Lit("/".into()));
     parts.extend(r.resolve(key, at).parts);
-    Some(Resolved { parts, params: Vec::new() }.normalized().parts)
+    Some(
+        Resolved {
+            parts,
+            params: Vec::new(),
+        }
+        .normalized()
+        .parts,
+    )
 }
 
 /// Token-level purity: no `?`, no `.await`, no macros except string building.
@@ -1049,17 +1416,14 @@ fn pure(ts: TokenStream) -> bool {
         };
         match tt {
             TokenTree::Punct(p) if p.as_char() == '?' => return false,
-            TokenTree::Punct(p) if p.as_char() == '!' => {
-                if !matches!(prev_ident.as_deref(), Some("format" | "concat" | "stringify")) {
-                    return false;
-                }
+            TokenTree::Punct(p)
+                if p.as_char() == '!'
+                    && !matches!(prev_ident.as_deref(), Some("format" | "concat" | "stringify")) =>
+            {
+                return false
             }
             TokenTree::Ident(i) if i == "await" => return false,
-            TokenTree::Group(g) => {
-                if !pure(g.stream()) {
-                    return false;
-                }
-            }
+            TokenTree::Group(g) if !pure(g.stream()) => return false,
             _ => {}
         }
         prev_ident = this_ident;
@@ -1082,7 +1446,8 @@ fn word_count(text: &str, word: &str) -> usize {
     let ident = |c: char| c.is_alphanumeric() || c == '_';
     text.match_indices(word)
         .filter(|(i, _)| {
-            !text[..*i].chars().next_back().is_some_and(ident) && !text[i + word.len()..].chars().next().is_some_and(ident)
+            !text[..*i].chars().next_back().is_some_and(ident)
+                && !text[i + word.len()..].chars().next().is_some_and(ident)
         })
         .count()
 }

@@ -1,6 +1,7 @@
 //! `bodyline verify`: checks are data — a name, what it proves, and an async function — run
 //! in order against one [`VerifyContext`]; the report passes only when every check passes.
 
+mod compare;
 mod control;
 mod invoke;
 mod privilege;
@@ -16,6 +17,7 @@ use bodyline_stack::{Arns, Names, Stack};
 use crate::aws::Clients;
 use crate::VerifyError;
 
+pub use compare::{Comparison, PathStats};
 pub use report::{CheckResult, VerifyReport};
 
 /// What a check returns: a detail line on success, the reason on failure.
@@ -83,6 +85,8 @@ pub struct VerifyOptions {
     pub invoker_role: Option<String>,
     /// Run only these checks (by name); empty runs all.
     pub only: Vec<String>,
+    /// After the checks, compare N inline submissions with N S3 upload + `InputLocation` ones.
+    pub compare_s3: Option<u32>,
 }
 
 impl Default for VerifyOptions {
@@ -93,6 +97,7 @@ impl Default for VerifyOptions {
             result_timeout: Duration::from_secs(120),
             invoker_role: None,
             only: Vec::new(),
+            compare_s3: None,
         }
     }
 }
@@ -168,9 +173,15 @@ pub async fn verify(
             },
         });
     }
+    let comparison = match options.compare_s3 {
+        Some(n) if n > 0 => Some(compare::compare(&ctx, n).await),
+        _ => None,
+    };
     Ok(VerifyReport {
         stack: stack.name.clone(),
         target: stack.target,
         checks,
+        comparison: comparison.as_ref().and_then(|c| c.as_ref().ok().cloned()),
+        comparison_error: comparison.and_then(Result::err),
     })
 }

@@ -24,12 +24,20 @@ pub struct VerifyReport {
     pub target: bodyline_stack::Target,
     /// The results, in the order the checks ran.
     pub checks: Vec<CheckResult>,
+    /// `--compare-s3`: inline against S3 upload + `InputLocation`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<super::Comparison>,
+    /// Why the comparison could not run, if it was asked for and failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison_error: Option<String>,
 }
 
 impl VerifyReport {
-    /// Whether every check passed (and at least one ran).
+    /// Whether every check passed (and at least one ran), and a requested comparison ran.
     pub fn passed(&self) -> bool {
-        !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+        !self.checks.is_empty()
+            && self.checks.iter().all(|c| c.passed)
+            && self.comparison_error.is_none()
     }
 
     /// A table: check, result, detail, time.
@@ -63,6 +71,13 @@ impl VerifyReport {
             self.stack,
             self.target
         ));
+        if let Some(c) = &self.comparison {
+            out.push('\n');
+            out.push_str(&c.render_table());
+        }
+        if let Some(e) = &self.comparison_error {
+            out.push_str(&format!("--compare-s3 failed: {e}\n"));
+        }
         out
     }
 }
@@ -86,6 +101,8 @@ mod tests {
             stack: "s".into(),
             target: bodyline_stack::Target::Local,
             checks: vec![],
+            comparison: None,
+            comparison_error: None,
         };
         assert!(!report.passed(), "an empty run proves nothing");
         report.checks = vec![result("endpoint", true), result("posture", true)];

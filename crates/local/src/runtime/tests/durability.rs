@@ -64,8 +64,9 @@ impl ChildRuntime {
         let mut port = None;
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("child output");
-            if let Some(p) = line.trim().strip_prefix("PORT=") {
-                port = Some(p.to_string());
+            // libtest prints "test <name> ... " without a newline before the test's own output.
+            if let Some((_, p)) = line.split_once("PORT=") {
+                port = Some(p.trim().to_string());
                 break;
             }
         }
