@@ -16,6 +16,9 @@ usage: cargo xtask <task>
 tasks:
   setup   build bodyline, start the local stack (target = local), and run `bodyline setup`
           with templates/bodyline.toml (set BODYLINE_STACK_FILE to use another stack file)
+  teardown
+          run `bodyline teardown` on the same stack file (confirmation is implied on the
+          local target; pass --yes for AWS), then stop the local stack
   test    install what the tests need (moto into .bodyline/venv), then run every test,
           rustfmt and clippy: the one command CI runs
 ";
@@ -28,6 +31,7 @@ fn main() -> anyhow::Result<()> {
     sh.change_dir(project_root());
     match task.as_str() {
         "setup" => setup(&sh, &rest),
+        "teardown" => teardown(&sh, &rest),
         "test" => test(&sh, &rest),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
@@ -53,11 +57,18 @@ fn bodyline_bin() -> PathBuf {
     target.join("debug").join("bodyline")
 }
 
+fn stack_file() -> String {
+    std::env::var("BODYLINE_STACK_FILE").unwrap_or_else(|_| "templates/bodyline.toml".to_string())
+}
+
 fn setup(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
-    let stack_file = std::env::var("BODYLINE_STACK_FILE")
-        .unwrap_or_else(|_| "templates/bodyline.toml".to_string());
+    let stack_file = stack_file();
     // The model server is built too: the local runtime starts it next to `bodyline`.
-    cmd!(sh, "cargo build --package bodyline-cli --package bodyline-model").run()?;
+    cmd!(
+        sh,
+        "cargo build --package bodyline-cli --package bodyline-model"
+    )
+    .run()?;
     let bodyline = bodyline_bin();
     let text = sh
         .read_file(&stack_file)
@@ -66,6 +77,34 @@ fn setup(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
         cmd!(sh, "{bodyline} local up").run()?;
     }
     cmd!(sh, "{bodyline} setup --stack-file {stack_file} {extra...}").run()?;
+    Ok(())
+}
+
+fn teardown(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
+    let stack_file = stack_file();
+    cmd!(sh, "cargo build --package bodyline-cli").run()?;
+    let bodyline = bodyline_bin();
+    let text = sh
+        .read_file(&stack_file)
+        .with_context(|| format!("cannot read the stack file {stack_file}"))?;
+    if targets_aws(&text) {
+        // Deleting real resources is confirmed by the user (or by an explicit --yes).
+        cmd!(
+            sh,
+            "{bodyline} teardown --stack-file {stack_file} {extra...}"
+        )
+        .run()?;
+    } else {
+        // The local stack costs nothing and teardown touches only owned resources.
+        if sh.path_exists(".bodyline/local.env") {
+            cmd!(
+                sh,
+                "{bodyline} teardown --stack-file {stack_file} --yes {extra...}"
+            )
+            .run()?;
+        }
+        cmd!(sh, "{bodyline} local down").run()?;
+    }
     Ok(())
 }
 

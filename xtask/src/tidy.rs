@@ -73,12 +73,19 @@ mod tests {
         let root = project_root();
         let map = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap_or_default();
         let mut missing = Vec::new();
-        for entry in std::fs::read_dir(root.join("crates")).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(root.join("crates"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let dir = format!("crates/{}", entry.file_name().to_string_lossy());
             if !map.contains(&format!("`{dir}`")) {
                 missing.push(dir);
             }
         }
-        assert!(missing.is_empty(), "ARCHITECTURE.md has no section for {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "ARCHITECTURE.md has no section for {missing:?}"
+        );
     }
 }

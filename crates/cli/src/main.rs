@@ -57,7 +57,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Migrate(args) => migrate::run(&args),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "bodyline", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "bodyline",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(args) => block_on(provision::plan(&args)),
@@ -76,7 +81,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn block_on(work: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> anyhow::Result<ExitCode> {
+fn block_on(
+    work: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
     tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")?

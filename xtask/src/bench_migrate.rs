@@ -1,0 +1,158 @@
+//! `cargo xtask bench migrate`: `bodyline migrate --check` over the cargo registry sources
+//! against ripgrep and ast-grep, and the no-prefilter mode against a bare syn parse pass.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use xshell::{cmd, Shell};
+
+const RUNS: usize = 5;
+
+/// Run the benchmark and return a markdown section with medians and ratios.
+pub(crate) fn run(sh: &Shell, root: &Path) -> anyhow::Result<String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set; cannot find the cargo registry")?;
+    let corpus = home.join("registry/src");
+    if !corpus.is_dir() {
+        bail!(
+            "{} does not exist; build the workspace once so the registry sources are unpacked",
+            corpus.display()
+        );
+    }
+    let _dir = sh.push_dir(root);
+    cmd!(sh, "cargo build --release --quiet -p bodyline-cli").run()?;
+    cmd!(
+        sh,
+        "cargo build --release --quiet -p bodyline-migrate --example parse_all"
+    )
+    .run()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let bodyline = target.join("release/bodyline");
+    let parse_all = target.join("release/examples/parse_all");
+
+    let rg = ensure_ripgrep(sh);
+    let ast_grep = find_ast_grep(sh);
+
+    let ours = median(|| cmd!(sh, "{bodyline} migrate --check {corpus}"))?;
+    let full = median(|| cmd!(sh, "{bodyline} migrate --check --no-prefilter {corpus}"))?;
+    let parse = median(|| cmd!(sh, "{parse_all} {corpus}"))?;
+    let rg_time = match &rg {
+        Some(rg) => Some(median(|| cmd!(sh, "{rg} -l input_location {corpus}"))?),
+        None => None,
+    };
+    let sg_time = match &ast_grep {
+        Some(sg) => {
+            let pattern = "$RECV.input_location($URI)";
+            Some(median(|| {
+                cmd!(sh, "{sg} run --lang rust --pattern {pattern} {corpus}")
+            })?)
+        }
+        None => None,
+    };
+
+    let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+    let mut out = String::from("## bodyline migrate benchmark\n\n");
+    out.push_str(&format!(
+        "Corpus: `{}`; median of {RUNS} runs after one warm-up.\n\n| command | median | ratio | target |\n|---|---|---|---|\n",
+        corpus.display()
+    ));
+    out.push_str(&format!(
+        "| `bodyline migrate --check` | {} | | |\n",
+        ms(ours)
+    ));
+    match rg_time {
+        Some(t) => out.push_str(&format!(
+            "| `rg -l input_location` | {} | bodyline = {:.2}x ripgrep | <= 1.5x |\n",
+            ms(t),
+            ratio(ours, t)
+        )),
+        None => out.push_str("| `rg -l input_location` | missing (ripgrep not installed and apt-get failed) | | <= 1.5x |\n"),
+    }
+    match sg_time {
+        Some(t) => out.push_str(&format!(
+            "| `ast-grep run -p '$RECV.input_location($URI)'` | {} | ast-grep = {:.1}x bodyline | >= 5x |\n",
+            ms(t),
+            ratio(t, ours)
+        )),
+        None => out.push_str("| `ast-grep` | missing (install npm `@ast-grep/cli` or PyPI `ast-grep-cli`) | | >= 5x |\n"),
+    }
+    out.push_str(&format!(
+        "| `bodyline migrate --check --no-prefilter` | {} | {:.2}x the parse pass | <= 1.3x |\n",
+        ms(full),
+        ratio(full, parse)
+    ));
+    out.push_str(&format!(
+        "| bare `syn::parse_file` pass (`examples/parse_all`) | {} | | |\n",
+        ms(parse)
+    ));
+    Ok(out)
+}
+
+/// Median wall time of `RUNS` runs (after a warm-up); the exit status is not judged
+/// (`--check` exits 1 when it finds sites, `rg` exits 1 when nothing matches).
+fn median<'a>(make: impl Fn() -> xshell::Cmd<'a>) -> anyhow::Result<Duration> {
+    make()
+        .ignore_status()
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()?;
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        make()
+            .ignore_status()
+            .quiet()
+            .ignore_stdout()
+            .ignore_stderr()
+            .run()?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(times[RUNS / 2])
+}
+
+/// `rg`, installing Debian's `ripgrep` if it is missing; None when that fails.
+fn ensure_ripgrep(sh: &Shell) -> Option<PathBuf> {
+    if cmd!(sh, "rg --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
+    {
+        return Some(PathBuf::from("rg"));
+    }
+    let installed = cmd!(sh, "apt-get install -y -qq ripgrep")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok();
+    (installed
+        && cmd!(sh, "rg --version")
+            .quiet()
+            .ignore_stdout()
+            .ignore_stderr()
+            .run()
+            .is_ok())
+    .then(|| PathBuf::from("rg"))
+}
+
+/// `ast-grep` (or its `sg` alias, when `sg` really is ast-grep and not shadow's `sg`).
+fn find_ast_grep(sh: &Shell) -> Option<PathBuf> {
+    for name in ["ast-grep", "sg"] {
+        if let Ok(v) = cmd!(sh, "{name} --version").quiet().ignore_stderr().read() {
+            if v.contains("ast-grep") || name == "ast-grep" {
+                return Some(PathBuf::from(name));
+            }
+        }
+    }
+    None
+}
