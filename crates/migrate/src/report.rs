@@ -66,6 +66,12 @@ pub fn render_human(report: &ScanReport, styled: bool) -> String {
             out.push('\n');
         }
     }
+    for h in &report.hints {
+        out.push_str(
+            &renderer.render(&[Group::with_title(Level::HELP.secondary_title(h.as_str()))]),
+        );
+        out.push('\n');
+    }
     out.push_str(&summary_line(report));
     out.push('\n');
     out
@@ -131,7 +137,7 @@ pub fn render_json(report: &ScanReport) -> String {
         .iter()
         .map(|e| json!({ "path": display_path(e.path()), "message": e.to_string() }))
         .collect();
-    let v = json!({ "files": files, "errors": errors, "summary": report.summary() });
+    let v = json!({ "files": files, "errors": errors, "hints": report.hints, "summary": report.summary() });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 

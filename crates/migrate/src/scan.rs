@@ -76,6 +76,8 @@ pub struct ScanReport {
     pub files_walked: usize,
     /// Files parsed (passed the prefilter).
     pub files_parsed: usize,
+    /// Follow-up work per crate, e.g. dependencies the rewrite left unused.
+    pub hints: Vec<String>,
 }
 
 /// Counts for the summary line.
@@ -245,7 +247,73 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
             Err(e) => report.errors.push(e),
         }
     }
+    report.hints = crate_hints(&report.files);
     report
+}
+
+/// For each crate with rewritten files: dependencies no longer mentioned outside `use` lines
+/// once the rewrite is applied.
+fn crate_hints(files: &[FileReport]) -> Vec<String> {
+    let mut crates: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| f.migration.is_changed())
+        .filter_map(|f| crate_root(&f.path))
+        .collect();
+    crates.sort();
+    crates.dedup();
+    let mut hints = Vec::new();
+    for root in crates {
+        // [aws-sdk-s3, uuid] mentioned outside `use` lines: before and after the rewrite.
+        let mut before = [false, false];
+        let mut after = [false, false];
+        let walker = ignore::WalkBuilder::new(&root)
+            .filter_entry(|e| !is_cargo_target(e))
+            .build();
+        for entry in walker.flatten() {
+            if entry.path().extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let original = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let rewritten = match files.iter().find(|f| f.path == entry.path()) {
+                Some(f) => f.migration.output(),
+                None => original.clone(),
+            };
+            mentions(&original, &mut before);
+            mentions(&rewritten, &mut after);
+        }
+        let still = [after[0] || !before[0], after[1] || !before[1]];
+        let unused: Vec<&str> = [("aws-sdk-s3", still[0]), ("uuid", still[1])]
+            .iter()
+            .filter(|(_, s)| !s)
+            .map(|(n, _)| *n)
+            .collect();
+        if !unused.is_empty() {
+            hints.push(format!(
+                "{} no longer used in the crate at {} once rewritten: remove the dependency and its `use` lines",
+                unused.join(" / "),
+                root.display()
+            ));
+        }
+    }
+    hints
+}
+
+fn mentions(text: &str, found: &mut [bool; 2]) {
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("use ") || line.starts_with("pub use ") || line.starts_with("//") {
+            continue;
+        }
+        found[0] |= line.contains("aws_sdk_s3");
+        found[1] |= line.contains("uuid::") || line.contains("Uuid");
+    }
+}
+
+/// The directory of the nearest `Cargo.toml` above `file`.
+fn crate_root(file: &Path) -> Option<PathBuf> {
+    file.ancestors()
+        .skip(1)
+        .find(|d| d.join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// A cargo build directory (cargo marks it with `CACHEDIR.TAG`).

@@ -44,11 +44,14 @@ impl Options {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Options, OptionsError> {
         let port = match get("SAGEMAKER_BIND_TO_PORT") {
             None => Self::DEFAULT_PORT,
-            Some(value) => value.trim().parse::<u16>().map_err(|_| OptionsError::Invalid {
-                name: "SAGEMAKER_BIND_TO_PORT",
-                value,
-                rule: "a TCP port number from 0 to 65535",
-            })?,
+            Some(value) => value
+                .trim()
+                .parse::<u16>()
+                .map_err(|_| OptionsError::Invalid {
+                    name: "SAGEMAKER_BIND_TO_PORT",
+                    value,
+                    rule: "a TCP port number from 0 to 65535",
+                })?,
         };
         Ok(Options {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
@@ -95,8 +98,9 @@ mod tests {
 
     #[test]
     fn a_bad_port_is_named() {
-        let err = Options::from_lookup(|name| (name == "SAGEMAKER_BIND_TO_PORT").then(|| "x".into()))
-            .unwrap_err();
+        let err =
+            Options::from_lookup(|name| (name == "SAGEMAKER_BIND_TO_PORT").then(|| "x".into()))
+                .unwrap_err();
         assert!(err.to_string().contains("SAGEMAKER_BIND_TO_PORT"), "{err}");
     }
 }

@@ -47,7 +47,11 @@ pub fn score_payload(payload: &[u8]) -> Result<Scores, ScoreError> {
             None => vec![map],
         },
         Value::Array(items) => objects(items)?,
-        _ => return Err(ScoreError::Shape("the payload is neither an object nor an array".into())),
+        _ => {
+            return Err(ScoreError::Shape(
+                "the payload is neither an object nor an array".into(),
+            ))
+        }
     };
     let mut fault = Fault::default();
     for (i, record) in records.iter().enumerate() {
@@ -132,9 +136,10 @@ mod tests {
     #[test]
     fn control_keys_do_not_change_the_score_and_are_reported() {
         let plain = score_payload(br#"{"records": [{"a": 1}, {"b": 2}]}"#).unwrap();
-        let faulty =
-            score_payload(br#"{"records": [{"a": 1, "sleep_ms": 5}, {"b": 2, "fail": true, "exit": true}]}"#)
-                .unwrap();
+        let faulty = score_payload(
+            br#"{"records": [{"a": 1, "sleep_ms": 5}, {"b": 2, "fail": true, "exit": true}]}"#,
+        )
+        .unwrap();
         assert_eq!(plain.scores, faulty.scores);
         assert_eq!(
             faulty.fault,
@@ -148,7 +153,10 @@ mod tests {
 
     #[test]
     fn wrong_shapes_are_rejected_with_the_reason() {
-        assert!(matches!(score_payload(b"not json"), Err(ScoreError::NotJson(_))));
+        assert!(matches!(
+            score_payload(b"not json"),
+            Err(ScoreError::NotJson(_))
+        ));
         let err = score_payload(br#"{"records": [1]}"#).unwrap_err();
         assert!(err.to_string().contains("record 0"), "{err}");
         assert!(matches!(score_payload(b"3"), Err(ScoreError::Shape(_))));

@@ -82,7 +82,9 @@ async fn invocations(State(faults): State<bool>, headers: HeaderMap, body: Bytes
     }
     let mut response = axum::Json(json!({ "scores": scores.scores })).into_response();
     if let Some(value) = headers.get(CUSTOM_ATTRIBUTES) {
-        response.headers_mut().insert(CUSTOM_ATTRIBUTES, value.clone());
+        response
+            .headers_mut()
+            .insert(CUSTOM_ATTRIBUTES, value.clone());
     }
     response
 }
@@ -96,7 +98,12 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn media_type(value: &str) -> String {
-    value.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn is_json(content_type: &str) -> bool {

@@ -61,7 +61,10 @@ async fn scores_records_as_the_library_does() {
     let response = invoke(&server, payload).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
-    assert_eq!(response.headers()["x-amzn-sagemaker-custom-attributes"], "trace=abc");
+    assert_eq!(
+        response.headers()["x-amzn-sagemaker-custom-attributes"],
+        "trace=abc"
+    );
     let answer: serde_json::Value = response.json().await.unwrap();
     let expected = bodyline_model::score_payload(payload.as_bytes()).unwrap();
     assert_eq!(answer, serde_json::json!({ "scores": expected.scores }));
@@ -87,7 +90,13 @@ async fn faults_fail_delay_and_exit_on_request() {
     let failed = invoke(&server, r#"{"fail":true}"#).await.unwrap();
     assert_eq!(failed.status(), 500);
     let started = std::time::Instant::now();
-    assert_eq!(invoke(&server, r#"{"sleep_ms":300}"#).await.unwrap().status(), 200);
+    assert_eq!(
+        invoke(&server, r#"{"sleep_ms":300}"#)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert!(invoke(&server, r#"{"exit":true}"#).await.is_err());
     let status = server.child.wait().unwrap();

@@ -439,6 +439,61 @@ async fn setup_creates_the_stack_with_its_posture_and_a_second_run_mutates_nothi
         fourth.report.calls.mutating_operations
     );
 
+    // An interrupted run left a tagged config behind; an untagged look-alike is not ours.
+    let variant = |model: &str| {
+        aws_sdk_sagemaker::types::ProductionVariant::builder()
+            .variant_name("AllTraffic")
+            .model_name(model)
+            .instance_type(aws_sdk_sagemaker::types::ProductionVariantInstanceType::MlM5Large)
+            .initial_instance_count(1)
+            .build()
+    };
+    let tag = |k: &str, v: &str| {
+        aws_sdk_sagemaker::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+    };
+    sm.create_endpoint_config()
+        .endpoint_config_name("posture-00000000aa")
+        .production_variants(variant(&d.model.name))
+        .tags(tag(STACK_TAG, "posture"))
+        .tags(tag(MANAGED_TAG, "true"))
+        .send()
+        .await
+        .unwrap();
+    sm.create_endpoint_config()
+        .endpoint_config_name("posture-00000000bb")
+        .production_variants(variant(&d.model.name))
+        .send()
+        .await
+        .unwrap();
+    let fifth = run_setup(&changed, &local, root.path()).await.unwrap();
+    let deleted: Vec<_> = fifth
+        .plan
+        .pending()
+        .map(|c| (c.resource.as_str(), c.action))
+        .collect();
+    assert_eq!(deleted, vec![("posture-00000000aa", Action::Delete)]);
+    assert!(sm
+        .describe_endpoint_config()
+        .endpoint_config_name("posture-00000000aa")
+        .send()
+        .await
+        .is_err());
+    assert!(sm
+        .describe_endpoint_config()
+        .endpoint_config_name("posture-00000000bb")
+        .send()
+        .await
+        .is_ok());
+    let sixth = run_setup(&changed, &local, root.path()).await.unwrap();
+    assert_eq!(
+        sixth.report.calls.mutating, 0,
+        "{:?}",
+        sixth.report.calls.mutating_operations
+    );
+
     local.stop().await;
 }
 

@@ -13,7 +13,9 @@
 
 mod scoring;
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use aws_sdk_s3::Client as S3Client;
@@ -33,10 +35,22 @@ async fn main() -> anyhow::Result<()> {
         .context("set LEGACY_ENDPOINT to the async endpoint's name")?;
     let bucket = std::env::var("LEGACY_BUCKET").context("set LEGACY_BUCKET to the input bucket")?;
     let config = aws_config::load_from_env().await;
-    let s3 = S3Client::new(&config);
-    let runtime = RuntimeClient::new(&config);
+    // Every request each client sends is counted, so a run reports what a submission costs.
+    let s3_requests = RequestCounter::default();
+    let runtime_requests = RequestCounter::default();
+    let s3 = S3Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .interceptor(s3_requests.clone())
+            .build(),
+    );
+    let runtime = RuntimeClient::from_conf(
+        aws_sdk_sagemakerruntime::config::Builder::from(&config)
+            .interceptor(runtime_requests.clone())
+            .build(),
+    );
     let app = scoring::Scoring::new(s3.clone(), runtime, endpoint, bucket);
 
+    let started = Instant::now();
     let mut submitted = Vec::new();
     let customers = [("c-001", 0.25), ("c-002", 0.75), ("c-003", 0.5)];
     for (id, value) in customers {
@@ -46,6 +60,17 @@ async fn main() -> anyhow::Result<()> {
     submitted.push(app.score_with_ttl(&[4.0, 5.0], Some(3600)).await?);
     // A document of 200,000 bytes: more than the inline limit, so it must keep using S3.
     submitted.push(app.score_document(&"x".repeat(200_000)).await?);
+    let submit_time = started.elapsed();
+    let (puts, invokes) = (s3_requests.get(), runtime_requests.get());
+    println!(
+        "requests: {} for {} async inferences ({} S3 PUT, {} invoke), {:.2} per inference, submitted in {} ms",
+        puts + invokes,
+        submitted.len(),
+        puts,
+        invokes,
+        (puts + invokes) as f64 / submitted.len() as f64,
+        submit_time.as_millis()
+    );
     // The real-time call is answered synchronously and must never be rewritten.
     let realtime = app.score_realtime(0.5).await?;
     println!("realtime: {realtime}");
@@ -58,6 +83,31 @@ async fn main() -> anyhow::Result<()> {
         println!("output {}: {}", s.label, output.trim());
     }
     Ok(())
+}
+
+/// Counts the requests a client sends (one per operation, retries not counted).
+#[derive(Debug, Clone, Default)]
+struct RequestCounter(Arc<AtomicU64>);
+
+impl RequestCounter {
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl aws_sdk_s3::config::Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &aws_sdk_s3::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 /// Polls the output location until the object appears (async inference finishes later).

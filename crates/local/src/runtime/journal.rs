@@ -28,6 +28,9 @@ enum Op {
     Close,
 }
 
+/// Entries found at open: journal key and value, oldest first.
+pub(crate) type Pending = Vec<(u64, Vec<u8>)>;
+
 /// Handle to the journal; cheap to share behind an `Arc`.
 pub(crate) struct Journal {
     path: PathBuf,
@@ -47,14 +50,14 @@ pub(crate) struct AppendError {
 impl Journal {
     /// Opens (or creates) `<dir>/journal.redb` and returns it with every entry still in it, oldest
     /// first: the requests a previous run accepted and did not finish.
-    pub(crate) fn open(dir: &Path) -> Result<(Journal, Vec<(u64, Vec<u8>)>), RuntimeError> {
+    pub(crate) fn open(dir: &Path) -> Result<(Journal, Pending), RuntimeError> {
         let path = dir.join("journal.redb");
         let error = |message: String| RuntimeError::Journal {
             path: path.clone(),
             message,
         };
         let db = redb::Database::create(&path).map_err(|e| error(e.to_string()))?;
-        let pending = read_all(&db).map_err(|e| error(e.to_string()))?;
+        let pending = read_all(&db).map_err(error)?;
         let next = pending.last().map_or(1, |(key, _)| key + 1);
         let (tx, rx) = mpsc::unbounded_channel();
         let thread_path = path.clone();
@@ -107,16 +110,16 @@ impl Journal {
     }
 }
 
-fn read_all(db: &redb::Database) -> Result<Vec<(u64, Vec<u8>)>, redb::Error> {
+fn read_all(db: &redb::Database) -> Result<Pending, String> {
     // Creating the table in a write transaction first makes a fresh file readable.
-    let txn = db.begin_write()?;
-    txn.open_table(JOBS)?;
-    txn.commit()?;
-    let txn = db.begin_read()?;
-    let table = txn.open_table(JOBS)?;
+    let txn = db.begin_write().map_err(text)?;
+    txn.open_table(JOBS).map_err(text)?;
+    txn.commit().map_err(text)?;
+    let txn = db.begin_read().map_err(text)?;
+    let table = txn.open_table(JOBS).map_err(text)?;
     let mut out = Vec::new();
-    for entry in table.iter()? {
-        let (key, value) = entry?;
+    for entry in table.iter().map_err(text)? {
+        let (key, value) = entry.map_err(text)?;
         out.push((key.value(), value.value().to_vec()));
     }
     Ok(out)
@@ -132,7 +135,7 @@ fn write_loop(db: redb::Database, mut rx: mpsc::UnboundedReceiver<Op>, path: &Pa
             }
         }
         let closing = batch.iter().any(|op| matches!(op, Op::Close));
-        let result = commit(&db, &batch).map_err(|e| e.to_string());
+        let result = commit(&db, &batch);
         if let Err(message) = &result {
             tracing::error!(journal = %path.display(), error = %message, "journal commit failed");
         }
@@ -147,22 +150,27 @@ fn write_loop(db: redb::Database, mut rx: mpsc::UnboundedReceiver<Op>, path: &Pa
     }
 }
 
-fn commit(db: &redb::Database, batch: &[Op]) -> Result<(), redb::Error> {
-    let txn = db.begin_write()?;
+fn commit(db: &redb::Database, batch: &[Op]) -> Result<(), String> {
+    let txn = db.begin_write().map_err(text)?;
     {
-        let mut table = txn.open_table(JOBS)?;
+        let mut table = txn.open_table(JOBS).map_err(text)?;
         for op in batch {
             match op {
                 Op::Append { key, value, .. } => {
-                    table.insert(*key, value.as_slice())?;
+                    table.insert(*key, value.as_slice()).map_err(text)?;
                 }
                 Op::Remove(key) => {
-                    table.remove(*key)?;
+                    table.remove(*key).map_err(text)?;
                 }
                 Op::Close => {}
             }
         }
     }
-    txn.commit()?;
+    txn.commit().map_err(text)?;
     Ok(())
+}
+
+/// redb's error types are large; callers only need the text.
+fn text(e: impl Into<redb::Error>) -> String {
+    e.into().to_string()
 }

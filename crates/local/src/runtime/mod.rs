@@ -16,6 +16,7 @@ mod job;
 mod journal;
 mod models;
 mod notify;
+mod policy;
 mod roles;
 mod s3uri;
 mod worker;
@@ -85,6 +86,10 @@ pub(crate) struct Shared {
     journal: Journal,
     /// The control plane's own S3 access, for bookkeeping only (never for the role's work).
     admin_s3: aws_sdk_s3::Client,
+    /// The control plane's SNS, for notifications moto would wrongly deny (see `policy`).
+    admin_sns: aws_sdk_sns::Client,
+    /// The control plane's IAM, to read execution roles' policies.
+    iam: aws_sdk_iam::Client,
     http: reqwest::Client,
     /// One semaphore per endpoint: its concurrency.
     lanes: Mutex<HashMap<String, Lane>>,
@@ -150,6 +155,8 @@ pub(crate) async fn start(config: RuntimeConfig) -> Result<Runtime, RuntimeError
         models: Models::new(log_dir, http.clone()),
         journal,
         admin_s3,
+        admin_sns: aws_sdk_sns::Client::new(sdk),
+        iam: aws_sdk_iam::Client::new(sdk),
         http,
         lanes: Mutex::new(HashMap::new()),
         shutdown: CancellationToken::new(),

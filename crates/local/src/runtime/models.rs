@@ -39,7 +39,6 @@ pub(crate) struct ModelHost {
     state: watch::Receiver<HostState>,
     /// How the last process ended, with its generation.
     last_exit: Arc<Mutex<Option<(u64, String)>>>,
-    pid: Arc<Mutex<Option<u32>>>,
     /// Whether the runtime runs the process (not a `BODYLINE_LOCAL_URL` server).
     supervised: bool,
 }
@@ -142,7 +141,6 @@ impl Models {
                 Arc::new(ModelHost {
                     state: rx,
                     last_exit: Arc::default(),
-                    pid: Arc::default(),
                     supervised: false,
                 })
             }
@@ -151,7 +149,6 @@ impl Models {
                 let host = Arc::new(ModelHost {
                     state: rx,
                     last_exit: Arc::default(),
-                    pid: Arc::default(),
                     supervised: true,
                 });
                 let supervisor = Supervisor {
@@ -163,7 +160,6 @@ impl Models {
                     http: self.http.clone(),
                     state: tx,
                     last_exit: host.last_exit.clone(),
-                    pid: host.pid.clone(),
                     shutdown: self.shutdown.clone(),
                 };
                 self.tasks.spawn(supervisor.run());
@@ -253,7 +249,6 @@ struct Supervisor {
     http: reqwest::Client,
     state: watch::Sender<HostState>,
     last_exit: Arc<Mutex<Option<(u64, String)>>>,
-    pid: Arc<Mutex<Option<u32>>>,
     shutdown: CancellationToken,
 }
 
@@ -265,7 +260,6 @@ impl Supervisor {
             generation += 1;
             let started = Instant::now();
             let reason = self.run_once(generation).await;
-            self.set_pid(None);
             if self.shutdown.is_cancelled() {
                 break;
             }
@@ -320,7 +314,6 @@ impl Supervisor {
                 )
             }
         };
-        self.set_pid(child.id());
         let url = format!("http://127.0.0.1:{port}");
         let ping = format!("{url}/ping");
         let deadline = Instant::now() + START_TIMEOUT;
@@ -378,11 +371,5 @@ impl Supervisor {
             *last = Some((generation, reason.clone()));
         }
         reason
-    }
-
-    fn set_pid(&self, pid: Option<u32>) {
-        if let Ok(mut slot) = self.pid.lock() {
-            *slot = pid;
-        }
     }
 }

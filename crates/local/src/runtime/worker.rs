@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::endpoints::LookupError;
 use super::job::{Job, Queued};
 use super::notify::{self, Ending};
+use super::policy;
 use super::roles::RoleSession;
 use super::s3uri::S3Uri;
 use super::Shared;
@@ -367,20 +368,57 @@ async fn publish(
 ) {
     let Some(topic) = topic else { return };
     let message = notify::encode(&notify::message(job, &shared.region, ending));
-    if let Err(e) = session
+    let denied = match session
         .sns
         .publish()
         .topic_arn(topic)
-        .message(message)
+        .message(&message)
         .send()
         .await
     {
-        tracing::warn!(
+        Ok(_) => return,
+        Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(403) => {
+            aws_sdk_sns::error::DisplayErrorContext(&e).to_string()
+        }
+        Err(e) => {
+            tracing::warn!(
+                inference_id = %job.inference_id,
+                %topic,
+                error = %aws_sdk_sns::error::DisplayErrorContext(&e),
+                "the notification could not be published"
+            );
+            return;
+        }
+    };
+    // moto matches SNS statements only against `*`; see `policy` for why this is checked here.
+    match policy::role_allows(&shared.iam, &job.execution_role_arn, "sns:Publish", topic).await {
+        Ok(true) => {
+            if let Err(e) = shared
+                .admin_sns
+                .publish()
+                .topic_arn(topic)
+                .message(message)
+                .send()
+                .await
+            {
+                tracing::warn!(
+                    inference_id = %job.inference_id,
+                    %topic,
+                    error = %aws_sdk_sns::error::DisplayErrorContext(&e),
+                    "the notification could not be published"
+                );
+            }
+        }
+        Ok(false) => tracing::warn!(
             inference_id = %job.inference_id,
             %topic,
-            error = %aws_sdk_sns::error::DisplayErrorContext(&e),
-            "the notification could not be published"
-        );
+            role = %job.execution_role_arn,
+            error = %denied,
+            "the execution role may not sns:Publish to the topic; no notification"
+        ),
+        Err(e) => {
+            tracing::warn!(inference_id = %job.inference_id, %topic, error = %e, "no notification")
+        }
     }
 }
 

@@ -74,7 +74,6 @@ pub(super) fn stack() -> &'static StackInfo {
         // RUST_LOG=bodyline_local=debug shows the runtime's log lines of a failing test.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
             .try_init();
         build_model();
         let (tx, rx) = std::sync::mpsc::channel();

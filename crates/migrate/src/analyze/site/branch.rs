@@ -1,0 +1,242 @@
+//! The size branch: small payloads inline, large ones keep the original upload path.
+
+use std::ops::Range;
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::{Expr, Stmt};
+
+use super::{Outcome, Payload, Plan, SiteCx};
+use crate::edit::{apply_edits, Edit, EditSet};
+use crate::verdict::{SkipReason, Verdict};
+
+const MAX_INLINE_LIT: &str = "128_000";
+
+impl<'a> SiteCx<'_, 'a, '_> {
+    /// Wrap the statements from the upload to the invoke in `if <small> { inline } else { original }`.
+    pub(super) fn branch(&self, plan: Plan<'_, 'a>, mut notes: Vec<String>) -> Outcome {
+        // The small-payload arm drops the upload, so the same escape rules apply.
+        self.removals(&plan, &mut Vec::new())?;
+        let text = self.ctx.text;
+        let nl = text.newline();
+        let chain = self.chain();
+        let block = &self.info.blocks[plan.put_stmt.block];
+        let Some(inv_index) = block
+            .stmts
+            .iter()
+            .position(|(_, r)| r.start <= chain.range.start && chain.range.end <= r.end)
+        else {
+            return Err(SkipReason::Unsupported(
+                "cannot branch: the upload and the invoke are in different blocks".into(),
+            ));
+        };
+        let region_stmts = &block.stmts[plan.put_stmt.index..=inv_index];
+        let (inv_stmt, inv_range) = &block.stmts[inv_index];
+        let first = region_stmts[0].1.start;
+        let region = text.expand_to_lines(first..inv_range.end);
+        if region == (first..inv_range.end)
+            && !text.original[text.line_range(first).start..first]
+                .trim()
+                .is_empty()
+        {
+            return Err(SkipReason::Unsupported(
+                "cannot branch: statements share a line".into(),
+            ));
+        }
+        if text.expand_to_lines(inv_range.clone()).end != region.end
+            || text.expand_to_lines(region_stmts[0].1.clone()).start != region.start
+        {
+            return Err(SkipReason::Unsupported(
+                "cannot branch: statements share a line".into(),
+            ));
+        }
+        // Bindings made in the region (other than the invoke's own) must not be needed after it.
+        for (li, l) in self.info.lets.iter().enumerate() {
+            let inside = l.stmt_range.start >= region.start && l.stmt_range.end <= region.end;
+            if !inside || l.stmt_range == *inv_range {
+                continue;
+            }
+            let after = self.info.uses(&l.name, region.end..l.scope.end, &[]);
+            if after
+                .iter()
+                .any(|at| self.info.find_let(&l.name, *at) == Some(li))
+            {
+                return Err(SkipReason::Unsupported(format!(
+                    "cannot branch: `{}` is made between the upload and the invoke and used after",
+                    l.name
+                )));
+            }
+        }
+        let (prefix_range, suffix_range) = match inv_stmt {
+            Stmt::Local(l) => {
+                let Some(init) = &l.init else {
+                    return Err(SkipReason::Unsupported(
+                        "cannot branch: `let` without value".into(),
+                    ));
+                };
+                if init.diverge.is_some() {
+                    return Err(SkipReason::Unsupported(
+                        "cannot branch a `let ... else`".into(),
+                    ));
+                }
+                let e = self.range(&init.expr);
+                (inv_range.start..e.start, e.end..inv_range.end)
+            }
+            Stmt::Expr(..) => (
+                inv_range.start..inv_range.start,
+                inv_range.end..inv_range.end,
+            ),
+            _ => {
+                return Err(SkipReason::Unsupported(
+                    "cannot branch: unusual invoke statement".into(),
+                ))
+            }
+        };
+        if multiline_literal(text.original, region.clone()) {
+            return Err(SkipReason::Unsupported(
+                "cannot branch: a multi-line string literal would change".into(),
+            ));
+        }
+        // The condition and the payload name; complex payloads are bound once before the branch.
+        let (payload_expr, is_path) = match plan.payload {
+            Payload::Bytes(e) => (e, false),
+            Payload::Path(e) => (e, true),
+        };
+        let p_range = self.range(payload_expr);
+        let simple = matches!(strip_ref(payload_expr), Expr::Path(_) | Expr::Field(_));
+        let (hoist, p_name) = if simple {
+            (
+                None,
+                self.src(self.range(strip_ref(payload_expr))).to_owned(),
+            )
+        } else {
+            let name = if self.info.idents.iter().any(|(n, _)| n == "payload") {
+                "bodyline_payload"
+            } else {
+                "payload"
+            };
+            (
+                Some(format!(
+                    "{}let {name} = {};{nl}",
+                    text.indent_at(first),
+                    self.src(p_range.clone())
+                )),
+                name.to_owned(),
+            )
+        };
+        let (cond, inline_value) = if is_path {
+            (
+                format!(
+                    "let Some(inline_body) = std::fs::metadata(&{p_name}).ok().filter(|m| m.len() <= {MAX_INLINE_LIT}).and_then(|_| std::fs::read(&{p_name}).ok())"
+                ),
+                "inline_body".to_owned(),
+            )
+        } else {
+            (
+                format!("{p_name}.len() <= {MAX_INLINE_LIT}"),
+                self.src(self.range(payload_expr)).to_owned(),
+            )
+        };
+        let inline_value = if hoist.is_some() {
+            p_name.clone()
+        } else {
+            inline_value
+        };
+        let (blob, import) = self.blob();
+        // Then: the region without the upload, input_location → body.
+        let mut then_edits = vec![
+            Edit::delete(text.expand_to_lines(plan.put_stmt.range.clone())),
+            self.body_call(&plan, &blob, &inline_value),
+            Edit::delete(prefix_range.clone()),
+            Edit::delete(suffix_range.clone()),
+        ];
+        let mut else_edits = vec![
+            Edit::delete(prefix_range.clone()),
+            Edit::delete(suffix_range.clone()),
+        ];
+        if hoist.is_some() {
+            else_edits.push(Edit::replace(p_range.clone(), p_name.clone()));
+        }
+        then_edits.retain(|e| !(e.range.is_empty() && e.text.is_empty()));
+        else_edits.retain(|e| !(e.range.is_empty() && e.text.is_empty()));
+        let then_text = local_apply(text.original, region.clone(), then_edits)?;
+        let else_text = local_apply(text.original, region.clone(), else_edits)?;
+        let indent = text.indent_at(inv_range.start);
+        let unit = if indent.contains('\t') { "\t" } else { "    " };
+        let prefix = self.src(prefix_range);
+        let suffix = self.src(suffix_range);
+        let mut out = String::new();
+        if let Some(h) = hoist {
+            out.push_str(&h);
+        }
+        out.push_str(&format!("{indent}{prefix}if {cond} {{{nl}"));
+        out.push_str(&reindent(&then_text, unit));
+        out.push_str(&format!("{indent}}} else {{{nl}"));
+        out.push_str(&reindent(&else_text, unit));
+        out.push_str(&format!("{indent}}}{suffix}{nl}"));
+        if !region_ends_with_newline(text.original, &region) {
+            out.truncate(out.len() - nl.len());
+        }
+        let mut edits = vec![Edit::replace(region, out)];
+        edits.extend(import);
+        notes.push(format!(
+            "payloads over {MAX_INLINE_LIT} bytes keep the S3 upload; small ones go inline"
+        ));
+        Ok((Verdict::Branched, edits, notes))
+    }
+}
+
+fn region_ends_with_newline(src: &str, region: &Range<usize>) -> bool {
+    src[region.clone()].ends_with('\n')
+}
+
+fn local_apply(src: &str, region: Range<usize>, edits: Vec<Edit>) -> Result<String, SkipReason> {
+    let sub = &src[region.clone()];
+    let mut set = EditSet::new(sub);
+    let shifted: Vec<Edit> = edits
+        .into_iter()
+        .map(|e| {
+            Edit::replace(
+                e.range.start - region.start..e.range.end - region.start,
+                e.text,
+            )
+        })
+        .collect();
+    set.transaction(shifted)
+        .map_err(|e| SkipReason::Unsupported(format!("cannot branch: {e}")))?;
+    Ok(apply_edits(sub, set.edits()))
+}
+
+fn reindent(s: &str, unit: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 64);
+    for line in s.split_inclusive('\n') {
+        if !line.trim().is_empty() {
+            out.push_str(unit);
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// True when a string literal in `region` spans lines (re-indenting would change its value).
+fn multiline_literal(src: &str, region: Range<usize>) -> bool {
+    let sub = &src[region];
+    let Ok(ts) = sub.parse::<TokenStream>() else {
+        return true;
+    };
+    fn walk(ts: TokenStream) -> bool {
+        ts.into_iter().any(|tt| match tt {
+            TokenTree::Literal(l) => l.to_string().contains('\n'),
+            TokenTree::Group(g) => walk(g.stream()),
+            _ => false,
+        })
+    }
+    walk(ts)
+}
+
+fn strip_ref(e: &Expr) -> &Expr {
+    match e {
+        Expr::Reference(r) => strip_ref(&r.expr),
+        Expr::Paren(p) => strip_ref(&p.expr),
+        _ => e,
+    }
+}
