@@ -29,7 +29,10 @@ pub(crate) struct Analysis {
 /// A same-file function that may upload and return the URI (shape 2).
 pub(crate) struct HelperFn<'a> {
     pub name: String,
-    pub item: &'a syn::ItemFn,
+    pub sig: &'a syn::Signature,
+    pub block: &'a syn::Block,
+    /// A method (`self.name(..)`) rather than a free function.
+    pub method: bool,
 }
 
 /// Facts about the whole file that sites need.
@@ -125,8 +128,22 @@ fn scan_items<'a>(
             }
             Item::Fn(f) => ctx.helpers.push(HelperFn {
                 name: f.sig.ident.to_string(),
-                item: f,
+                sig: &f.sig,
+                block: &f.block,
+                method: false,
             }),
+            Item::Impl(i) => {
+                for it in &i.items {
+                    if let syn::ImplItem::Fn(f) = it {
+                        ctx.helpers.push(HelperFn {
+                            name: f.sig.ident.to_string(),
+                            sig: &f.sig,
+                            block: &f.block,
+                            method: f.sig.receiver().is_some(),
+                        });
+                    }
+                }
+            }
             Item::Struct(s) if s.ident == "Blob" => ctx.local_blob_type = true,
             Item::Enum(s) if s.ident == "Blob" => ctx.local_blob_type = true,
             Item::Type(s) if s.ident == "Blob" => ctx.local_blob_type = true,

@@ -222,7 +222,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
             info: self.info,
         };
         if let Some(helper) = self.helper_call(value, at) {
-            return self.helper_site(helper, loc, value, builder_var.is_some());
+            return self.helper_site(helper, loc, value, builder_var);
         }
         let uri = resolver.resolve(value, at);
         let Some(path) = uri.s3_path() else {
@@ -359,10 +359,10 @@ impl<'a> SiteCx<'_, 'a, '_> {
             content_type_range,
             uri_value: value,
         };
-        self.finish(plan, notes, builder_var.is_some())
+        self.finish(plan, notes, builder_var)
     }
 
-    fn finish(&self, plan: Plan<'_, 'a>, notes: Vec<String>, stored: bool) -> Outcome {
+    fn finish(&self, plan: Plan<'_, 'a>, notes: Vec<String>, stored: Option<String>) -> Outcome {
         let branch = match (&plan.payload, self.ctx.strategy) {
             (Payload::Path(_), _) => true,
             (_, Strategy::Branch) => true,
@@ -372,13 +372,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
             }
         };
         if branch {
-            if stored {
-                return Err(SkipReason::Unsupported(
-                    "payload size is not known statically and the request is a stored builder; rerun with --strategy inline if payloads are small"
-                        .into(),
-                ));
-            }
-            self.branch(plan, notes)
+            self.branch(plan, notes, stored.as_deref())
         } else {
             self.inline(plan, notes)
         }
@@ -907,13 +901,10 @@ impl<'a> SiteCx<'_, 'a, '_> {
         )
     }
 
-    /// `helper(args).await?` (directly or through a `let`) where `helper` is a free function
-    /// of this file: (the call, the caller's `let` index if bound, the helper).
-    fn helper_call(
-        &self,
-        value: &'a Expr,
-        at: usize,
-    ) -> Option<(&'a syn::ExprCall, Option<usize>, &'a syn::ItemFn)> {
+    /// `helper(args).await?` or `self.helper(args).await?` (directly or through a `let`) where
+    /// `helper` is a function or method of this file: (its arguments, the caller's `let` index
+    /// if bound, the helper).
+    fn helper_call(&self, value: &'a Expr, at: usize) -> Option<HelperCall<'a>> {
         let mut e = strip(value);
         let mut bound = None;
         if let Some(name) = path_ident(e) {
@@ -921,26 +912,49 @@ impl<'a> SiteCx<'_, 'a, '_> {
             bound = Some(li);
             e = self.info.lets[li].init?;
         }
-        let Expr::Call(call) = peel(e) else {
-            return None;
+        let (name, args, method): (String, Vec<&'a Expr>, bool) = match peel(e) {
+            Expr::Call(call) => {
+                let Expr::Path(f) = &*call.func else {
+                    return None;
+                };
+                (
+                    f.path.get_ident()?.to_string(),
+                    call.args.iter().collect(),
+                    false,
+                )
+            }
+            Expr::MethodCall(m) if path_ident(&m.receiver).as_deref() == Some("self") => {
+                (m.method.to_string(), m.args.iter().collect(), true)
+            }
+            _ => return None,
         };
-        let Expr::Path(f) = &*call.func else {
-            return None;
-        };
-        let name = f.path.get_ident()?.to_string();
-        let helper = self.ctx.helpers.iter().find(|h| h.name == name)?;
-        Some((call, bound, helper.item))
+        let helper = self
+            .ctx
+            .helpers
+            .iter()
+            .find(|h| h.name == name && h.method == method)?;
+        Some(HelperCall {
+            args,
+            bound,
+            sig: helper.sig,
+            block: helper.block,
+        })
     }
 
     /// Shape 2: the URI comes from a same-file helper that uploads and returns it.
     fn helper_site(
         &self,
-        (call, bound, helper): (&'a syn::ExprCall, Option<usize>, &'a syn::ItemFn),
+        HelperCall {
+            args,
+            bound,
+            sig,
+            block,
+        }: HelperCall<'a>,
         loc: &LocLink<'a>,
         value: &'a Expr,
-        stored: bool,
+        stored: Option<String>,
     ) -> Outcome {
-        let name = helper.sig.ident.to_string();
+        let name = sig.ident.to_string();
         let unsupported = |why: &str| {
             Err(SkipReason::Unsupported(format!(
                 "the URI comes from helper `{name}`, but {why}"
@@ -952,18 +966,18 @@ impl<'a> SiteCx<'_, 'a, '_> {
             );
         };
         let text = self.ctx.text;
-        let mut c = super::collect::Collector::new(text, self.range(&*helper.block));
-        let (params, _) = super::fn_params(&helper.sig);
+        let mut c = super::collect::Collector::new(text, self.range(block));
+        let (params, _) = super::fn_params(sig);
         c.add_params(params.iter().copied());
-        c.add_tokens(helper.block.to_token_stream());
-        syn::visit::Visit::visit_block(&mut c, &helper.block);
+        c.add_tokens(block.to_token_stream());
+        syn::visit::Visit::visit_block(&mut c, block);
         let hinfo = c.info;
         let hres = Resolver {
             ctx: self.ctx,
             info: &hinfo,
         };
         // The helper's value: the tail `Ok(uri)` or `uri`.
-        let Some(Stmt::Expr(tail, None)) = helper.block.stmts.last() else {
+        let Some(Stmt::Expr(tail, None)) = block.stmts.last() else {
             return unsupported("it does not end in the URI it returns");
         };
         let returned = match peel_parens(tail) {
@@ -1014,7 +1028,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
         else {
             return unsupported("its payload is computed inside it");
         };
-        let Some(arg) = call.args.iter().nth(index) else {
+        let Some(arg) = args.get(index).copied() else {
             return unsupported("the call has too few arguments");
         };
         let content_type_range = put_links
@@ -1055,7 +1069,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
         // The helper stays; say so when this was its last caller in the file.
         let calls = word_count(text.original, &name);
         if calls <= 2 {
-            let line = text.line_col(self.range(&helper.sig.ident).start).0;
+            let line = text.line_col(self.range(&sig.ident).start).0;
             notes.push(format!(
                 "hint: helper `{name}` (line {line}) has no other caller in this file; remove it if nothing else in the crate uses it"
             ));
@@ -1063,6 +1077,14 @@ impl<'a> SiteCx<'_, 'a, '_> {
         notes.push(format!("followed helper `{name}`"));
         self.finish(plan, notes, stored)
     }
+}
+
+/// A call of a same-file helper that may upload and return the URI.
+struct HelperCall<'a> {
+    args: Vec<&'a Expr>,
+    bound: Option<usize>,
+    sig: &'a syn::Signature,
+    block: &'a syn::Block,
 }
 
 struct Plan<'p, 'a> {

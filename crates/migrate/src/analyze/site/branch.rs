@@ -13,7 +13,12 @@ const MAX_INLINE_LIT: &str = "128_000";
 
 impl<'a> SiteCx<'_, 'a, '_> {
     /// Wrap the statements from the upload to the invoke in `if <small> { inline } else { original }`.
-    pub(super) fn branch(&self, plan: Plan<'_, 'a>, mut notes: Vec<String>) -> Outcome {
+    pub(super) fn branch(
+        &self,
+        plan: Plan<'_, 'a>,
+        mut notes: Vec<String>,
+        builder: Option<&str>,
+    ) -> Outcome {
         // The small-payload arm drops the upload, so the same escape rules apply.
         self.removals(&plan, &mut Vec::new())?;
         let text = self.ctx.text;
@@ -29,6 +34,27 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 "cannot branch: the upload and the invoke are in different blocks".into(),
             ));
         };
+        // A stored builder is sent later: the branch runs to its last use.
+        let last_use = builder.and_then(|var| {
+            self.info
+                .uses(var, block.range.clone(), &[])
+                .into_iter()
+                .max()
+        });
+        let inv_index = match last_use.and_then(|at| {
+            block
+                .stmts
+                .iter()
+                .position(|(_, r)| r.start <= at && at < r.end)
+        }) {
+            Some(i) if i > inv_index => i,
+            _ => inv_index,
+        };
+        if plan.put_stmt.index > inv_index {
+            return Err(SkipReason::Unsupported(
+                "cannot branch: the upload comes after the invoke".into(),
+            ));
+        }
         let region_stmts = &block.stmts[plan.put_stmt.index..=inv_index];
         let (inv_stmt, inv_range) = &block.stmts[inv_index];
         let first = region_stmts[0].1.start;
