@@ -27,9 +27,7 @@ pub fn target_dir() -> PathBuf {
 
 /// The moto virtualenv shared by every test (installed once by `cargo xtask test`).
 pub fn shared_venv() -> PathBuf {
-    std::env::var_os("BODYLINE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join(".bodyline").join("venv"))
+    bodyline_local::default_venv(&workspace_root())
 }
 
 /// A `bodyline` command for the binary this workspace built, run in `dir`.

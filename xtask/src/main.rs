@@ -3,6 +3,7 @@
 //! Tasks are Rust, not shell scripts, so they run the same on every machine: commands go
 //! through `xshell`, and every path hangs off [`project_root`].
 
+mod bench_migrate;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,9 @@ tasks:
   teardown
           run `bodyline teardown` on the same stack file (confirmation is implied on the
           local target; pass --yes for AWS), then stop the local stack
+  bench [migrate]
+          benchmarks side by side with their peers, written to docs/BENCHMARKS.md
+          (migrate: `bodyline migrate --check` vs ripgrep vs ast-grep on the cargo registry)
   test    install what the tests need (moto into .bodyline/venv), then run every test,
           rustfmt and clippy: the one command CI runs
 ";
@@ -33,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         "setup" => setup(&sh, &rest),
         "teardown" => teardown(&sh, &rest),
         "test" => test(&sh, &rest),
+        "bench" => bench(&sh, &rest),
         "" | "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
@@ -115,6 +120,29 @@ fn targets_aws(stack_file: &str) -> bool {
         let line = line.split('#').next().unwrap_or("").replace(' ', "");
         line == "target=\"aws\""
     })
+}
+
+fn bench(sh: &Shell, names: &[String]) -> anyhow::Result<()> {
+    const BENCHES: [&str; 1] = ["migrate"];
+    let selected: Vec<&str> = if names.is_empty() {
+        BENCHES.to_vec()
+    } else {
+        names.iter().map(String::as_str).collect()
+    };
+    let root = project_root();
+    let mut report = String::from("# Benchmarks\n\nWritten by `cargo xtask bench`; figures are medians of repeated runs on the machine named in each section.\n");
+    for name in selected {
+        let section = match name {
+            "migrate" => bench_migrate::run(sh, &root)?,
+            other => bail!("unknown benchmark {other:?}; known: {}", BENCHES.join(", ")),
+        };
+        report.push('\n');
+        report.push_str(&section);
+    }
+    let path = root.join("docs").join("BENCHMARKS.md");
+    sh.write_file(&path, &report)?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }
 
 fn test(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {

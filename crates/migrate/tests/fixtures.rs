@@ -106,6 +106,7 @@ macro_rules! fixtures {
 fixtures! {
     blob_reexports,
     crlf_bom,
+    helper_method,
     helper_returns_uri,
     shim_removable,
     size_branch_hoisted,
@@ -116,6 +117,7 @@ fixtures! {
     file_upload_branch,
     inference_id_kept,
     invoke_before_upload,
+    legacy_app_scoring,
     macro_rules_site,
     object_exists,
     opt_out,
@@ -125,6 +127,7 @@ fixtures! {
     shape1_inline_args,
     shape1_literal_key,
     stored_builder,
+    stored_builder_branch,
     uri_parameter,
     uri_returned,
 }

@@ -14,10 +14,8 @@ use serde_json::json;
 /// The virtualenv the tests share: `BODYLINE_VENV`, else the workspace's `.bodyline/venv`
 /// (where `cargo xtask test` installs moto).
 fn venv() -> PathBuf {
-    match std::env::var_os("BODYLINE_VENV") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.bodyline/venv"),
-    }
+    // The workspace root: the same virtualenv `cargo xtask test` installs moto into.
+    bodyline_local::default_venv(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 async fn local_stack() -> (tempfile::TempDir, LocalStack) {

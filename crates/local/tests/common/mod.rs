@@ -12,13 +12,8 @@ use bodyline_local::LocalOptions;
 /// The virtualenv the tests share: `BODYLINE_VENV`, else the workspace's `.bodyline/venv`
 /// (where `cargo xtask test` installs moto before running the tests).
 pub fn venv() -> PathBuf {
-    match std::env::var_os("BODYLINE_VENV") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(".bodyline")
-            .join("venv"),
-    }
+    // The workspace root: the same virtualenv `cargo xtask test` installs moto into.
+    bodyline_local::default_venv(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 /// A fresh project root under cargo's per-target temp dir.

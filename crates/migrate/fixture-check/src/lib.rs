@@ -45,6 +45,14 @@ mod file_upload_branch_after;
 mod file_upload_branch_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/helper_method.fixed.rs"]
+mod helper_method_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/helper_method.rs"]
+mod helper_method_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/helper_returns_uri.fixed.rs"]
 mod helper_returns_uri_after;
 
@@ -67,6 +75,14 @@ mod invoke_before_upload_after;
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/invoke_before_upload.rs"]
 mod invoke_before_upload_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/legacy_app_scoring.fixed.rs"]
+mod legacy_app_scoring_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/legacy_app_scoring.rs"]
+mod legacy_app_scoring_before;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/macro_rules_site.fixed.rs"]
@@ -155,6 +171,14 @@ mod stored_builder_after;
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/stored_builder.rs"]
 mod stored_builder_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/stored_builder_branch.fixed.rs"]
+mod stored_builder_branch_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/stored_builder_branch.rs"]
+mod stored_builder_branch_before;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/tabs_non_ascii.fixed.rs"]

@@ -48,6 +48,8 @@ pub(crate) struct FileCtx<'a, 't> {
     pub modules: Vec<ModuleInfo>,
     /// The file defines its own type named `Blob`.
     pub local_blob_type: bool,
+    /// `use a::b::Leaf;` items importing one name: (leaf, item range).
+    pub single_uses: Vec<(String, Range<usize>)>,
 }
 
 /// One module's import facts.
@@ -77,6 +79,7 @@ pub(crate) fn analyze(
         helpers: Vec::new(),
         modules: Vec::new(),
         local_blob_type: false,
+        single_uses: Vec::new(),
     };
     let root = 0..src.len();
     scan_items(&mut ctx, &file.items, root, None);
@@ -90,6 +93,7 @@ pub(crate) fn analyze(
         hints: &mut hints,
     };
     finder.visit_file(&file);
+    remove_dead_imports(&ctx, &mut edits, &mut hints);
     sites.sort_by_key(|s| s.range.start);
     hints.sort();
     hints.dedup();
@@ -112,6 +116,9 @@ fn scan_items<'a>(
     for item in items {
         match item {
             Item::Use(u) => {
+                if let Some(leaf) = single_leaf(&u.tree) {
+                    ctx.single_uses.push((leaf, text.range(u.span())));
+                }
                 if let Some(name) = blob_in_use_tree(&u.tree, &mut Vec::new()) {
                     blob_name = Some(name);
                 }
@@ -183,6 +190,59 @@ fn scan_items<'a>(
         use_prefix,
         use_suffix,
     });
+}
+
+/// The imported name of `use a::b::Leaf;` (no groups, globs or renames).
+fn single_leaf(tree: &UseTree) -> Option<String> {
+    match tree {
+        UseTree::Path(p) => single_leaf(&p.tree),
+        UseTree::Name(n) => Some(n.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// The rewrite removes every use of `ByteStream` / `Uuid` in some files: drop their now-unused
+/// single-name imports too, so `-D warnings` builds keep passing.
+fn remove_dead_imports(ctx: &FileCtx<'_, '_>, edits: &mut EditSet, hints: &mut Vec<String>) {
+    if edits.is_empty() {
+        return;
+    }
+    let output = edits.apply();
+    for (leaf, range) in &ctx.single_uses {
+        if leaf != "ByteStream" && leaf != "Uuid" {
+            continue;
+        }
+        if word_count(ctx.text.original, leaf) > 1 && word_count(&output, leaf) == 1 {
+            let line = ctx.text.line_col(range.start).0;
+            let text = ctx.text;
+            let whole = crate::edit::Edit::delete(text.expand_to_lines(range.clone()));
+            // When the `Blob` import is added right after this item, keep that insertion point:
+            // delete from the previous line break to the end of the item instead.
+            let nl = text.newline();
+            let line_start = text.line_range(range.start).start;
+            let from_break = line_start
+                .checked_sub(nl.len())
+                .filter(|&b| text.original.get(b..line_start) == Some(nl))
+                .filter(|_| text.original[line_start..range.start].trim().is_empty())
+                .map(|b| crate::edit::Edit::delete(b..range.end));
+            let removed = edits.transaction(vec![whole]).is_ok()
+                || from_break.is_some_and(|e| edits.transaction(vec![e]).is_ok());
+            if removed {
+                hints.push(format!("removed the import of `{leaf}` on line {line}: nothing uses it after the rewrite"));
+            }
+        }
+    }
+}
+
+/// Occurrences of `word` as a whole identifier in `text`.
+pub(crate) fn word_count(text: &str, word: &str) -> usize {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word)
+        .filter(|(i, _)| {
+            !text[..*i].chars().next_back().is_some_and(ident)
+                && !text[i + word.len()..].chars().next().is_some_and(ident)
+        })
+        .count()
 }
 
 /// The name `Blob` is reachable under in this use tree, if it imports one.

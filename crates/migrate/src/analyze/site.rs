@@ -1067,7 +1067,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
             uri_value: value,
         };
         // The helper stays; say so when this was its last caller in the file.
-        let calls = word_count(text.original, &name);
+        let calls = super::word_count(text.original, &name);
         if calls <= 2 {
             let line = text.line_col(self.range(&sig.ident).start).0;
             notes.push(format!(
@@ -1229,15 +1229,4 @@ fn one_line(s: &str) -> String {
     } else {
         s
     }
-}
-
-/// Occurrences of `word` as a whole identifier in `text`.
-fn word_count(text: &str, word: &str) -> usize {
-    let ident = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(word)
-        .filter(|(i, _)| {
-            !text[..*i].chars().next_back().is_some_and(ident)
-                && !text[i + word.len()..].chars().next().is_some_and(ident)
-        })
-        .count()
 }
