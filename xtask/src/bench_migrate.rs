@@ -36,7 +36,7 @@ pub(crate) fn run(sh: &Shell, root: &Path) -> anyhow::Result<String> {
     let parse_all = target.join("release/examples/parse_all");
 
     let rg = ensure_ripgrep(sh);
-    let ast_grep = find_ast_grep(sh);
+    let ast_grep = find_ast_grep(sh, root);
 
     let ours = median(|| cmd!(sh, "{bodyline} migrate --check {corpus}"))?;
     let full = median(|| cmd!(sh, "{bodyline} migrate --check --no-prefilter {corpus}"))?;
@@ -129,6 +129,12 @@ fn ensure_ripgrep(sh: &Shell) -> Option<PathBuf> {
     {
         return Some(PathBuf::from("rg"));
     }
+    // The package lists may be missing on a fresh machine: update them once, then install.
+    let _ = cmd!(sh, "apt-get update -qq")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run();
     let installed = cmd!(sh, "apt-get install -y -qq ripgrep")
         .quiet()
         .ignore_stdout()
@@ -146,7 +152,7 @@ fn ensure_ripgrep(sh: &Shell) -> Option<PathBuf> {
 }
 
 /// `ast-grep` (or its `sg` alias, when `sg` really is ast-grep and not shadow's `sg`).
-fn find_ast_grep(sh: &Shell) -> Option<PathBuf> {
+fn find_ast_grep(sh: &Shell, root: &Path) -> Option<PathBuf> {
     for name in ["ast-grep", "sg"] {
         if let Ok(v) = cmd!(sh, "{name} --version").quiet().ignore_stderr().read() {
             if v.contains("ast-grep") || name == "ast-grep" {
@@ -154,5 +160,30 @@ fn find_ast_grep(sh: &Shell) -> Option<PathBuf> {
             }
         }
     }
-    None
+    // Not on PATH (`sg` here may be another program): install PyPI's ast-grep-cli into a
+    // project-local virtualenv, so nothing outside the checkout changes.
+    let venv = root.join(".bodyline").join("bench-venv");
+    let bin = venv.join("bin").join("ast-grep");
+    if !bin.exists() {
+        let pip = venv.join("bin").join("pip");
+        let made = cmd!(sh, "python3 -m venv {venv}")
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .is_ok()
+            && cmd!(sh, "{pip} install -q ast-grep-cli")
+                .quiet()
+                .ignore_stdout()
+                .run()
+                .is_ok();
+        if !made {
+            return None;
+        }
+    }
+    cmd!(sh, "{bin} --version")
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .is_ok()
+        .then_some(bin)
 }

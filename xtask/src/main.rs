@@ -131,6 +131,13 @@ fn bench(sh: &Shell, names: &[String]) -> anyhow::Result<()> {
     };
     let root = project_root();
     let mut report = String::from("# Benchmarks\n\nWritten by `cargo xtask bench`; figures are medians of repeated runs on the machine named in each section.\n");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rustc = cmd!(sh, "rustc --version").read().unwrap_or_default();
+    report.push_str(&format!(
+        "\nMachine: {cores} cores, {} {}; {rustc}.\n",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    ));
     for name in selected {
         let section = match name {
             "migrate" => bench_migrate::run(sh, &root)?,
