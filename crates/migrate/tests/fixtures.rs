@@ -144,3 +144,25 @@ fn every_fixture_file_has_a_test() {
         }
     }
 }
+
+/// `legacy_app_scoring` is a copy of the demo app's scoring module (with `Submitted` defined
+/// in place of `use crate::Submitted`); a change to the app must reach the fixture too.
+#[test]
+fn the_legacy_app_fixture_is_the_example_app() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = std::fs::read_to_string(root.join("tests/fixtures/legacy_app_scoring.rs"))
+        .expect("the fixture exists");
+    let app = std::fs::read_to_string(root.join("../../examples/legacy-app/src/scoring.rs"))
+        .expect("the example app exists");
+    let from_marker = |text: &str| {
+        let start = text
+            .find("const INPUT_PREFIX")
+            .expect("both files define INPUT_PREFIX");
+        text[start..].to_string()
+    };
+    assert_eq!(
+        from_marker(&fixture),
+        from_marker(&app),
+        "examples/legacy-app/src/scoring.rs changed: copy it into tests/fixtures/legacy_app_scoring.rs and bless"
+    );
+}
