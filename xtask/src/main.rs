@@ -75,10 +75,7 @@ fn setup(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     )
     .run()?;
     let bodyline = bodyline_bin();
-    let text = sh
-        .read_file(&stack_file)
-        .with_context(|| format!("cannot read the stack file {stack_file}"))?;
-    if !targets_aws(&text) {
+    if !stack_targets_aws(sh, &stack_file)? {
         cmd!(sh, "{bodyline} local up").run()?;
     }
     cmd!(sh, "{bodyline} setup --stack-file {stack_file} {extra...}").run()?;
@@ -89,10 +86,7 @@ fn teardown(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
     let stack_file = stack_file();
     cmd!(sh, "cargo build --package bodyline-cli").run()?;
     let bodyline = bodyline_bin();
-    let text = sh
-        .read_file(&stack_file)
-        .with_context(|| format!("cannot read the stack file {stack_file}"))?;
-    if targets_aws(&text) {
+    if stack_targets_aws(sh, &stack_file)? {
         // Deleting real resources is confirmed by the user (or by an explicit --yes).
         cmd!(
             sh,
@@ -111,6 +105,14 @@ fn teardown(sh: &Shell, extra: &[String]) -> anyhow::Result<()> {
         cmd!(sh, "{bodyline} local down").run()?;
     }
     Ok(())
+}
+
+/// Reads the stack file and tells whether it asks for AWS (see [`targets_aws`]).
+fn stack_targets_aws(sh: &Shell, stack_file: &str) -> anyhow::Result<bool> {
+    let text = sh
+        .read_file(stack_file)
+        .with_context(|| format!("cannot read the stack file {stack_file}"))?;
+    Ok(targets_aws(&text))
 }
 
 /// Whether a stack file asks for AWS. `bodyline setup` validates the file properly; this
