@@ -68,7 +68,7 @@ fn load(select: &StackSelect) -> anyhow::Result<Stack> {
 pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let stack = load(&args.select)?;
     let sdk = bodyline_stack::sdk_config(&stack, &args.select.root).await?;
-    let planned = bodyline_provision::plan_stack(&stack, &sdk).await?;
+    let planned = bodyline_provision::plan_stack(&stack, &sdk, &args.select.root).await?;
     let calls = planned.clients.calls();
     let mut out = String::new();
     match args.select.format {

@@ -4,7 +4,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use bodyline_stack::{Stack, Target};
+use bodyline_stack::{Stack, State, Target};
 use serde_json::Value;
 
 use crate::desired::{Context, Desired, LifecycleRuleSpec, Principal};
@@ -69,6 +69,10 @@ pub struct BucketObserved {
     pub lifecycle: Vec<LifecycleRuleSpec>,
     /// The bucket policy (read on the aws target only).
     pub policy: Option<Value>,
+    /// Untagged, empty, and the state file says this stack's setup was creating it: an
+    /// interrupted setup made it between `CreateBucket` and `PutBucketTagging`, so the plan
+    /// adopts it (tags it) instead of refusing it as foreign.
+    pub adopt: bool,
 }
 
 /// The execution role as it is.
@@ -176,9 +180,16 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Reads what exists of the stack. Makes only `Describe`/`Get`/`List`/`Head` calls.
-pub async fn observe(desired: &Desired, clients: &Clients) -> Result<Observed, ProvisionError> {
+///
+/// `state` is the stack's state file, if any: it only matters for a bucket that an
+/// interrupted setup created and could not tag yet ([`BucketObserved::adopt`]).
+pub async fn observe(
+    desired: &Desired,
+    clients: &Clients,
+    state: Option<&State>,
+) -> Result<Observed, ProvisionError> {
     let mut observed = Observed {
-        bucket: observe_bucket(desired, clients).await?,
+        bucket: observe_bucket(desired, clients, state).await?,
         ..Observed::default()
     };
     if let Some(topics) = &desired.topics {
@@ -210,6 +221,20 @@ pub async fn observe(desired: &Desired, clients: &Clients) -> Result<Observed, P
     Ok(observed)
 }
 
+/// Whether the bucket holds no object (no object version either, so nothing is ever adopted
+/// that someone else's data lives in).
+async fn bucket_is_empty(clients: &Clients, name: &str) -> Result<bool, ProvisionError> {
+    let out = clients
+        .s3
+        .list_object_versions()
+        .bucket(name)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("ListObjectVersions", name, e))?;
+    Ok(out.versions().is_empty() && out.delete_markers().is_empty())
+}
+
 fn has_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
     err.as_service_error()
         .and_then(|e| e.code())
@@ -231,6 +256,7 @@ pub(crate) fn sagemaker_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, 
 async fn observe_bucket(
     desired: &Desired,
     clients: &Clients,
+    state: Option<&State>,
 ) -> Result<Option<BucketObserved>, ProvisionError> {
     let name = &desired.bucket.name;
     let s3 = &clients.s3;
@@ -261,11 +287,16 @@ async fn observe_bucket(
         tags: Some(tags),
         ..BucketObserved::default()
     };
-    if bodyline_stack::ownership(
+    let ownership = bodyline_stack::ownership(
         &desired.stack,
         tag_refs(bucket.tags.as_deref().unwrap_or(&[])),
-    ) != bodyline_stack::Ownership::Owned
+    );
+    if ownership == bodyline_stack::Ownership::Foreign
+        && state.is_some_and(|s| s.is_creating("bucket", name))
     {
+        bucket.adopt = bucket_is_empty(clients, name).await?;
+    }
+    if ownership != bodyline_stack::Ownership::Owned && !bucket.adopt {
         // Not ours: read nothing more, the plan refuses it.
         return Ok(Some(bucket));
     }

@@ -183,6 +183,11 @@ impl Plan {
     pub fn pending(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action != Action::NoOp)
     }
+
+    /// Whether apply sends `CreateBucket` (which cannot tag the bucket in the same call).
+    pub(crate) fn creates_bucket(&self) -> bool {
+        self.changes.iter().any(|c| c.step == Step::CreateBucket)
+    }
 }
 
 /// Plans the stack against what was observed. Pure: no call is made.
@@ -274,7 +279,7 @@ fn check_ownership(p: &Planner<'_>, o: &Observed) -> Result<(), ProvisionError> 
             stack: d.stack.clone(),
         });
     }
-    if let Some(b) = &o.bucket {
+    if let Some(b) = o.bucket.as_ref().filter(|b| !b.adopt) {
         match &b.tags {
             Some(tags) => p.owned(Kind::Bucket, &b.name, tags)?,
             None => {
@@ -324,6 +329,16 @@ fn plan_bucket(p: &mut Planner<'_>, o: &Observed) {
             Action::Create,
             "new bucket, tagged",
             Step::CreateBucket,
+        ),
+        Some(b) if b.adopt => p.push(
+            Kind::Bucket,
+            &name,
+            Action::Update,
+            "adopt: an interrupted setup of this stack created it (state file) and had not \
+             tagged it yet; it is empty; tag it",
+            Step::TagBucket {
+                existing: b.tags.clone().unwrap_or_default(),
+            },
         ),
         Some(b) if p.missing_tags(b.tags.as_deref().unwrap_or(&[])) => p.push(
             Kind::Bucket,

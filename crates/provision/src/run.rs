@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use aws_config::SdkConfig;
-use bodyline_stack::Stack;
+use bodyline_stack::{ResourceRecord, Stack, State};
 
 use crate::desired::Desired;
 use crate::{
@@ -21,13 +21,20 @@ pub struct Planned {
 }
 
 /// Identifies the caller, observes the stack and plans it. Makes read calls only.
-pub async fn plan_stack(stack: &Stack, sdk: &SdkConfig) -> Result<Planned, ProvisionError> {
+///
+/// `root` holds `.bodyline/state/<stack>.json`; it only matters after an interrupted setup.
+pub async fn plan_stack(
+    stack: &Stack,
+    sdk: &SdkConfig,
+    root: &Path,
+) -> Result<Planned, ProvisionError> {
     let clients = Clients::new(sdk);
     let ctx = identify(stack, &clients).await?;
     // Deriving first renders and lints every policy: a bad template stops before any call
     // beyond the identity check.
     let desired = Desired::new(stack, &ctx)?;
-    let observed = observe(&desired, &clients).await?;
+    let state = State::load(root, &stack.name)?;
+    let observed = observe(&desired, &clients, state.as_ref()).await?;
     let plan = plan(stack, &ctx, &observed)?;
     Ok(Planned { plan, clients })
 }
@@ -51,7 +58,8 @@ pub async fn setup(
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<SetupReport, ProvisionError> {
-    let Planned { plan, clients } = plan_stack(stack, sdk).await?;
+    let Planned { plan, clients } = plan_stack(stack, sdk, root).await?;
+    record_untaggable_creations(&plan, root)?;
     let report = apply(&plan, &clients, options, progress).await?;
     let state_path = report.state.save(root)?;
     Ok(SetupReport {
@@ -59,4 +67,30 @@ pub async fn setup(
         report,
         state_path,
     })
+}
+
+/// S3 creates a bucket untagged and tags it in a second call. Before the first, the state file
+/// records the bucket as being created, so if setup dies in between, the next setup adopts that
+/// bucket and teardown deletes it — instead of both treating it as someone else's.
+fn record_untaggable_creations(plan: &Plan, root: &Path) -> Result<(), ProvisionError> {
+    if !plan.creates_bucket() {
+        return Ok(());
+    }
+    let d = &plan.desired;
+    let mut state = State::load(root, &d.stack)?.unwrap_or_else(|| State {
+        stack: d.stack.clone(),
+        target: d.target,
+        account: d.context.account.clone(),
+        region: d.region.clone(),
+        ..State::default()
+    });
+    state.creating.insert(
+        "bucket".into(),
+        ResourceRecord {
+            name: d.bucket.name.clone(),
+            arn: Some(d.bucket.arn.clone()),
+        },
+    );
+    state.save(root)?;
+    Ok(())
 }

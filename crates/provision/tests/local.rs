@@ -395,7 +395,7 @@ async fn setup_creates_the_stack_with_its_posture_and_a_second_run_mutates_nothi
 
     // Lost state changes nothing: the resources are found again by name and tag.
     State::remove(root.path(), "posture").unwrap();
-    let planned = plan_stack(&stack, &sdk).await.unwrap();
+    let planned = plan_stack(&stack, &sdk, root.path()).await.unwrap();
     assert!(!planned.plan.has_changes());
 
     // A changed async config: a new config, the endpoint moved (deleted and created again on
@@ -556,6 +556,86 @@ async fn a_foreign_same_named_bucket_stops_setup_before_anything_is_created() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_untagged_bucket_of_an_interrupted_setup_is_adopted_only_when_recorded_and_empty() {
+    let (root, local) = local_stack().await;
+    let sdk = local.sdk_config();
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let account = aws_sdk_sts::Client::new(&sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap()
+        .account()
+        .unwrap()
+        .to_string();
+    let record = |stack: &Stack, bucket: &str| {
+        let mut state = State {
+            stack: stack.name.clone(),
+            account: account.clone(),
+            region: stack.region.clone(),
+            ..State::default()
+        };
+        state.creating.insert(
+            "bucket".into(),
+            bodyline_stack::ResourceRecord {
+                name: bucket.to_string(),
+                arn: None,
+            },
+        );
+        state.save(root.path()).unwrap();
+    };
+
+    // Recorded and empty: what setup leaves when it dies between CreateBucket and
+    // PutBucketTagging. The next setup tags it and finishes.
+    let stack = stack_file("adopt", "", &[]);
+    let bucket = bodyline_stack::Names::new(&stack, &account).bucket;
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    record(&stack, &bucket);
+    let planned = plan_stack(&stack, &sdk, root.path()).await.unwrap();
+    let adopt = planned
+        .plan
+        .changes
+        .iter()
+        .find(|c| c.resource == bucket && c.detail.starts_with("adopt"))
+        .expect("the plan says it adopts the bucket");
+    assert_eq!(adopt.action, Action::Update);
+    run_setup(&stack, &local, root.path()).await.unwrap();
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(String, String)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    assert!(has_tags(&tags, "adopt"), "{tags:?}");
+    let state = State::load(root.path(), "adopt").unwrap().unwrap();
+    assert!(state.creating.is_empty(), "{state:?}");
+
+    // Recorded but holding an object: someone's data is in it, so it is not adopted.
+    let stack = stack_file("keepout", "", &[]);
+    let bucket = bodyline_stack::Names::new(&stack, &account).bucket;
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("data.json")
+        .body(b"{}".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    record(&stack, &bucket);
+    let err = run_setup(&stack, &local, root.path()).await.unwrap_err();
+    assert!(
+        matches!(&err, ProvisionError::Foreign { name, .. } if *name == bucket),
+        "{err}"
+    );
+    local.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_invoker_principal_stops_setup_before_anything_is_created() {
     let (root, local) = local_stack().await;
     let sdk = local.sdk_config();
@@ -564,7 +644,7 @@ async fn a_missing_invoker_principal_stops_setup_before_anything_is_created() {
         "",
         &["arn:aws:iam::123456789012:role/no-such-app"],
     );
-    let planned = plan_stack(&stack, &sdk).await;
+    let planned = plan_stack(&stack, &sdk, root.path()).await;
     let err = planned.as_ref().map(|_| ()).unwrap_err().to_string();
     assert!(err.contains("role no-such-app"), "{err}");
     let err = run_setup(&stack, &local, root.path()).await.unwrap_err();

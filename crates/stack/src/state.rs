@@ -22,6 +22,12 @@ pub struct State {
     pub config_hash: Option<String>,
     /// Resources by kind (`bucket`, `execution_role`, `endpoint_config`, …).
     pub resources: BTreeMap<String, ResourceRecord>,
+    /// Resources, by kind, that setup is about to create with a call that cannot tag them
+    /// (S3 `CreateBucket`; the tags follow in `PutBucketTagging`). Written before that call,
+    /// cleared when setup finishes: if setup dies in between, this record is what lets the
+    /// next setup adopt (and teardown delete) the untagged resource it made, and nothing else.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub creating: BTreeMap<String, ResourceRecord>,
 }
 
 /// One recorded resource.
@@ -67,6 +73,11 @@ impl State {
         text.push('\n');
         crate::fsutil::write_atomic(&path, text.as_bytes())?;
         Ok(path)
+    }
+
+    /// Whether setup recorded that it was creating the `kind` resource named `name`.
+    pub fn is_creating(&self, kind: &str, name: &str) -> bool {
+        self.creating.get(kind).is_some_and(|r| r.name == name)
     }
 
     /// Deletes the state file (after a complete teardown); a missing file is fine.

@@ -349,9 +349,44 @@ async fn buckets(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Resul
             }
         };
         let arn = format!("arn:aws:s3:::{name}");
+        if interrupted_creation(clients, scope, &name, &tags).await? {
+            acc.owned.push(OwnedResource {
+                kind: ResourceKind::Bucket,
+                name: name.clone(),
+                arn: Some(arn),
+                scaling: None,
+                found_by: FoundBy::State,
+            });
+            continue;
+        }
         acc.judge(scope, ResourceKind::Bucket, &name, Some(&arn), pairs(&tags));
     }
     Ok(())
+}
+
+/// An untagged, empty bucket that the state file says this stack's setup was creating when it
+/// was interrupted (between `CreateBucket` and `PutBucketTagging`): the stack made it, so
+/// teardown removes it. Anything with a tag, or with an object in it, is judged by its tag.
+async fn interrupted_creation(
+    clients: &Clients,
+    scope: &Scope<'_>,
+    name: &str,
+    tags: &[(String, String)],
+) -> Result<bool, VerifyError> {
+    if !scope.state.is_some_and(|s| s.is_creating("bucket", name))
+        || ownership(scope.stack(), pairs(tags)) != Ownership::Foreign
+    {
+        return Ok(false);
+    }
+    let out = clients
+        .s3
+        .list_object_versions()
+        .bucket(name)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| aws_error("ListObjectVersions", name, e))?;
+    Ok(out.versions().is_empty() && out.delete_markers().is_empty())
 }
 
 async fn topics(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), VerifyError> {
