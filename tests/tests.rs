@@ -2,4 +2,6 @@
 //! local stack (moto with IAM enforcement, behind bodyline's front door and runtime).
 
 mod cli;
+mod input;
+mod kill;
 mod setup;

@@ -61,6 +61,22 @@ pub struct Desired {
     pub endpoint_config: EndpointConfigDesired,
     /// The endpoint.
     pub endpoint: EndpointDesired,
+    /// Whether the stack keeps S3 input (the input prefix and its two grants), and why.
+    pub input: InputDesired,
+}
+
+/// The S3 input path: `<input_prefix>/` in the bucket (expiring after a day), the invoker's
+/// `s3:PutObject` and the execution role's `s3:GetObject` on it — all three, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputDesired {
+    /// Whether the prefix and grants exist.
+    pub keep: bool,
+    /// The prefix, without slashes.
+    pub prefix: String,
+    /// `arn:…:s3:::<bucket>/<prefix>/*`: the only resource either grant names.
+    pub objects_arn: String,
+    /// Why (`bucket.input`, or what the migration report says).
+    pub reason: String,
 }
 
 /// Default encryption of the bucket.
@@ -275,7 +291,23 @@ impl Desired {
                 abort_multipart_days: Some(1),
             },
         ];
+        let input_decision = stack.input_decision()?;
+        let input = InputDesired {
+            keep: input_decision.keep,
+            prefix: b.input_prefix.clone(),
+            objects_arn: arns.objects_under(&names.bucket, &b.input_prefix),
+            reason: input_decision.reason,
+        };
+        if input.keep {
+            lifecycle.push(LifecycleRuleSpec {
+                id: "bodyline-expire-inputs".into(),
+                prefix: format!("{}/", b.input_prefix),
+                expire_days: Some(1),
+                abort_multipart_days: None,
+            });
+        }
         lifecycle.sort();
+        let input_objects = input.keep.then(|| input.objects_arn.clone());
         let policy = match stack.target {
             Target::Aws => Some(render_policy(
                 BUCKET_TLS_TEMPLATE,
@@ -321,6 +353,7 @@ impl Desired {
                 "model_artifact": stack.model.model_data_url.as_deref().map(|u| s3_object_arn(&arns, u)),
                 "topics": topics.as_ref().map(|t| vec![t.success.arn.clone(), t.error.arn.clone()]),
                 "kms_key": kms_key_arn,
+                "input_objects": input_objects,
             }),
         )?;
         crate::lint::lint_policy(&names.execution_policy, &role_policy)?;
@@ -341,7 +374,11 @@ impl Desired {
         let endpoint_arn = arns.endpoint(&names.endpoint);
         let invoker_doc = render_policy(
             INVOKER_TEMPLATE,
-            &json!({ "endpoint_arn": endpoint_arn, "output_objects": output_objects }),
+            &json!({
+                "endpoint_arn": endpoint_arn,
+                "output_objects": output_objects,
+                "input_objects": input_objects,
+            }),
         )?;
         crate::lint::lint_policy(&names.invoker_policy, &invoker_doc)?;
         let mut principals: Vec<Principal> = stack
@@ -410,6 +447,7 @@ impl Desired {
                 arn: endpoint_arn,
             },
             names,
+            input,
             bucket,
             topics,
             role,

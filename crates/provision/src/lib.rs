@@ -57,12 +57,13 @@ pub use apply::{apply, state_of, ApplyOptions, ApplyReport, Progress};
 pub use clients::{CallCounter, CallCounts, Clients};
 pub use desired::{
     BucketDesired, Context, Desired, Encryption, EndpointConfigDesired, EndpointDesired,
-    InvokerDesired, LifecycleRuleSpec, ModelDesired, Principal, RoleDesired, TopicDesired,
-    TopicsDesired, LOCAL_COMMAND_ENV, LOCAL_URL_ENV, METRICS_NAMESPACE,
+    InputDesired, InvokerDesired, LifecycleRuleSpec, ModelDesired, Principal, RoleDesired,
+    TopicDesired, TopicsDesired, LOCAL_COMMAND_ENV, LOCAL_URL_ENV, METRICS_NAMESPACE,
 };
 pub use error::ProvisionError;
 pub use lint::{
-    decode_policy_document, lint_document, lint_policy, normalize_document, Finding, LintRule,
+    decode_policy_document, lint_document, lint_policy, normalize_document, resources_allowing,
+    Finding, LintRule,
 };
 pub use observe::{
     identify, observe, BucketObserved, ConfigObserved, EndpointObserved, Observed, PolicyObserved,

@@ -213,6 +213,38 @@ pub fn normalize_document(document: &Value) -> Value {
     out
 }
 
+/// The resources that `Allow` statements grant `action` on (`s3:PutObject`), counting the
+/// wildcards that cover it (`*`, `s3:*`, `s3:Put*`, …). Case-insensitive, like IAM.
+///
+/// ```
+/// let doc = serde_json::json!({"Statement": [
+///     {"Effect": "Allow", "Action": ["s3:Put*"], "Resource": "arn:aws:s3:::b/input/*"},
+///     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/output/*"}
+/// ]});
+/// assert_eq!(bodyline_provision::resources_allowing(&doc, "s3:PutObject"), ["arn:aws:s3:::b/input/*"]);
+/// ```
+pub fn resources_allowing(document: &Value, action: &str) -> Vec<String> {
+    let action = action.to_ascii_lowercase();
+    let covers = |pattern: &str| {
+        let pattern = pattern.to_ascii_lowercase();
+        match pattern.strip_suffix('*') {
+            Some(stem) => action.starts_with(stem),
+            None => pattern == action,
+        }
+    };
+    let statements = match document.get("Statement") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(one @ Value::Object(_)) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    statements
+        .iter()
+        .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .filter(|st| strings(st.get("Action")).iter().any(|a| covers(a)))
+        .flat_map(|st| strings(st.get("Resource")))
+        .collect()
+}
+
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],

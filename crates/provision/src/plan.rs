@@ -4,7 +4,7 @@ use bodyline_stack::{ownership, Ownership, Stack, Target, MANAGED_TAG};
 use serde::Serialize;
 
 use crate::desired::{Context, Desired, Encryption, Principal};
-use crate::lint::normalize_document;
+use crate::lint::{normalize_document, resources_allowing};
 use crate::observe::{tag_refs, Observed};
 use crate::ProvisionError;
 
@@ -405,9 +405,16 @@ fn plan_bucket(p: &mut Planner<'_>, o: &Observed) {
         p,
         Kind::Lifecycle,
         b.lifecycle == d.lifecycle,
-        &format!(
-            "expire outputs and failures after {expire} days, abort incomplete uploads after 1 day"
-        ),
+        &if p.desired.input.keep {
+            format!(
+                "expire outputs and failures after {expire} days, uploaded inputs ({}/) after 1 day, abort incomplete uploads after 1 day",
+                p.desired.input.prefix
+            )
+        } else {
+            format!(
+                "expire outputs and failures after {expire} days, abort incomplete uploads after 1 day"
+            )
+        },
         Step::PutLifecycle,
     );
     match &d.policy {
@@ -516,13 +523,20 @@ fn plan_role(p: &mut Planner<'_>, o: &Observed) {
             "least-privilege inline policy from templates/iam/execution-role.json",
             Step::PutRolePolicy,
         ),
-        Some(doc) if normalize_document(doc) != normalize_document(&d.policy) => p.push(
-            Kind::ExecutionPolicy,
-            &d.policy_name,
-            Action::Update,
-            "document differs from templates/iam/execution-role.json",
-            Step::PutRolePolicy,
-        ),
+        Some(doc) if normalize_document(doc) != normalize_document(&d.policy) => {
+            let detail =
+                input_grant_change(p.desired, doc, &d.policy, "s3:GetObject", "execution role")
+                    .unwrap_or_else(|| {
+                        "document differs from templates/iam/execution-role.json".into()
+                    });
+            p.push(
+                Kind::ExecutionPolicy,
+                &d.policy_name,
+                Action::Update,
+                detail,
+                Step::PutRolePolicy,
+            )
+        }
         Some(_) => p.push(
             Kind::ExecutionPolicy,
             &d.policy_name,
@@ -533,6 +547,28 @@ fn plan_role(p: &mut Planner<'_>, o: &Observed) {
     }
 }
 
+/// "invoker loses s3:PutObject on input/* — <why>": how a policy's S3-input grant changes,
+/// when that is what changes.
+fn input_grant_change(
+    desired: &Desired,
+    have: &serde_json::Value,
+    want: &serde_json::Value,
+    action: &str,
+    who: &str,
+) -> Option<String> {
+    let input = &desired.input;
+    let grants = |doc| resources_allowing(doc, action).contains(&input.objects_arn);
+    let what = match (grants(have), grants(want)) {
+        (true, false) => "loses",
+        (false, true) => "gains",
+        _ => return None,
+    };
+    Some(format!(
+        "{who} {what} {action} on {}/* — {}",
+        input.prefix, input.reason
+    ))
+}
+
 fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
     let d = p.desired.invoker.clone();
     let (roles, users) = match &o.invoker {
@@ -541,7 +577,17 @@ fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
                 Kind::InvokerPolicy,
                 &d.name,
                 Action::Create,
-                "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject on outputs and failures, no s3:PutObject",
+                if p.desired.input.keep {
+                    format!(
+                        "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject on outputs and failures, s3:PutObject on {}/* only — {}",
+                        p.desired.input.prefix, p.desired.input.reason
+                    )
+                } else {
+                    format!(
+                        "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject on outputs and failures, no s3:PutObject — {}",
+                        p.desired.input.reason
+                    )
+                },
                 Step::CreatePolicy,
             );
             (Vec::new(), Vec::new())
@@ -561,9 +607,16 @@ fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
                     &d.name,
                     Action::Update,
                     if document {
-                        "document differs: new default version"
+                        input_grant_change(
+                            p.desired,
+                            &have.document,
+                            &d.document,
+                            "s3:PutObject",
+                            "invoker",
+                        )
+                        .unwrap_or_else(|| "document differs: new default version".into())
                     } else {
-                        "add the bodyline:managed tag"
+                        "add the bodyline:managed tag".into()
                     },
                     Step::UpdatePolicy {
                         document,

@@ -125,7 +125,7 @@ mod tests {
                 "output_objects": ["arn:aws:s3:::b/output/*"], "log_group": "arn:aws:logs:us-east-1:1:log-group:/aws/sagemaker/Endpoints/e:*",
                 "metrics_namespace": "/aws/sagemaker/Endpoints", "ecr_repository": null, "model_artifact": null,
                 "topics": null, "kms_key": null, "local_caller": null, "endpoint_arn": "arn:aws:sagemaker:us-east-1:1:endpoint/e",
-                "bucket_arn": "arn:aws:s3:::b",
+                "bucket_arn": "arn:aws:s3:::b", "input_objects": null,
             });
             let doc = render_policy(name, &ctx).unwrap();
             assert_eq!(lint_document(&doc), vec![], "{name}");
@@ -135,7 +135,9 @@ mod tests {
     #[test]
     fn the_execution_policy_is_scoped_as_the_spec_says() {
         let kms = "kms_key_id = \"alias/outputs\"";
-        let d = desired(&stack_with("aws", kms));
+        let mut s = stack_with("aws", kms);
+        s.bucket.input = bodyline_stack::InputMode::S3;
+        let d = desired(&s);
         let got = actions_and_resources(&d.role.policy);
         let on = |action: &str| -> Vec<String> {
             got.iter()
@@ -151,7 +153,10 @@ mod tests {
         assert_eq!(on("s3:AbortMultipartUpload"), prefixes);
         assert_eq!(
             on("s3:GetObject"),
-            vec!["arn:aws:s3:::models-123456789012/scorer/model.tar.gz".to_string()]
+            vec![
+                "arn:aws:s3:::models-123456789012/scorer/model.tar.gz".to_string(),
+                format!("arn:aws:s3:::{}/input/*", d.bucket.name)
+            ]
         );
         assert_eq!(
             on("ecr:BatchGetImage"),
@@ -177,37 +182,48 @@ mod tests {
             ]
         );
         // Without notifications or a key, those statements are absent, not empty.
+        // Without notifications, a key or S3 input, those statements are absent, not empty.
         let mut s = stack("aws");
         s.async_inference.notifications = false;
+        s.bucket.input = bodyline_stack::InputMode::None;
         let plain = actions_and_resources(&desired(&s).role.policy);
         assert!(
-            !plain
-                .iter()
-                .any(|(a, _)| a == "sns:Publish" || a.starts_with("kms:")),
+            !plain.iter().any(|(a, r)| a == "sns:Publish"
+                || a.starts_with("kms:")
+                || r.iter().any(|r| r.contains("/input/"))),
             "{plain:?}"
         );
     }
 
     #[test]
-    fn the_invoker_may_invoke_and_read_but_never_put() {
-        let d = desired(&stack("aws"));
+    fn the_invoker_may_invoke_and_read_and_put_only_inputs_only_while_s3_input_is_kept() {
+        let mut s = stack("aws");
+        s.bucket.input = bodyline_stack::InputMode::None;
+        let d = desired(&s);
         let got = actions_and_resources(&d.invoker.document);
-        assert_eq!(
-            got,
-            vec![
-                (
-                    "sagemaker:InvokeEndpointAsync".to_string(),
-                    vec![d.endpoint.arn.clone()]
-                ),
-                (
-                    "s3:GetObject".to_string(),
-                    vec![
-                        format!("arn:aws:s3:::{}/output/*", d.bucket.name),
-                        format!("arn:aws:s3:::{}/failure/*", d.bucket.name)
-                    ]
-                ),
-            ]
-        );
+        let inline_only = vec![
+            (
+                "sagemaker:InvokeEndpointAsync".to_string(),
+                vec![d.endpoint.arn.clone()],
+            ),
+            (
+                "s3:GetObject".to_string(),
+                vec![
+                    format!("arn:aws:s3:::{}/output/*", d.bucket.name),
+                    format!("arn:aws:s3:::{}/failure/*", d.bucket.name),
+                ],
+            ),
+        ];
+        assert_eq!(got, inline_only);
+
+        s.bucket.input = bodyline_stack::InputMode::S3;
+        let d = desired(&s);
+        let mut with_input = inline_only;
+        with_input.push((
+            "s3:PutObject".to_string(),
+            vec![format!("arn:aws:s3:::{}/input/*", d.bucket.name)],
+        ));
+        assert_eq!(actions_and_resources(&d.invoker.document), with_input);
     }
 
     #[test]

@@ -77,6 +77,7 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
             object_ownership: Some("BucketOwnerEnforced".into()),
             lifecycle: d.bucket.lifecycle.clone(),
             policy: d.bucket.policy.clone(),
+            adopt: false,
         }),
         success_topic: topics.map(|t| tagged(&t.success.name, &t.success.arn)),
         error_topic: topics.map(|t| tagged(&t.error.name, &t.error.arn)),

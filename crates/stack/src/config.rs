@@ -65,6 +65,8 @@ pub struct Stack {
     pub bucket: BucketSpec,
     /// Principals the invoker policy is attached to.
     pub invokers: InvokersSpec,
+    /// Scale to zero (`[scaling]`), when configured.
+    pub scaling: Option<ScalingSpec>,
     /// The file the stack was read from (for messages).
     #[serde(skip)]
     pub source: PathBuf,
@@ -124,6 +126,43 @@ pub struct BucketSpec {
     pub failure_prefix: String,
     /// Outputs and failures expire after this many days.
     pub expire_after_days: u32,
+    /// Whether the stack keeps an S3 input prefix (and its grants) for `InputLocation` requests.
+    pub input: InputMode,
+    /// Prefix of uploaded inputs, without slashes at either end; expires after one day.
+    pub input_prefix: String,
+    /// The migration report `input = "auto"` reads, relative to the stack file's directory
+    /// (written by `bodyline migrate`).
+    pub migration_report: PathBuf,
+}
+
+/// `bucket.input`: who decides whether requests may still send their payload through S3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputMode {
+    /// The latest migration report decides: the input prefix and its grants exist while some
+    /// call site still sends `input_location` (or while no report says otherwise).
+    #[default]
+    Auto,
+    /// Inline `Body` only: no input prefix, no `s3:PutObject` for the invoker.
+    None,
+    /// Always keep the input prefix and its grants.
+    S3,
+}
+
+/// Scale to zero: an Application Auto Scaling target on the endpoint's variant, target tracking
+/// on the backlog per instance, and a step policy that wakes the endpoint from zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScalingSpec {
+    /// `MinCapacity` (0 scales to zero).
+    pub min_instances: u32,
+    /// `MaxCapacity`.
+    pub max_instances: u32,
+    /// Target value of `ApproximateBacklogSizePerInstance`.
+    pub target_backlog_per_instance: u32,
+    /// Seconds after a scale-in before the next.
+    pub scale_in_cooldown_seconds: u32,
+    /// Seconds after a scale-out before the next.
+    pub scale_out_cooldown_seconds: u32,
 }
 
 /// Who may invoke the endpoint and read its outputs.
@@ -148,6 +187,21 @@ struct RawFile {
     bucket: RawBucket,
     #[serde(default)]
     invokers: RawInvokers,
+    scaling: Option<RawScaling>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScaling {
+    #[serde(default)]
+    min_instances: u32,
+    max_instances: u32,
+    #[serde(default = "default_backlog")]
+    target_backlog_per_instance: u32,
+    #[serde(default = "default_scale_in_cooldown")]
+    scale_in_cooldown_seconds: u32,
+    #[serde(default = "default_scale_out_cooldown")]
+    scale_out_cooldown_seconds: u32,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +273,12 @@ struct RawBucket {
     failure_prefix: String,
     #[serde(default = "default_expiry")]
     expire_after_days: u32,
+    #[serde(default)]
+    input: InputMode,
+    #[serde(default = "default_input_prefix")]
+    input_prefix: String,
+    #[serde(default = "default_migration_report")]
+    migration_report: PathBuf,
 }
 
 impl Default for RawBucket {
@@ -228,6 +288,9 @@ impl Default for RawBucket {
             output_prefix: default_output_prefix(),
             failure_prefix: default_failure_prefix(),
             expire_after_days: default_expiry(),
+            input: InputMode::default(),
+            input_prefix: default_input_prefix(),
+            migration_report: default_migration_report(),
         }
     }
 }
@@ -259,6 +322,23 @@ fn default_failure_prefix() -> String {
 }
 fn default_expiry() -> u32 {
     7
+}
+fn default_input_prefix() -> String {
+    "input".into()
+}
+/// Where `bodyline migrate` writes its report by default (relative to where it runs).
+pub const DEFAULT_MIGRATION_REPORT: &str = ".bodyline/migrate-report.json";
+fn default_migration_report() -> PathBuf {
+    PathBuf::from(DEFAULT_MIGRATION_REPORT)
+}
+fn default_backlog() -> u32 {
+    5
+}
+fn default_scale_in_cooldown() -> u32 {
+    600
+}
+fn default_scale_out_cooldown() -> u32 {
+    300
 }
 
 /// The command the local runtime starts when the stack names none: the model server shipped
@@ -329,6 +409,8 @@ fn validate(raw: RawFile, path: &Path) -> Result<Stack, StackError> {
     let failure_prefix = raw.bucket.failure_prefix.trim_matches('/').to_string();
     check("bucket.output_prefix", &output_prefix, &names::S3_PREFIX);
     check("bucket.failure_prefix", &failure_prefix, &names::S3_PREFIX);
+    let input_prefix = raw.bucket.input_prefix.trim_matches('/').to_string();
+    check("bucket.input_prefix", &input_prefix, &names::S3_PREFIX);
     for principal in &raw.invokers.principals {
         check("invokers.principals", principal, &names::PRINCIPAL);
     }
@@ -365,16 +447,62 @@ fn validate(raw: RawFile, path: &Path) -> Result<Stack, StackError> {
         "keep outputs between a day and ten years",
     );
 
+    if let Some(s) = &raw.scaling {
+        range(
+            "scaling.max_instances",
+            s.max_instances,
+            1,
+            100,
+            "allow at least one instance, so the endpoint can wake from zero",
+        );
+        range(
+            "scaling.min_instances",
+            s.min_instances,
+            0,
+            s.max_instances.max(1),
+            "0 scales to zero; min_instances cannot exceed max_instances",
+        );
+        range(
+            "scaling.target_backlog_per_instance",
+            s.target_backlog_per_instance,
+            1,
+            100_000,
+            "the queued requests per instance to aim for, e.g. 5",
+        );
+        range(
+            "scaling.scale_in_cooldown_seconds",
+            s.scale_in_cooldown_seconds,
+            0,
+            86_400,
+            "seconds, at most a day",
+        );
+        range(
+            "scaling.scale_out_cooldown_seconds",
+            s.scale_out_cooldown_seconds,
+            0,
+            86_400,
+            "seconds, at most a day",
+        );
+    }
+
     let overlapping = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/"));
-    if overlapping(&output_prefix, &failure_prefix) || overlapping(&failure_prefix, &output_prefix)
-    {
-        problems.push(Problem {
-            field: "bucket.failure_prefix".into(),
-            value: failure_prefix.clone(),
-            rule: format!("overlaps bucket.output_prefix {output_prefix:?}"),
-            fix: "give outputs and failures separate prefixes, so each grant stays scoped to one"
-                .into(),
-        });
+    let prefixes = [
+        ("bucket.output_prefix", &output_prefix),
+        ("bucket.failure_prefix", &failure_prefix),
+        ("bucket.input_prefix", &input_prefix),
+    ];
+    for (i, (field, prefix)) in prefixes.iter().enumerate() {
+        for (other_field, other) in &prefixes[..i] {
+            if overlapping(prefix, other) || overlapping(other, prefix) {
+                problems.push(Problem {
+                    field: (*field).into(),
+                    value: (*prefix).clone(),
+                    rule: format!("overlaps {other_field} {other:?}"),
+                    fix: "give outputs, failures and inputs separate prefixes, so each grant stays scoped to one"
+                        .into(),
+                });
+            }
+        }
     }
     if raw
         .model
@@ -436,7 +564,17 @@ fn validate(raw: RawFile, path: &Path) -> Result<Stack, StackError> {
             output_prefix,
             failure_prefix,
             expire_after_days: raw.bucket.expire_after_days,
+            input: raw.bucket.input,
+            input_prefix,
+            migration_report: raw.bucket.migration_report,
         },
+        scaling: raw.scaling.map(|s| ScalingSpec {
+            min_instances: s.min_instances,
+            max_instances: s.max_instances,
+            target_backlog_per_instance: s.target_backlog_per_instance,
+            scale_in_cooldown_seconds: s.scale_in_cooldown_seconds,
+            scale_out_cooldown_seconds: s.scale_out_cooldown_seconds,
+        }),
         invokers: InvokersSpec {
             principals: raw.invokers.principals,
         },

@@ -47,6 +47,14 @@ pub enum StackError {
         /// What was wrong.
         message: String,
     },
+    /// The migration report `bucket.input = "auto"` reads cannot be understood.
+    #[error("{}: not a bodyline migration report ({message}); run `bodyline migrate` again to rewrite it, or set bucket.input = \"s3\" or \"none\" in the stack file", path.display())]
+    MigrationReport {
+        /// The report file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
     /// The target is local but no local stack is running.
     #[error("the local stack is not running ({} does not exist); start it with `bodyline local up` (or `cargo xtask setup`)", path.display())]
     LocalStackNotRunning {

@@ -19,6 +19,8 @@ builds the SDK configuration for the stack's target. It makes no network call.
 * [`State`] is `.bodyline/state/<stack>.json`, a record of what setup made; tags stay the truth.
 * [`sdk_config`] returns the `SdkConfig` for the stack's [`Target`]: the local stack through
   `.bodyline/local.env` ([`LocalEnv`]), or AWS through the default credential chain.
+* [`Stack::input_decision`] says whether the stack keeps an S3 input prefix and its grants:
+  `bucket.input`, and for `"auto"` the [`MigrationReport`] that `bodyline migrate` writes.
 * [`MAX_INLINE_BODY_BYTES`] is SageMaker's inline `Body` limit.
 
 ```
@@ -46,6 +48,7 @@ assert!(err.to_string().contains("stack.name"));
 mod config;
 mod error;
 mod fsutil;
+mod input;
 mod local_env;
 mod names;
 mod sdk;
@@ -53,10 +56,11 @@ mod state;
 mod tags;
 
 pub use config::{
-    AsyncSpec, BucketSpec, EndpointSpec, InvokersSpec, LocalModel, ModelSpec, Stack, Target,
-    DEFAULT_LOCAL_MODEL_COMMAND,
+    AsyncSpec, BucketSpec, EndpointSpec, InputMode, InvokersSpec, LocalModel, ModelSpec,
+    ScalingSpec, Stack, Target, DEFAULT_LOCAL_MODEL_COMMAND, DEFAULT_MIGRATION_REPORT,
 };
 pub use error::{Problem, StackError};
+pub use input::{InputDecision, MigrationReport, ReportCrate, ReportSite};
 pub use local_env::LocalEnv;
 pub use names::{s3_url, Arns, Names, MAX_STACK_NAME_LEN, VARIANT_NAME};
 pub use sdk::{local_sdk_config, sdk_config};

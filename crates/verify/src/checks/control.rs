@@ -258,27 +258,32 @@ fn statements(doc: &Value) -> Vec<&Value> {
     }
 }
 
-fn as_list(v: Option<&Value>) -> Vec<&str> {
-    match v {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
+/// Judges the invoker's `s3:PutObject` grants against the stack's S3-input decision: with S3
+/// input kept, only `<input_prefix>/*` may be granted; without it, nothing.
+pub(crate) fn judge_put_object(
+    doc: &Value,
+    input: &bodyline_stack::InputDecision,
+    input_objects: &str,
+) -> Result<String, String> {
+    let puts = bodyline_provision::resources_allowing(doc, "s3:PutObject");
+    if input.keep {
+        let beyond: Vec<&String> = puts.iter().filter(|r| *r != input_objects).collect();
+        if beyond.is_empty() {
+            Ok(format!("s3:PutObject on {input_objects} only ({input})"))
+        } else {
+            Err(format!(
+                "allows s3:PutObject on {} beyond {input_objects}: uploads go to the input prefix only; remove it (or run `bodyline setup`)",
+                beyond.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        }
+    } else if puts.is_empty() {
+        Ok(format!("no s3:PutObject ({input})"))
+    } else {
+        Err(format!(
+            "still allows s3:PutObject on {}, but {input}: inline Body needs no upload; run `bodyline setup` to drop it",
+            puts.join(", ")
+        ))
     }
-}
-
-/// Allowed actions that would let the invoker write objects.
-pub(crate) fn grants_put_object(doc: &Value) -> Vec<String> {
-    let writes = |a: &str| {
-        let a = a.to_ascii_lowercase();
-        a == "*" || a == "s3:*" || a == "s3:putobject" || a == "s3:put*" || a == "s3:putob*"
-    };
-    statements(doc)
-        .iter()
-        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
-        .flat_map(|s| as_list(s.get("Action")))
-        .filter(|a| writes(a))
-        .map(str::to_string)
-        .collect()
 }
 
 async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &mut Vec<String>) {
@@ -333,21 +338,24 @@ async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
                 .and_then(|v| v.document())
                 .unwrap_or_default();
             match lint(&ctx.names.invoker_policy, text) {
-                Ok(doc) => {
-                    let puts = grants_put_object(&doc);
-                    if puts.is_empty() {
-                        seen.push(format!(
-                            "invoker policy {} ({version}) passes the lint, no s3:PutObject",
-                            ctx.names.invoker_policy
-                        ));
-                    } else {
-                        problems.push(format!(
-                            "invoker policy {} ({version}) allows {}: with inline Body the invoker needs no s3:PutObject; remove it (or run `bodyline setup`)",
-                            ctx.names.invoker_policy,
-                            puts.join(", ")
-                        ));
+                Ok(doc) => match ctx.stack.input_decision() {
+                    Err(e) => problems.push(e.to_string()),
+                    Ok(input) => {
+                        let input_objects = ctx
+                            .arns
+                            .objects_under(&ctx.names.bucket, &ctx.stack.bucket.input_prefix);
+                        match judge_put_object(&doc, &input, &input_objects) {
+                            Ok(fine) => seen.push(format!(
+                                "invoker policy {} ({version}) passes the lint, {fine}",
+                                ctx.names.invoker_policy
+                            )),
+                            Err(wrong) => problems.push(format!(
+                                "invoker policy {} ({version}) {wrong}",
+                                ctx.names.invoker_policy
+                            )),
+                        }
                     }
-                }
+                },
                 Err(p) => problems.push(p),
             }
         }
@@ -381,16 +389,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn put_object_grants_are_found_in_any_shape() {
-        let doc = serde_json::json!({"Statement": [
+    fn put_object_is_judged_against_the_input_decision() {
+        let input = "arn:aws:s3:::b/input/*";
+        let decision = |keep| bodyline_stack::InputDecision {
+            keep,
+            report: None,
+            reason: "the report says so".into(),
+        };
+        let wide = serde_json::json!({"Statement": [
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/output/*"},
-            {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "arn:aws:s3:::b/*"},
+            {"Effect": "Allow", "Action": ["s3:Put*"], "Resource": "arn:aws:s3:::b/*"},
             {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}
         ]});
-        assert_eq!(grants_put_object(&doc), ["s3:PutObject"]);
-        let tight = serde_json::json!({"Statement":
+        let scoped = serde_json::json!({"Statement":
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": input}});
+        let none = serde_json::json!({"Statement":
             {"Effect": "Allow", "Action": "sagemaker:InvokeEndpointAsync", "Resource": "arn:x"}});
-        assert!(grants_put_object(&tight).is_empty());
+        assert!(judge_put_object(&wide, &decision(true), input)
+            .unwrap_err()
+            .contains("arn:aws:s3:::b/* beyond"));
+        assert!(judge_put_object(&wide, &decision(false), input).is_err());
+        assert!(judge_put_object(&scoped, &decision(true), input).is_ok());
+        let err = judge_put_object(&scoped, &decision(false), input).unwrap_err();
+        assert!(
+            err.contains(
+                "still allows s3:PutObject on arn:aws:s3:::b/input/*, but the report says so"
+            ),
+            "{err}"
+        );
+        assert!(judge_put_object(&none, &decision(false), input).is_ok());
+        assert!(judge_put_object(&none, &decision(true), input).is_ok());
     }
 
     #[test]

@@ -56,12 +56,12 @@ pub(crate) const CHECKS: &[Check] = &[
     },
     Check {
         name: "least-privilege",
-        proves: "with only the invoker policy: invoking and reading the output work, s3:PutObject is denied",
+        proves: "with only the invoker policy: invoking and reading the output work; s3:PutObject is denied on outputs, and on the input prefix unless the stack keeps S3 input",
         run: |ctx| Box::pin(privilege::least_privilege(ctx)),
     },
     Check {
         name: "posture",
-        proves: "bucket public access block, encryption, lifecycle and policy; deployed IAM policies pass the lint",
+        proves: "bucket public access block, encryption, lifecycle and policy; deployed IAM policies pass the lint; the invoker may PutObject only where the S3-input decision allows",
         run: |ctx| Box::pin(control::posture(ctx)),
     },
 ];

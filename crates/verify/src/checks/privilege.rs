@@ -174,41 +174,29 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
         )),
     }
 
-    let key = format!(
-        "{}/bodyline-verify-put-probe",
-        ctx.stack.bucket.output_prefix
-    );
-    let put = invoker
-        .s3
-        .put_object()
-        .bucket(&ctx.names.bucket)
-        .key(&key)
-        .body(b"probe".to_vec().into())
-        .send()
-        .await;
-    match put {
-        Err(e) if Failure::of(&e).is_access_denied() => ok.push(format!(
-            "s3:PutObject denied ({})",
-            Failure::of(&e).summary()
-        )),
-        Err(e) => problems.push(format!(
-            "s3:PutObject as the invoker failed, but not with a denial: {}",
-            Failure::of(&e).summary()
-        )),
-        Ok(_) => {
-            problems.push(format!(
-                "s3:PutObject to s3://{}/{key} was ALLOWED with the invoker's credentials: inline Body needs no s3:PutObject; remove it from the invoker policy (`bodyline setup` restores it) and from any other policy of the invoker",
-                ctx.names.bucket
-            ));
-            let _ = ctx
-                .clients
-                .s3
-                .delete_object()
-                .bucket(&ctx.names.bucket)
-                .key(&key)
-                .send()
-                .await;
+    put_probe(
+        ctx,
+        &invoker,
+        &ctx.stack.bucket.output_prefix,
+        false,
+        &mut ok,
+        &mut problems,
+    )
+    .await;
+    // The input prefix: writable exactly while the stack keeps S3 input.
+    match ctx.stack.input_decision() {
+        Ok(input) => {
+            put_probe(
+                ctx,
+                &invoker,
+                &ctx.stack.bucket.input_prefix,
+                input.keep,
+                &mut ok,
+                &mut problems,
+            )
+            .await
         }
+        Err(e) => problems.push(e.to_string()),
     }
 
     if problems.is_empty() {
@@ -219,5 +207,60 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
             problems.join("\n"),
             ok.join(", ")
         ))
+    }
+}
+
+/// Tries `s3:PutObject` under `prefix` with the invoker's credentials; `allowed` says which
+/// answer is right. A probe object that got written is removed with the admin client.
+async fn put_probe(
+    ctx: &VerifyContext,
+    invoker: &Clients,
+    prefix: &str,
+    allowed: bool,
+    ok: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) {
+    let key = format!("{prefix}/bodyline-verify-put-probe");
+    let url = format!("s3://{}/{key}", ctx.names.bucket);
+    let put = invoker
+        .s3
+        .put_object()
+        .bucket(&ctx.names.bucket)
+        .key(&key)
+        .body(b"probe".to_vec().into())
+        .send()
+        .await;
+    match put {
+        Err(e) if Failure::of(&e).is_access_denied() && !allowed => {
+            ok.push(format!("s3:PutObject to {url} denied"))
+        }
+        Err(e) if Failure::of(&e).is_access_denied() => problems.push(format!(
+            "s3:PutObject to {url} was denied, but the stack keeps S3 input ({}); run `bodyline setup` to restore the invoker's grant",
+            ctx.stack
+                .input_decision()
+                .map(|d| d.reason)
+                .unwrap_or_default()
+        )),
+        Err(e) => problems.push(format!(
+            "s3:PutObject to {url} as the invoker failed, but not with a denial: {}",
+            Failure::of(&e).summary()
+        )),
+        Ok(_) => {
+            if allowed {
+                ok.push(format!("s3:PutObject to {url} allowed (S3 input kept)"));
+            } else {
+                problems.push(format!(
+                    "s3:PutObject to {url} was ALLOWED with the invoker's credentials: inline Body needs no s3:PutObject; remove it from the invoker policy (`bodyline setup` restores it) and from any other policy of the invoker"
+                ));
+            }
+            let _ = ctx
+                .clients
+                .s3
+                .delete_object()
+                .bucket(&ctx.names.bucket)
+                .key(&key)
+                .send()
+                .await;
+        }
     }
 }
