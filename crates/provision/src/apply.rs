@@ -104,8 +104,14 @@ pub async fn apply(
     let mut applied = Vec::new();
     let mut retire: Vec<(Kind, String)> = Vec::new();
     let mut wait = false;
+    let mut after_endpoint = Vec::new();
     for change in &plan.changes {
         if change.step == Step::Nothing {
+            continue;
+        }
+        // AWS registers scaling only on an existing variant: after the endpoint is ready.
+        if matches!(change.step, Step::PutScaling | Step::RemoveScaling) {
+            after_endpoint.push(change);
             continue;
         }
         // Retired resources are reported when they are deleted, after the endpoint is ready.
@@ -135,6 +141,18 @@ pub async fn apply(
     } else {
         "InService".to_string()
     };
+    for change in after_endpoint {
+        progress(Progress::Applying {
+            kind: change.kind,
+            resource: change.resource.clone(),
+            action: change.action,
+        });
+        match change.step {
+            Step::RemoveScaling => crate::scaling::remove_scaling(d, clients).await?,
+            _ => crate::scaling::put_scaling(d, clients).await?,
+        }
+        applied.push((change.kind, change.resource.clone(), change.action));
+    }
     for (kind, name) in &retire {
         progress(Progress::Retiring {
             kind: *kind,
@@ -650,6 +668,8 @@ async fn run_step(
         }
         Step::WaitEndpoint => *wait = true,
         Step::Retire => retire.push((change.kind, change.resource.clone())),
+        // Run by `apply` itself once the endpoint is ready.
+        Step::PutScaling | Step::RemoveScaling => {}
     }
     Ok(())
 }

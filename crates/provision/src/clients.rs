@@ -78,6 +78,8 @@ pub struct Clients {
     pub(crate) sagemaker: aws_sdk_sagemaker::Client,
     pub(crate) sns: aws_sdk_sns::Client,
     pub(crate) sts: aws_sdk_sts::Client,
+    pub(crate) scaling: aws_sdk_applicationautoscaling::Client,
+    pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
     counter: CallCounter,
 }
 
@@ -103,7 +105,15 @@ impl Clients {
         let sts = aws_sdk_sts::config::Builder::from(sdk)
             .interceptor(counter.clone())
             .build();
+        let scaling = aws_sdk_applicationautoscaling::config::Builder::from(sdk)
+            .interceptor(counter.clone())
+            .build();
+        let cloudwatch = aws_sdk_cloudwatch::config::Builder::from(sdk)
+            .interceptor(counter.clone())
+            .build();
         Clients {
+            scaling: aws_sdk_applicationautoscaling::Client::from_conf(scaling),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
             sdk: sdk.clone(),
             s3: aws_sdk_s3::Client::from_conf(s3),
             iam: aws_sdk_iam::Client::from_conf(iam),

@@ -49,6 +49,7 @@ mod plan;
 #[cfg(test)]
 mod replay_tests;
 mod run;
+mod scaling;
 mod templates;
 #[cfg(test)]
 mod testutil;
@@ -58,7 +59,8 @@ pub use clients::{CallCounter, CallCounts, Clients};
 pub use desired::{
     BucketDesired, Context, Desired, Encryption, EndpointConfigDesired, EndpointDesired,
     InputDesired, InvokerDesired, LifecycleRuleSpec, ModelDesired, Principal, RoleDesired,
-    TopicDesired, TopicsDesired, LOCAL_COMMAND_ENV, LOCAL_URL_ENV, METRICS_NAMESPACE,
+    ScalingDesired, TopicDesired, TopicsDesired, BACKLOG_METRIC, LOCAL_COMMAND_ENV, LOCAL_URL_ENV,
+    METRICS_NAMESPACE, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
 };
 pub use error::ProvisionError;
 pub use lint::{
@@ -71,6 +73,7 @@ pub use observe::{
 };
 pub use plan::{plan, Action, Change, Kind, Plan};
 pub use run::{plan_stack, setup, Planned, SetupReport};
+pub use scaling::{AlarmObserved, ScalingObserved};
 pub use templates::{
     render_policy, BUCKET_TLS_TEMPLATE, EXECUTION_ROLE_TEMPLATE, EXECUTION_TRUST_TEMPLATE,
     INVOKER_TEMPLATE, TEMPLATES,

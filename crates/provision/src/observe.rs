@@ -39,6 +39,8 @@ pub struct Observed {
     pub leftover_configs: Vec<Tagged>,
     /// The stack's models (found the same way) that no config in use needs.
     pub leftover_models: Vec<Tagged>,
+    /// Scale to zero: target, policies and alarm, by the stack's names.
+    pub scaling: crate::ScalingObserved,
 }
 
 /// A resource known by name, ARN and tags.
@@ -218,6 +220,7 @@ pub async fn observe(
     observed.leftover_configs =
         leftovers(desired, clients, Leftover::Config, &keep_configs).await?;
     observed.leftover_models = leftovers(desired, clients, Leftover::Model, &keep_models).await?;
+    observed.scaling = crate::scaling::observe_scaling(desired, clients).await?;
     Ok(observed)
 }
 

@@ -72,6 +72,8 @@ pub enum Kind {
     EndpointConfig,
     /// The endpoint.
     Endpoint,
+    /// Scale to zero: scalable target, both policies and the wake alarm, as one unit.
+    ScaleToZero,
 }
 
 impl Kind {
@@ -93,6 +95,7 @@ impl Kind {
             Kind::Model => "model",
             Kind::EndpointConfig => "endpoint config",
             Kind::Endpoint => "endpoint",
+            Kind::ScaleToZero => "scale to zero",
         }
     }
 }
@@ -147,6 +150,10 @@ pub(crate) enum Step {
     WaitEndpoint,
     /// Delete after the endpoint is `InService`.
     Retire,
+    /// After the endpoint is `InService`: register the target, put the policies and the alarm.
+    PutScaling,
+    /// Remove the alarm, the policies and the target.
+    RemoveScaling,
 }
 
 /// One resource's planned change.
@@ -268,6 +275,7 @@ pub(crate) fn plan_desired(
     plan_role(&mut p, observed);
     plan_invoker(&mut p, observed);
     plan_sagemaker(&mut p, observed);
+    plan_scaling(&mut p, observed);
     Ok(p.changes)
 }
 
@@ -313,6 +321,9 @@ fn check_ownership(p: &Planner<'_>, o: &Observed) -> Result<(), ProvisionError> 
     }
     if let Some(e) = &o.endpoint {
         p.owned(Kind::Endpoint, &d.endpoint.name, &e.tags)?;
+    }
+    if let Some(a) = &o.scaling.alarm {
+        p.owned(Kind::ScaleToZero, &d.names.wake_alarm, &a.tags)?;
     }
     Ok(())
 }
@@ -691,6 +702,58 @@ fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
             parts.join("; "),
             Step::Attach { attach, detach },
         );
+    }
+}
+
+fn plan_scaling(p: &mut Planner<'_>, o: &Observed) {
+    let d = p.desired;
+    let resource = d.names.scaling_resource.clone();
+    match &d.scaling {
+        Some(want) => {
+            let summary = format!(
+                "{}..{} instances, target {} queued per instance (cooldowns in {} s, out {} s), wake from zero on {}",
+                want.min,
+                want.max,
+                want.target_backlog,
+                want.scale_in_cooldown,
+                want.scale_out_cooldown,
+                crate::desired::NO_CAPACITY_METRIC
+            );
+            let differences = o.scaling.differences(want);
+            if !o.scaling.exists() {
+                p.push(
+                    Kind::ScaleToZero,
+                    &resource,
+                    Action::Create,
+                    summary,
+                    Step::PutScaling,
+                );
+            } else if !differences.is_empty() {
+                p.push(
+                    Kind::ScaleToZero,
+                    &resource,
+                    Action::Update,
+                    differences.join("; "),
+                    Step::PutScaling,
+                );
+            } else {
+                p.push(
+                    Kind::ScaleToZero,
+                    &resource,
+                    Action::NoOp,
+                    summary,
+                    Step::Nothing,
+                );
+            }
+        }
+        None if o.scaling.exists() => p.push(
+            Kind::ScaleToZero,
+            &resource,
+            Action::Update,
+            "remove: the stack file has no [scaling]",
+            Step::RemoveScaling,
+        ),
+        None => {}
     }
 }
 

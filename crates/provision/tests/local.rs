@@ -636,6 +636,112 @@ async fn the_untagged_bucket_of_an_interrupted_setup_is_adopted_only_when_record
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_to_zero_is_registered_as_configured_and_planned_as_one_unit() {
+    use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+    let (root, local) = local_stack().await;
+    let sdk = local.sdk_config();
+    let mut stack = stack_file("scaled", "", &[]);
+    stack.scaling = Some(bodyline_stack::ScalingSpec {
+        min_instances: 0,
+        max_instances: 3,
+        target_backlog_per_instance: 7,
+        scale_in_cooldown_seconds: 400,
+        scale_out_cooldown_seconds: 90,
+    });
+    let planned = plan_stack(&stack, &sdk, root.path()).await.unwrap();
+    let unit = planned
+        .plan
+        .changes
+        .iter()
+        .find(|c| c.kind == bodyline_provision::Kind::ScaleToZero)
+        .expect("the plan shows scale to zero");
+    assert_eq!(unit.action, Action::Create);
+    assert!(
+        unit.detail.starts_with("0..3 instances, target 7 queued"),
+        "{}",
+        unit.detail
+    );
+
+    run_setup(&stack, &local, root.path()).await.unwrap();
+    let aas = aws_sdk_applicationautoscaling::Client::new(&sdk);
+    let resource = "endpoint/scaled/variant/AllTraffic";
+    let targets = aas
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_ids(resource)
+        .send()
+        .await
+        .unwrap();
+    let target = &targets.scalable_targets()[0];
+    assert_eq!((target.min_capacity(), target.max_capacity()), (0, 3));
+    assert_eq!(
+        target.scalable_dimension().as_str(),
+        "sagemaker:variant:DesiredInstanceCount"
+    );
+    let policies = aas
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(resource)
+        .send()
+        .await
+        .unwrap();
+    let tracking = policies
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == "scaled-backlog-per-instance")
+        .and_then(|p| p.target_tracking_scaling_policy_configuration())
+        .expect("target tracking policy");
+    assert_eq!(tracking.target_value(), 7.0);
+    assert_eq!(tracking.scale_in_cooldown(), Some(400));
+    assert_eq!(tracking.scale_out_cooldown(), Some(90));
+    assert_eq!(
+        tracking
+            .customized_metric_specification()
+            .and_then(|m| m.metric_name()),
+        Some("ApproximateBacklogSizePerInstance")
+    );
+    let wake = policies
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == "scaled-wake-from-zero")
+        .expect("step policy");
+    let alarms = aws_sdk_cloudwatch::Client::new(&sdk)
+        .describe_alarms()
+        .alarm_names("scaled-has-backlog-without-capacity")
+        .send()
+        .await
+        .unwrap();
+    let alarm = &alarms.metric_alarms()[0];
+    assert_eq!(alarm.metric_name(), Some("HasBacklogWithoutCapacity"));
+    assert_eq!(alarm.alarm_actions(), [wake.policy_arn().to_string()]);
+
+    // Set up again: nothing changes. A new target value: one update of the unit.
+    let again = run_setup(&stack, &local, root.path()).await.unwrap();
+    assert_eq!(again.report.calls.mutating, 0, "{:?}", again.report.calls);
+    if let Some(s) = stack.scaling.as_mut() {
+        s.target_backlog_per_instance = 9;
+    }
+    let planned = plan_stack(&stack, &sdk, root.path()).await.unwrap();
+    let pending: Vec<_> = planned.plan.pending().collect();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].kind, bodyline_provision::Kind::ScaleToZero);
+    assert_eq!(pending[0].detail, "target tracking differs");
+
+    // Taken out of the stack file: removed as one unit.
+    stack.scaling = None;
+    run_setup(&stack, &local, root.path()).await.unwrap();
+    let targets = aas
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_ids(resource)
+        .send()
+        .await
+        .unwrap();
+    assert!(targets.scalable_targets().is_empty());
+    local.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_invoker_principal_stops_setup_before_anything_is_created() {
     let (root, local) = local_stack().await;
     let sdk = local.sdk_config();

@@ -177,6 +177,14 @@ pub struct Names {
     pub success_topic: String,
     /// SNS topic for errors.
     pub error_topic: String,
+    /// Application Auto Scaling resource id of the variant: `endpoint/<ep>/variant/<v>`.
+    pub scaling_resource: String,
+    /// Target-tracking policy on `ApproximateBacklogSizePerInstance`.
+    pub backlog_policy: String,
+    /// Step policy that wakes the endpoint from zero instances.
+    pub wake_policy: String,
+    /// CloudWatch alarm on `HasBacklogWithoutCapacity` that triggers the wake policy.
+    pub wake_alarm: String,
 }
 
 impl Names {
@@ -198,6 +206,10 @@ impl Names {
             invoker_policy: format!("{s}-invoker"),
             success_topic: format!("{s}-success"),
             error_topic: format!("{s}-error"),
+            scaling_resource: format!("endpoint/{s}/variant/{VARIANT_NAME}"),
+            backlog_policy: format!("{s}-backlog-per-instance"),
+            wake_policy: format!("{s}-wake-from-zero"),
+            wake_alarm: format!("{s}-has-backlog-without-capacity"),
         }
     }
 

@@ -16,6 +16,7 @@ pub(crate) struct Clients {
     pub runtime: aws_sdk_sagemakerruntime::Client,
     pub sns: aws_sdk_sns::Client,
     pub scaling: aws_sdk_applicationautoscaling::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sts: aws_sdk_sts::Client,
 }
 
@@ -32,6 +33,7 @@ impl Clients {
             runtime: aws_sdk_sagemakerruntime::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             scaling: aws_sdk_applicationautoscaling::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
         }
     }

@@ -57,6 +57,7 @@ impl Scope<'_> {
             &n.invoker_policy,
             &n.success_topic,
             &n.error_topic,
+            &n.wake_alarm,
         ]
         .iter()
         .any(|ours| ours.as_str() == name)
@@ -115,6 +116,7 @@ pub(crate) async fn discover(clients: &Clients, scope: &Scope<'_>) -> Result<Fou
     let mut found = Found::default();
     sagemaker(clients, scope, &mut found).await?;
     scaling(clients, scope, &mut found).await?;
+    alarms(clients, scope, &mut found).await?;
     buckets(clients, scope, &mut found).await?;
     topics(clients, scope, &mut found).await?;
     iam(clients, scope, &mut found).await?;
@@ -291,6 +293,46 @@ pub(crate) fn endpoint_of(resource_id: &str) -> Option<&str> {
     let rest = resource_id.strip_prefix("endpoint/")?;
     let (endpoint, variant) = rest.split_once("/variant/")?;
     (!endpoint.is_empty() && !variant.is_empty()).then_some(endpoint)
+}
+
+/// CloudWatch alarms whose names start with the stack's (the wake-from-zero alarm), judged by
+/// their tags.
+async fn alarms(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), VerifyError> {
+    let mut found_alarms = Vec::new();
+    let mut pages = clients
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(scope.stack())
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws_error("DescribeAlarms", scope.stack(), e))?;
+        for a in page.metric_alarms() {
+            if let (Some(name), Some(arn)) = (a.alarm_name(), a.alarm_arn()) {
+                found_alarms.push((name.to_string(), arn.to_string()));
+            }
+        }
+    }
+    for (name, arn) in found_alarms {
+        let tags: Vec<(String, String)> = clients
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| aws_error("ListTagsForResource", &arn, e))?
+            .tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        acc.judge(scope, ResourceKind::Alarm, &name, Some(&arn), pairs(&tags));
+    }
+    Ok(())
 }
 
 async fn scaling_target_owned(clients: &Clients, scope: &Scope<'_>, arn: &str) -> bool {

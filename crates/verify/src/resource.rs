@@ -8,6 +8,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
+    /// The CloudWatch alarm that wakes a scaled-to-zero endpoint (it triggers a scaling policy).
+    Alarm,
     /// An Application Auto Scaling policy on the endpoint's variant.
     ScalingPolicy,
     /// The Application Auto Scaling target `endpoint/<ep>/variant/<v>`.
@@ -34,6 +36,7 @@ impl ResourceKind {
     /// A short, stable label for tables and JSON.
     pub fn label(self) -> &'static str {
         match self {
+            ResourceKind::Alarm => "alarm",
             ResourceKind::ScalingPolicy => "scaling policy",
             ResourceKind::ScalableTarget => "scalable target",
             ResourceKind::Endpoint => "endpoint",

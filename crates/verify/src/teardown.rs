@@ -9,7 +9,7 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use bodyline_stack::{Names, Stack, State, Target};
 use serde::Serialize;
 
-use crate::aws::{found, Clients};
+use crate::aws::{aws_error, found, Clients};
 use crate::discover::{discover, Scope};
 use crate::resource::{OwnedResource, ResourceKind, Skipped};
 use crate::{bucket, VerifyError};
@@ -398,6 +398,17 @@ async fn delete(
             )?
             .is_some();
             Ok(gone_or(deleted, String::new()))
+        }
+        ResourceKind::Alarm => {
+            clients
+                .cloudwatch
+                .delete_alarms()
+                .alarm_names(name)
+                .send()
+                .await
+                .map_err(|e| aws_error("DeleteAlarms", name, e))?;
+            // DeleteAlarms succeeds for names that do not exist: the leak check confirms.
+            Ok((Outcome::Deleted, String::new()))
         }
         ResourceKind::User => delete_user(clients, name).await,
         ResourceKind::ManagedPolicy => {

@@ -81,8 +81,116 @@ pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
             wrong.join("; ")
         ));
     }
+    let scaling = scale_to_zero(ctx).await?;
     Ok(format!(
-        "{name} InService, config {config_name}: outputs {want_output}, failures {want_failure}"
+        "{name} InService, config {config_name}: outputs {want_output}, failures {want_failure}{scaling}"
+    ))
+}
+
+/// Scale to zero, when the stack configures it: the target's capacity, both policies, and the
+/// alarm that triggers the wake policy. Real scaling is AWS's; this is the registration.
+async fn scale_to_zero(ctx: &VerifyContext) -> Result<String, String> {
+    use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+    let Some(want) = &ctx.stack.scaling else {
+        return Ok(String::new());
+    };
+    let n = &ctx.names;
+    let aas = &ctx.clients.scaling;
+    let fix = "run `bodyline setup` to register it";
+    let targets = aas
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_ids(&n.scaling_resource)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "DescribeScalableTargets {}: {}",
+                n.scaling_resource,
+                Failure::of(&e).summary()
+            )
+        })?;
+    let Some(target) = targets.scalable_targets().first() else {
+        return Err(format!(
+            "scale to zero is configured but {} is not a scalable target; {fix}",
+            n.scaling_resource
+        ));
+    };
+    let (min, max) = (target.min_capacity(), target.max_capacity());
+    let (want_min, want_max) = (
+        i32::try_from(want.min_instances).unwrap_or(i32::MAX),
+        i32::try_from(want.max_instances).unwrap_or(i32::MAX),
+    );
+    if (min, max) != (want_min, want_max) {
+        return Err(format!(
+            "{} scales {min}..{max}, the stack file says {want_min}..{want_max}; {fix}",
+            n.scaling_resource
+        ));
+    }
+    let policies = aas
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&n.scaling_resource)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "DescribeScalingPolicies {}: {}",
+                n.scaling_resource,
+                Failure::of(&e).summary()
+            )
+        })?;
+    let policy = |name: &str| {
+        policies
+            .scaling_policies()
+            .iter()
+            .find(|p| p.policy_name() == name)
+    };
+    let tracking = policy(&n.backlog_policy)
+        .and_then(|p| p.target_tracking_scaling_policy_configuration())
+        .ok_or_else(|| {
+            format!(
+                "target-tracking policy {} is missing; {fix}",
+                n.backlog_policy
+            )
+        })?;
+    if tracking.target_value() != f64::from(want.target_backlog_per_instance) {
+        return Err(format!(
+            "policy {} targets {} queued per instance, the stack file says {}; {fix}",
+            n.backlog_policy,
+            tracking.target_value(),
+            want.target_backlog_per_instance
+        ));
+    }
+    let wake = policy(&n.wake_policy)
+        .ok_or_else(|| format!("step policy {} is missing; {fix}", n.wake_policy))?;
+    let alarms = ctx
+        .clients
+        .cloudwatch
+        .describe_alarms()
+        .alarm_names(&n.wake_alarm)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "DescribeAlarms {}: {}",
+                n.wake_alarm,
+                Failure::of(&e).summary()
+            )
+        })?;
+    let triggers = alarms
+        .metric_alarms()
+        .first()
+        .is_some_and(|a| a.alarm_actions().iter().any(|x| x == wake.policy_arn()));
+    if !triggers {
+        return Err(format!(
+            "alarm {} is missing or does not trigger {}: the endpoint would never wake from zero; {fix}",
+            n.wake_alarm, n.wake_policy
+        ));
+    }
+    Ok(format!(
+        "; scales {min}..{max} on the backlog, woken from zero by alarm {}",
+        n.wake_alarm
     ))
 }
 

@@ -1,0 +1,366 @@
+//! Scale to zero as one resource: the Application Auto Scaling target on the endpoint's
+//! variant, target tracking on the backlog per instance, the step policy that wakes the
+//! endpoint from zero, and the CloudWatch alarm on `HasBacklogWithoutCapacity` that triggers it.
+//!
+//! Every call here is a put (register, put policy, put alarm), so applying the unit again is
+//! harmless; it runs after the endpoint is `InService`, because AWS registers targets only on
+//! an existing variant. Teardown removes it first (crates/verify).
+
+use aws_sdk_applicationautoscaling::types::{
+    AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, MetricDimension,
+    MetricStatistic, PolicyType, ScalableDimension, ServiceNamespace, StepAdjustment,
+    StepScalingPolicyConfiguration, TargetTrackingScalingPolicyConfiguration,
+};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::desired::{
+    Desired, ScalingDesired, BACKLOG_METRIC, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
+};
+use crate::{Clients, ProvisionError};
+
+/// SageMaker's metric namespace.
+const SAGEMAKER_NAMESPACE: &str = "AWS/SageMaker";
+
+/// Scale to zero as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScalingObserved {
+    /// `(MinCapacity, MaxCapacity)` of the registered target.
+    pub target: Option<(i32, i32)>,
+    /// Target value and cooldowns `(in, out)` of the target-tracking policy, and its metric.
+    pub backlog_policy: Option<(f64, Option<i32>, Option<i32>, Option<String>)>,
+    /// ARN of the step policy, and its adjustments as `(lower bound, change)`.
+    pub wake_policy: Option<(String, Vec<(Option<f64>, i32)>)>,
+    /// The alarm: its ARN, metric, actions and tags.
+    pub alarm: Option<AlarmObserved>,
+}
+
+/// The wake alarm as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlarmObserved {
+    /// Its ARN.
+    pub arn: String,
+    /// The metric it watches.
+    pub metric: String,
+    /// The actions it triggers.
+    pub actions: Vec<String>,
+    /// Its tags.
+    pub tags: Vec<(String, String)>,
+}
+
+impl ScalingObserved {
+    /// Whether any part exists.
+    pub fn exists(&self) -> bool {
+        self.target.is_some()
+            || self.backlog_policy.is_some()
+            || self.wake_policy.is_some()
+            || self.alarm.is_some()
+    }
+
+    /// What differs from `want`, in words; empty when it is as configured.
+    pub(crate) fn differences(&self, want: &ScalingDesired) -> Vec<String> {
+        let mut out = Vec::new();
+        match self.target {
+            Some((min, max)) if (min, max) == (want.min, want.max) => {}
+            Some((min, max)) => out.push(format!(
+                "capacity {min}..{max} -> {}..{}",
+                want.min, want.max
+            )),
+            None => out.push("register the scalable target".into()),
+        }
+        match &self.backlog_policy {
+            Some((value, scale_in, scale_out, metric))
+                if *value == f64::from(want.target_backlog)
+                    && *scale_in == Some(want.scale_in_cooldown)
+                    && *scale_out == Some(want.scale_out_cooldown)
+                    && metric.as_deref() == Some(BACKLOG_METRIC) => {}
+            Some(_) => out.push("target tracking differs".into()),
+            None => out.push(format!("target tracking on {BACKLOG_METRIC}")),
+        }
+        match &self.wake_policy {
+            Some((_, steps)) if *steps == wake_steps() => {}
+            Some(_) => out.push("wake-from-zero step differs".into()),
+            None => out.push("wake-from-zero step policy".into()),
+        }
+        match (&self.alarm, &self.wake_policy) {
+            (Some(a), Some((arn, _)))
+                if a.metric == NO_CAPACITY_METRIC && a.actions == [arn.clone()] => {}
+            (Some(_), _) => out.push(format!("alarm on {NO_CAPACITY_METRIC} differs")),
+            (None, _) => out.push(format!("alarm on {NO_CAPACITY_METRIC}")),
+        }
+        out
+    }
+}
+
+/// The wake policy's one step: from zero, add one instance as soon as the alarm fires.
+fn wake_steps() -> Vec<(Option<f64>, i32)> {
+    vec![(Some(0.0), 1)]
+}
+
+fn aas_err<E>(
+    operation: &'static str,
+    resource: &str,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> ProvisionError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let resource = resource.to_string();
+    move |e| ProvisionError::aws(operation, resource, e)
+}
+
+/// Reads the unit by its names. Only `Describe`/`List` calls.
+pub(crate) async fn observe_scaling(
+    desired: &Desired,
+    clients: &Clients,
+) -> Result<ScalingObserved, ProvisionError> {
+    let names = &desired.names;
+    let aas = &clients.scaling;
+    let mut observed = ScalingObserved::default();
+    let targets = aas
+        .describe_scalable_targets()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_ids(&names.scaling_resource)
+        .send()
+        .await
+        .map_err(aas_err("DescribeScalableTargets", &names.scaling_resource))?;
+    observed.target = targets
+        .scalable_targets()
+        .iter()
+        .find(|t| t.resource_id() == names.scaling_resource)
+        .map(|t| (t.min_capacity(), t.max_capacity()));
+    let policies = aas
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&names.scaling_resource)
+        .send()
+        .await
+        .map_err(aas_err("DescribeScalingPolicies", &names.scaling_resource))?;
+    for p in policies.scaling_policies() {
+        if p.policy_name() == names.backlog_policy {
+            let c = p.target_tracking_scaling_policy_configuration();
+            observed.backlog_policy = Some((
+                c.map(|c| c.target_value()).unwrap_or_default(),
+                c.and_then(|c| c.scale_in_cooldown()),
+                c.and_then(|c| c.scale_out_cooldown()),
+                c.and_then(|c| c.customized_metric_specification())
+                    .and_then(|m| m.metric_name())
+                    .map(str::to_string),
+            ));
+        } else if p.policy_name() == names.wake_policy {
+            let steps = p
+                .step_scaling_policy_configuration()
+                .map(|c| {
+                    c.step_adjustments()
+                        .iter()
+                        .map(|s| (s.metric_interval_lower_bound(), s.scaling_adjustment()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            observed.wake_policy = Some((p.policy_arn().to_string(), steps));
+        }
+    }
+    let alarms = clients
+        .cloudwatch
+        .describe_alarms()
+        .alarm_names(&names.wake_alarm)
+        .send()
+        .await
+        .map_err(aas_err("DescribeAlarms", &names.wake_alarm))?;
+    if let Some(a) = alarms
+        .metric_alarms()
+        .iter()
+        .find(|a| a.alarm_name() == Some(names.wake_alarm.as_str()))
+    {
+        let arn = a.alarm_arn().unwrap_or_default().to_string();
+        let tags = clients
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(aas_err("ListTagsForResource", &arn))?
+            .tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        observed.alarm = Some(AlarmObserved {
+            arn,
+            metric: a.metric_name().unwrap_or_default().to_string(),
+            actions: a.alarm_actions().to_vec(),
+            tags,
+        });
+    }
+    Ok(observed)
+}
+
+/// Registers the target, puts both policies and the alarm (in that order: the alarm needs the
+/// step policy's ARN).
+pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), ProvisionError> {
+    let Some(s) = &d.scaling else {
+        return Ok(());
+    };
+    let aas = &clients.scaling;
+    let dimension = ScalableDimension::from(SCALABLE_DIMENSION);
+    let mut register = aas
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&s.resource_id)
+        .scalable_dimension(dimension.clone())
+        .min_capacity(s.min)
+        .max_capacity(s.max);
+    for (k, v) in &d.tags {
+        register = register.tags(k, v);
+    }
+    register
+        .send()
+        .await
+        .map_err(aas_err("RegisterScalableTarget", &s.resource_id))?;
+
+    let build = |e: aws_smithy_types::error::operation::BuildError| ProvisionError::Aws {
+        operation: "PutScalingPolicy",
+        resource: s.resource_id.clone(),
+        code: None,
+        message: format!("could not build the request: {e}"),
+    };
+    let metric = CustomizedMetricSpecification::builder()
+        .metric_name(BACKLOG_METRIC)
+        .namespace(SAGEMAKER_NAMESPACE)
+        .dimensions(
+            MetricDimension::builder()
+                .name("EndpointName")
+                .value(&s.endpoint)
+                .build()
+                .map_err(build)?,
+        )
+        .statistic(MetricStatistic::Average)
+        .build();
+    aas.put_scaling_policy()
+        .policy_name(&s.backlog_policy)
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&s.resource_id)
+        .scalable_dimension(dimension.clone())
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(
+            TargetTrackingScalingPolicyConfiguration::builder()
+                .target_value(f64::from(s.target_backlog))
+                .customized_metric_specification(metric)
+                .scale_in_cooldown(s.scale_in_cooldown)
+                .scale_out_cooldown(s.scale_out_cooldown)
+                .build()
+                .map_err(build)?,
+        )
+        .send()
+        .await
+        .map_err(aas_err("PutScalingPolicy", &s.backlog_policy))?;
+
+    let mut step = StepScalingPolicyConfiguration::builder()
+        .adjustment_type(AdjustmentType::ChangeInCapacity)
+        .metric_aggregation_type(MetricAggregationType::Maximum)
+        .cooldown(s.scale_out_cooldown);
+    for (lower, change) in wake_steps() {
+        let mut adj = StepAdjustment::builder().scaling_adjustment(change);
+        if let Some(lower) = lower {
+            adj = adj.metric_interval_lower_bound(lower);
+        }
+        step = step.step_adjustments(adj.build().map_err(build)?);
+    }
+    let wake = aas
+        .put_scaling_policy()
+        .policy_name(&s.wake_policy)
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&s.resource_id)
+        .scalable_dimension(dimension)
+        .policy_type(PolicyType::StepScaling)
+        .step_scaling_policy_configuration(step.build())
+        .send()
+        .await
+        .map_err(aas_err("PutScalingPolicy", &s.wake_policy))?;
+
+    let mut alarm = clients
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&s.wake_alarm)
+        .namespace(SAGEMAKER_NAMESPACE)
+        .metric_name(NO_CAPACITY_METRIC)
+        .dimensions(
+            Dimension::builder()
+                .name("EndpointName")
+                .value(&s.endpoint)
+                .build(),
+        )
+        .statistic(Statistic::Average)
+        .period(60)
+        .evaluation_periods(2)
+        .datapoints_to_alarm(2)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
+        .treat_missing_data("missing")
+        .alarm_actions(wake.policy_arn());
+    for (k, v) in &d.tags {
+        alarm = alarm.tags(
+            aws_sdk_cloudwatch::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build(),
+        );
+    }
+    alarm
+        .send()
+        .await
+        .map_err(aas_err("PutMetricAlarm", &s.wake_alarm))?;
+    Ok(())
+}
+
+/// Removes the unit (scale to zero taken out of the stack file): alarm, policies, target.
+pub(crate) async fn remove_scaling(d: &Desired, clients: &Clients) -> Result<(), ProvisionError> {
+    let names = &d.names;
+    clients
+        .cloudwatch
+        .delete_alarms()
+        .alarm_names(&names.wake_alarm)
+        .send()
+        .await
+        .map_err(aas_err("DeleteAlarms", &names.wake_alarm))?;
+    let aas = &clients.scaling;
+    for policy in [&names.wake_policy, &names.backlog_policy] {
+        let deleted = aas
+            .delete_scaling_policy()
+            .policy_name(policy)
+            .service_namespace(ServiceNamespace::Sagemaker)
+            .resource_id(&names.scaling_resource)
+            .scalable_dimension(ScalableDimension::from(SCALABLE_DIMENSION))
+            .send()
+            .await;
+        if let Err(e) = deleted {
+            if !e
+                .as_service_error()
+                .is_some_and(|s| s.is_object_not_found_exception())
+            {
+                return Err(aas_err("DeleteScalingPolicy", policy)(e));
+            }
+        }
+    }
+    let deregistered = aas
+        .deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Sagemaker)
+        .resource_id(&names.scaling_resource)
+        .scalable_dimension(ScalableDimension::from(SCALABLE_DIMENSION))
+        .send()
+        .await;
+    if let Err(e) = deregistered {
+        if !e
+            .as_service_error()
+            .is_some_and(|s| s.is_object_not_found_exception())
+        {
+            return Err(aas_err("DeregisterScalableTarget", &names.scaling_resource)(e));
+        }
+    }
+    Ok(())
+}
