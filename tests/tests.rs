@@ -1,6 +1,7 @@
 //! bodyline's end-to-end tests: the crates together and the `bodyline` binary, against the
 //! local stack (moto with IAM enforcement, behind bodyline's front door and runtime).
 
+mod ci_template;
 mod cli;
 mod input;
 mod kill;

@@ -73,7 +73,7 @@ pub use observe::{
 };
 pub use plan::{plan, Action, Change, Kind, Plan};
 pub use run::{plan_stack, setup, Planned, SetupReport};
-pub use scaling::{AlarmObserved, ScalingObserved};
+pub use scaling::{AlarmObserved, ScalingObserved, TrackingObserved, WakeObserved, WakeStep};
 pub use templates::{
     render_policy, BUCKET_TLS_TEMPLATE, EXECUTION_ROLE_TEMPLATE, EXECUTION_TRUST_TEMPLATE,
     INVOKER_TEMPLATE, TEMPLATES,

@@ -313,3 +313,40 @@ fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
     );
     assert!(plan.pending().all(|c| c.step == Step::Retire));
 }
+
+#[test]
+fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
+    let mut s = stack("aws");
+    s.scaling = Some(bodyline_stack::ScalingSpec {
+        min_instances: 0,
+        max_instances: 4,
+        target_backlog_per_instance: 5,
+        scale_in_cooldown_seconds: 600,
+        scale_out_cooldown_seconds: 300,
+    });
+    let fresh = plan(&s, &ctx(), &Observed::default()).unwrap();
+    let unit = change(&fresh, Kind::ScaleToZero);
+    assert_eq!(unit.action, Action::Create);
+    assert_eq!(unit.resource, "endpoint/demo/variant/AllTraffic");
+    assert_eq!(unit.step, Step::PutScaling);
+    assert_eq!(fresh.changes.last().map(|c| c.kind), Some(Kind::ScaleToZero));
+
+    let d = desired(&s);
+    let observed = up_to_date(&d);
+    let same = plan(&s, &ctx(), &observed).unwrap();
+    assert!(!same.has_changes(), "{:#?}", same.changes);
+
+    let mut wider = observed.clone();
+    wider.scaling.target = Some((0, 2));
+    let update = plan(&s, &ctx(), &wider).unwrap();
+    let unit = change(&update, Kind::ScaleToZero);
+    assert_eq!(unit.action, Action::Update);
+    assert_eq!(unit.detail, "capacity 0..2 -> 0..4");
+
+    let mut without = s.clone();
+    without.scaling = None;
+    let removal = plan(&without, &ctx(), &observed).unwrap();
+    let unit = change(&removal, Kind::ScaleToZero);
+    assert_eq!(unit.step, Step::RemoveScaling);
+    assert_eq!(unit.action, Action::Update);
+}

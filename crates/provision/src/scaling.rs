@@ -29,13 +29,38 @@ const SAGEMAKER_NAMESPACE: &str = "AWS/SageMaker";
 pub struct ScalingObserved {
     /// `(MinCapacity, MaxCapacity)` of the registered target.
     pub target: Option<(i32, i32)>,
-    /// Target value and cooldowns `(in, out)` of the target-tracking policy, and its metric.
-    pub backlog_policy: Option<(f64, Option<i32>, Option<i32>, Option<String>)>,
-    /// ARN of the step policy, and its adjustments as `(lower bound, change)`.
-    pub wake_policy: Option<(String, Vec<(Option<f64>, i32)>)>,
+    /// The target-tracking policy.
+    pub backlog_policy: Option<TrackingObserved>,
+    /// The step policy that wakes the endpoint.
+    pub wake_policy: Option<WakeObserved>,
     /// The alarm: its ARN, metric, actions and tags.
     pub alarm: Option<AlarmObserved>,
 }
+
+/// The target-tracking policy as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackingObserved {
+    /// `TargetValue`.
+    pub target_value: f64,
+    /// `ScaleInCooldown`.
+    pub scale_in_cooldown: Option<i32>,
+    /// `ScaleOutCooldown`.
+    pub scale_out_cooldown: Option<i32>,
+    /// The customized metric's name.
+    pub metric: Option<String>,
+}
+
+/// The wake-from-zero step policy as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WakeObserved {
+    /// Its ARN (the alarm's action).
+    pub arn: String,
+    /// Its adjustments as `(lower bound, change in capacity)`.
+    pub steps: Vec<WakeStep>,
+}
+
+/// One step adjustment: `(MetricIntervalLowerBound, ScalingAdjustment)`.
+pub type WakeStep = (Option<f64>, i32);
 
 /// The wake alarm as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,22 +96,22 @@ impl ScalingObserved {
             None => out.push("register the scalable target".into()),
         }
         match &self.backlog_policy {
-            Some((value, scale_in, scale_out, metric))
-                if *value == f64::from(want.target_backlog)
-                    && *scale_in == Some(want.scale_in_cooldown)
-                    && *scale_out == Some(want.scale_out_cooldown)
-                    && metric.as_deref() == Some(BACKLOG_METRIC) => {}
+            Some(t)
+                if t.target_value == f64::from(want.target_backlog)
+                    && t.scale_in_cooldown == Some(want.scale_in_cooldown)
+                    && t.scale_out_cooldown == Some(want.scale_out_cooldown)
+                    && t.metric.as_deref() == Some(BACKLOG_METRIC) => {}
             Some(_) => out.push("target tracking differs".into()),
             None => out.push(format!("target tracking on {BACKLOG_METRIC}")),
         }
         match &self.wake_policy {
-            Some((_, steps)) if *steps == wake_steps() => {}
+            Some(w) if w.steps == wake_steps() => {}
             Some(_) => out.push("wake-from-zero step differs".into()),
             None => out.push("wake-from-zero step policy".into()),
         }
         match (&self.alarm, &self.wake_policy) {
-            (Some(a), Some((arn, _)))
-                if a.metric == NO_CAPACITY_METRIC && a.actions == [arn.clone()] => {}
+            (Some(a), Some(w))
+                if a.metric == NO_CAPACITY_METRIC && a.actions == [w.arn.clone()] => {}
             (Some(_), _) => out.push(format!("alarm on {NO_CAPACITY_METRIC} differs")),
             (None, _) => out.push(format!("alarm on {NO_CAPACITY_METRIC}")),
         }
@@ -95,7 +120,7 @@ impl ScalingObserved {
 }
 
 /// The wake policy's one step: from zero, add one instance as soon as the alarm fires.
-fn wake_steps() -> Vec<(Option<f64>, i32)> {
+fn wake_steps() -> Vec<WakeStep> {
     vec![(Some(0.0), 1)]
 }
 
@@ -140,14 +165,15 @@ pub(crate) async fn observe_scaling(
     for p in policies.scaling_policies() {
         if p.policy_name() == names.backlog_policy {
             let c = p.target_tracking_scaling_policy_configuration();
-            observed.backlog_policy = Some((
-                c.map(|c| c.target_value()).unwrap_or_default(),
-                c.and_then(|c| c.scale_in_cooldown()),
-                c.and_then(|c| c.scale_out_cooldown()),
-                c.and_then(|c| c.customized_metric_specification())
+            observed.backlog_policy = Some(TrackingObserved {
+                target_value: c.map(|c| c.target_value()).unwrap_or_default(),
+                scale_in_cooldown: c.and_then(|c| c.scale_in_cooldown()),
+                scale_out_cooldown: c.and_then(|c| c.scale_out_cooldown()),
+                metric: c
+                    .and_then(|c| c.customized_metric_specification())
                     .and_then(|m| m.metric_name())
                     .map(str::to_string),
-            ));
+            });
         } else if p.policy_name() == names.wake_policy {
             let steps = p
                 .step_scaling_policy_configuration()
@@ -158,7 +184,10 @@ pub(crate) async fn observe_scaling(
                         .collect()
                 })
                 .unwrap_or_default();
-            observed.wake_policy = Some((p.policy_arn().to_string(), steps));
+            observed.wake_policy = Some(WakeObserved {
+                arn: p.policy_arn().to_string(),
+                steps,
+            });
         }
     }
     let alarms = clients

@@ -116,5 +116,31 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
         missing_principals: Vec::new(),
         leftover_configs: Vec::new(),
         leftover_models: Vec::new(),
+        scaling: d
+            .scaling
+            .as_ref()
+            .map(|s| {
+                let wake_arn = format!("arn:aws:autoscaling:policy/{}", s.wake_policy);
+                crate::ScalingObserved {
+                    target: Some((s.min, s.max)),
+                    backlog_policy: Some(crate::TrackingObserved {
+                        target_value: f64::from(s.target_backlog),
+                        scale_in_cooldown: Some(s.scale_in_cooldown),
+                        scale_out_cooldown: Some(s.scale_out_cooldown),
+                        metric: Some(crate::BACKLOG_METRIC.into()),
+                    }),
+                    wake_policy: Some(crate::WakeObserved {
+                        arn: wake_arn.clone(),
+                        steps: vec![(Some(0.0), 1)],
+                    }),
+                    alarm: Some(crate::AlarmObserved {
+                        arn: format!("arn:aws:cloudwatch:alarm:{}", s.wake_alarm),
+                        metric: crate::NO_CAPACITY_METRIC.into(),
+                        actions: vec![wake_arn],
+                        tags: d.tags.clone(),
+                    }),
+                }
+            })
+            .unwrap_or_default(),
     }
 }

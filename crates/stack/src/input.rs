@@ -106,7 +106,9 @@ impl Stack {
             InputMode::S3 => Ok(InputDecision {
                 keep: true,
                 report: None,
-                reason: format!("bucket.input = \"s3\": {prefix}/ stays for InputLocation requests"),
+                reason: format!(
+                    "bucket.input = \"s3\": {prefix}/ stays for InputLocation requests"
+                ),
             }),
             InputMode::None => Ok(InputDecision {
                 keep: false,
@@ -136,6 +138,16 @@ fn decide_from(report: &MigrationReport, path: PathBuf) -> InputDecision {
         .sites()
         .map(|(c, s)| format!("{}:{} ({})", s.path, s.line, c.name))
         .collect();
+    if report.crates.is_empty() {
+        return InputDecision {
+            keep: true,
+            reason: format!(
+                "the migration report at {} scanned no crate, so it cannot say nothing needs S3 input; set bucket.input = \"none\" if nothing uploads",
+                path.display()
+            ),
+            report: Some(path),
+        };
+    }
     let keep = report.needed || !sites.is_empty();
     let reason = if keep {
         let shown = sites.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
@@ -144,7 +156,11 @@ fn decide_from(report: &MigrationReport, path: PathBuf) -> InputDecision {
             "{} call site{} still send input_location ({shown}{}) per {}",
             sites.len(),
             if sites.len() == 1 { "" } else { "s" },
-            if more > 0 { format!(", and {more} more") } else { String::new() },
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            },
             path.display()
         )
     } else {
@@ -229,6 +245,15 @@ mod tests {
         let d = s.input_decision().unwrap();
         assert!(d.keep);
         assert!(d.reason.contains("src/big.rs:12 (app)"), "{d}");
+
+        // A report of no crate at all proves nothing: S3 input stays.
+        write_report(
+            dir.path(),
+            r#"{"version":1,"written":false,"needed":false,"crates":[]}"#,
+        );
+        let d = s.input_decision().unwrap();
+        assert!(d.keep, "{d}");
+        assert!(d.reason.contains("scanned no crate"), "{d}");
     }
 
     #[test]
