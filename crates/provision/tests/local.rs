@@ -178,6 +178,8 @@ async fn setup_creates_the_stack_with_its_posture_and_a_second_run_mutates_nothi
         vec![
             (String::new(), None, Some(1)),
             ("failure/".to_string(), Some(9), None),
+            // No migration report yet: the input prefix stays, expiring after a day.
+            ("input/".to_string(), Some(1), None),
             ("output/".to_string(), Some(9), None),
         ]
     );
@@ -248,7 +250,8 @@ async fn setup_creates_the_stack_with_its_posture_and_a_second_run_mutates_nothi
     );
     assert_eq!(lint_document(&inline), vec![]);
 
-    // Invoker policy: the rendered document, linted, no s3:PutObject, attached to the app role.
+    // Invoker policy: the rendered document, linted, s3:PutObject on input/* only (no migration
+    // report yet, so S3 input stays), attached to the app role.
     let pol = iam
         .get_policy()
         .policy_arn(&d.invoker.arn)
@@ -274,7 +277,10 @@ async fn setup_creates_the_stack_with_its_posture_and_a_second_run_mutates_nothi
         normalize_document(&d.invoker.document)
     );
     assert_eq!(lint_document(&doc), vec![]);
-    assert!(!doc.to_string().contains("s3:PutObject"));
+    assert_eq!(
+        bodyline_provision::resources_allowing(&doc, "s3:PutObject"),
+        [format!("arn:aws:s3:::{}/input/*", d.bucket.name)]
+    );
     let tags: Vec<(String, String)> = iam
         .list_policy_tags()
         .policy_arn(&d.invoker.arn)
