@@ -17,7 +17,8 @@ use bodyline_stack::{MigrationReport, Stack};
 use bodyline_tests::{bodyline, run, start_local, unique, wait_for_object, workspace_root};
 
 /// The pipeline-object site of the legacy app, as the test retires it.
-const EXISTING_OBJECT_SITE: &str = "    /// The object already exists (written by a pipeline): there are no bytes to inline.";
+const EXISTING_OBJECT_SITE: &str =
+    "    /// The object already exists (written by a pipeline): there are no bytes to inline.";
 
 fn copy_legacy_app(to: &Path) -> anyhow::Result<()> {
     let from = workspace_root().join("examples/legacy-app");
@@ -39,10 +40,7 @@ fn migrate(dir: &Path) -> anyhow::Result<MigrationReport> {
         "inline",
         ".",
     ]));
-    anyhow::ensure!(
-        out.status.success(),
-        "migrate failed:\n{stdout}\n{stderr}"
-    );
+    anyhow::ensure!(out.status.success(), "migrate failed:\n{stdout}\n{stderr}");
     MigrationReport::load(&dir.join(".bodyline/migrate-report.json"))?
         .context("migrate wrote no report")
 }
@@ -95,8 +93,15 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
     // The application's own identity: an IAM user that gets the invoker policy.
     let name = unique("input");
     let iam = aws_sdk_iam::Client::new(&admin);
-    let user = iam.create_user().user_name(format!("{name}-app")).send().await?;
-    let user_arn = user.user().map(|u| u.arn().to_string()).context("user ARN")?;
+    let user = iam
+        .create_user()
+        .user_name(format!("{name}-app"))
+        .send()
+        .await?;
+    let user_arn = user
+        .user()
+        .map(|u| u.arn().to_string())
+        .context("user ARN")?;
     let key = iam
         .create_access_key()
         .user_name(format!("{name}-app"))
@@ -130,8 +135,8 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
         poll_interval: Duration::from_millis(100),
         ..ApplyOptions::default()
     };
-    let set_up = bodyline_provision::setup(&stack, &admin, root.path(), &options, &mut |_| {})
-        .await?;
+    let set_up =
+        bodyline_provision::setup(&stack, &admin, root.path(), &options, &mut |_| {}).await?;
     let d = &set_up.plan.desired;
     assert!(d.input.keep, "{}", d.input.reason);
     assert!(d.input.reason.contains("1 call site"), "{}", d.input.reason);
@@ -158,13 +163,18 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
         .send()
         .await
         .expect_err("the invoker cannot write outputs");
-    assert_eq!(denied.raw_response().map(|r| r.status().as_u16()), Some(403));
+    assert_eq!(
+        denied.raw_response().map(|r| r.status().as_u16()),
+        Some(403)
+    );
     // That site's request: an object a pipeline wrote under input/, read by the execution role.
     admin_s3
         .put_object()
         .bucket(bucket)
         .key("input/pipeline/records.json")
-        .body(ByteStream::from_static(br#"{"records":[{"id":"p","value":1.5}]}"#))
+        .body(ByteStream::from_static(
+            br#"{"records":[{"id":"p","value":1.5}]}"#,
+        ))
         .send()
         .await?;
     let runtime = aws_sdk_sagemakerruntime::Client::new(&invoker);
@@ -183,7 +193,11 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
     )
     .await?;
     let answer: serde_json::Value = serde_json::from_slice(&output)?;
-    assert_eq!(answer["scores"].as_array().map(Vec::len), Some(1), "{answer}");
+    assert_eq!(
+        answer["scores"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
 
     // The site retired and the app migrated again: nothing needs S3 input any more.
     retire_existing_object_site(app.path())?;
@@ -222,7 +236,10 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
         .args(["plan", "--root"])
         .arg(root.path()));
     assert_eq!(out.status.code(), Some(2), "{stdout}");
-    assert!(stdout.contains("invoker loses s3:PutObject on input/*"), "{stdout}");
+    assert!(
+        stdout.contains("invoker loses s3:PutObject on input/*"),
+        "{stdout}"
+    );
 
     bodyline_provision::setup(&stack, &admin, root.path(), &options, &mut |_| {}).await?;
     let denied = invoker_s3
@@ -233,7 +250,10 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
         .send()
         .await
         .expect_err("with no site left, the invoker cannot upload");
-    assert_eq!(denied.raw_response().map(|r| r.status().as_u16()), Some(403));
+    assert_eq!(
+        denied.raw_response().map(|r| r.status().as_u16()),
+        Some(403)
+    );
     let lifecycle = admin_s3
         .get_bucket_lifecycle_configuration()
         .bucket(bucket)

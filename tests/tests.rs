@@ -3,6 +3,7 @@
 
 mod ci_template;
 mod cli;
+mod demo;
 mod input;
 mod kill;
 mod setup;

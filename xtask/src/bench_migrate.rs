@@ -9,7 +9,7 @@ use xshell::{cmd, Shell};
 
 const RUNS: usize = 5;
 
-/// Run the benchmark and return a markdown section with medians and ratios.
+/// Run the benchmark and return a markdown section with min/median/max and ratios of medians.
 pub(crate) fn run(sh: &Shell, root: &Path) -> anyhow::Result<String> {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
@@ -38,65 +38,86 @@ pub(crate) fn run(sh: &Shell, root: &Path) -> anyhow::Result<String> {
     let rg = ensure_ripgrep(sh);
     let ast_grep = find_ast_grep(sh, root);
 
-    let ours = median(|| cmd!(sh, "{bodyline} migrate --check {corpus}"))?;
-    let full = median(|| cmd!(sh, "{bodyline} migrate --check --no-prefilter {corpus}"))?;
-    let parse = median(|| cmd!(sh, "{parse_all} {corpus}"))?;
+    // The report file would land in this checkout's `.bodyline/`, where `bodyline plan` reads
+    // the real migration report: the benchmark must not overwrite it with the registry's.
+    let ours = timing(|| cmd!(sh, "{bodyline} migrate --check --no-report-file {corpus}"))?;
+    let full = timing(|| {
+        cmd!(
+            sh,
+            "{bodyline} migrate --check --no-report-file --no-prefilter {corpus}"
+        )
+    })?;
+    let parse = timing(|| cmd!(sh, "{parse_all} {corpus}"))?;
     let rg_time = match &rg {
-        Some(rg) => Some(median(|| cmd!(sh, "{rg} -l input_location {corpus}"))?),
+        Some(rg) => Some(timing(|| cmd!(sh, "{rg} -l input_location {corpus}"))?),
         None => None,
     };
     let sg_time = match &ast_grep {
         Some(sg) => {
             let pattern = "$RECV.input_location($URI)";
-            Some(median(|| {
+            Some(timing(|| {
                 cmd!(sh, "{sg} run --lang rust --pattern {pattern} {corpus}")
             })?)
         }
         None => None,
     };
 
-    let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
     let mut out = String::from("## bodyline migrate benchmark\n\n");
     out.push_str(&format!(
-        "Corpus: `{}`; median of {RUNS} runs after one warm-up.\n\n| command | median | ratio | target |\n|---|---|---|---|\n",
+        "Corpus: `{}`; {RUNS} runs after one warm-up: min / median / max wall time, ratios of medians.\n\n| command | min | median | max | ratio | target |\n|---|---|---|---|---|---|\n",
         corpus.display()
     ));
     out.push_str(&format!(
         "| `bodyline migrate --check` | {} | | |\n",
-        ms(ours)
+        ours.cells()
     ));
     match rg_time {
         Some(t) => out.push_str(&format!(
             "| `rg -l input_location` | {} | bodyline = {:.2}x ripgrep | <= 1.5x |\n",
-            ms(t),
-            ratio(ours, t)
+            t.cells(),
+            ratio(ours.median, t.median)
         )),
-        None => out.push_str("| `rg -l input_location` | missing (ripgrep not installed and apt-get failed) | | <= 1.5x |\n"),
+        None => out.push_str("| `rg -l input_location` | | missing (ripgrep not installed and apt-get failed) | | | <= 1.5x |\n"),
     }
     match sg_time {
         Some(t) => out.push_str(&format!(
             "| `ast-grep run -p '$RECV.input_location($URI)'` | {} | ast-grep = {:.1}x bodyline | >= 5x |\n",
-            ms(t),
-            ratio(t, ours)
+            t.cells(),
+            ratio(t.median, ours.median)
         )),
-        None => out.push_str("| `ast-grep` | missing (install npm `@ast-grep/cli` or PyPI `ast-grep-cli`) | | >= 5x |\n"),
+        None => out.push_str("| `ast-grep` | | missing (install npm `@ast-grep/cli` or PyPI `ast-grep-cli`) | | | >= 5x |\n"),
     }
     out.push_str(&format!(
         "| `bodyline migrate --check --no-prefilter` | {} | {:.2}x the parse pass | <= 1.3x |\n",
-        ms(full),
-        ratio(full, parse)
+        full.cells(),
+        ratio(full.median, parse.median)
     ));
     out.push_str(&format!(
         "| bare `syn::parse_file` pass (`examples/parse_all`) | {} | | |\n",
-        ms(parse)
+        parse.cells()
     ));
     Ok(out)
 }
 
-/// Median wall time of `RUNS` runs (after a warm-up); the exit status is not judged
-/// (`--check` exits 1 when it finds sites, `rg` exits 1 when nothing matches).
-fn median<'a>(make: impl Fn() -> xshell::Cmd<'a>) -> anyhow::Result<Duration> {
+/// Wall times of `RUNS` runs of one command.
+struct Stats {
+    min: Duration,
+    median: Duration,
+    max: Duration,
+}
+
+impl Stats {
+    /// The `min | median | max` cells of a table row.
+    fn cells(&self) -> String {
+        let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
+        format!("{} | {} | {}", ms(self.min), ms(self.median), ms(self.max))
+    }
+}
+
+/// Wall times of `RUNS` runs (after a warm-up); the exit status is not judged (`--check`
+/// exits 1 when it finds sites, `rg` exits 1 when nothing matches).
+fn timing<'a>(make: impl Fn() -> xshell::Cmd<'a>) -> anyhow::Result<Stats> {
     make()
         .ignore_status()
         .quiet()
@@ -115,7 +136,11 @@ fn median<'a>(make: impl Fn() -> xshell::Cmd<'a>) -> anyhow::Result<Duration> {
         times.push(started.elapsed());
     }
     times.sort();
-    Ok(times[RUNS / 2])
+    Ok(Stats {
+        min: times[0],
+        median: times[RUNS / 2],
+        max: times[RUNS - 1],
+    })
 }
 
 /// `rg`, installing Debian's `ripgrep` if it is missing; None when that fails.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context as _};
-use bodyline_migrate::{Options, ScanReport, Strategy};
+use bodyline_migrate::{Backup, Options, S3InputReport, ScanReport, Strategy};
 
 /// Output format of the report.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,12 @@ pub struct MigrateArgs {
     /// How to treat payloads whose size is not known statically.
     #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
     pub strategy: StrategyArg,
+    /// Where to save the S3-input report (which sites still need S3 input after this run).
+    #[arg(long, default_value = bodyline_migrate::DEFAULT_REPORT_FILE)]
+    pub report_file: PathBuf,
+    /// Do not save the S3-input report.
+    #[arg(long, conflicts_with = "report_file")]
+    pub no_report_file: bool,
     /// Parse every .rs file, not only those containing `input_location` (for benchmarks).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
@@ -74,6 +80,16 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         prefilter: !args.no_prefilter,
     };
     let report = bodyline_migrate::scan(&args.paths, &options);
+    let summary = report.summary();
+    // Write first: the JSON report and the report file describe the files as they are after.
+    let (written, write_result) = if args.write && summary.files_changed > 0 {
+        write(args, &report)
+    } else {
+        (Vec::new(), Ok(()))
+    };
+    // Listing every scanned crate reads each package manifest: only when the report is used.
+    let s3_input = (args.format == Format::Json || !args.no_report_file)
+        .then(|| S3InputReport::from_scan_written(&report, &written));
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Human => {
@@ -86,22 +102,36 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
                 write!(out, "{}", bodyline_migrate::render_diff(&report))?;
             }
         }
-        Format::Json => writeln!(out, "{}", bodyline_migrate::render_json(&report))?,
+        Format::Json => {
+            if let Some(s3_input) = &s3_input {
+                writeln!(out, "{}", bodyline_migrate::render_json(&report, s3_input))?;
+            }
+        }
         Format::Sarif => writeln!(out, "{}", bodyline_migrate::render_sarif(&report))?,
     }
     out.flush()?;
-    let summary = report.summary();
+    if let Some(s3_input) = s3_input.as_ref().filter(|_| !args.no_report_file) {
+        s3_input.save(&args.report_file).with_context(|| {
+            format!(
+                "cannot save the S3-input report to {}; pass --report-file PATH or --no-report-file",
+                args.report_file.display()
+            )
+        })?;
+        if args.format == Format::Human {
+            let sites: usize = s3_input.crates.iter().map(|c| c.sites.len()).sum();
+            eprintln!(
+                "S3-input report: {} ({sites} site{} still send input_location)",
+                args.report_file.display(),
+                if sites == 1 { "" } else { "s" }
+            );
+        }
+    }
+    write_result?;
     let mut failed = summary.errors > 0;
     if args.check && summary.rewritten + summary.branched > 0 {
         failed = true;
     }
-    if args.write && summary.files_changed > 0 {
-        write(args, &report)?;
-    } else if !args.write
-        && !args.check
-        && summary.files_changed > 0
-        && args.format == Format::Human
-    {
+    if !args.write && !args.check && summary.files_changed > 0 && args.format == Format::Human {
         eprintln!(
             "dry run: nothing written; rerun with --write to apply, --diff to see the changes"
         );
@@ -113,7 +143,10 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn write(args: &MigrateArgs, report: &ScanReport) -> anyhow::Result<()> {
+/// Write the changed files (and check the build if asked). Returns the files that hold their
+/// rewritten text afterwards (none after a restore, except files that could not be restored)
+/// and the outcome.
+fn write(args: &MigrateArgs, report: &ScanReport) -> (Vec<PathBuf>, anyhow::Result<()>) {
     let changed: Vec<&Path> = report
         .files
         .iter()
@@ -121,11 +154,17 @@ fn write(args: &MigrateArgs, report: &ScanReport) -> anyhow::Result<()> {
         .map(|f| f.path.as_path())
         .collect();
     if !args.allow_dirty {
-        let dirty = dirty_files(&changed)?;
+        let dirty = match dirty_files(&changed) {
+            Ok(d) => d,
+            Err(e) => return (Vec::new(), Err(e)),
+        };
         if !dirty.is_empty() {
-            bail!(
-                "refusing to write: these files have uncommitted changes: {}; commit or stash them, or pass --allow-dirty",
-                dirty.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            return (
+                Vec::new(),
+                Err(anyhow::anyhow!(
+                    "refusing to write: these files have uncommitted changes: {}; commit or stash them, or pass --allow-dirty",
+                    dirty.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                )),
             );
         }
     }
@@ -134,35 +173,53 @@ fn write(args: &MigrateArgs, report: &ScanReport) -> anyhow::Result<()> {
         eprintln!("error: {e}");
     }
     eprintln!("wrote {} file(s)", backups.len());
+    let mut written: Vec<PathBuf> = backups.iter().map(|b| b.path.clone()).collect();
     if args.verify_build && !backups.is_empty() {
-        let manifests: BTreeSet<PathBuf> = backups
-            .iter()
-            .filter_map(|b| package_manifest(&b.path))
-            .collect();
-        for manifest in &manifests {
-            eprintln!("cargo check --manifest-path {}", manifest.display());
-            let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-                .args(["check", "--quiet", "--manifest-path"])
-                .arg(manifest)
-                .status()
-                .with_context(|| format!("cannot run cargo check for {}", manifest.display()))?;
-            if !status.success() {
-                let restore_errors = bodyline_migrate::restore(&backups);
-                for e in &restore_errors {
-                    eprintln!("error: {e}");
-                }
-                bail!(
-                    "cargo check failed for {} after the rewrite; restored {} original file(s); rerun without --verify-build and fix by hand, or use --strategy branch",
-                    manifest.display(),
-                    backups.len() - restore_errors.len()
-                );
-            }
+        if let Err(e) = verify_build(&backups, &mut written) {
+            return (written, Err(e));
         }
     }
     if !errors.is_empty() {
+        return (
+            written,
+            Err(anyhow::anyhow!(
+                "{} file(s) could not be written; the others were",
+                errors.len()
+            )),
+        );
+    }
+    (written, Ok(()))
+}
+
+/// `cargo check` each package with a written file; on failure restore every backup and keep
+/// in `written` only the files that could not be restored.
+fn verify_build(backups: &[Backup], written: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let manifests: BTreeSet<PathBuf> = backups
+        .iter()
+        .filter_map(|b| package_manifest(&b.path))
+        .collect();
+    for manifest in &manifests {
+        eprintln!("cargo check --manifest-path {}", manifest.display());
+        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["check", "--quiet", "--manifest-path"])
+            .arg(manifest)
+            .status();
+        let failure = match status {
+            Ok(s) if s.success() => continue,
+            Ok(_) => format!(
+                "cargo check failed for {} after the rewrite",
+                manifest.display()
+            ),
+            Err(e) => format!("cannot run cargo check for {}: {e}", manifest.display()),
+        };
+        let restore_errors = bodyline_migrate::restore(backups);
+        for e in &restore_errors {
+            eprintln!("error: {e}");
+        }
+        written.retain(|p| restore_errors.iter().any(|e| e.path() == p));
         bail!(
-            "{} file(s) could not be written; the others were",
-            errors.len()
+            "{failure}; restored {} original file(s); rerun without --verify-build and fix by hand, or use --strategy branch",
+            backups.len() - restore_errors.len()
         );
     }
     Ok(())
@@ -212,4 +269,130 @@ fn package_manifest(file: &Path) -> Option<PathBuf> {
         .find(|m| {
             std::fs::read_to_string(m).is_ok_and(|t| t.lines().any(|l| l.trim() == "[package]"))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An upload-then-invoke that `--strategy inline` rewrites; it does not compile on its own
+    /// (no SDK dependency), so `--verify-build` must fail and restore it.
+    const SHAPE1: &str = r#"//! Upload, then invoke.
+pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
+    let key = format!("in/{}.json", uuid::Uuid::new_v4());
+    s3.put_object().bucket(bucket).key(&key).body(ByteStream::from(payload)).send().await?;
+    rt.invoke_endpoint_async().endpoint_name("e").input_location(format!("s3://{bucket}/{key}")).send().await?;
+    Ok(())
+}
+"#;
+
+    struct TempCrate(PathBuf);
+
+    impl TempCrate {
+        fn new(tag: &str) -> Self {
+            let dir = std::env::temp_dir()
+                .join(format!("bodyline-cli-migrate-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("src")).unwrap();
+            std::fs::write(
+                dir.join("Cargo.toml"),
+                "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+            )
+            .unwrap();
+            std::fs::write(dir.join("src/lib.rs"), SHAPE1).unwrap();
+            TempCrate(dir)
+        }
+
+        fn args(&self) -> MigrateArgs {
+            MigrateArgs {
+                paths: vec![self.0.join("src")],
+                write: false,
+                diff: false,
+                check: false,
+                allow_dirty: false,
+                verify_build: false,
+                format: Format::Json,
+                strategy: StrategyArg::Inline,
+                report_file: self.0.join("out/report.json"),
+                no_report_file: false,
+                no_prefilter: false,
+            }
+        }
+
+        fn report(&self) -> S3InputReport {
+            S3InputReport::load(&self.0.join("out/report.json")).unwrap()
+        }
+    }
+
+    impl Drop for TempCrate {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn check_saves_the_report_with_the_rewritable_site() {
+        let c = TempCrate::new("check");
+        let code = run(&MigrateArgs {
+            check: true,
+            ..c.args()
+        })
+        .unwrap();
+        assert_eq!(code, ExitCode::FAILURE);
+        let r = c.report();
+        assert!(!r.written && r.needed);
+        assert_eq!(r.crates[0].name, "broken");
+        assert_eq!(r.crates[0].sites[0].line, 5);
+        assert!(r.crates[0].sites[0].why.starts_with("not written yet"));
+    }
+
+    #[test]
+    fn no_report_file_writes_none() {
+        let c = TempCrate::new("none");
+        run(&MigrateArgs {
+            no_report_file: true,
+            ..c.args()
+        })
+        .unwrap();
+        assert!(!c.0.join("out").exists());
+    }
+
+    #[test]
+    fn write_then_restore_reports_the_restored_code() {
+        let c = TempCrate::new("restore");
+        let err = run(&MigrateArgs {
+            write: true,
+            allow_dirty: true,
+            verify_build: true,
+            ..c.args()
+        })
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("restored 1 original file"),
+            "{err:#}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(c.0.join("src/lib.rs")).unwrap(),
+            SHAPE1
+        );
+        let r = c.report();
+        assert!(!r.written && r.needed, "{r:?}");
+        assert_eq!(r.crates[0].sites.len(), 1);
+        assert_eq!(r.crates[0].sites[0].line, 5);
+    }
+
+    #[test]
+    fn write_reports_what_is_left_on_disk() {
+        let c = TempCrate::new("write");
+        run(&MigrateArgs {
+            write: true,
+            allow_dirty: true,
+            ..c.args()
+        })
+        .unwrap();
+        let r = c.report();
+        assert!(r.written && !r.needed, "{r:?}");
+        assert_eq!(r.crates.len(), 1);
+        assert!(r.crates[0].sites.is_empty());
+    }
 }

@@ -48,6 +48,16 @@ pub enum MigrateError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A saved S3-input report could not be parsed.
+    #[error(
+        "{path}: not an S3-input report ({message}); rerun bodyline migrate to write it again"
+    )]
+    Report {
+        /// The report file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
     /// The file changed on disk after it was analysed.
     #[error("{path}: changed on disk since it was analysed; rerun bodyline migrate")]
     Changed {
@@ -65,6 +75,7 @@ impl MigrateError {
             | MigrateError::NotUtf8 { path }
             | MigrateError::Parse { path, .. }
             | MigrateError::Write { path, .. }
+            | MigrateError::Report { path, .. }
             | MigrateError::Changed { path } => path,
         }
     }

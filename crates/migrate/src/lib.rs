@@ -11,10 +11,60 @@
 //! of the same bucket and key, and produces a [`FileMigration`]: an [`EditSet`] of byte-range
 //! [`Edit`]s into the original text (the rustfix model: sorted, non-overlapping, each site a
 //! transaction) and one [`Site`] with a [`Verdict`] per request. Nothing outside the edited
-//! ranges changes, so CRLF, BOMs, tabs and comments survive.
+//! ranges changes, so CRLF, BOMs, tabs and comments survive. Inserted code (the `body(..)`
+//! call, the `Blob` import, the size branch) is built as tokens and printed with prettyplease,
+//! then indented to the site; the user's own expressions go in verbatim.
+//!
+//! A URI returned by a helper is followed in the same file, and [`scan`] follows module-level
+//! helpers across the files of a crate: a file that calls a function it does not define for an
+//! input URI is analysed again with its package's module tree (`src/lib.rs`, `src/main.rs`,
+//! `src/bin/*`, through `mod` items and `#[path]`), resolving the call through `use` items
+//! (renames, globs, re-exports), `crate::`/`self::`/`super::` paths and the library's name.
+//! When the name may mean several functions, the site is left alone with that reason.
 //!
 //! Files are only written by [`write_files`] (atomic: temp file and rename). Reports come from
 //! [`render_human`], [`render_diff`], [`render_json`] and [`render_sarif`].
+//!
+//! # The S3-input report
+//!
+//! [`S3InputReport`] says, per crate, which call sites still send `input_location` in the code
+//! as it is on disk after a run, so that the stack keeps (or drops) the input prefix and its
+//! S3 grants. `bodyline migrate` prints it as the `s3_input` member of `--format json` and saves
+//! it to `.bodyline/migrate-report.json` ([`DEFAULT_REPORT_FILE`]; `--report-file`,
+//! `--no-report-file`) on every run. The shape, version 1:
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "written": false,
+//!   "needed": true,
+//!   "crates": [
+//!     {
+//!       "name": "legacy-app",
+//!       "manifest": "examples/legacy-app/Cargo.toml",
+//!       "sites": [
+//!         { "path": "examples/legacy-app/src/scoring.rs", "line": 168, "column": 14,
+//!           "why": "left alone: the input URI is a parameter (`input_uri`); the upload happens elsewhere" }
+//!       ]
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! - `written`: this run wrote rewritten files and they are still on disk (false for check,
+//!   diff and dry runs, and after `--verify-build` restored the originals).
+//! - `needed`: some crate lists a site; false means no scanned code needs S3 input.
+//! - `crates`: every Cargo package (nearest `Cargo.toml` with a `[package]`) with at least one
+//!   walked `.rs` file, sorted by `manifest`; a crate with empty `sites` was scanned and needs
+//!   nothing. Files outside any package are grouped under `name` and `manifest` `""`. Paths
+//!   are as walked (relative when the scanned paths were relative).
+//! - `sites`: each `invoke_endpoint_async` request whose code on disk sends `input_location`:
+//!   sites left alone for any reason other than already sending a body or setting no input
+//!   location, size-branched sites (their large-payload arm keeps the upload), and — when the
+//!   file was not written — the sites `--write` would rewrite. `line`/`column` (1-based, column
+//!   in chars) locate the call in the file as it is on disk; `why` is a human-readable reason.
+//!   A candidate file that could not be read or parsed is listed as one site (at the syntax
+//!   error, else 1:1) whose `why` starts with `not analysed`: unknown code counts as needing S3.
 //!
 //! ```
 //! use bodyline_migrate::{migrate_source, Options, Verdict};
@@ -42,6 +92,7 @@ mod analyze;
 mod edit;
 mod error;
 mod report;
+mod s3_input;
 mod scan;
 mod text;
 mod verdict;
@@ -64,6 +115,7 @@ pub use crate::{
     edit::{Edit, EditError, EditSet},
     error::MigrateError,
     report::{render_diff, render_human, render_json, render_sarif},
+    s3_input::{S3InputCrate, S3InputReport, S3InputSite, DEFAULT_REPORT_FILE, S3_INPUT_VERSION},
     scan::{migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary, NEEDLE},
     verdict::{Site, SkipReason, Verdict},
     write::{restore, write_files, Backup},

@@ -3,6 +3,7 @@
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde_json::{json, Value};
 
+use crate::s3_input::S3InputReport;
 use crate::scan::ScanReport;
 use crate::verdict::{SkipReason, Verdict};
 
@@ -117,8 +118,9 @@ pub fn render_diff(report: &ScanReport) -> String {
     out
 }
 
-/// The report as JSON: files (sites with verdicts, notes, hints, edits), errors and a summary.
-pub fn render_json(report: &ScanReport) -> String {
+/// The report as JSON: files (sites with verdicts, notes, hints, edits), errors, a summary and
+/// `s3_input` (the sites that still need S3 input after the run, see [`S3InputReport`]).
+pub fn render_json(report: &ScanReport, s3_input: &S3InputReport) -> String {
     let files: Vec<Value> = report
         .files
         .iter()
@@ -137,7 +139,13 @@ pub fn render_json(report: &ScanReport) -> String {
         .iter()
         .map(|e| json!({ "path": display_path(e.path()), "message": e.to_string() }))
         .collect();
-    let v = json!({ "files": files, "errors": errors, "hints": report.hints, "summary": report.summary() });
+    let v = json!({
+        "files": files,
+        "errors": errors,
+        "hints": report.hints,
+        "summary": report.summary(),
+        "s3_input": s3_input,
+    });
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::analyze::analyze;
+use crate::analyze::crate_scope::{CrateScope, FileScope};
 use crate::edit::EditSet;
 use crate::error::MigrateError;
 use crate::verdict::{Site, Verdict};
@@ -42,6 +43,8 @@ pub struct FileMigration {
     pub sites: Vec<Site>,
     /// Follow-up work for the user.
     pub hints: Vec<String>,
+    /// Functions called for an input URI that the file does not define.
+    pub(crate) wanted_helpers: Vec<String>,
 }
 
 impl FileMigration {
@@ -74,6 +77,8 @@ pub struct ScanReport {
     pub errors: Vec<MigrateError>,
     /// `.rs` files walked.
     pub files_walked: usize,
+    /// Every file walked (and the files given explicitly), sorted.
+    pub walked: Vec<PathBuf>,
     /// Files parsed (passed the prefilter).
     pub files_parsed: usize,
     /// Follow-up work per crate, e.g. dependencies the rewrite left unused.
@@ -132,7 +137,17 @@ pub fn migrate_source(
     path: Option<&Path>,
     options: &Options,
 ) -> Result<FileMigration, MigrateError> {
-    let result = analyze(src, path, options.strategy).map_err(|e| {
+    migrate_in_scope(src, path, options, None)
+}
+
+/// [`migrate_source`] with the other files of the crate at hand, for helpers defined there.
+pub(crate) fn migrate_in_scope(
+    src: &str,
+    path: Option<&Path>,
+    options: &Options,
+    scope: Option<&FileScope<'_>>,
+) -> Result<FileMigration, MigrateError> {
+    let result = analyze(src, path, options.strategy, scope).map_err(|e| {
         let start = e.span().start();
         MigrateError::Parse {
             path: path
@@ -150,6 +165,7 @@ pub fn migrate_source(
         edits: a.edits,
         sites: a.sites,
         hints: a.hints,
+        wanted_helpers: a.wanted_helpers,
     })
 }
 
@@ -232,12 +248,13 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
     };
     // syn recurses once per nesting level; generated sources nest deeply, so the workers get
     // big stacks (reserved address space, not memory).
-    let results = match rayon::ThreadPoolBuilder::new()
+    let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(STACK_SIZE)
         .build()
-    {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
+        .ok();
+    let results = match &pool {
+        Some(pool) => pool.install(work),
+        None => work(),
     };
     for (parsed, r) in results {
         report.files_parsed += usize::from(parsed);
@@ -247,8 +264,74 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
             Err(e) => report.errors.push(e),
         }
     }
+    // Helpers defined in another file of the crate: read the crate, then analyse again the
+    // files that call them.
+    let reports = &mut report.files;
+    match &pool {
+        Some(pool) => pool.install(|| follow_across_files(reports, options)),
+        None => follow_across_files(reports, options),
+    }
     report.hints = crate_hints(&report.files);
+    report.walked = files;
     report
+}
+
+/// Analyse again, with their crate's module tree at hand, the files that call functions they
+/// do not define for an input URI.
+fn follow_across_files(files: &mut [FileReport], options: &Options) {
+    let mut crates: Vec<(PathBuf, Vec<usize>)> = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        if f.migration.wanted_helpers.is_empty() {
+            continue;
+        }
+        let Some(manifest) = package_manifest(&f.path) else {
+            continue;
+        };
+        let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+        match crates.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, v)) => v.push(i),
+            None => crates.push((dir, vec![i])),
+        }
+    }
+    let redone: Vec<(usize, FileMigration)> = crates
+        .par_iter()
+        .flat_map_iter(|(dir, indices)| {
+            let mut wanted: Vec<String> = indices
+                .iter()
+                .flat_map(|&i| files[i].migration.wanted_helpers.iter().cloned())
+                .collect();
+            wanted.sort();
+            wanted.dedup();
+            let scope = CrateScope::build(dir, &wanted);
+            let mut out = Vec::new();
+            for &i in indices {
+                let f = &files[i];
+                if !scope.contains(&f.path) {
+                    continue;
+                }
+                let file_scope = FileScope {
+                    scope: &scope,
+                    file: &f.path,
+                };
+                let src = f.migration.edits.original();
+                if let Ok(m) = migrate_in_scope(src, Some(&f.path), options, Some(&file_scope)) {
+                    out.push((i, m));
+                }
+            }
+            out
+        })
+        .collect();
+    for (i, m) in redone {
+        files[i].migration = m;
+    }
+}
+
+/// The nearest `Cargo.toml` with a `[package]` above `file`.
+fn package_manifest(file: &Path) -> Option<PathBuf> {
+    file.ancestors()
+        .skip(1)
+        .map(|d| d.join("Cargo.toml"))
+        .find(|m| crate::s3_input::is_package_manifest(m))
 }
 
 /// For each crate with rewritten files: dependencies no longer mentioned outside `use` lines

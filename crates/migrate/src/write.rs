@@ -68,7 +68,7 @@ pub fn restore(backups: &[Backup]) -> Vec<MigrateError> {
         .collect()
 }
 
-fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -242,11 +242,16 @@ fn reports_name_file_line_and_column() {
             && diff.contains("+use aws_sdk_sagemakerruntime::primitives::Blob;"),
         "{diff}"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&bodyline_migrate::render_json(&report)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_json(
+        &report,
+        &bodyline_migrate::S3InputReport::from_scan(&report, false),
+    ))
+    .unwrap();
     assert_eq!(json["summary"]["rewritten"], 1);
     assert_eq!(json["files"][0]["sites"][0]["verdict"], "rewritten");
     assert_eq!(json["files"][0]["sites"][0]["line"], 6);
+    assert_eq!(json["s3_input"]["crates"][0]["sites"][0]["line"], 6);
+    assert_eq!(json["s3_input"]["written"], false);
     let sarif: serde_json::Value =
         serde_json::from_str(&bodyline_migrate::render_sarif(&report)).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
@@ -275,4 +280,120 @@ fn default_strategy_branches_unknown_sizes_and_inlines_small_literals() {
     );
     let m = migrate_source(&big, None, &Options::default()).unwrap();
     assert_eq!(m.sites[0].verdict, Verdict::Branched);
+}
+
+/// An invoke of `$call` with the URI it returns; `$call` names a helper somewhere in the crate.
+fn caller(name: &str, call: &str) -> String {
+    format!(
+        r#"pub async fn {name}(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {{
+    let uri = {call}(s3, bucket, payload).await?;
+    rt.invoke_endpoint_async().endpoint_name("e").input_location(uri).send().await?;
+    Ok(())
+}}
+"#
+    )
+}
+
+#[test]
+fn helpers_in_other_files_resolve_through_paths_imports_globs_and_the_library_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[package]\nname = \"my-app\"\nversion = \"0.1.0\"\n",
+    );
+    write("src/lib.rs", "pub mod storage;\nmod jobs;\n");
+    write(
+        "src/storage/mod.rs",
+        "pub mod s3;\npub use self::s3::upload as put_input;\n",
+    );
+    write(
+        "src/storage/s3.rs",
+        r#"pub async fn upload(s3: &S3, bucket: &str, body: Vec<u8>) -> anyhow::Result<String> {
+    let key = format!("in/{}.json", uuid::Uuid::new_v4());
+    s3.put_object().bucket(bucket).key(&key).body(body.into()).send().await?;
+    Ok(format!("s3://{bucket}/{key}"))
+}
+"#,
+    );
+    write(
+        "src/jobs.rs",
+        &format!(
+            "use crate::storage::s3::*;\n\n{}\n{}\n{}\nmod inner {{\n    use super::super::storage::s3::upload as up;\n{}}}\n",
+            caller("by_glob", "upload"),
+            caller("by_reexport", "crate::storage::put_input"),
+            caller("elsewhere", "other_crate::upload"),
+            caller("by_alias", "up"),
+        ),
+    );
+    write(
+        "src/main.rs",
+        &format!(
+            "fn main() {{}}\n\n{}",
+            caller("from_binary", "my_app::storage::s3::upload")
+        ),
+    );
+    // Not declared by any `mod`: not part of the crate, so nothing there is followed.
+    write("src/orphan.rs", &caller("orphan", "upload"));
+
+    let report = scan(&[root.to_path_buf()], &inline());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let verdicts = |file: &str| -> Vec<String> {
+        report
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(file))
+            .unwrap_or_else(|| panic!("{file} not reported"))
+            .migration
+            .sites
+            .iter()
+            .map(|s| s.verdict.to_string())
+            .collect()
+    };
+    let jobs = verdicts("src/jobs.rs");
+    assert_eq!(jobs[0], "rewritten", "glob import: {jobs:?}");
+    assert_eq!(jobs[1], "rewritten", "re-export: {jobs:?}");
+    assert!(jobs[2].contains("not an s3:// URI built here"), "{jobs:?}");
+    assert_eq!(
+        jobs[3], "rewritten",
+        "aliased import in an inline module: {jobs:?}"
+    );
+    assert_eq!(verdicts("src/main.rs"), ["rewritten"]);
+    assert!(verdicts("src/orphan.rs")[0].contains("not an s3:// URI built here"));
+    let jobs_out = report
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("src/jobs.rs"))
+        .unwrap()
+        .migration
+        .output();
+    assert_eq!(
+        jobs_out.matches(".body(Blob::new(payload))").count(),
+        3,
+        "{jobs_out}"
+    );
+    assert!(jobs_out.contains("other_crate::upload(s3, bucket, payload)"));
+}
+
+#[test]
+fn a_local_blob_type_gets_the_qualified_sdk_blob_even_in_a_wide_setter() {
+    let src = SHAPE1
+        .replace(
+            ".input_location(format!(\"s3://{bucket}/{key}\"))",
+            ".set_input_location(Some(format!(\"s3://{bucket}/{key}\")))",
+        )
+        .replace("Ok(())\n}\n", "Ok(())\n}\n\nstruct Blob;\n");
+    let m = migrate_source(&src, None, &inline()).unwrap();
+    assert_eq!(m.sites[0].verdict, Verdict::Rewritten, "{:?}", m.sites);
+    let out = m.output();
+    assert!(
+        out.contains(".set_body(Some(aws_sdk_sagemakerruntime::primitives::Blob::new(payload)))"),
+        "{out}"
+    );
+    assert!(!out.contains("use aws_sdk_sagemakerruntime::primitives::Blob;"));
 }

@@ -1,5 +1,6 @@
 //! Drift check: `fixture-check/src/lib.rs` includes every fixture (input and fixed output), so
-//! the workspace build proves they all compile. `BODYLINE_BLESS=1` regenerates it.
+//! the workspace build proves they all compile (multi-file crate fixtures too).
+//! `BODYLINE_BLESS=1` regenerates it.
 
 use std::path::Path;
 
@@ -33,6 +34,30 @@ fn expected_lib_rs(root: &Path) -> String {
         out.push_str(&format!(
             "\n#[rustfmt::skip]\n#[path = \"../../tests/fixtures/{f}\"]\nmod {name};\n"
         ));
+    }
+    // Multi-file crate fixtures: their root file as a module, its `mod` items beside it.
+    let mut crates: Vec<String> = std::fs::read_dir(root.join("tests/fixtures/crates"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    crates.sort();
+    for c in crates {
+        for stage in ["after", "before"] {
+            let src = root
+                .join("tests/fixtures/crates")
+                .join(&c)
+                .join(stage)
+                .join("src");
+            let main = if src.join("lib.rs").is_file() {
+                "lib.rs"
+            } else {
+                "main.rs"
+            };
+            out.push_str(&format!(
+                "\n#[rustfmt::skip]\n#[path = \"../../tests/fixtures/crates/{c}/{stage}/src/{main}\"]\nmod {}_crate_{stage};\n",
+                c.replace('-', "_")
+            ));
+        }
     }
     out
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bodyline_migrate::{migrate_source, Options, Strategy};
+use bodyline_migrate::{migrate_source, scan, Options, Strategy};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -132,6 +132,105 @@ fixtures! {
     uri_returned,
 }
 
+/// Copy the `.rs` files and the manifest of a crate fixture directory into `to`.
+fn copy_crate(from: &Path, to: &Path, manifest: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::copy(manifest, to.join("Cargo.toml")).unwrap();
+    for rel in rs_files(from) {
+        let dest = to.join(&rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(&rel), dest).unwrap();
+    }
+}
+
+/// `.rs` files under `dir`, relative to it, sorted.
+fn rs_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A multi-file crate fixture: `crates/NAME/before` (a package) migrates to `crates/NAME/after`
+/// (its `.rs` files) with the verdicts in `crates/NAME/verdicts`; the scan sees the whole crate.
+fn run_crate_fixture(name: &str) {
+    let dir = fixtures_dir().join("crates").join(name);
+    let before = dir.join("before");
+    let after = dir.join("after");
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join(name);
+    copy_crate(&before, &work, &before.join("Cargo.toml"));
+    let report = scan(std::slice::from_ref(&work), &Options::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let prefix = format!("{}/", work.display());
+    let mut verdicts = String::new();
+    for f in &report.files {
+        let rel = f.path.strip_prefix(&work).unwrap().display().to_string();
+        for s in &f.migration.sites {
+            verdicts.push_str(&format!("{rel}:{}:{}: {}\n", s.line, s.column, s.verdict));
+            for n in &s.notes {
+                verdicts.push_str(&format!("    note: {}\n", n.replace(&prefix, "")));
+            }
+        }
+        for h in &f.migration.hints {
+            verdicts.push_str(&format!("{rel}: hint: {}\n", h.replace(&prefix, "")));
+        }
+    }
+    check_or_bless(&dir.join("verdicts"), &verdicts);
+    for rel in rs_files(&before.join("src")) {
+        let path = work.join("src").join(&rel);
+        let original = std::fs::read_to_string(&path).unwrap();
+        let output = report
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .map_or(original, |f| f.migration.output());
+        syn::parse_file(&output)
+            .unwrap_or_else(|e| panic!("{name}/{}: output does not parse: {e}", rel.display()));
+        let expected = after.join("src").join(&rel);
+        if bless() {
+            std::fs::create_dir_all(expected.parent().unwrap()).unwrap();
+        }
+        check_or_bless(&expected, &output);
+    }
+    // Idempotence: the migrated crate needs nothing more.
+    let again_dir = tmp.path().join("again");
+    copy_crate(&after, &again_dir, &before.join("Cargo.toml"));
+    let again = scan(&[again_dir], &Options::default());
+    assert_eq!(
+        again.summary().files_changed,
+        0,
+        "{name}: migrating the output again changes it"
+    );
+    assert!(CRATES.contains(&name));
+}
+
+macro_rules! crate_fixtures {
+    ($($name:ident),* $(,)?) => {
+        const CRATES: &[&str] = &[$(stringify!($name)),*];
+        $(
+            #[test]
+            fn $name() {
+                run_crate_fixture(stringify!($name));
+            }
+        )*
+    };
+}
+
+crate_fixtures! {
+    helper_across_files,
+}
+
 #[test]
 fn every_fixture_file_has_a_test() {
     for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
@@ -142,6 +241,13 @@ fn every_fixture_file_has_a_test() {
                 "fixture {name} has no test: add it to fixtures! in tests/fixtures.rs"
             );
         }
+    }
+    for entry in std::fs::read_dir(fixtures_dir().join("crates")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            CRATES.contains(&name.as_str()),
+            "crate fixture {name} has no test: add it to crate_fixtures! in tests/fixtures.rs"
+        );
     }
 }
 

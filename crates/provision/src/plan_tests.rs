@@ -329,7 +329,10 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
     assert_eq!(unit.action, Action::Create);
     assert_eq!(unit.resource, "endpoint/demo/variant/AllTraffic");
     assert_eq!(unit.step, Step::PutScaling);
-    assert_eq!(fresh.changes.last().map(|c| c.kind), Some(Kind::ScaleToZero));
+    assert_eq!(
+        fresh.changes.last().map(|c| c.kind),
+        Some(Kind::ScaleToZero)
+    );
 
     let d = desired(&s);
     let observed = up_to_date(&d);

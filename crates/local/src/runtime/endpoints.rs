@@ -7,6 +7,7 @@
 //! config and model only when the endpoint changed (another config, or re-created).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,8 @@ use super::s3uri::S3Uri;
 
 /// How long a checked entry is used without asking the control plane again.
 pub(crate) const FRESH_FOR: Duration = Duration::from_secs(1);
+/// How long an entry may serve requests while its re-check runs in the background.
+pub(crate) const STALE_FOR: Duration = Duration::from_secs(30);
 
 /// SageMaker picks a value when `MaxConcurrentInvocationsPerInstance` is unset; this is ours.
 const DEFAULT_CONCURRENCY_PER_INSTANCE: u32 = 4;
@@ -81,10 +84,17 @@ struct Cached {
     checked: Instant,
 }
 
+/// One endpoint's cache entry, and whether a background refresh of it is running.
+#[derive(Default)]
+struct Slot {
+    entry: tokio::sync::Mutex<Option<Cached>>,
+    refreshing: AtomicBool,
+}
+
 /// The cache; one async lock per endpoint name, so concurrent requests trigger one refresh.
 pub(crate) struct Endpoints {
     client: aws_sdk_sagemaker::Client,
-    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
 }
 
 impl Endpoints {
@@ -95,7 +105,13 @@ impl Endpoints {
         }
     }
 
-    /// The endpoint, at most [`FRESH_FOR`] old.
+    /// The endpoint, at most [`FRESH_FOR`] old; or, while a refresh runs in the background, at
+    /// most [`STALE_FOR`] old.
+    ///
+    /// Requests do not wait for the re-check of a known endpoint: under load moto answers
+    /// `DescribeEndpoint` only after the runtime's own queued `PutObject` calls, and every
+    /// accept (and every worker) waiting for it each second would tie the accept rate to
+    /// moto's write rate.
     pub(crate) async fn get(&self, name: &str) -> Result<Arc<EndpointInfo>, LookupError> {
         let slot = {
             let mut slots = self.slots.lock().map_err(|_| {
@@ -103,157 +119,181 @@ impl Endpoints {
             })?;
             slots.entry(name.to_string()).or_default().clone()
         };
-        let mut cached = slot.lock().await;
+        let mut cached = slot.entry.lock().await;
         if let Some(entry) = cached.as_ref() {
-            if entry.checked.elapsed() < FRESH_FOR {
+            let age = entry.checked.elapsed();
+            if age < FRESH_FOR {
+                return Ok(entry.info.clone());
+            }
+            if age < STALE_FOR {
+                if !slot.refreshing.swap(true, Ordering::AcqRel) {
+                    self.refresh_in_background(name, &slot, entry.info.clone());
+                }
                 return Ok(entry.info.clone());
             }
         }
-        let result = self.refresh(name, cached.as_ref().map(|c| &c.info)).await;
-        match result {
-            Ok(info) => {
-                *cached = Some(Cached {
-                    info: info.clone(),
-                    checked: Instant::now(),
-                });
-                Ok(info)
-            }
-            Err(err) => {
-                *cached = None;
-                Err(err)
-            }
-        }
+        let result = refresh(&self.client, name, cached.as_ref().map(|c| &c.info)).await;
+        store(&mut cached, result)
     }
 
-    async fn refresh(
-        &self,
-        name: &str,
-        previous: Option<&Arc<EndpointInfo>>,
-    ) -> Result<Arc<EndpointInfo>, LookupError> {
-        let endpoint = self
-            .client
-            .describe_endpoint()
-            .endpoint_name(name)
-            .send()
-            .await
-            .map_err(|e| lookup_error(e, || format!("endpoint {name}")))?;
-        let config_name = endpoint
-            .endpoint_config_name()
-            .unwrap_or_default()
-            .to_string();
-        let status = endpoint
-            .endpoint_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        let stamp = format!(
-            "{config_name}|{:?}|{:?}",
-            endpoint.creation_time(),
-            endpoint.last_modified_time()
-        );
-        let current_count = endpoint
-            .production_variants()
-            .first()
-            .and_then(|v| v.current_instance_count().or(v.desired_instance_count()));
-        if let Some(previous) = previous {
-            if previous.stamp == stamp {
-                let mut info = EndpointInfo::clone(previous);
-                info.status = status;
-                if let Some(count) = current_count {
-                    info.instance_count = u32::try_from(count).unwrap_or(0);
-                }
-                return Ok(Arc::new(info));
-            }
-        }
-        let config = self
-            .client
-            .describe_endpoint_config()
-            .endpoint_config_name(&config_name)
-            .send()
-            .await
-            .map_err(|e| {
-                lookup_error(e, || {
-                    format!("endpoint config {config_name} of endpoint {name}")
-                })
-            })?;
-        let variant = config.production_variants().first().ok_or_else(|| {
-            LookupError::NotFound(format!(
-                "endpoint config {config_name} has no production variant"
-            ))
-        })?;
-        let model_name = variant.model_name().unwrap_or_default().to_string();
-        let instance_count = current_count
-            .or(variant.initial_instance_count())
-            .and_then(|c| u32::try_from(c).ok())
-            .unwrap_or(1);
-        let async_config = match config.async_inference_config() {
-            None => None,
-            Some(a) => {
-                let output = a.output_config();
-                let output_path = output
-                    .and_then(|o| o.s3_output_path())
-                    .and_then(S3Uri::parse)
-                    .ok_or_else(|| {
-                        LookupError::ControlPlane(format!(
-                            "endpoint config {config_name} has no valid S3OutputPath"
-                        ))
-                    })?;
-                let failure_path = output
-                    .and_then(|o| o.s3_failure_path())
-                    .and_then(S3Uri::parse)
-                    .unwrap_or_else(|| output_path.clone());
-                let notification = output.and_then(|o| o.notification_config());
-                Some(AsyncConfig {
-                    output_path,
-                    failure_path,
-                    success_topic: notification
-                        .and_then(|n| n.success_topic())
-                        .map(str::to_string),
-                    error_topic: notification
-                        .and_then(|n| n.error_topic())
-                        .map(str::to_string),
-                    include_response_in: notification
-                        .map(|n| {
-                            n.include_inference_response_in()
-                                .iter()
-                                .map(|t| t.as_str().to_string())
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    max_concurrent_per_instance: a
-                        .client_config()
-                        .and_then(|c| c.max_concurrent_invocations_per_instance())
-                        .and_then(|n| u32::try_from(n).ok())
-                        .unwrap_or(DEFAULT_CONCURRENCY_PER_INSTANCE),
-                })
-            }
-        };
-        let model = self
-            .client
-            .describe_model()
-            .model_name(&model_name)
-            .send()
-            .await
-            .map_err(|e| lookup_error(e, || format!("model {model_name} of endpoint {name}")))?;
-        let environment = model
-            .primary_container()
-            .or(model.containers().first())
-            .and_then(|c| c.environment())
-            .map(|env| env.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
-        Ok(Arc::new(EndpointInfo {
-            name: name.to_string(),
-            status,
-            variant_name: variant.variant_name().unwrap_or("AllTraffic").to_string(),
-            instance_count,
-            async_config,
-            model: ModelInfo {
-                name: model_name,
-                execution_role_arn: model.execution_role_arn().unwrap_or_default().to_string(),
-                environment,
-            },
-            stamp,
-        }))
+    /// Re-checks `name` without making anyone wait; a failure empties the entry, so the next
+    /// request asks the control plane itself and gets the error.
+    fn refresh_in_background(&self, name: &str, slot: &Arc<Slot>, previous: Arc<EndpointInfo>) {
+        let (client, slot, name) = (self.client.clone(), slot.clone(), name.to_string());
+        tokio::spawn(async move {
+            let result = refresh(&client, &name, Some(&previous)).await;
+            let mut cached = slot.entry.lock().await;
+            let _ = store(&mut cached, result);
+            slot.refreshing.store(false, Ordering::Release);
+        });
     }
+}
+
+fn store(
+    cached: &mut Option<Cached>,
+    result: Result<Arc<EndpointInfo>, LookupError>,
+) -> Result<Arc<EndpointInfo>, LookupError> {
+    match result {
+        Ok(info) => {
+            *cached = Some(Cached {
+                info: info.clone(),
+                checked: Instant::now(),
+            });
+            Ok(info)
+        }
+        Err(err) => {
+            *cached = None;
+            Err(err)
+        }
+    }
+}
+
+/// Reads the endpoint from the control plane; the config and model only when it changed.
+async fn refresh(
+    client: &aws_sdk_sagemaker::Client,
+    name: &str,
+    previous: Option<&Arc<EndpointInfo>>,
+) -> Result<Arc<EndpointInfo>, LookupError> {
+    let endpoint = client
+        .describe_endpoint()
+        .endpoint_name(name)
+        .send()
+        .await
+        .map_err(|e| lookup_error(e, || format!("endpoint {name}")))?;
+    let config_name = endpoint
+        .endpoint_config_name()
+        .unwrap_or_default()
+        .to_string();
+    let status = endpoint
+        .endpoint_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    let stamp = format!(
+        "{config_name}|{:?}|{:?}",
+        endpoint.creation_time(),
+        endpoint.last_modified_time()
+    );
+    let current_count = endpoint
+        .production_variants()
+        .first()
+        .and_then(|v| v.current_instance_count().or(v.desired_instance_count()));
+    if let Some(previous) = previous {
+        if previous.stamp == stamp {
+            let mut info = EndpointInfo::clone(previous);
+            info.status = status;
+            if let Some(count) = current_count {
+                info.instance_count = u32::try_from(count).unwrap_or(0);
+            }
+            return Ok(Arc::new(info));
+        }
+    }
+    let config = client
+        .describe_endpoint_config()
+        .endpoint_config_name(&config_name)
+        .send()
+        .await
+        .map_err(|e| {
+            lookup_error(e, || {
+                format!("endpoint config {config_name} of endpoint {name}")
+            })
+        })?;
+    let variant = config.production_variants().first().ok_or_else(|| {
+        LookupError::NotFound(format!(
+            "endpoint config {config_name} has no production variant"
+        ))
+    })?;
+    let model_name = variant.model_name().unwrap_or_default().to_string();
+    let instance_count = current_count
+        .or(variant.initial_instance_count())
+        .and_then(|c| u32::try_from(c).ok())
+        .unwrap_or(1);
+    let async_config = match config.async_inference_config() {
+        None => None,
+        Some(a) => {
+            let output = a.output_config();
+            let output_path = output
+                .and_then(|o| o.s3_output_path())
+                .and_then(S3Uri::parse)
+                .ok_or_else(|| {
+                    LookupError::ControlPlane(format!(
+                        "endpoint config {config_name} has no valid S3OutputPath"
+                    ))
+                })?;
+            let failure_path = output
+                .and_then(|o| o.s3_failure_path())
+                .and_then(S3Uri::parse)
+                .unwrap_or_else(|| output_path.clone());
+            let notification = output.and_then(|o| o.notification_config());
+            Some(AsyncConfig {
+                output_path,
+                failure_path,
+                success_topic: notification
+                    .and_then(|n| n.success_topic())
+                    .map(str::to_string),
+                error_topic: notification
+                    .and_then(|n| n.error_topic())
+                    .map(str::to_string),
+                include_response_in: notification
+                    .map(|n| {
+                        n.include_inference_response_in()
+                            .iter()
+                            .map(|t| t.as_str().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                max_concurrent_per_instance: a
+                    .client_config()
+                    .and_then(|c| c.max_concurrent_invocations_per_instance())
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(DEFAULT_CONCURRENCY_PER_INSTANCE),
+            })
+        }
+    };
+    let model = client
+        .describe_model()
+        .model_name(&model_name)
+        .send()
+        .await
+        .map_err(|e| lookup_error(e, || format!("model {model_name} of endpoint {name}")))?;
+    let environment = model
+        .primary_container()
+        .or(model.containers().first())
+        .and_then(|c| c.environment())
+        .map(|env| env.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok(Arc::new(EndpointInfo {
+        name: name.to_string(),
+        status,
+        variant_name: variant.variant_name().unwrap_or("AllTraffic").to_string(),
+        instance_count,
+        async_config,
+        model: ModelInfo {
+            name: model_name,
+            execution_role_arn: model.execution_role_arn().unwrap_or_default().to_string(),
+            environment,
+        },
+        stamp,
+    }))
 }
 
 /// moto answers an unknown name with HTTP 400 (`ValidationException`), as SageMaker does.

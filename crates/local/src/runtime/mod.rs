@@ -137,12 +137,13 @@ pub(crate) async fn start(config: RuntimeConfig) -> Result<Runtime, RuntimeError
         })?;
     }
     let (journal, pending) = Journal::open(&config.state_dir)?;
+    let control_plane = patient(&config.control_plane);
     let http = reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(256)
         .build()
         .map_err(|e| RuntimeError::HttpClient(e.to_string()))?;
-    let sdk = &config.control_plane;
+    let sdk = &control_plane;
     let admin_s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(true)
@@ -177,6 +178,23 @@ pub(crate) async fn start(config: RuntimeConfig) -> Result<Runtime, RuntimeError
         tracing::info!(resumed, "resuming requests accepted by a previous run");
     }
     Ok(Runtime { shared })
+}
+
+/// moto answers every request with `Connection: close`, so each call opens a connection, and
+/// under load its accept loop falls seconds behind. With the SDK's default 3.1 s connect timeout
+/// the runtime then abandons connections moto has queued and opens new ones, which moto still
+/// accepts and serves: the backlog grows and writes fail. The runtime waits instead.
+const CONTROL_PLANE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn patient(sdk: &aws_config::SdkConfig) -> aws_config::SdkConfig {
+    let timeouts = sdk
+        .timeout_config()
+        .map_or_else(aws_config::timeout::TimeoutConfig::builder, |t| {
+            t.to_builder()
+        })
+        .connect_timeout(CONTROL_PLANE_CONNECT_TIMEOUT)
+        .build();
+    sdk.to_builder().timeout_config(timeouts).build()
 }
 
 impl Runtime {

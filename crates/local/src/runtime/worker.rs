@@ -137,20 +137,28 @@ async fn run(shared: &Arc<Shared>, seq: u64, queued: Queued, resumed: bool) {
         permit = lane.acquire_owned() => permit.ok(),
         _ = tokio::time::sleep(until(job.deadline())) => None,
     };
-    let outcome = match waited {
-        Some(_) if SystemTime::now() >= job.deadline() => Err(Failure::Expired {
-            ttl_seconds: job.ttl_seconds,
-        }),
-        Some(permit) => {
-            let outcome = invoke(shared, &queued).await;
-            drop(permit);
-            outcome
-        }
-        None => Err(Failure::Expired {
-            ttl_seconds: job.ttl_seconds,
-        }),
+    // A slot stays taken until the request's object is written, not only while the model runs:
+    // the write is part of the request, and releasing the slot earlier lets the model, which
+    // answers far faster than the object store takes writes, pile up unbounded concurrent
+    // writes on the object store (on moto: a full accept queue, connections retried after
+    // seconds, requests finishing out of order).
+    let (outcome, slot) = match waited {
+        Some(_) if SystemTime::now() >= job.deadline() => (
+            Err(Failure::Expired {
+                ttl_seconds: job.ttl_seconds,
+            }),
+            None,
+        ),
+        Some(permit) => (invoke(shared, &queued).await, Some(permit)),
+        None => (
+            Err(Failure::Expired {
+                ttl_seconds: job.ttl_seconds,
+            }),
+            None,
+        ),
     };
     finish(shared, job, outcome).await;
+    drop(slot);
     shared.journal.remove(seq);
 }
 
@@ -341,22 +349,61 @@ async fn finish(shared: &Shared, job: &Job, outcome: Result<Answer, Failure>) {
     }
 }
 
+/// Pauses between attempts of a write that failed on the way (not refused): from the first to
+/// the last, doubling.
+const WRITE_RETRY_PAUSE: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(5));
+
+/// Writes the object, retrying for as long as the failure is on the way (moto busy, a connection
+/// refused or timed out, a 5xx): an accepted request must end in an object, and giving up on a
+/// transient error would end it in none. A refusal (4xx, such as `AccessDenied`) is returned at
+/// once. Runtime shutdown cancels the retries; the journal keeps the request for the next start.
 async fn put(
     client: &aws_sdk_s3::Client,
     location: &S3Uri,
     body: Bytes,
     content_type: &str,
 ) -> Result<(), String> {
-    client
-        .put_object()
-        .bucket(&location.bucket)
-        .key(&location.key)
-        .content_type(content_type)
-        .body(body.into())
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+    let mut pause = WRITE_RETRY_PAUSE.0;
+    loop {
+        let sent = client
+            .put_object()
+            .bucket(&location.bucket)
+            .key(&location.key)
+            .content_type(content_type)
+            .body(body.clone().into())
+            .send()
+            .await;
+        let error = match sent {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let detail = aws_sdk_s3::error::DisplayErrorContext(&error).to_string();
+        if !is_transient(&error) {
+            return Err(detail);
+        }
+        tracing::warn!(%location, error = %detail, retry_in = ?pause, "writing the object failed on the way; retrying");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(WRITE_RETRY_PAUSE.1);
+    }
+}
+
+/// Whether a failed call may succeed if sent again: it never got an answer, or the answer was a
+/// server error or throttling.
+fn is_transient<E>(
+    error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> bool {
+    use aws_sdk_s3::error::SdkError;
+    match error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => {
+            let status = e.raw().status().as_u16();
+            status >= 500 || status == 429
+        }
+        _ => false,
+    }
 }
 
 async fn publish(

@@ -211,3 +211,11 @@ mod uri_returned_after;
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/uri_returned.rs"]
 mod uri_returned_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/helper_across_files/after/src/main.rs"]
+mod helper_across_files_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/helper_across_files/before/src/main.rs"]
+mod helper_across_files_crate_before;

@@ -1,6 +1,8 @@
 //! Analysis of one file: text in, edits and verdicts out. Never touches the file system.
 
 mod collect;
+pub(crate) mod crate_scope;
+mod pretty;
 mod resolve;
 mod site;
 
@@ -24,6 +26,9 @@ pub(crate) struct Analysis {
     pub edits: EditSet,
     pub sites: Vec<Site>,
     pub hints: Vec<String>,
+    /// Functions called for an input URI that are not defined in this file (last path
+    /// segment): analysing again with the crate's [`crate_scope::CrateScope`] may follow them.
+    pub wanted_helpers: Vec<String>,
 }
 
 /// A same-file function that may upload and return the URI (shape 2).
@@ -50,10 +55,16 @@ pub(crate) struct FileCtx<'a, 't> {
     pub local_blob_type: bool,
     /// `use a::b::Leaf;` items importing one name: (leaf, item range).
     pub single_uses: Vec<(String, Range<usize>)>,
+    /// The other files of the crate, when the scan resolved them (helpers across files).
+    pub scope: Option<&'t crate_scope::FileScope<'t>>,
+    /// Names of functions called for an input URI that this file does not define.
+    pub wanted: std::cell::RefCell<Vec<String>>,
 }
 
 /// One module's import facts.
 pub(crate) struct ModuleInfo {
+    /// The inline module's name (None for the file itself).
+    pub name: Option<String>,
     pub range: Range<usize>,
     /// The name under which `Blob` is usable here, if any.
     pub blob_name: Option<String>,
@@ -63,26 +74,17 @@ pub(crate) struct ModuleInfo {
     pub use_suffix: String,
 }
 
-/// Analyse `src`. `path` is used to resolve `include_bytes!` sizes.
+/// Analyse `src`. `path` is used to resolve `include_bytes!` sizes; `scope` (if any) holds the
+/// other files of the crate, for helpers defined there.
 pub(crate) fn analyze(
     src: &str,
     path: Option<&Path>,
     strategy: Strategy,
+    scope: Option<&crate_scope::FileScope<'_>>,
 ) -> Result<Analysis, syn::Error> {
     let text = SourceText::new(src);
     let file = syn::parse_file(text.code())?;
-    let mut ctx = FileCtx {
-        text: &text,
-        path,
-        strategy,
-        consts: Vec::new(),
-        helpers: Vec::new(),
-        modules: Vec::new(),
-        local_blob_type: false,
-        single_uses: Vec::new(),
-    };
-    let root = 0..src.len();
-    scan_items(&mut ctx, &file.items, root, None);
+    let ctx = file_ctx(&text, path, strategy, &file, scope);
     let mut edits = EditSet::new(src);
     let mut sites = Vec::new();
     let mut hints = Vec::new();
@@ -97,11 +99,39 @@ pub(crate) fn analyze(
     sites.sort_by_key(|s| s.range.start);
     hints.sort();
     hints.dedup();
+    let mut wanted_helpers = ctx.wanted.take();
+    wanted_helpers.sort();
+    wanted_helpers.dedup();
     Ok(Analysis {
         edits,
         sites,
         hints,
+        wanted_helpers,
     })
+}
+
+/// The file-wide facts of a parsed file.
+pub(crate) fn file_ctx<'a, 't>(
+    text: &'t SourceText<'t>,
+    path: Option<&'t Path>,
+    strategy: Strategy,
+    file: &'a syn::File,
+    scope: Option<&'t crate_scope::FileScope<'t>>,
+) -> FileCtx<'a, 't> {
+    let mut ctx = FileCtx {
+        text,
+        path,
+        strategy,
+        consts: Vec::new(),
+        helpers: Vec::new(),
+        modules: Vec::new(),
+        local_blob_type: false,
+        single_uses: Vec::new(),
+        scope,
+        wanted: std::cell::RefCell::new(Vec::new()),
+    };
+    scan_items(&mut ctx, &file.items, 0..text.original.len(), None, None);
+    ctx
 }
 
 fn scan_items<'a>(
@@ -109,6 +139,7 @@ fn scan_items<'a>(
     items: &'a [Item],
     range: Range<usize>,
     brace_open: Option<usize>,
+    name: Option<String>,
 ) {
     let text = ctx.text;
     let mut blob_name = None;
@@ -158,7 +189,7 @@ fn scan_items<'a>(
                 if let Some((brace, items)) = &m.content {
                     let r = text.range(m.span());
                     let open = text.range(brace.span.open()).end;
-                    scan_items(ctx, items, r, Some(open));
+                    scan_items(ctx, items, r, Some(open), Some(m.ident.to_string()));
                 }
             }
             _ => {}
@@ -184,6 +215,7 @@ fn scan_items<'a>(
         (brace_open.unwrap_or(0), String::new(), nl.to_owned())
     };
     ctx.modules.push(ModuleInfo {
+        name,
         range,
         blob_name,
         use_at,

@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprMethodCall, Lit, Stmt};
 
 use super::collect::{path_ident, Chain, FnInfo};
+use super::crate_scope::Resolution;
 use super::resolve::{strip, Resolved, Resolver};
 use super::FileCtx;
 use crate::edit::{Edit, EditSet};
@@ -15,6 +16,8 @@ use crate::verdict::{Site, SkipReason, Verdict};
 use crate::Strategy;
 
 mod branch;
+
+use super::pretty;
 
 /// The inline `Body` size limit of `InvokeEndpointAsync`, in bytes.
 pub(crate) const MAX_INLINE: u64 = 128_000;
@@ -603,7 +606,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
         }
     }
 
-    fn blob(&self) -> (String, Option<Edit>) {
+    /// How `Blob` is named at the site, and the `use` to add when no `Blob` is in scope.
+    fn blob(&self) -> Result<(syn::Path, Option<Edit>), SkipReason> {
+        let qualified: syn::Path = syn::parse_quote!(aws_sdk_sagemakerruntime::primitives::Blob);
         let site = self.chain().range.start;
         let module = self
             .ctx
@@ -612,33 +617,47 @@ impl<'a> SiteCx<'_, 'a, '_> {
             .filter(|m| m.range.contains(&site))
             .min_by_key(|m| m.range.end - m.range.start);
         let Some(module) = module else {
-            return ("aws_sdk_sagemakerruntime::primitives::Blob".into(), None);
+            return Ok((qualified, None));
         };
         if let Some(name) = &module.blob_name {
-            return (name.clone(), None);
+            let path = syn::parse_str(name).map_err(|_| {
+                SkipReason::Unsupported(format!("`{name}` (the Blob in scope) is not a path"))
+            })?;
+            return Ok((path, None));
         }
         if self.ctx.local_blob_type {
-            return ("aws_sdk_sagemakerruntime::primitives::Blob".into(), None);
+            return Ok((qualified, None));
         }
-        let text = format!(
-            "{}use aws_sdk_sagemakerruntime::primitives::Blob;{}",
-            module.use_prefix, module.use_suffix
-        );
-        ("Blob".into(), Some(Edit::insert(module.use_at, text)))
+        let import = pretty::item(quote::quote!(use #qualified;), "Blob import")?;
+        let text = format!("{}{import}{}", module.use_prefix, module.use_suffix);
+        Ok((
+            syn::parse_quote!(Blob),
+            Some(Edit::insert(module.use_at, text)),
+        ))
     }
 
-    /// The replacement for the `input_location(..)` call: `[content_type(..).]body(Blob::new(P))`.
-    fn body_call(&self, plan: &Plan<'_, 'a>, blob: &str, payload_text: &str) -> Edit {
+    /// The replacement for the `input_location(..)` call: `[content_type(..).]body(Blob::new(P))`,
+    /// with `payload_text` (source text) as `P`.
+    fn body_call(
+        &self,
+        plan: &Plan<'_, 'a>,
+        blob: &syn::Path,
+        payload_text: &str,
+    ) -> Result<Edit, SkipReason> {
         let call = plan.loc.call;
         let start = self.range(&call.method).start;
         let end = self.ctx.text.range(call.paren_token.span.close()).end;
+        let p = pretty::placeholder(pretty::PAYLOAD);
         let body = if plan.loc.setter {
-            format!("set_body(Some({blob}::new({payload_text})))")
+            pretty::link(quote::quote!(set_body(Some(#blob::new(#p)))), "body")?
         } else {
-            format!("body({blob}::new({payload_text}))")
+            pretty::link(quote::quote!(body(#blob::new(#p))), "body")?
         };
         let text = match &plan.content_type {
             Some(ct) => {
+                let c = pretty::placeholder(pretty::CONTENT_TYPE);
+                let content_type = pretty::link(quote::quote!(content_type(#c)), "content type")?;
+                // Continue the chain in its own style: one call per line, or all on one.
                 let before = &self.ctx.text.original[self.ctx.text.line_range(start).start..start];
                 let sep = if before.trim() == "." {
                     format!(
@@ -649,11 +668,17 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 } else {
                     String::new()
                 };
-                format!("content_type({ct}){sep}.{body}")
+                pretty::fill(
+                    &format!("{content_type}{sep}.{body}"),
+                    &[
+                        (pretty::CONTENT_TYPE, ct.as_str()),
+                        (pretty::PAYLOAD, payload_text),
+                    ],
+                )
             }
-            None => body,
+            None => pretty::fill(&body, &[(pretty::PAYLOAD, payload_text)]),
         };
-        Edit::replace(start..end, text)
+        Ok(Edit::replace(start..end, text))
     }
 
     fn inline(&self, plan: Plan<'_, 'a>, mut notes: Vec<String>) -> Outcome {
@@ -662,9 +687,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 "a file upload needs a size branch".into(),
             ));
         };
-        let (blob, import) = self.blob();
+        let (blob, import) = self.blob()?;
         let payload_text = self.src(self.range(p)).to_owned();
-        let mut edits = vec![self.body_call(&plan, &blob, &payload_text)];
+        let mut edits = vec![self.body_call(&plan, &blob, &payload_text)?];
         let removed = self.removals(&plan, &mut notes)?;
         for r in &removed {
             edits.push(Edit::delete(self.ctx.text.expand_to_lines(r.clone())));
@@ -902,8 +927,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
     }
 
     /// `helper(args).await?` or `self.helper(args).await?` (directly or through a `let`) where
-    /// `helper` is a function or method of this file: (its arguments, the caller's `let` index
-    /// if bound, the helper).
+    /// `helper` is a function or method of this file, or a module-level function of another
+    /// file of the crate (when the scan resolved the crate): its arguments, the caller's `let`
+    /// index if bound, and what following it found.
     fn helper_call(&self, value: &'a Expr, at: usize) -> Option<HelperCall<'a>> {
         let mut e = strip(value);
         let mut bound = None;
@@ -912,138 +938,144 @@ impl<'a> SiteCx<'_, 'a, '_> {
             bound = Some(li);
             e = self.info.lets[li].init?;
         }
-        let (name, args, method): (String, Vec<&'a Expr>, bool) = match peel(e) {
+        let (segments, args, method): (Vec<String>, Vec<&'a Expr>, bool) = match peel(e) {
             Expr::Call(call) => {
                 let Expr::Path(f) = &*call.func else {
                     return None;
                 };
-                (
-                    f.path.get_ident()?.to_string(),
-                    call.args.iter().collect(),
-                    false,
-                )
+                if f.qself.is_some() || f.path.leading_colon.is_some() {
+                    return None;
+                }
+                let segments = f
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                (segments, call.args.iter().collect(), false)
             }
             Expr::MethodCall(m) if path_ident(&m.receiver).as_deref() == Some("self") => {
-                (m.method.to_string(), m.args.iter().collect(), true)
+                (vec![m.method.to_string()], m.args.iter().collect(), true)
             }
             _ => return None,
         };
-        let helper = self
-            .ctx
-            .helpers
-            .iter()
-            .find(|h| h.name == name && h.method == method)?;
+        let name = segments.last()?.clone();
+        let local = (segments.len() == 1)
+            .then(|| {
+                self.ctx
+                    .helpers
+                    .iter()
+                    .find(|h| h.name == name && h.method == method)
+            })
+            .flatten();
+        let source = match local {
+            Some(h) => HelperSource::Local {
+                sig: h.sig,
+                block: h.block,
+            },
+            None if method => return None,
+            None => {
+                let Some(scope) = self.ctx.scope else {
+                    // Maybe defined in another file of the crate: the scan looks there.
+                    self.ctx.wanted.borrow_mut().push(name);
+                    return None;
+                };
+                let site = self.chain().range.start;
+                let mut inline: Vec<&super::ModuleInfo> = self
+                    .ctx
+                    .modules
+                    .iter()
+                    .filter(|m| m.name.is_some() && m.range.contains(&site))
+                    .collect();
+                inline.sort_by_key(|m| m.range.start);
+                let inline: Vec<String> = inline.iter().filter_map(|m| m.name.clone()).collect();
+                match scope.resolve(&inline, &segments) {
+                    Resolution::NotInCrate => return None,
+                    Resolution::Ambiguous(candidates) => HelperSource::Ambiguous(candidates),
+                    Resolution::Found(entry) => HelperSource::Crate {
+                        upload: entry.summary.clone(),
+                        file: entry.file.display().to_string(),
+                        line: entry.line,
+                        mentions: entry.mentions,
+                    },
+                }
+            }
+        };
         Some(HelperCall {
+            name,
             args,
             bound,
-            sig: helper.sig,
-            block: helper.block,
+            source,
         })
     }
 
-    /// Shape 2: the URI comes from a same-file helper that uploads and returns it.
+    /// Shape 2: the URI comes from a helper that uploads its parameter and returns the URI.
     fn helper_site(
         &self,
         HelperCall {
+            name,
             args,
             bound,
-            sig,
-            block,
+            source,
         }: HelperCall<'a>,
         loc: &LocLink<'a>,
         value: &'a Expr,
         stored: Option<String>,
     ) -> Outcome {
-        let name = sig.ident.to_string();
         let unsupported = |why: &str| {
             Err(SkipReason::Unsupported(format!(
                 "the URI comes from helper `{name}`, but {why}"
             )))
+        };
+        let text = self.ctx.text;
+        let (upload, hint) = match source {
+            HelperSource::Ambiguous(candidates) => {
+                return unsupported(&format!(
+                    "that name may mean several functions of this crate ({}); bodyline cannot prove which one runs",
+                    candidates.join(", ")
+                ))
+            }
+            HelperSource::Local { sig, block } => {
+                let upload = summarize_helper(self.ctx, sig, block);
+                // The helper stays; say so when this was its last caller in the file.
+                let hint = (super::word_count(text.original, &name) <= 2).then(|| {
+                    let line = text.line_col(self.range(&sig.ident).start).0;
+                    format!("hint: helper `{name}` (line {line}) has no other caller in this file; remove it if nothing else in the crate uses it")
+                });
+                (upload, hint)
+            }
+            HelperSource::Crate {
+                upload,
+                file,
+                line,
+                mentions,
+            } => {
+                let hint = (mentions <= 2).then(|| {
+                    format!("hint: helper `{name}` ({file}:{line}) has no other caller in the crate; remove it")
+                });
+                (upload, hint)
+            }
+        };
+        let upload = match upload {
+            Ok(u) => u,
+            Err(why) => return unsupported(&why),
         };
         let Some(li) = bound else {
             return unsupported(
                 "it is called inside input_location; bind its result with `let` first",
             );
         };
-        let text = self.ctx.text;
-        let mut c = super::collect::Collector::new(text, self.range(block));
-        let (params, _) = super::fn_params(sig);
-        c.add_params(params.iter().copied());
-        c.add_tokens(block.to_token_stream());
-        syn::visit::Visit::visit_block(&mut c, block);
-        let hinfo = c.info;
-        let hres = Resolver {
-            ctx: self.ctx,
-            info: &hinfo,
-        };
-        // The helper's value: the tail `Ok(uri)` or `uri`.
-        let Some(Stmt::Expr(tail, None)) = block.stmts.last() else {
-            return unsupported("it does not end in the URI it returns");
-        };
-        let returned = match peel_parens(tail) {
-            Expr::Call(ok)
-                if ok.args.len() == 1
-                    && matches!(&*ok.func, Expr::Path(p) if p.path.is_ident("Ok")) =>
-            {
-                &ok.args[0]
-            }
-            e => e,
-        };
-        let tail_at = self.range(tail).start;
-        let Some(path) = hres.resolve(returned, tail_at).s3_path() else {
-            return unsupported("what it returns is not an s3:// URI built there");
-        };
-        let put = hinfo.chains.iter().find_map(|ch| {
-            let p = ch.position("put_object")?;
-            (ch.range.end <= tail_at
-                && object_path(&hres, &ch.links[p + 1..], ch.range.start).as_ref() == Some(&path))
-            .then_some((ch, p))
-        });
-        let Some((put, p)) = put else {
-            return unsupported("it uploads no object with that name");
-        };
-        let put_links: Vec<&'a ExprMethodCall> = put.links[p + 1..].to_vec();
-        let Some(body_arg) = put_links
-            .iter()
-            .find_map(|m| (m.method == "body" && m.args.len() == 1).then(|| &m.args[0]))
-        else {
-            return unsupported("its put_object sets no body");
-        };
-        let hs = SiteCx {
-            ctx: self.ctx,
-            info: &hinfo,
-            chain_index: 0,
-            k: 0,
-        };
-        let Some((Payload::Bytes(pe), _)) = hs.payload(body_arg, put.range.start) else {
-            return unsupported("its payload is not a recognised ByteStream source");
-        };
-        // The payload must be one of the helper's parameters: the caller's argument replaces it.
-        let Some(param) = path_ident(pe) else {
-            return unsupported("its payload is computed inside it");
-        };
-        let Some(index) = params
-            .iter()
-            .position(|pat| matches!(pat, syn::Pat::Ident(i) if i.ident == param))
-        else {
-            return unsupported("its payload is computed inside it");
-        };
-        let Some(arg) = args.get(index).copied() else {
+        let Some(arg) = args.get(upload.payload_param).copied() else {
             return unsupported("the call has too few arguments");
         };
-        let content_type_range = put_links
-            .iter()
-            .find(|m| m.method == "content_type" && m.args.len() == 1)
-            .filter(|m| matches!(strip(&m.args[0]), Expr::Lit(_)))
-            .map(|m| self.range(&m.args[0]));
         let links = self.site_links().0;
-        let content_type_range = if links
+        let content_type = if links
             .iter()
             .any(|m| m.method == "content_type" || m.method == "set_content_type")
         {
             None
         } else {
-            content_type_range
+            upload.content_type
         };
         let let_range = self.info.lets[li].stmt_range.clone();
         let Some((b, s)) = self.info.stmt_containing(&let_range) else {
@@ -1059,32 +1091,131 @@ impl<'a> SiteCx<'_, 'a, '_> {
             loc,
             value,
             put: None,
-            put_links: &put_links,
+            put_links: &[],
             put_stmt,
             payload: Payload::Bytes(arg),
-            content_type: content_type_range.clone().map(|r| self.src(r).to_owned()),
-            content_type_range,
+            content_type,
+            content_type_range: None,
             uri_value: value,
         };
-        // The helper stays; say so when this was its last caller in the file.
-        let calls = super::word_count(text.original, &name);
-        if calls <= 2 {
-            let line = text.line_col(self.range(&sig.ident).start).0;
-            notes.push(format!(
-                "hint: helper `{name}` (line {line}) has no other caller in this file; remove it if nothing else in the crate uses it"
-            ));
-        }
+        notes.extend(hint);
         notes.push(format!("followed helper `{name}`"));
         self.finish(plan, notes, stored)
     }
 }
 
-/// A call of a same-file helper that may upload and return the URI.
-struct HelperCall<'a> {
-    args: Vec<&'a Expr>,
-    bound: Option<usize>,
+/// What following a helper found: it uploads its parameter number `payload_param` (receiver
+/// not counted) under the URI it returns.
+#[derive(Debug, Clone)]
+pub(crate) struct HelperUpload {
+    pub payload_param: usize,
+    /// The upload's literal `content_type`, as written.
+    pub content_type: Option<String>,
+}
+
+/// Follow a helper in its own file: does it upload one of its parameters and return the
+/// `s3://` URI of that object? Err says why not (completing "but ...").
+pub(crate) fn summarize_helper<'a>(
+    ctx: &FileCtx<'a, '_>,
     sig: &'a syn::Signature,
     block: &'a syn::Block,
+) -> Result<HelperUpload, String> {
+    let text = ctx.text;
+    let mut c = super::collect::Collector::new(text, text.range(block.span()));
+    let (params, _) = super::fn_params(sig);
+    c.add_params(params.iter().copied());
+    c.add_tokens(block.to_token_stream());
+    syn::visit::Visit::visit_block(&mut c, block);
+    let hinfo = c.info;
+    let hres = Resolver { ctx, info: &hinfo };
+    // The helper's value: the tail `Ok(uri)` or `uri`.
+    let Some(Stmt::Expr(tail, None)) = block.stmts.last() else {
+        return Err("it does not end in the URI it returns".into());
+    };
+    let returned = match peel_parens(tail) {
+        Expr::Call(ok)
+            if ok.args.len() == 1
+                && matches!(&*ok.func, Expr::Path(p) if p.path.is_ident("Ok")) =>
+        {
+            &ok.args[0]
+        }
+        e => e,
+    };
+    let tail_at = text.range(tail.span()).start;
+    let Some(path) = hres.resolve(returned, tail_at).s3_path() else {
+        return Err("what it returns is not an s3:// URI built there".into());
+    };
+    let put = hinfo.chains.iter().find_map(|ch| {
+        let p = ch.position("put_object")?;
+        (ch.range.end <= tail_at
+            && object_path(&hres, &ch.links[p + 1..], ch.range.start).as_ref() == Some(&path))
+        .then_some((ch, p))
+    });
+    let Some((put, p)) = put else {
+        return Err("it uploads no object with that name".into());
+    };
+    let put_links = &put.links[p + 1..];
+    let Some(body_arg) = put_links
+        .iter()
+        .find_map(|m| (m.method == "body" && m.args.len() == 1).then(|| &m.args[0]))
+    else {
+        return Err("its put_object sets no body".into());
+    };
+    let hs = SiteCx {
+        ctx,
+        info: &hinfo,
+        chain_index: 0,
+        k: 0,
+    };
+    let Some((Payload::Bytes(pe), _)) = hs.payload(body_arg, put.range.start) else {
+        return Err("its payload is not a recognised ByteStream source".into());
+    };
+    // The payload must be one of the helper's parameters: the caller's argument replaces it.
+    let Some(param) = path_ident(pe) else {
+        return Err("its payload is computed inside it".into());
+    };
+    let Some(payload_param) = params
+        .iter()
+        .position(|pat| matches!(pat, syn::Pat::Ident(i) if i.ident == param))
+    else {
+        return Err("its payload is computed inside it".into());
+    };
+    let content_type = put_links
+        .iter()
+        .find(|m| m.method == "content_type" && m.args.len() == 1)
+        .filter(|m| matches!(strip(&m.args[0]), Expr::Lit(_)))
+        .map(|m| text.original[text.range(m.args[0].span())].to_owned());
+    Ok(HelperUpload {
+        payload_param,
+        content_type,
+    })
+}
+
+/// A call of a helper that may upload and return the URI.
+struct HelperCall<'a> {
+    name: String,
+    args: Vec<&'a Expr>,
+    bound: Option<usize>,
+    source: HelperSource<'a>,
+}
+
+/// Where the called helper is defined.
+enum HelperSource<'a> {
+    /// In this file.
+    Local {
+        sig: &'a syn::Signature,
+        block: &'a syn::Block,
+    },
+    /// In another file of the crate, already followed there.
+    Crate {
+        upload: Result<HelperUpload, String>,
+        file: String,
+        line: usize,
+        /// Whole-word mentions of its name in the crate's files (definition included).
+        mentions: usize,
+    },
+    /// The name may mean several functions of the crate (described).
+    Ambiguous(Vec<String>),
 }
 
 struct Plan<'p, 'a> {

@@ -5,7 +5,9 @@ use std::ops::Range;
 use proc_macro2::{TokenStream, TokenTree};
 use syn::{Expr, Stmt};
 
-use super::{Outcome, Payload, Plan, SiteCx};
+use quote::quote;
+
+use super::{pretty, Outcome, Payload, Plan, SiteCx};
 use crate::edit::{apply_edits, Edit, EditSet};
 use crate::verdict::{SkipReason, Verdict};
 
@@ -122,6 +124,11 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 "cannot branch: a multi-line string literal would change".into(),
             ));
         }
+        let unit = if text.indent_at(inv_range.start).contains('\t') {
+            "\t"
+        } else {
+            "    "
+        };
         // The condition and the payload name; complex payloads are bound once before the branch.
         let (payload_expr, is_path) = match plan.payload {
             Payload::Bytes(e) => (e, false),
@@ -140,25 +147,45 @@ impl<'a> SiteCx<'_, 'a, '_> {
             } else {
                 "payload"
             };
-            (
-                Some(format!(
-                    "{}let {name} = {};{nl}",
-                    text.indent_at(first),
-                    self.src(p_range.clone())
-                )),
-                name.to_owned(),
-            )
+            let ident = pretty::placeholder(name);
+            let value = pretty::placeholder(pretty::PAYLOAD);
+            let lines = pretty::stmts(quote!(let #ident = #value;), "payload binding")?;
+            let hoisted = pretty::fill(
+                &pretty::indent(&lines, text.indent_at(first), unit, nl),
+                &[(pretty::PAYLOAD, self.src(p_range.clone()))],
+            );
+            (Some(format!("{hoisted}{nl}")), name.to_owned())
         };
-        let (cond, inline_value) = if is_path {
+        let p: Expr = syn::parse_str(&p_name).map_err(|_| {
+            SkipReason::Unsupported(format!("cannot branch: `{p_name}` does not reparse"))
+        })?;
+        let limit = syn::LitInt::new(MAX_INLINE_LIT, proc_macro2::Span::call_site());
+        let then_ph = pretty::placeholder(pretty::THEN);
+        let else_ph = pretty::placeholder(pretty::ELSE);
+        let (skeleton, inline_value) = if is_path {
             (
-                format!(
-                    "let Some(inline_body) = std::fs::metadata(&{p_name}).ok().filter(|m| m.len() <= {MAX_INLINE_LIT}).and_then(|_| std::fs::read(&{p_name}).ok())"
-                ),
+                quote! {
+                    if let Some(inline_body) = std::fs::metadata(&#p)
+                        .ok()
+                        .filter(|m| m.len() <= #limit)
+                        .and_then(|_| std::fs::read(&#p).ok())
+                    {
+                        #then_ph();
+                    } else {
+                        #else_ph();
+                    }
+                },
                 "inline_body".to_owned(),
             )
         } else {
             (
-                format!("{p_name}.len() <= {MAX_INLINE_LIT}"),
+                quote! {
+                    if #p.len() <= #limit {
+                        #then_ph();
+                    } else {
+                        #else_ph();
+                    }
+                },
                 self.src(self.range(payload_expr)).to_owned(),
             )
         };
@@ -167,11 +194,11 @@ impl<'a> SiteCx<'_, 'a, '_> {
         } else {
             inline_value
         };
-        let (blob, import) = self.blob();
+        let (blob, import) = self.blob()?;
         // Then: the region without the upload, input_location → body.
         let mut then_edits = vec![
             Edit::delete(text.expand_to_lines(plan.put_stmt.range.clone())),
-            self.body_call(&plan, &blob, &inline_value),
+            self.body_call(&plan, &blob, &inline_value)?,
             Edit::delete(prefix_range.clone()),
             Edit::delete(suffix_range.clone()),
         ];
@@ -187,18 +214,38 @@ impl<'a> SiteCx<'_, 'a, '_> {
         let then_text = local_apply(text.original, region.clone(), then_edits)?;
         let else_text = local_apply(text.original, region.clone(), else_edits)?;
         let indent = text.indent_at(inv_range.start);
-        let unit = if indent.contains('\t') { "\t" } else { "    " };
         let prefix = self.src(prefix_range);
         let suffix = self.src(suffix_range);
         let mut out = String::new();
         if let Some(h) = hoist {
             out.push_str(&h);
         }
-        out.push_str(&format!("{indent}{prefix}if {cond} {{{nl}"));
-        out.push_str(&reindent(&then_text, unit));
-        out.push_str(&format!("{indent}}} else {{{nl}"));
-        out.push_str(&reindent(&else_text, unit));
-        out.push_str(&format!("{indent}}}{suffix}{nl}"));
+        // The printed `if` around the two arms, which keep the user's text, one level deeper.
+        let lines = pretty::stmts(skeleton, "size branch")?;
+        let last = lines.len() - 1;
+        for (i, line) in lines.iter().enumerate() {
+            match line.trim() {
+                l if l == format!("{}();", pretty::THEN) => {
+                    out.push_str(&reindent(&then_text, unit))
+                }
+                l if l == format!("{}();", pretty::ELSE) => {
+                    out.push_str(&reindent(&else_text, unit))
+                }
+                _ => {
+                    let printed = pretty::indent(std::slice::from_ref(line), indent, unit, nl);
+                    let printed = if i == 0 {
+                        format!("{indent}{prefix}{}", &printed[indent.len()..])
+                    } else {
+                        printed
+                    };
+                    out.push_str(&printed);
+                    if i == last {
+                        out.push_str(suffix);
+                    }
+                    out.push_str(nl);
+                }
+            }
+        }
         if !region_ends_with_newline(text.original, &region) {
             out.truncate(out.len() - nl.len());
         }

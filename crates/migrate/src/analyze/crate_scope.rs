@@ -1,0 +1,549 @@
+//! Helpers across the files of one crate: the module tree under `src/` (from `mod` items),
+//! each module's functions (followed in their own file) and `use` items, and name resolution
+//! from a call site to the one function it calls.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use syn::{Item, UseTree};
+
+use super::site::{summarize_helper, HelperUpload};
+use crate::text::SourceText;
+use crate::Strategy;
+
+/// Bounds that keep a pathological crate (generated modules, `#[path]` loops) cheap.
+const MAX_FILES: usize = 4096;
+const MAX_DEPTH: u32 = 16;
+
+/// A module-level function of the crate with a wanted name, followed in its own file.
+#[derive(Clone)]
+pub(crate) struct FnEntry {
+    /// The file, relative to the package root.
+    pub file: PathBuf,
+    pub line: usize,
+    pub summary: Result<HelperUpload, String>,
+    /// Whole-word mentions of its name in the crate's module files (definition included).
+    pub mentions: usize,
+    name: String,
+    /// `module::name` from the target's root, for messages.
+    qualified: String,
+}
+
+/// `use PATH as ALIAS;` (alias None: a glob `use PATH::*;`).
+#[derive(Clone)]
+struct UseEntry {
+    alias: Option<String>,
+    path: Vec<String>,
+}
+
+struct Module {
+    /// Module path from the target's root (for messages).
+    path: Vec<String>,
+    file: PathBuf,
+    inline: bool,
+    parent: Option<usize>,
+    children: Vec<(String, usize)>,
+    fns: Vec<FnEntry>,
+    uses: Vec<UseEntry>,
+}
+
+/// One compilation target: the library or a binary; `modules[0]` is its root.
+struct Target {
+    lib: bool,
+    modules: Vec<Module>,
+}
+
+/// The module trees of one package's targets, with the functions named in `wanted`.
+pub(crate) struct CrateScope {
+    targets: Vec<Target>,
+    /// The library's name as binaries spell it (`my_app::storage::upload`).
+    lib_ident: Option<String>,
+}
+
+/// The crate as seen from one of its files.
+pub(crate) struct FileScope<'s> {
+    pub scope: &'s CrateScope,
+    pub file: &'s Path,
+}
+
+/// What a called path names in the crate.
+pub(crate) enum Resolution<'s> {
+    /// No function of the crate (an external crate, a local closure, unknown).
+    NotInCrate,
+    /// Exactly one function.
+    Found(&'s FnEntry),
+    /// Several functions may be meant (described).
+    Ambiguous(Vec<String>),
+}
+
+/// The items of one file or inline module that matter here, without spans.
+#[derive(Default, Clone)]
+struct Items {
+    fns: Vec<FnEntry>,
+    uses: Vec<UseEntry>,
+    mods: Vec<ModDecl>,
+}
+
+#[derive(Clone)]
+struct ModDecl {
+    name: String,
+    path_attr: Option<String>,
+    inline: Option<Items>,
+}
+
+impl CrateScope {
+    /// Read the targets of the package at `manifest_dir` (`src/lib.rs`, `src/main.rs`,
+    /// `src/bin/*.rs`) and follow their `mod` items, keeping functions named in `wanted`.
+    pub fn build(manifest_dir: &Path, wanted: &[String]) -> CrateScope {
+        let src = manifest_dir.join("src");
+        let mut roots = vec![(src.join("lib.rs"), true), (src.join("main.rs"), false)];
+        if let Ok(entries) = std::fs::read_dir(src.join("bin")) {
+            let mut bins: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter_map(|p| {
+                    if p.extension().is_some_and(|x| x == "rs") {
+                        Some(p)
+                    } else {
+                        Some(p.join("main.rs")).filter(|m| m.is_file())
+                    }
+                })
+                .collect();
+            bins.sort();
+            roots.extend(bins.into_iter().map(|p| (p, false)));
+        }
+        let mut loader = Loader {
+            wanted,
+            parsed: HashMap::new(),
+            mentions: HashMap::new(),
+        };
+        let mut targets = Vec::new();
+        for (root, lib) in roots.into_iter().filter(|(r, _)| r.is_file()) {
+            let mut target = Target {
+                lib,
+                modules: Vec::new(),
+            };
+            let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
+            loader.file_module(&mut target, &root, dir, Vec::new(), None, 0);
+            targets.push(target);
+        }
+        for t in &mut targets {
+            for m in &mut t.modules {
+                for f in &mut m.fns {
+                    f.mentions = loader.mentions.get(&f.name).copied().unwrap_or(0);
+                    // Messages name the file from the package root, like cargo does.
+                    if let Ok(rel) = f.file.strip_prefix(manifest_dir) {
+                        f.file = rel.to_path_buf();
+                    }
+                }
+            }
+        }
+        let lib_ident = lib_ident(manifest_dir);
+        CrateScope { targets, lib_ident }
+    }
+
+    /// True when `file` is a module of some target.
+    pub fn contains(&self, file: &Path) -> bool {
+        self.targets
+            .iter()
+            .any(|t| t.modules.iter().any(|m| m.file == file))
+    }
+}
+
+impl<'s> FileScope<'s> {
+    /// Resolve the called path `segments`, written inside the inline modules `inline` (outer
+    /// first) of this file.
+    pub fn resolve(&self, inline: &[String], segments: &[String]) -> Resolution<'s> {
+        let scope = self.scope;
+        let mut found: Vec<&'s FnEntry> = Vec::new();
+        for (ti, t) in scope.targets.iter().enumerate() {
+            for (mi, m) in t.modules.iter().enumerate() {
+                if m.inline || m.file != self.file {
+                    continue;
+                }
+                let Some(cur) = descend(t, mi, inline) else {
+                    continue;
+                };
+                for item in scope.path(ti, cur, segments, 0) {
+                    if let Named::Fn(f) = item {
+                        if !found.iter().any(|g| std::ptr::eq(*g, f)) {
+                            found.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        match found.len() {
+            0 => Resolution::NotInCrate,
+            1 => Resolution::Found(found[0]),
+            _ => Resolution::Ambiguous(
+                found
+                    .iter()
+                    .map(|f| format!("`{}` at {}:{}", f.qualified, f.file.display(), f.line))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// What a name means in a module.
+enum Named<'s> {
+    Module(usize, usize),
+    Fn(&'s FnEntry),
+}
+
+fn descend(t: &Target, mut m: usize, inline: &[String]) -> Option<usize> {
+    for name in inline {
+        m = t.modules[m]
+            .children
+            .iter()
+            .find(|(n, c)| n == name && t.modules[*c].inline)?
+            .1;
+    }
+    Some(m)
+}
+
+impl CrateScope {
+    /// What `segments` names, seen from module `m` of target `t`.
+    fn path(&self, t: usize, m: usize, segments: &[String], depth: u32) -> Vec<Named<'_>> {
+        let Some((first, rest)) = segments.split_first() else {
+            return Vec::new();
+        };
+        if depth > MAX_DEPTH {
+            return Vec::new();
+        }
+        let mut at: Vec<Named<'_>> = match first.as_str() {
+            "crate" => vec![Named::Module(t, 0)],
+            "self" => vec![Named::Module(t, m)],
+            "super" => self.targets[t].modules[m]
+                .parent
+                .map(|p| Named::Module(t, p))
+                .into_iter()
+                .collect(),
+            name => self.lookup(t, m, name, depth + 1),
+        };
+        for seg in rest {
+            let mut next = Vec::new();
+            for item in at {
+                if let Named::Module(t2, m2) = item {
+                    if seg == "super" {
+                        next.extend(
+                            self.targets[t2].modules[m2]
+                                .parent
+                                .map(|p| Named::Module(t2, p)),
+                        );
+                    } else if seg != "self" {
+                        next.extend(self.lookup(t2, m2, seg, depth + 1));
+                    } else {
+                        next.push(Named::Module(t2, m2));
+                    }
+                }
+            }
+            at = next;
+        }
+        at
+    }
+
+    /// What `name` means in module `m` of target `t`: its own modules, functions and imports,
+    /// else what glob imports bring (explicit names shadow globs, as in Rust).
+    fn lookup(&self, t: usize, m: usize, name: &str, depth: u32) -> Vec<Named<'_>> {
+        if depth > MAX_DEPTH {
+            return Vec::new();
+        }
+        let module = &self.targets[t].modules[m];
+        let mut out: Vec<Named<'_>> = Vec::new();
+        out.extend(
+            module
+                .children
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, c)| Named::Module(t, *c)),
+        );
+        out.extend(module.fns.iter().filter(|f| f.name == name).map(Named::Fn));
+        for u in &module.uses {
+            if u.alias.as_deref() == Some(name) {
+                out.extend(self.path(t, m, &u.path, depth + 1));
+            }
+        }
+        if out.is_empty() {
+            for u in module.uses.iter().filter(|u| u.alias.is_none()) {
+                for item in self.path(t, m, &u.path, depth + 1) {
+                    if let Named::Module(t2, m2) = item {
+                        out.extend(self.lookup(t2, m2, name, depth + 1));
+                    }
+                }
+            }
+        }
+        if out.is_empty() && self.lib_ident.as_deref() == Some(name) && !self.targets[t].lib {
+            if let Some(lib) = self.targets.iter().position(|t| t.lib) {
+                out.push(Named::Module(lib, 0));
+            }
+        }
+        out
+    }
+}
+
+struct Loader<'w> {
+    wanted: &'w [String],
+    /// Files read so far (each file is parsed once even when two targets declare it).
+    parsed: HashMap<PathBuf, Option<Items>>,
+    /// Whole-word mentions of each wanted name over every file read.
+    mentions: HashMap<String, usize>,
+}
+
+impl Loader<'_> {
+    /// Add the module in `file` (and its descendants) to `target`.
+    fn file_module(
+        &mut self,
+        target: &mut Target,
+        file: &Path,
+        child_dir: PathBuf,
+        path: Vec<String>,
+        parent: Option<usize>,
+        depth: u32,
+    ) -> Option<usize> {
+        if depth > MAX_DEPTH || target.modules.len() >= MAX_FILES {
+            return None;
+        }
+        // A `#[path]` loop would declare a file inside itself.
+        let mut up = parent;
+        while let Some(p) = up {
+            if !target.modules[p].inline && target.modules[p].file == file {
+                return None;
+            }
+            up = target.modules[p].parent;
+        }
+        let items = self.items(file)?;
+        let index = target.modules.len();
+        target.modules.push(Module {
+            path,
+            file: file.to_path_buf(),
+            inline: false,
+            parent,
+            children: Vec::new(),
+            fns: Vec::new(),
+            uses: Vec::new(),
+        });
+        let file_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.fill(target, index, items, file, &file_dir, child_dir, depth);
+        Some(index)
+    }
+
+    /// Move `items` into module `index` and load the modules it declares.
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &mut self,
+        target: &mut Target,
+        index: usize,
+        items: Items,
+        file: &Path,
+        file_dir: &Path,
+        child_dir: PathBuf,
+        depth: u32,
+    ) {
+        let Items {
+            mut fns,
+            uses,
+            mods,
+        } = items;
+        let module_path = &target.modules[index].path;
+        for f in &mut fns {
+            f.qualified = module_path
+                .iter()
+                .chain(std::iter::once(&f.name))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("::");
+        }
+        target.modules[index].fns = fns;
+        target.modules[index].uses = uses;
+        let base = target.modules[index].path.clone();
+        for decl in mods {
+            let mut path = base.clone();
+            path.push(decl.name.clone());
+            let child = match decl.inline {
+                Some(inner) => {
+                    let c = target.modules.len();
+                    target.modules.push(Module {
+                        path,
+                        file: file.to_path_buf(),
+                        inline: true,
+                        parent: Some(index),
+                        children: Vec::new(),
+                        fns: Vec::new(),
+                        uses: Vec::new(),
+                    });
+                    let dir = child_dir.join(&decl.name);
+                    self.fill(target, c, inner, file, file_dir, dir, depth + 1);
+                    Some(c)
+                }
+                None => {
+                    let (found, dir) = match &decl.path_attr {
+                        Some(p) => {
+                            let f = if target.modules[index].inline {
+                                child_dir.join(p)
+                            } else {
+                                file_dir.join(p)
+                            };
+                            let d = f.parent().map(Path::to_path_buf).unwrap_or_default();
+                            (f.is_file().then_some(f), d)
+                        }
+                        None => {
+                            let flat = child_dir.join(format!("{}.rs", decl.name));
+                            let nested = child_dir.join(&decl.name).join("mod.rs");
+                            match (flat.is_file(), nested.is_file()) {
+                                (true, false) => (Some(flat), child_dir.join(&decl.name)),
+                                (false, true) => (Some(nested), child_dir.join(&decl.name)),
+                                // Neither, or both (rustc rejects that): not a module here.
+                                _ => (None, PathBuf::new()),
+                            }
+                        }
+                    };
+                    found.and_then(|f| {
+                        self.file_module(target, &f, dir, path, Some(index), depth + 1)
+                    })
+                }
+            };
+            if let Some(c) = child {
+                target.modules[index].children.push((decl.name, c));
+            }
+        }
+    }
+
+    /// The items of `file` (None when it cannot be read or parsed), parsed once even when
+    /// two targets declare the file.
+    fn items(&mut self, file: &Path) -> Option<Items> {
+        if let Some(cached) = self.parsed.get(file) {
+            return cached.clone();
+        }
+        let items = std::fs::read_to_string(file).ok().and_then(|text| {
+            for name in self.wanted {
+                *self.mentions.entry(name.clone()).or_insert(0) += super::word_count(&text, name);
+            }
+            summarize_file(&text, file, self.wanted)
+        });
+        self.parsed.insert(file.to_path_buf(), items.clone());
+        items
+    }
+}
+
+/// Parse one file: its module-level functions named in `wanted` (followed here), its `use`
+/// items and its `mod` declarations, recursively through inline modules.
+fn summarize_file(src: &str, path: &Path, wanted: &[String]) -> Option<Items> {
+    let text = SourceText::new(src);
+    let parsed = syn::parse_file(text.code()).ok();
+    let items = parsed.as_ref().map(|file| {
+        let ctx = super::file_ctx(&text, Some(path), Strategy::Auto, file, None);
+        collect_items(&ctx, &file.items, wanted)
+    });
+    // The spans of this parse are not needed any more (the summaries own their data).
+    proc_macro2::extra::invalidate_current_thread_spans();
+    items
+}
+
+fn collect_items<'a>(ctx: &super::FileCtx<'a, '_>, items: &'a [Item], wanted: &[String]) -> Items {
+    let mut out = Items::default();
+    for item in items {
+        match item {
+            Item::Fn(f) if wanted.iter().any(|w| f.sig.ident == w) => {
+                let line = ctx
+                    .text
+                    .line_col(ctx.text.range(f.sig.ident.span()).start)
+                    .0;
+                out.fns.push(FnEntry {
+                    file: ctx.path.map(Path::to_path_buf).unwrap_or_default(),
+                    line,
+                    summary: summarize_helper(ctx, &f.sig, &f.block),
+                    mentions: 0,
+                    name: f.sig.ident.to_string(),
+                    qualified: String::new(),
+                });
+            }
+            Item::Use(u) => flatten_use(&u.tree, &mut Vec::new(), &mut out.uses),
+            Item::Mod(m) => {
+                let path_attr = m.attrs.iter().find_map(|a| {
+                    if !a.path().is_ident("path") {
+                        return None;
+                    }
+                    match &a.meta {
+                        syn::Meta::NameValue(nv) => match &nv.value {
+                            syn::Expr::Lit(syn::ExprLit {
+                                lit: syn::Lit::Str(s),
+                                ..
+                            }) => Some(s.value()),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                });
+                out.mods.push(ModDecl {
+                    name: m.ident.to_string(),
+                    path_attr,
+                    inline: m
+                        .content
+                        .as_ref()
+                        .map(|(_, inner)| collect_items(ctx, inner, wanted)),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn flatten_use(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseEntry>) {
+    match tree {
+        UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            flatten_use(&p.tree, prefix, out);
+            prefix.pop();
+        }
+        UseTree::Name(n) if n.ident == "self" => {
+            if let Some(last) = prefix.last() {
+                out.push(UseEntry {
+                    alias: Some(last.clone()),
+                    path: prefix.clone(),
+                });
+            }
+        }
+        UseTree::Name(n) => {
+            let mut path = prefix.clone();
+            path.push(n.ident.to_string());
+            out.push(UseEntry {
+                alias: Some(n.ident.to_string()),
+                path,
+            });
+        }
+        UseTree::Rename(r) => {
+            let mut path = prefix.clone();
+            if r.ident != "self" {
+                path.push(r.ident.to_string());
+            }
+            out.push(UseEntry {
+                alias: Some(r.rename.to_string()),
+                path,
+            });
+        }
+        UseTree::Glob(_) => out.push(UseEntry {
+            alias: None,
+            path: prefix.clone(),
+        }),
+        UseTree::Group(g) => {
+            for t in &g.items {
+                flatten_use(t, prefix, out);
+            }
+        }
+    }
+}
+
+/// The library's crate name as an identifier: `[lib] name`, else the package name.
+fn lib_ident(manifest_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    let name = table
+        .get("lib")
+        .and_then(|l| l.get("name"))
+        .or_else(|| table.get("package").and_then(|p| p.get("name")))?
+        .as_str()?;
+    Some(name.replace('-', "_"))
+}
