@@ -73,7 +73,6 @@ fn with_stack(
         "{bodyline} teardown --quiet --yes --root {dir} --stack-file {stack_file}"
     )
     .quiet()
-    .ignore_stdout()
     .run();
     let down = cmd!(sh, "{bodyline} local down --root {dir}").quiet().run();
     let section = result?;

@@ -468,10 +468,14 @@ async fn delete_bucket(
             None => return Ok((Outcome::AlreadyGone, String::new())),
         }
     }
-    // An output can still land between emptying and deleting (an in-flight inference on a
-    // real endpoint), so a BucketNotEmpty empties again, a few times.
+    // Outputs can still land between emptying and deleting: inferences accepted before the
+    // endpoint went away finish later (on AWS, and in the local runtime, which drains its
+    // queue). A BucketNotEmpty empties again after a pause, for as long as the bucket keeps
+    // filling, up to two minutes.
     let mut removed = bucket::Emptied::default();
-    for attempt in 1..=3 {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut pause = Duration::from_millis(200);
+    loop {
         let Some(emptied) = bucket::empty(&clients.s3, name).await? else {
             return Ok((Outcome::AlreadyGone, detail.join(", ")));
         };
@@ -490,13 +494,14 @@ async fn delete_bucket(
                 if failure.is_not_found() {
                     return Ok((Outcome::AlreadyGone, detail.join(", ")));
                 }
-                if failure.code.as_deref() != Some("BucketNotEmpty") || attempt == 3 {
+                if failure.code.as_deref() != Some("BucketNotEmpty") || Instant::now() > deadline {
                     return Err(failure.into_error("DeleteBucket", name));
                 }
             }
         }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
     }
-    Ok((Outcome::Deleted, detail.join(", ")))
 }
 
 pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
