@@ -77,6 +77,18 @@ async fn run_setup(
     setup(stack, &local.sdk_config(), root, &fast(), &mut |_| {}).await
 }
 
+/// The account the local stack's credentials belong to.
+async fn account(sdk: &aws_config::SdkConfig) -> String {
+    aws_sdk_sts::Client::new(sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap()
+        .account()
+        .unwrap()
+        .to_string()
+}
+
 fn has_tags(tags: &[(String, String)], stack: &str) -> bool {
     tags.contains(&(STACK_TAG.to_string(), stack.to_string()))
         && tags.contains(&(MANAGED_TAG.to_string(), "true".to_string()))
@@ -506,14 +518,7 @@ async fn a_foreign_same_named_bucket_stops_setup_before_anything_is_created() {
     let (root, local) = local_stack().await;
     let sdk = local.sdk_config();
     let stack = stack_file("clash", "", &[]);
-    let account = aws_sdk_sts::Client::new(&sdk)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap()
-        .account()
-        .unwrap()
-        .to_string();
+    let account = account(&sdk).await;
     let bucket = bodyline_stack::Names::new(&stack, &account).bucket;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
@@ -566,14 +571,7 @@ async fn the_untagged_bucket_of_an_interrupted_setup_is_adopted_only_when_record
     let (root, local) = local_stack().await;
     let sdk = local.sdk_config();
     let s3 = aws_sdk_s3::Client::new(&sdk);
-    let account = aws_sdk_sts::Client::new(&sdk)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap()
-        .account()
-        .unwrap()
-        .to_string();
+    let account = account(&sdk).await;
     let record = |stack: &Stack, bucket: &str| {
         let mut state = State {
             stack: stack.name.clone(),

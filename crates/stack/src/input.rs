@@ -65,6 +65,32 @@ impl MigrationReport {
             .iter()
             .flat_map(|c| c.sites.iter().map(move |s| (c, s)))
     }
+
+    /// Reads a report; `Ok(None)` when the file does not exist.
+    pub fn load(path: &Path) -> Result<Option<MigrationReport>, StackError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(StackError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let report: MigrationReport =
+            serde_json::from_str(&text).map_err(|e| StackError::MigrationReport {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        if report.version != 1 {
+            return Err(StackError::MigrationReport {
+                path: path.to_path_buf(),
+                message: format!("version {} is not version 1", report.version),
+            });
+        }
+        Ok(Some(report))
+    }
 }
 
 /// Whether the stack keeps its input prefix and grants, and why.
@@ -175,34 +201,6 @@ fn decide_from(report: &MigrationReport, path: PathBuf) -> InputDecision {
         keep,
         report: Some(path),
         reason,
-    }
-}
-
-impl MigrationReport {
-    /// Reads a report; `Ok(None)` when the file does not exist.
-    pub fn load(path: &Path) -> Result<Option<MigrationReport>, StackError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StackError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
-        };
-        let report: MigrationReport =
-            serde_json::from_str(&text).map_err(|e| StackError::MigrationReport {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        if report.version != 1 {
-            return Err(StackError::MigrationReport {
-                path: path.to_path_buf(),
-                message: format!("version {} is not version 1", report.version),
-            });
-        }
-        Ok(Some(report))
     }
 }
 

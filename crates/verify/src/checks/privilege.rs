@@ -178,7 +178,7 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
         ctx,
         &invoker,
         &ctx.stack.bucket.output_prefix,
-        false,
+        None,
         &mut ok,
         &mut problems,
     )
@@ -190,7 +190,7 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
                 ctx,
                 &invoker,
                 &ctx.stack.bucket.input_prefix,
-                input.keep,
+                input.keep.then_some(input.reason.as_str()),
                 &mut ok,
                 &mut problems,
             )
@@ -210,13 +210,13 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
     }
 }
 
-/// Tries `s3:PutObject` under `prefix` with the invoker's credentials; `allowed` says which
-/// answer is right. A probe object that got written is removed with the admin client.
+/// Tries `s3:PutObject` under `prefix` with the invoker's credentials; `allowed` (why the
+/// upload must work, or `None` when it must be denied) says which answer is right. A probe object that got written is removed with the admin client.
 async fn put_probe(
     ctx: &VerifyContext,
     invoker: &Clients,
     prefix: &str,
-    allowed: bool,
+    allowed: Option<&str>,
     ok: &mut Vec<String>,
     problems: &mut Vec<String>,
 ) {
@@ -231,22 +231,18 @@ async fn put_probe(
         .send()
         .await;
     match put {
-        Err(e) if Failure::of(&e).is_access_denied() && !allowed => {
-            ok.push(format!("s3:PutObject to {url} denied"))
-        }
-        Err(e) if Failure::of(&e).is_access_denied() => problems.push(format!(
-            "s3:PutObject to {url} was denied, but the stack keeps S3 input ({}); run `bodyline setup` to restore the invoker's grant",
-            ctx.stack
-                .input_decision()
-                .map(|d| d.reason)
-                .unwrap_or_default()
-        )),
+        Err(e) if Failure::of(&e).is_access_denied() => match allowed {
+            None => ok.push(format!("s3:PutObject to {url} denied")),
+            Some(why) => problems.push(format!(
+                "s3:PutObject to {url} was denied, but the stack keeps S3 input ({why}); run `bodyline setup` to restore the invoker's grant"
+            )),
+        },
         Err(e) => problems.push(format!(
             "s3:PutObject to {url} as the invoker failed, but not with a denial: {}",
             Failure::of(&e).summary()
         )),
         Ok(_) => {
-            if allowed {
+            if allowed.is_some() {
                 ok.push(format!("s3:PutObject to {url} allowed (S3 input kept)"));
             } else {
                 problems.push(format!(
