@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use xshell::{cmd, Shell};
 
+/// `bench runtime` hosts the load generator, the front door and the runtime in this process;
+/// they allocate per request, as `bodyline local` does (see its allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "\
 usage: cargo xtask <task>
 

@@ -6,6 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
+/// The same allocator as the `bodyline` binary, so the ratio compares parsing, not allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let roots: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let mut files = Vec::new();
