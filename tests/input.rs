@@ -4,8 +4,9 @@
 //! A copy of `examples/legacy-app` is migrated with the real binary. With the app's one site
 //! that reads an object a pipeline already wrote (`rescore_existing`, nothing to inline) left,
 //! the invoker may upload to `input/*` only and that site's request works; once that site is
-//! retired and the app migrated again, the plan says the invoker loses `s3:PutObject`, and
-//! after setup moto's IAM enforcement denies the upload.
+//! retired and the app migrated again, the plan says the invoker loses `s3:PutObject`,
+//! `bodyline verify` fails its posture check until setup has run, and after setup moto's IAM
+//! enforcement denies the upload.
 
 use std::path::Path;
 use std::time::Duration;
@@ -241,7 +242,28 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
         "{stdout}"
     );
 
+    // Until setup runs again, the deployed invoker policy is wider than the report allows:
+    // `bodyline verify` says so and names the fix, and passes once setup has narrowed it.
+    let posture = |dir: &Path| {
+        run(bodyline(dir)
+            .args(["verify", "--check", "posture", "--format", "json", "--root"])
+            .arg(root.path()))
+    };
+    let (out, stdout, stderr) = posture(app.path());
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let verdict: serde_json::Value = serde_json::from_str(&stdout)?;
+    let detail = verdict["checks"][0]["detail"].as_str().unwrap_or_default();
+    assert_eq!(verdict["checks"][0]["passed"], false, "{verdict:#}");
+    assert!(
+        detail.contains(&format!(
+            "still allows s3:PutObject on arn:aws:s3:::{bucket}/input/*"
+        )) && detail.contains("run `bodyline setup`"),
+        "{detail}"
+    );
+
     bodyline_provision::setup(&stack, &admin, root.path(), &options, &mut |_| {}).await?;
+    let (out, stdout, stderr) = posture(app.path());
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     let denied = invoker_s3
         .put_object()
         .bucket(bucket)
