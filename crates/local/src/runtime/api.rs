@@ -255,7 +255,9 @@ async fn endpoint(shared: &Shared, name: &str) -> Result<Arc<EndpointInfo>, ApiE
         LookupError::NotFound(what) => ApiError::validation(format!(
             "Endpoint {name} cannot be used: its {what} was not found"
         )),
-        LookupError::ControlPlane(detail) => ApiError::Internal(detail),
+        LookupError::ControlPlane(detail) | LookupError::Unavailable(detail) => {
+            ApiError::Internal(detail)
+        }
     })?;
     if info.status != "InService" {
         return Err(ApiError::validation(format!(

@@ -75,8 +75,11 @@ impl EndpointInfo {
 pub(crate) enum LookupError {
     /// The endpoint (or its config or model) does not exist.
     NotFound(String),
-    /// The control plane failed or refused.
+    /// The control plane refused, or answered something unusable.
     ControlPlane(String),
+    /// The control plane did not answer, or answered with a server error or throttling: asking
+    /// again later may work.
+    Unavailable(String),
 }
 
 struct Cached {
@@ -136,14 +139,27 @@ impl Endpoints {
         store(&mut cached, result)
     }
 
-    /// Re-checks `name` without making anyone wait; a failure empties the entry, so the next
-    /// request asks the control plane itself and gets the error.
+    /// Re-checks `name` without making anyone wait. A definite answer replaces the entry (an
+    /// endpoint that is gone, or a refusal, empties it, so the next request asks the control
+    /// plane itself and gets the error); a control plane that is only busy or unreachable leaves
+    /// the entry to serve until it is [`STALE_FOR`] old, as a busy moto is the usual case.
     fn refresh_in_background(&self, name: &str, slot: &Arc<Slot>, previous: Arc<EndpointInfo>) {
         let (client, slot, name) = (self.client.clone(), slot.clone(), name.to_string());
         tokio::spawn(async move {
+            let started = Instant::now();
             let result = refresh(&client, &name, Some(&previous)).await;
             let mut cached = slot.entry.lock().await;
-            let _ = store(&mut cached, result);
+            // A request that found the entry too old refreshed it meanwhile: its answer is newer.
+            let superseded = cached.as_ref().is_some_and(|c| c.checked > started);
+            match result {
+                _ if superseded => {}
+                Err(LookupError::Unavailable(detail)) => {
+                    tracing::debug!(endpoint = %name, %detail, "endpoint re-check failed on the way; serving the cached entry");
+                }
+                result => {
+                    let _ = store(&mut cached, result);
+                }
+            }
             slot.refreshing.store(false, Ordering::Release);
         });
     }
@@ -302,9 +318,14 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     if err.raw_response().map(|r| r.status().as_u16()) == Some(400) {
-        LookupError::NotFound(what())
+        return LookupError::NotFound(what());
+    }
+    let transient = super::worker::is_transient(&err);
+    let detail = aws_sdk_sagemaker::error::DisplayErrorContext(&err).to_string();
+    let detail = format!("describing {} failed: {detail}", what());
+    if transient {
+        LookupError::Unavailable(detail)
     } else {
-        let detail = aws_sdk_sagemaker::error::DisplayErrorContext(&err).to_string();
-        LookupError::ControlPlane(format!("describing {} failed: {detail}", what()))
+        LookupError::ControlPlane(detail)
     }
 }

@@ -199,7 +199,9 @@ async fn invoke(shared: &Shared, queued: &Queued) -> Result<Answer, Failure> {
             LookupError::NotFound(_) => Failure::EndpointGone {
                 endpoint: job.endpoint_name.clone(),
             },
-            LookupError::ControlPlane(detail) => Failure::Internal { detail },
+            LookupError::ControlPlane(detail) | LookupError::Unavailable(detail) => {
+                Failure::Internal { detail }
+            }
         })?;
     let input = match &job.input_location {
         None => queued.body.clone(),
@@ -329,7 +331,29 @@ async fn finish(shared: &Shared, job: &Job, outcome: Result<Answer, Failure>) {
     tracing::info!(inference_id = %job.inference_id, endpoint = %job.endpoint_name, %reason, "inference failed");
     let text = Bytes::from(reason.clone().into_bytes());
     let written = match &session {
-        Ok(session) => put(&session.s3, &job.failure, text, FAILURE_CONTENT_TYPE).await,
+        Ok(session) => match put(&session.s3, &job.failure, text, FAILURE_CONTENT_TYPE).await {
+            Ok(()) => Ok(()),
+            // Refused (transient errors were retried): the role cannot write its own failure
+            // object. On AWS the request would end with no object at all; locally the runtime
+            // writes it with its own credentials and says so in it, so nothing is lost and the
+            // misconfigured role is named where the user looks.
+            Err(detail) => {
+                tracing::warn!(inference_id = %job.inference_id, role = %job.execution_role_arn, location = %job.failure, %detail, "the execution role cannot write the failure object; writing it with the runtime's credentials");
+                let text = format!(
+                    "{reason}\n\nThe execution role {role} could not write this failure object to {location} ({detail}), so bodyline's local runtime wrote it with its own credentials. On AWS this request would end with no object: give the role s3:PutObject on {prefix}*",
+                    role = job.execution_role_arn,
+                    location = job.failure,
+                    prefix = failure_prefix(&job.failure),
+                );
+                put(
+                    &shared.admin_s3,
+                    &job.failure,
+                    Bytes::from(text.into_bytes()),
+                    FAILURE_CONTENT_TYPE,
+                )
+                .await
+            }
+        },
         // Without the role nothing can be written as the role; the failure object still has to
         // exist, so the runtime writes it with its own credentials and says why in it.
         Err(_) => put(&shared.admin_s3, &job.failure, text, FAILURE_CONTENT_TYPE).await,
@@ -346,6 +370,15 @@ async fn finish(shared: &Shared, job: &Job, outcome: Result<Answer, Failure>) {
     if let Ok(session) = &session {
         let ending = Ending::Failed { reason: &reason };
         publish(shared, session, job, job.error_topic.as_deref(), &ending).await;
+    }
+}
+
+/// `s3://bucket/failure/` of `s3://bucket/failure/id-error.out`: where the role needs the grant.
+fn failure_prefix(location: &S3Uri) -> String {
+    let text = location.to_string();
+    match text.rfind('/') {
+        Some(slash) => text[..=slash].to_string(),
+        None => text,
     }
 }
 
@@ -390,7 +423,7 @@ async fn put(
 
 /// Whether a failed call may succeed if sent again: it never got an answer, or the answer was a
 /// server error or throttling.
-fn is_transient<E>(
+pub(super) fn is_transient<E>(
     error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> bool {
     use aws_sdk_s3::error::SdkError;

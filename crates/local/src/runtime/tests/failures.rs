@@ -202,3 +202,36 @@ async fn a_role_without_put_object_on_the_output_prefix_cannot_write_the_output(
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_role_that_cannot_write_its_failure_object_still_ends_in_one_that_names_it() {
+    let stack = stack();
+    let endpoint = TestEndpoint::create(
+        stack,
+        EndpointSpec {
+            role_may_write_output: false,
+            role_may_write_failure: false,
+            ..EndpointSpec::default()
+        },
+    )
+    .await;
+    let denied = submit(stack, &endpoint, r#"{"amount": 5}"#).await;
+    let (is_output, object) = outcome(stack, &denied, WAIT).await;
+    assert!(!is_output);
+    let text = object.text();
+    // Why the request failed (the output was refused), then why this object exists at all.
+    assert!(
+        text.starts_with("ClientError: the model answered, but the execution role"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "The execution role {} could not write this failure object",
+            endpoint.role_arn
+        )) && text.contains(&format!(
+            "give the role s3:PutObject on s3://{}/failure/*",
+            endpoint.bucket
+        )),
+        "{text}"
+    );
+}

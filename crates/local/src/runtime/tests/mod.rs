@@ -4,4 +4,5 @@
 mod api;
 mod durability;
 mod failures;
+mod resilience;
 mod util;

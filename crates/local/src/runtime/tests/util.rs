@@ -117,6 +117,8 @@ pub(super) struct EndpointSpec {
     pub max_concurrency: i32,
     /// Let the role write outputs (false: only failures, to see a denied write).
     pub role_may_write_output: bool,
+    /// Let the role write failure objects.
+    pub role_may_write_failure: bool,
     pub with_topics: bool,
     pub model_command: String,
     pub asynchronous: bool,
@@ -127,6 +129,7 @@ impl Default for EndpointSpec {
         EndpointSpec {
             max_concurrency: 4,
             role_may_write_output: true,
+            role_may_write_failure: true,
             with_topics: false,
             model_command: "bodyline-model".into(),
             asynchronous: true,
@@ -188,14 +191,19 @@ impl TestEndpoint {
             .await
             .expect("CreateRole");
         let role_arn = role.role().expect("role").arn().to_string();
-        let mut writable = vec![format!("arn:aws:s3:::{bucket}/failure/*")];
+        let mut writable = Vec::new();
+        if spec.role_may_write_failure {
+            writable.push(format!("arn:aws:s3:::{bucket}/failure/*"));
+        }
         if spec.role_may_write_output {
             writable.push(format!("arn:aws:s3:::{bucket}/output/*"));
         }
         let mut statements = vec![
-            serde_json::json!({ "Effect": "Allow", "Action": ["s3:PutObject", "s3:AbortMultipartUpload"], "Resource": writable }),
             serde_json::json!({ "Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/input/*") }),
         ];
+        if !writable.is_empty() {
+            statements.push(serde_json::json!({ "Effect": "Allow", "Action": ["s3:PutObject", "s3:AbortMultipartUpload"], "Resource": writable }));
+        }
         let topics: Vec<&String> = success_topic.iter().chain(error_topic.iter()).collect();
         if !topics.is_empty() {
             statements.push(serde_json::json!({ "Effect": "Allow", "Action": "sns:Publish", "Resource": topics }));
