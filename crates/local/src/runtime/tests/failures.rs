@@ -182,13 +182,15 @@ async fn a_request_that_outlives_its_ttl_in_the_queue_ends_in_a_failure() {
     assert!(is_output, "{}", object.text());
 }
 
-#[tokio::test]
-async fn a_role_without_put_object_on_the_output_prefix_cannot_write_the_output() {
+/// The one object a request ends in when the execution role may not write outputs (and, unless
+/// `may_write_failure`, not failures either): it must be the failure object.
+async fn failure_of_a_role_without_output_grant(may_write_failure: bool) -> (TestEndpoint, String) {
     let stack = stack();
     let endpoint = TestEndpoint::create(
         stack,
         EndpointSpec {
             role_may_write_output: false,
+            role_may_write_failure: may_write_failure,
             ..EndpointSpec::default()
         },
     )
@@ -196,7 +198,12 @@ async fn a_role_without_put_object_on_the_output_prefix_cannot_write_the_output(
     let denied = submit(stack, &endpoint, r#"{"amount": 5}"#).await;
     let (is_output, object) = outcome(stack, &denied, WAIT).await;
     assert!(!is_output);
-    let text = object.text();
+    (endpoint, object.text())
+}
+
+#[tokio::test]
+async fn a_role_without_put_object_on_the_output_prefix_cannot_write_the_output() {
+    let (endpoint, text) = failure_of_a_role_without_output_grant(true).await;
     assert!(
         text.contains(&endpoint.role_arn) && text.contains("AccessDenied"),
         "{text}"
@@ -205,20 +212,7 @@ async fn a_role_without_put_object_on_the_output_prefix_cannot_write_the_output(
 
 #[tokio::test]
 async fn a_role_that_cannot_write_its_failure_object_still_ends_in_one_that_names_it() {
-    let stack = stack();
-    let endpoint = TestEndpoint::create(
-        stack,
-        EndpointSpec {
-            role_may_write_output: false,
-            role_may_write_failure: false,
-            ..EndpointSpec::default()
-        },
-    )
-    .await;
-    let denied = submit(stack, &endpoint, r#"{"amount": 5}"#).await;
-    let (is_output, object) = outcome(stack, &denied, WAIT).await;
-    assert!(!is_output);
-    let text = object.text();
+    let (endpoint, text) = failure_of_a_role_without_output_grant(false).await;
     // Why the request failed (the output was refused), then why this object exists at all.
     assert!(
         text.starts_with("ClientError: the model answered, but the execution role"),

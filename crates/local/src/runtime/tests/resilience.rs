@@ -616,20 +616,25 @@ async fn recreate_with_new_output_path(stack: &StackInfo, endpoint: &TestEndpoin
     output_path
 }
 
-#[tokio::test]
-async fn a_stale_entry_is_served_at_once_while_one_refresh_picks_up_the_change() {
-    let stack = stack();
+/// A new endpoint, a forwarder that passes `DescribeEndpoint` through (for now), and a cache
+/// over that forwarder that has just read the endpoint once.
+async fn known_endpoint(stack: &StackInfo) -> (TestEndpoint, Forwarder, Endpoints) {
     let endpoint = TestEndpoint::create(stack, EndpointSpec::default()).await;
     let forwarder = Forwarder::start(&stack.moto_url).await;
     forwarder.set(DESCRIBE_ENDPOINT, Vec::new(), None);
     let endpoints = Endpoints::new(aws_sdk_sagemaker::Client::new(
         &forwarder.control_plane(stack),
     ));
+    assert!(endpoints.get(&endpoint.name).await.is_ok());
+    assert_eq!(forwarder.arrived(&DESCRIBE_ENDPOINT), 1);
+    (endpoint, forwarder, endpoints)
+}
+
+#[tokio::test]
+async fn a_stale_entry_is_served_at_once_while_one_refresh_picks_up_the_change() {
+    let stack = stack();
+    let (endpoint, forwarder, endpoints) = known_endpoint(stack).await;
     let first_path = format!("s3://{}/output", endpoint.bucket);
-    assert_eq!(
-        output_path(&endpoints.get(&endpoint.name).await),
-        first_path
-    );
     // A fresh entry is used as is.
     assert_eq!(
         output_path(&endpoints.get(&endpoint.name).await),
@@ -690,13 +695,7 @@ async fn a_stale_entry_is_served_at_once_while_one_refresh_picks_up_the_change()
 #[tokio::test]
 async fn a_failed_refresh_empties_the_entry_so_the_next_request_asks_the_control_plane() {
     let stack = stack();
-    let endpoint = TestEndpoint::create(stack, EndpointSpec::default()).await;
-    let forwarder = Forwarder::start(&stack.moto_url).await;
-    forwarder.set(DESCRIBE_ENDPOINT, Vec::new(), None);
-    let endpoints = Endpoints::new(aws_sdk_sagemaker::Client::new(
-        &forwarder.control_plane(stack),
-    ));
-    assert!(endpoints.get(&endpoint.name).await.is_ok());
+    let (endpoint, forwarder, endpoints) = known_endpoint(stack).await;
     tokio::time::sleep(FRESH_FOR + Duration::from_millis(200)).await;
     // A refusal, so the SDK does not retry it and the refresh fails at once.
     forwarder.set(DESCRIBE_ENDPOINT, Vec::new(), Some(Fault::Status(403)));
@@ -746,13 +745,7 @@ async fn a_failed_refresh_empties_the_entry_so_the_next_request_asks_the_control
 #[tokio::test]
 async fn a_refresh_that_fails_on_the_way_keeps_serving_the_entry() {
     let stack = stack();
-    let endpoint = TestEndpoint::create(stack, EndpointSpec::default()).await;
-    let forwarder = Forwarder::start(&stack.moto_url).await;
-    forwarder.set(DESCRIBE_ENDPOINT, Vec::new(), None);
-    let endpoints = Endpoints::new(aws_sdk_sagemaker::Client::new(
-        &forwarder.control_plane(stack),
-    ));
-    assert!(endpoints.get(&endpoint.name).await.is_ok());
+    let (endpoint, forwarder, endpoints) = known_endpoint(stack).await;
     tokio::time::sleep(FRESH_FOR + Duration::from_millis(200)).await;
     // A busy control plane: every re-check gets a 503 (after the SDK's own retries).
     forwarder.set(DESCRIBE_ENDPOINT, Vec::new(), Some(Fault::Status(503)));
@@ -793,13 +786,7 @@ async fn a_refresh_that_fails_on_the_way_keeps_serving_the_entry() {
 #[tokio::test]
 async fn an_entry_older_than_stale_for_waits_for_the_control_plane() {
     let stack = stack();
-    let endpoint = TestEndpoint::create(stack, EndpointSpec::default()).await;
-    let forwarder = Forwarder::start(&stack.moto_url).await;
-    forwarder.set(DESCRIBE_ENDPOINT, Vec::new(), None);
-    let endpoints = Endpoints::new(aws_sdk_sagemaker::Client::new(
-        &forwarder.control_plane(stack),
-    ));
-    assert!(endpoints.get(&endpoint.name).await.is_ok());
+    let (endpoint, forwarder, endpoints) = known_endpoint(stack).await;
     tokio::time::sleep(STALE_FOR + Duration::from_millis(500)).await;
     let delay = Duration::from_secs(3);
     forwarder.set(DESCRIBE_ENDPOINT, Vec::new(), Some(Fault::Delay(delay)));
