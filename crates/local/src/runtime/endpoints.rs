@@ -3,8 +3,10 @@
 //! `DescribeEndpoint` gives the status, the config name and the instance count; moto leaves out
 //! `AsyncInferenceConfig` there, so it comes from `DescribeEndpointConfig`; the model's role and
 //! its `BODYLINE_LOCAL_*` mapping come from `DescribeModel`. An entry is trusted for
-//! [`FRESH_FOR`]; after that the next request re-checks `DescribeEndpoint` and re-reads the
-//! config and model only when the endpoint changed (another config, or re-created).
+//! [`FRESH_FOR`]; after that a request starts one background re-check and is served the entry
+//! until it is [`STALE_FOR`] old, when requests wait for the control plane again. A re-check
+//! reads `DescribeEndpoint`, and the config and model only when the endpoint changed (another
+//! config, or re-created).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -120,7 +122,11 @@ impl Endpoints {
             let mut slots = self.slots.lock().map_err(|_| {
                 LookupError::ControlPlane("the endpoint cache lock is poisoned".into())
             })?;
-            slots.entry(name.to_string()).or_default().clone()
+            // Every accept and every worker asks: no allocation for a name already known.
+            match slots.get(name) {
+                Some(slot) => slot.clone(),
+                None => slots.entry(name.to_string()).or_default().clone(),
+            }
         };
         let mut cached = slot.entry.lock().await;
         if let Some(entry) = cached.as_ref() {

@@ -137,26 +137,19 @@ async fn run(shared: &Arc<Shared>, seq: u64, queued: Queued, resumed: bool) {
         permit = lane.acquire_owned() => permit.ok(),
         _ = tokio::time::sleep(until(job.deadline())) => None,
     };
-    // A slot stays taken until the request's object is written, not only while the model runs:
-    // the write is part of the request, and releasing the slot earlier lets the model, which
-    // answers far faster than the object store takes writes, pile up unbounded concurrent
+    // A slot that came free only at the deadline is no use: the request has expired.
+    let slot = waited.filter(|_| SystemTime::now() < job.deadline());
+    let outcome = match &slot {
+        Some(_) => invoke(shared, &queued).await,
+        None => Err(Failure::Expired {
+            ttl_seconds: job.ttl_seconds,
+        }),
+    };
+    // The slot stays taken until the request's object is written, not only while the model
+    // runs: the write is part of the request, and releasing the slot earlier lets the model,
+    // which answers far faster than the object store takes writes, pile up unbounded concurrent
     // writes on the object store (on moto: a full accept queue, connections retried after
     // seconds, requests finishing out of order).
-    let (outcome, slot) = match waited {
-        Some(_) if SystemTime::now() >= job.deadline() => (
-            Err(Failure::Expired {
-                ttl_seconds: job.ttl_seconds,
-            }),
-            None,
-        ),
-        Some(permit) => (invoke(shared, &queued).await, Some(permit)),
-        None => (
-            Err(Failure::Expired {
-                ttl_seconds: job.ttl_seconds,
-            }),
-            None,
-        ),
-    };
     finish(shared, job, outcome).await;
     drop(slot);
     shared.journal.remove(seq);

@@ -8,14 +8,11 @@ use aws_sdk_sagemakerruntime::operation::invoke_endpoint_async::builders::Invoke
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint_async::InvokeEndpointAsyncError;
 use aws_sdk_sagemakerruntime::primitives::Blob;
 
-use super::util::{keys, read, stack, unique, wait_any, EndpointSpec, TestEndpoint};
+use super::util::{
+    expected_scores, keys, read, stack, unique, wait_any, EndpointSpec, TestEndpoint,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn expected_scores(payload: &[u8]) -> serde_json::Value {
-    let scores = bodyline_model::score_payload(payload).expect("the payload scores");
-    serde_json::json!({ "scores": scores.scores })
-}
 
 /// Sends the request and expects a synchronous `ValidationError`; returns its message.
 async fn validation_error(request: InvokeEndpointAsyncFluentBuilder) -> String {

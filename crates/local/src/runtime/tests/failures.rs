@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint_async::InvokeEndpointAsyncOutput;
 use aws_sdk_sagemakerruntime::primitives::Blob;
 
-use super::util::{read, stack, wait_any, EndpointSpec, Inbox, Object, StackInfo, TestEndpoint};
+use super::util::{one_object, stack, EndpointSpec, Inbox, Object, StackInfo, TestEndpoint};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -43,13 +43,7 @@ async fn outcome(
 ) -> (bool, Object) {
     let output = response.output_location().expect("OutputLocation");
     let failure = response.failure_location().expect("FailureLocation");
-    let (which, object) = wait_any(stack, &[output, failure], timeout).await;
-    let other = if which == 0 { failure } else { output };
-    assert!(
-        read(stack, other).await.is_none(),
-        "both an output and a failure exist"
-    );
-    (which == 0, object)
+    one_object(stack, output, failure, timeout).await
 }
 
 #[tokio::test]

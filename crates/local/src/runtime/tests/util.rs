@@ -351,6 +351,29 @@ pub(super) async fn wait_any(
     }
 }
 
+/// Waits for the one object a request ends in (`output` or `failure`) and checks the other does
+/// not exist; `true` when it is the output.
+pub(super) async fn one_object(
+    stack: &StackInfo,
+    output: &str,
+    failure: &str,
+    timeout: Duration,
+) -> (bool, Object) {
+    let (which, object) = wait_any(stack, &[output, failure], timeout).await;
+    let other = if which == 0 { failure } else { output };
+    assert!(
+        read(stack, other).await.is_none(),
+        "both {output} and {failure} exist"
+    );
+    (which == 0, object)
+}
+
+/// What `bodyline-model` answers for `payload`.
+pub(super) fn expected_scores(payload: &[u8]) -> serde_json::Value {
+    let scores = bodyline_model::score_payload(payload).expect("the payload scores");
+    serde_json::json!({ "scores": scores.scores })
+}
+
 /// Every key in `bucket`.
 pub(super) async fn keys(stack: &StackInfo, bucket: &str) -> Vec<String> {
     let listed = stack
