@@ -10,19 +10,22 @@ use std::process::Command;
 use anyhow::{bail, Context as _};
 use bodyline_tests::{shared_venv, target_dir, unique, workspace_root};
 
-/// One step of a job: its name and its `run:` script.
+/// One step of a job: its name, its `run:` script, and whether it runs after a failed step
+/// (`if: always()`).
 #[derive(Debug)]
 struct Step {
     name: String,
     run: String,
+    always: bool,
 }
 
 /// The `run:` steps of `job` in a GitHub Actions workflow. A small reader for the shapes the
-/// template uses (`- name:`, `run: cmd` and `run: |` blocks), not a YAML parser.
+/// template uses (`- name:`, `if: always()`, `run: cmd` and `run: |` blocks), not a YAML parser.
 fn steps_of(workflow: &str, job: &str) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut in_job = false;
     let mut name = String::new();
+    let mut always = false;
     let mut lines = workflow.lines().peekable();
     while let Some(line) = lines.next() {
         if line.starts_with("  ") && !line.starts_with("   ") && line.trim_end().ends_with(':') {
@@ -35,6 +38,9 @@ fn steps_of(workflow: &str, job: &str) -> Vec<Step> {
         let trimmed = line.trim_start();
         if let Some(n) = trimmed.strip_prefix("- name: ") {
             name = n.trim().to_string();
+            always = false;
+        } else if trimmed.trim_end() == "if: always()" {
+            always = true;
         } else if let Some(cmd) = trimmed.strip_prefix("run: ") {
             let indent = line.len() - trimmed.len();
             let run = if cmd.trim() == "|" {
@@ -54,6 +60,7 @@ fn steps_of(workflow: &str, job: &str) -> Vec<Step> {
             steps.push(Step {
                 name: name.clone(),
                 run,
+                always,
             });
         }
     }
@@ -85,6 +92,11 @@ fn the_ci_templates_local_job_runs_on_the_local_stack() -> anyhow::Result<()> {
     let stack = unique("ci");
     let mut failed = None;
     for step in steps.iter().filter(|s| !s.run.contains("cargo install")) {
+        // Like the workflow: a failed step stops the job, but teardown and `local down`
+        // (`if: always()`) still run.
+        if failed.is_some() && !step.always {
+            continue;
+        }
         let status = Command::new("bash")
             .args(["-eo", "pipefail", "-c", &step.run])
             .current_dir(dir.path())
@@ -95,8 +107,6 @@ fn the_ci_templates_local_job_runs_on_the_local_stack() -> anyhow::Result<()> {
             .env("BODYLINE_VENV", shared_venv())
             .status()
             .with_context(|| format!("running step {:?}", step.name))?;
-        // Like the workflow: a failed step stops the job, but teardown and `local down`
-        // (`if: always()`) still run.
         if !status.success() && failed.is_none() {
             failed = Some(format!(
                 "step {:?} failed: {status}\n{}",
@@ -134,11 +144,12 @@ fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
 #[test]
 fn the_workflow_reader_finds_single_line_and_block_steps() {
     let steps = steps_of(
-        "jobs:\n  local:\n    steps:\n      - name: One\n        run: echo one\n      - name: Two\n        run: |\n          echo a\n          echo b\n  aws:\n    steps:\n      - name: Three\n        run: echo three\n",
+        "jobs:\n  local:\n    steps:\n      - name: One\n        run: echo one\n      - name: Two\n        if: always()\n        run: |\n          echo a\n          echo b\n  aws:\n    steps:\n      - name: Three\n        run: echo three\n",
         "local",
     );
     assert_eq!(steps.len(), 2);
     assert_eq!(steps[0].run, "echo one");
     assert_eq!(steps[1].name, "Two");
     assert_eq!(steps[1].run, "echo a\necho b");
+    assert!(!steps[0].always && steps[1].always, "{steps:?}");
 }

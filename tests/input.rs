@@ -12,14 +12,48 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_s3::primitives::ByteStream;
 use bodyline_provision::{resources_allowing, ApplyOptions, Kind};
-use bodyline_stack::{MigrationReport, Stack};
+use bodyline_stack::{local_sdk_config, LocalEnv, MigrationReport, Stack};
 use bodyline_tests::{bodyline, run, start_local, unique, wait_for_object, workspace_root};
 
 /// The pipeline-object site of the legacy app, as the test retires it.
 const EXISTING_OBJECT_SITE: &str =
     "    /// The object already exists (written by a pipeline): there are no bytes to inline.";
+
+/// The lifecycle rule provision adds on the input prefix while it is kept.
+const INPUT_EXPIRY_RULE: &str = "bodyline-expire-inputs";
+
+/// Puts a small object at `key`, as the application would.
+async fn upload(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<PutObjectOutput, SdkError<PutObjectError, HttpResponse>> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from_static(b"{}"))
+        .send()
+        .await
+}
+
+/// The ids of the bucket's lifecycle rules.
+async fn lifecycle_rule_ids(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<Vec<String>> {
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await?;
+    Ok(lifecycle
+        .rules()
+        .iter()
+        .filter_map(|r| r.id().map(str::to_string))
+        .collect())
+}
 
 fn copy_legacy_app(to: &Path) -> anyhow::Result<()> {
     let from = workspace_root().join("examples/legacy-app");
@@ -109,20 +143,11 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
         .send()
         .await?;
     let key = key.access_key().context("access key")?;
-    let invoker = aws_config::SdkConfig::builder()
-        .region(admin.region().cloned())
-        .endpoint_url(admin.endpoint_url().context("endpoint")?)
-        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
-            aws_sdk_s3::config::Credentials::new(
-                key.access_key_id(),
-                key.secret_access_key(),
-                None,
-                None,
-                "invoker",
-            ),
-        ))
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .build();
+    let invoker = local_sdk_config(&LocalEnv {
+        access_key_id: key.access_key_id().to_string(),
+        secret_access_key: key.secret_access_key().to_string(),
+        ..local.env().clone()
+    });
     let invoker_s3 = aws_sdk_s3::Client::new(&invoker);
     let admin_s3 = aws_sdk_s3::Client::new(&admin);
 
@@ -148,25 +173,23 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
     );
     // moto enforces the deployed policy: input/ is writable, output/ is not.
     let bucket = &d.bucket.name;
-    invoker_s3
-        .put_object()
-        .bucket(bucket)
-        .key("input/from-the-app.json")
-        .body(ByteStream::from_static(b"{}"))
-        .send()
+    upload(&invoker_s3, bucket, "input/from-the-app.json")
         .await
         .context("the invoker uploads to input/")?;
-    let denied = invoker_s3
-        .put_object()
-        .bucket(bucket)
-        .key("output/forged.out")
-        .body(ByteStream::from_static(b"{}"))
-        .send()
+    let denied = upload(&invoker_s3, bucket, "output/forged.out")
         .await
         .expect_err("the invoker cannot write outputs");
     assert_eq!(
         denied.raw_response().map(|r| r.status().as_u16()),
         Some(403)
+    );
+    // The input prefix's expiry rule is there while a site needs the prefix.
+    assert!(
+        lifecycle_rule_ids(&admin_s3, bucket)
+            .await?
+            .iter()
+            .any(|id| id == INPUT_EXPIRY_RULE),
+        "setup adds the input prefix's expiry rule"
     );
     // That site's request: an object a pipeline wrote under input/, read by the execution role.
     admin_s3
@@ -264,28 +287,18 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
     bodyline_provision::setup(&stack, &admin, root.path(), &options, &mut |_| {}).await?;
     let (out, stdout, stderr) = posture(app.path());
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    let denied = invoker_s3
-        .put_object()
-        .bucket(bucket)
-        .key("input/after-migration.json")
-        .body(ByteStream::from_static(b"{}"))
-        .send()
+    let denied = upload(&invoker_s3, bucket, "input/after-migration.json")
         .await
         .expect_err("with no site left, the invoker cannot upload");
     assert_eq!(
         denied.raw_response().map(|r| r.status().as_u16()),
         Some(403)
     );
-    let lifecycle = admin_s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .send()
-        .await?;
     assert!(
-        !lifecycle
-            .rules()
+        !lifecycle_rule_ids(&admin_s3, bucket)
+            .await?
             .iter()
-            .any(|r| r.id() == Some("bodyline-expire-inputs")),
+            .any(|id| id == INPUT_EXPIRY_RULE),
         "the input prefix's expiry rule goes with it"
     );
 

@@ -23,7 +23,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri, Version};
 use axum::response::{IntoResponse as _, Response};
 use bodyline_stack::{LocalEnv, Stack};
-use bodyline_tests::{bodyline, start_local, unique, wait_for_object, workspace_root};
+use bodyline_tests::{bodyline, start_local, template_toml, unique, wait_for_object};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -45,7 +45,6 @@ async fn setup_killed_after_each_mutating_call_tears_down_to_nothing_or_converge
         env: local.env().clone(),
         sdk: local.sdk_config(),
         stand_in: StandIn::spawn()?,
-        template: std::fs::read_to_string(workspace_root().join("templates/bodyline.toml"))?,
     });
 
     // One uninterrupted setup learns N, the number of mutating calls, and the order of them.
@@ -69,11 +68,13 @@ async fn setup_killed_after_each_mutating_call_tears_down_to_nothing_or_converge
         .as_array()
         .map(|ops| ops.iter().filter_map(serde_json::Value::as_str).collect())
         .unwrap_or_default();
+    // Same length first: `zip` stops at the shorter list, so a missing list would pass.
     assert!(
-        operations
-            .iter()
-            .zip(&reported)
-            .all(|(seen, said)| same_call(seen, said)),
+        operations.len() == reported.len()
+            && operations
+                .iter()
+                .zip(&reported)
+                .all(|(seen, said)| same_call(seen, said)),
         "the forwarder's mutating calls are not setup's, in order:\nforwarder: {operations:?}\nsetup:     {reported:?}"
     );
     assert!(n > 5, "setup made only {n} mutating calls: {operations:?}");
@@ -319,7 +320,6 @@ struct Context {
     /// Clients straight to the front door, for the checks (not counted, never killed).
     sdk: SdkConfig,
     stand_in: StandIn,
-    template: String,
 }
 
 /// A project directory as a user has it: `bodyline.toml` (the template under a unique stack
@@ -334,9 +334,7 @@ impl Project {
     async fn create(ctx: &Context, prefix: &str) -> anyhow::Result<Project> {
         let dir = tempfile::tempdir()?;
         let name = unique(prefix);
-        let text =
-            ctx.template
-                .replacen("name = \"bodyline-demo\"", &format!("name = \"{name}\""), 1);
+        let text = template_toml(&name)?;
         let path = dir.path().join("bodyline.toml");
         std::fs::write(&path, &text)?;
         let stack = Stack::parse(&text, &path)?;
@@ -483,6 +481,15 @@ struct Shared {
     state: Mutex<Counting>,
 }
 
+impl Shared {
+    /// The counting state; a panic elsewhere while holding it leaves it usable.
+    fn counting(&self) -> std::sync::MutexGuard<'_, Counting> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 #[derive(Default)]
 struct Counting {
     /// Mutating calls forwarded since the last [`Forwarder::take_mutating`].
@@ -515,28 +522,21 @@ impl Forwarder {
         })
     }
 
-    fn counting(&self) -> std::sync::MutexGuard<'_, Counting> {
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// The next process to be registered is killed after `k` mutating calls.
     fn arm(&self, k: usize) {
-        let mut c = self.counting();
+        let mut c = self.shared.counting();
         c.mutating.clear();
         c.kill_after = Some(k);
         c.victim = None;
     }
 
     fn set_victim(&self, pid: u32) {
-        self.counting().victim = Some(pid);
+        self.shared.counting().victim = Some(pid);
     }
 
     /// The mutating calls forwarded since the last call; disarms the kill.
     fn take_mutating(&self) -> Vec<String> {
-        let mut c = self.counting();
+        let mut c = self.shared.counting();
         c.kill_after = None;
         c.victim = None;
         std::mem::take(&mut c.mutating)
@@ -554,10 +554,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let call = classify(&parts.method, &parts.uri, &parts.headers, &body);
     let mut kill = false;
     if let Some(operation) = call {
-        let mut c = shared
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut c = shared.counting();
         if c.kill_after.is_some_and(|k| c.mutating.len() >= k) {
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -599,11 +596,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
 async fn kill_victim(shared: &Shared) {
     let began = Instant::now();
     loop {
-        let victim = shared
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .victim;
+        let victim = shared.counting().victim;
         if let Some(pid) = victim.and_then(|p| libc::pid_t::try_from(p).ok()) {
             // SAFETY: kill(2) takes plain integers. The pid is our child, not yet reaped
             // (its parent waits for it after this), so it cannot name another process.

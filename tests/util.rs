@@ -68,12 +68,22 @@ pub async fn start_local(root: &Path) -> anyhow::Result<LocalStack> {
         .context("the local stack starts")
 }
 
+/// The text of `templates/bodyline.toml` under another stack name, as a user would copy and
+/// edit it.
+pub fn template_toml(name: &str) -> anyhow::Result<String> {
+    let path = template_path();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text.replacen("name = \"bodyline-demo\"", &format!("name = \"{name}\""), 1))
+}
+
 /// `templates/bodyline.toml` under another stack name, as a user would copy and edit it.
 pub fn template_stack(name: &str) -> anyhow::Result<Stack> {
-    let path = workspace_root().join("templates").join("bodyline.toml");
-    let text = std::fs::read_to_string(&path)?;
-    let text = text.replacen("name = \"bodyline-demo\"", &format!("name = \"{name}\""), 1);
-    Ok(Stack::parse(&text, &path)?)
+    Ok(Stack::parse(&template_toml(name)?, &template_path())?)
+}
+
+fn template_path() -> PathBuf {
+    workspace_root().join("templates").join("bodyline.toml")
 }
 
 /// Waits for an object at `s3://bucket/key` (async outputs appear later) and returns it.
@@ -82,12 +92,7 @@ pub async fn wait_for_object(
     location: &str,
     deadline: Duration,
 ) -> anyhow::Result<Vec<u8>> {
-    let Some((bucket, key)) = location
-        .strip_prefix("s3://")
-        .and_then(|rest| rest.split_once('/'))
-    else {
-        bail!("{location:?} is not an s3:// URL");
-    };
+    let (bucket, key) = split_s3_url(location)?;
     let started = std::time::Instant::now();
     loop {
         match s3.get_object().bucket(bucket).key(key).send().await {
@@ -105,15 +110,18 @@ pub async fn wait_for_object(
 
 /// Whether an object exists at `s3://bucket/key`.
 pub async fn object_exists(s3: &aws_sdk_s3::Client, location: &str) -> anyhow::Result<bool> {
-    let Some((bucket, key)) = location
-        .strip_prefix("s3://")
-        .and_then(|rest| rest.split_once('/'))
-    else {
-        bail!("{location:?} is not an s3:// URL");
-    };
+    let (bucket, key) = split_s3_url(location)?;
     match s3.head_object().bucket(bucket).key(key).send().await {
         Ok(_) => Ok(true),
         Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
         Err(e) => Err(e).with_context(|| format!("checking {location}")),
     }
+}
+
+/// `s3://bucket/key` as `(bucket, key)`.
+fn split_s3_url(location: &str) -> anyhow::Result<(&str, &str)> {
+    location
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+        .with_context(|| format!("{location:?} is not an s3:// URL"))
 }
