@@ -116,8 +116,8 @@ impl S3InputReport {
                     .migration
                     .sites
                     .iter()
-                    .filter(|s| left_alone(&s.verdict))
                     .filter_map(|s| still_sends_input_location(&s.verdict))
+                    .filter(|why| why.starts_with(LEFT_ALONE))
                     .collect();
                 let after: Vec<&mut (usize, usize, String)> = listed
                     .iter_mut()
@@ -206,11 +206,6 @@ fn listed_sites(sites: &[crate::verdict::Site]) -> Vec<(usize, usize, String)> {
         .collect()
 }
 
-/// Skipped for a reason that leaves the request as it was (not a size branch).
-fn left_alone(verdict: &Verdict) -> bool {
-    matches!(verdict, Verdict::Skipped { reason } if !matches!(reason, SkipReason::AlreadyBranched | SkipReason::AlreadyInline | SkipReason::NoInputLocation))
-}
-
 /// The reason a site with this verdict still sends `input_location` in the code it was found
 /// in, or None when it does not (it already sends a body, or sets no input location).
 fn still_sends_input_location(verdict: &Verdict) -> Option<String> {
@@ -234,12 +229,12 @@ fn still_sends_input_location(verdict: &Verdict) -> Option<String> {
 
 /// The nearest `Cargo.toml` with a `[package]` above a file, cached per directory.
 #[derive(Default)]
-struct ManifestCache {
+pub(crate) struct ManifestCache {
     dirs: HashMap<PathBuf, Option<PathBuf>>,
 }
 
 impl ManifestCache {
-    fn manifest_of(&mut self, file: &Path) -> Option<PathBuf> {
+    pub(crate) fn manifest_of(&mut self, file: &Path) -> Option<PathBuf> {
         let dir = file.parent()?;
         self.in_dir(dir)
     }
@@ -256,12 +251,9 @@ impl ManifestCache {
         let found = if is_package_manifest(&candidate) {
             Some(candidate)
         } else {
-            match dir.parent() {
-                Some(parent) => self.in_dir(parent),
-                // A relative path ran out of components: continue from the current directory's
-                // parents, so `src/x.rs` still finds `./Cargo.toml`.
-                None => None,
-            }
+            // A relative path ends at "" (the current directory, looked at above), so
+            // `src/x.rs` still finds `./Cargo.toml`.
+            dir.parent().and_then(|parent| self.in_dir(parent))
         };
         self.dirs.insert(dir.to_path_buf(), found.clone());
         found
@@ -269,7 +261,7 @@ impl ManifestCache {
 }
 
 /// True when `path` is a `Cargo.toml` with a `[package]` table (not a virtual workspace).
-pub(crate) fn is_package_manifest(path: &Path) -> bool {
+fn is_package_manifest(path: &Path) -> bool {
     // A cheap look first: this runs for every directory of a large tree.
     std::fs::read_to_string(path).is_ok_and(|text| {
         text.contains("package")
@@ -277,11 +269,15 @@ pub(crate) fn is_package_manifest(path: &Path) -> bool {
     })
 }
 
+/// A `Cargo.toml` as a table; None when it cannot be read or parsed.
+pub(crate) fn manifest_table(manifest: &Path) -> Option<toml::Table> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    toml::from_str(&text).ok()
+}
+
 /// `package.name` of a manifest; empty when it cannot be read.
 fn package_name(manifest: &Path) -> String {
-    std::fs::read_to_string(manifest)
-        .ok()
-        .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+    manifest_table(manifest)
         .and_then(|t| {
             t.get("package")?
                 .get("name")?

@@ -1,5 +1,6 @@
 //! Finding candidate files: walk with `ignore`, prefilter bytes with memchr, analyse in parallel.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -8,6 +9,7 @@ use crate::analyze::analyze;
 use crate::analyze::crate_scope::{CrateScope, FileScope};
 use crate::edit::EditSet;
 use crate::error::MigrateError;
+use crate::s3_input::ManifestCache;
 use crate::verdict::{Site, Verdict};
 use crate::Strategy;
 
@@ -279,19 +281,17 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
 /// Analyse again, with their crate's module tree at hand, the files that call functions they
 /// do not define for an input URI.
 fn follow_across_files(files: &mut [FileReport], options: &Options) {
-    let mut crates: Vec<(PathBuf, Vec<usize>)> = Vec::new();
+    let mut manifests = ManifestCache::default();
+    let mut crates: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
         if f.migration.wanted_helpers.is_empty() {
             continue;
         }
-        let Some(manifest) = package_manifest(&f.path) else {
+        let Some(manifest) = manifests.manifest_of(&f.path) else {
             continue;
         };
         let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-        match crates.iter_mut().find(|(d, _)| *d == dir) {
-            Some((_, v)) => v.push(i),
-            None => crates.push((dir, vec![i])),
-        }
+        crates.entry(dir).or_default().push(i);
     }
     let redone: Vec<(usize, FileMigration)> = crates
         .par_iter()
@@ -324,14 +324,6 @@ fn follow_across_files(files: &mut [FileReport], options: &Options) {
     for (i, m) in redone {
         files[i].migration = m;
     }
-}
-
-/// The nearest `Cargo.toml` with a `[package]` above `file`.
-fn package_manifest(file: &Path) -> Option<PathBuf> {
-    file.ancestors()
-        .skip(1)
-        .map(|d| d.join("Cargo.toml"))
-        .find(|m| crate::s3_input::is_package_manifest(m))
 }
 
 /// For each crate with rewritten files: dependencies no longer mentioned outside `use` lines

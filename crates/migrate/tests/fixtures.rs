@@ -87,8 +87,6 @@ fn run_fixture(name: &str) {
         "{name}: migrating the output again changes it:\n{}",
         again.output()
     );
-    // Every fixture is named in a test below.
-    assert!(ALL.contains(&name));
 }
 
 macro_rules! fixtures {
@@ -212,7 +210,6 @@ fn run_crate_fixture(name: &str) {
         0,
         "{name}: migrating the output again changes it"
     );
-    assert!(CRATES.contains(&name));
 }
 
 macro_rules! crate_fixtures {

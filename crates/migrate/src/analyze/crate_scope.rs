@@ -214,6 +214,23 @@ impl CrateScope {
         }
         let mut at: Vec<Named<'_>> = match first.as_str() {
             "crate" => vec![Named::Module(t, 0)],
+            seg => self.step(t, m, seg, depth),
+        };
+        for seg in rest {
+            let mut next = Vec::new();
+            for item in at {
+                if let Named::Module(t2, m2) = item {
+                    next.extend(self.step(t2, m2, seg, depth));
+                }
+            }
+            at = next;
+        }
+        at
+    }
+
+    /// What the path segment `seg` names inside module `m` of target `t`.
+    fn step(&self, t: usize, m: usize, seg: &str, depth: u32) -> Vec<Named<'_>> {
+        match seg {
             "self" => vec![Named::Module(t, m)],
             "super" => self.targets[t].modules[m]
                 .parent
@@ -221,27 +238,7 @@ impl CrateScope {
                 .into_iter()
                 .collect(),
             name => self.lookup(t, m, name, depth + 1),
-        };
-        for seg in rest {
-            let mut next = Vec::new();
-            for item in at {
-                if let Named::Module(t2, m2) = item {
-                    if seg == "super" {
-                        next.extend(
-                            self.targets[t2].modules[m2]
-                                .parent
-                                .map(|p| Named::Module(t2, p)),
-                        );
-                    } else if seg != "self" {
-                        next.extend(self.lookup(t2, m2, seg, depth + 1));
-                    } else {
-                        next.push(Named::Module(t2, m2));
-                    }
-                }
-            }
-            at = next;
         }
-        at
     }
 
     /// What `name` means in module `m` of target `t`: its own modules, functions and imports,
@@ -538,8 +535,7 @@ fn flatten_use(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseEntry>
 
 /// The library's crate name as an identifier: `[lib] name`, else the package name.
 fn lib_ident(manifest_dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).ok()?;
-    let table: toml::Table = toml::from_str(&text).ok()?;
+    let table = crate::s3_input::manifest_table(&manifest_dir.join("Cargo.toml"))?;
     let name = table
         .get("lib")
         .and_then(|l| l.get("name"))

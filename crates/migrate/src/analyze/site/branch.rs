@@ -223,14 +223,12 @@ impl<'a> SiteCx<'_, 'a, '_> {
         // The printed `if` around the two arms, which keep the user's text, one level deeper.
         let lines = pretty::stmts(skeleton, "size branch")?;
         let last = lines.len() - 1;
+        let then_line = format!("{}();", pretty::THEN);
+        let else_line = format!("{}();", pretty::ELSE);
         for (i, line) in lines.iter().enumerate() {
             match line.trim() {
-                l if l == format!("{}();", pretty::THEN) => {
-                    out.push_str(&reindent(&then_text, unit))
-                }
-                l if l == format!("{}();", pretty::ELSE) => {
-                    out.push_str(&reindent(&else_text, unit))
-                }
+                l if l == then_line => out.push_str(&reindent(&then_text, unit)),
+                l if l == else_line => out.push_str(&reindent(&else_text, unit)),
                 _ => {
                     let printed = pretty::indent(std::slice::from_ref(line), indent, unit, nl);
                     let printed = if i == 0 {
