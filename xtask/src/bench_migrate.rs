@@ -100,16 +100,27 @@ pub(crate) fn run(sh: &Shell, root: &Path) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Wall times of `RUNS` runs of one command.
-struct Stats {
+/// Wall times of repeated runs of one command (also `bench provisioning`'s `setup` runs).
+pub(crate) struct Stats {
     min: Duration,
     median: Duration,
     max: Duration,
 }
 
 impl Stats {
+    /// The min, median and max of `times` (zero when there are none).
+    pub(crate) fn of(mut times: Vec<Duration>) -> Stats {
+        times.sort();
+        let at = |i: usize| times.get(i).copied().unwrap_or_default();
+        Stats {
+            min: at(0),
+            median: at(times.len() / 2),
+            max: at(times.len().saturating_sub(1)),
+        }
+    }
+
     /// The `min | median | max` cells of a table row.
-    fn cells(&self) -> String {
+    pub(crate) fn cells(&self) -> String {
         let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
         format!("{} | {} | {}", ms(self.min), ms(self.median), ms(self.max))
     }
@@ -135,12 +146,7 @@ fn timing<'a>(make: impl Fn() -> xshell::Cmd<'a>) -> anyhow::Result<Stats> {
             .run()?;
         times.push(started.elapsed());
     }
-    times.sort();
-    Ok(Stats {
-        min: times[0],
-        median: times[RUNS / 2],
-        max: times[RUNS - 1],
-    })
+    Ok(Stats::of(times))
 }
 
 /// `rg`, installing Debian's `ripgrep` if it is missing; None when that fails.

@@ -76,14 +76,14 @@ pub(crate) fn run(sh: &Shell, root: &Path) -> anyhow::Result<String> {
         "cargo build --quiet {release...} -p xtask -p bodyline-model"
     )
     .run()?;
-    let bin = target_dir(root)
+    let bin = crate::target_dir(root)
         .join(if wanted == "release" {
             "release"
         } else {
             "debug"
         })
         .join("xtask");
-    let out = target_dir(root).join("bench-runtime-section.md");
+    let out = crate::target_dir(root).join("bench-runtime-section.md");
     let _ = std::fs::remove_file(&out);
     cmd!(sh, "{bin} bench runtime")
         .env(SECTION_VAR, &out)
@@ -92,12 +92,6 @@ pub(crate) fn run(sh: &Shell, root: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("the measuring run wrote no section to {}", out.display()))?;
     let _ = std::fs::remove_file(&out);
     Ok(section)
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
 }
 
 fn measure_blocking(root: &Path, profile: &str) -> anyhow::Result<String> {
@@ -160,7 +154,7 @@ struct Clients {
 }
 
 async fn measure(root: &Path, profile: &str) -> anyhow::Result<String> {
-    let work = target_dir(root).join("bench-runtime");
+    let work = crate::target_dir(root).join("bench-runtime");
     if work.exists() {
         std::fs::remove_dir_all(&work)
             .with_context(|| format!("cannot clear {}", work.display()))?;

@@ -3,7 +3,7 @@
 //! re-run, both with the `bodyline` binary on a stack of their own.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use serde_json::Value;
@@ -143,24 +143,20 @@ pub(crate) fn provisioning(sh: &Shell, root: &Path) -> anyhow::Result<String> {
             mutating.push(report["calls"]["mutating"].as_u64().unwrap_or(u64::MAX));
             reads.push(report["calls"]["read"].as_u64().unwrap_or(0));
         }
-        times.sort();
-        let ms = |d: Duration| format!("{} ms", d.as_millis());
         let worst = mutating.iter().copied().max().unwrap_or(u64::MAX);
         Ok(format!(
             "## Provisioning benchmark\n\n\
              `bodyline setup` run again on the template stack that is already up to date \
              ({SETUP_RUNS} runs, the binary's whole wall time: start, identify, observe, plan).\n\n\
              | mutating calls | read calls | min | median | max |\n|---|---|---|---|---|\n\
-             | {} (target 0) | {} | {} | {} | {} |\n",
+             | {} (target 0) | {} | {} |\n",
             if worst == 0 {
                 "0".to_string()
             } else {
                 format!("{worst} — below target")
             },
             reads.first().copied().unwrap_or(0),
-            ms(times[0]),
-            ms(times[SETUP_RUNS / 2]),
-            ms(times[SETUP_RUNS - 1]),
+            crate::bench_migrate::Stats::of(times).cells(),
         ))
     })
 }

@@ -77,7 +77,7 @@ fn parse_args(root: &Path, args: &[String]) -> anyhow::Result<Options> {
             other => bail!("unknown demo option {other:?}\n\n{USAGE}"),
         }
     }
-    let target = std::path::absolute(target_dir(root))?;
+    let target = std::path::absolute(crate::target_dir(root))?;
     if std::path::absolute(&options.scratch)?.starts_with(&target) {
         bail!(
             "--scratch {}: inside the target directory {}, cargo records the copy's sources relative to the target directory and would compare another copy's files; choose a directory outside it (default: .bodyline/demo)",
@@ -94,13 +94,6 @@ fn parse_args(root: &Path, args: &[String]) -> anyhow::Result<Options> {
 /// own workspace root), which is only right when each copy's own sources are compared.
 fn default_scratch(root: &Path) -> PathBuf {
     root.join(".bodyline").join("demo")
-}
-
-/// The target directory every build shares (the workspace's, unless `CARGO_TARGET_DIR` says).
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Runs `cargo xtask demo`.
@@ -340,7 +333,7 @@ struct Demo {
 
 impl Demo {
     fn new(root: &Path, options: Options) -> anyhow::Result<Demo> {
-        let target = target_dir(root);
+        let target = crate::target_dir(root);
         Ok(Demo {
             root: root.to_path_buf(),
             bodyline: target.join("debug").join("bodyline"),
@@ -525,8 +518,8 @@ impl Demo {
     }
 
     fn cargo(&self) -> Command {
+        // Without cargo's variables for the xtask crate: `main` removed them at start.
         let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        scrub_cargo_env(&mut cargo);
         cargo
             .current_dir(&self.root)
             .env("CARGO_TARGET_DIR", &self.target);
@@ -537,8 +530,6 @@ impl Demo {
     /// workspace's moto virtualenv and target directory (for `migrate --verify-build`).
     fn bodyline(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.bodyline);
-        // `migrate --verify-build` runs cargo.
-        scrub_cargo_env(&mut cmd);
         cmd.args(args)
             .current_dir(self.scratch())
             .env("CARGO_TARGET_DIR", &self.target)
@@ -643,10 +634,8 @@ impl Demo {
         std::fs::copy(&built, &kept)
             .with_context(|| format!("cannot copy {} to {}", built.display(), kept.display()))?;
         let detail = format!(
-            "{} crate(s) compiled in {:.1}s{} (shared target dir {})",
-            build.compiled,
-            build.seconds - build.waited,
-            build.waited_note(),
+            "{} (shared target dir {})",
+            build.describe(),
             self.target.display()
         );
         self.builds.push((which.to_string(), build));
@@ -690,44 +679,40 @@ impl Demo {
     /// Creates the demo app's IAM user with the local stack's administrator (`local.env`):
     /// tagged with the stack, so teardown removes it and the leak check covers it.
     fn create_app_user(&self) -> anyhow::Result<(String, String, String)> {
-        let scratch = self.scratch().to_path_buf();
-        let runtime = tokio::runtime::Runtime::new().context("cannot start tokio")?;
-        runtime.block_on(async move {
-            let stack = bodyline_stack::Stack::load(&scratch.join("bodyline.toml"))?;
-            let sdk = bodyline_stack::sdk_config(&stack, &scratch).await?;
+        let scratch = self.scratch();
+        let stack = bodyline_stack::Stack::load(&scratch.join("bodyline.toml"))?;
+        block_on(async {
+            let sdk = bodyline_stack::sdk_config(&stack, scratch).await?;
             app_user(&sdk, &stack.name).await
         })
     }
 
     /// Names from the stack file and state, and the environment the app runs with.
     fn deployed_stack(&self, key: String, secret: String) -> anyhow::Result<Deployed> {
-        let scratch = self.scratch().to_path_buf();
-        let runtime = tokio::runtime::Runtime::new().context("cannot start tokio")?;
-        runtime.block_on(async move {
-            let stack = bodyline_stack::Stack::load(&scratch.join("bodyline.toml"))?;
-            let state = bodyline_stack::State::load(&scratch, &stack.name)?
-                .context("setup left no state file")?;
-            let names = bodyline_stack::Names::new(&stack, &state.account);
-            let policy = bodyline_stack::Arns::new(&stack.region, &state.account)
-                .policy(&names.invoker_policy);
-            let local = bodyline_stack::LocalEnv::read(&scratch)?;
-            let mut app_env = vec![
-                ("AWS_ENDPOINT_URL".to_string(), local.endpoint_url.clone()),
-                ("AWS_REGION".to_string(), local.region.clone()),
-                ("AWS_DEFAULT_REGION".to_string(), local.region.clone()),
-            ];
-            app_env.extend(local.extra.clone());
-            app_env.push(("AWS_ACCESS_KEY_ID".to_string(), key));
-            app_env.push(("AWS_SECRET_ACCESS_KEY".to_string(), secret));
-            println!(
-                "   the app runs as IAM user {} with only the invoker policy {policy}",
-                app_user_name(&stack.name)
-            );
-            Ok(Deployed {
-                endpoint: names.endpoint,
-                bucket: names.bucket,
-                app_env,
-            })
+        let scratch = self.scratch();
+        let stack = bodyline_stack::Stack::load(&scratch.join("bodyline.toml"))?;
+        let state = bodyline_stack::State::load(scratch, &stack.name)?
+            .context("setup left no state file")?;
+        let names = bodyline_stack::Names::new(&stack, &state.account);
+        let policy =
+            bodyline_stack::Arns::new(&stack.region, &state.account).policy(&names.invoker_policy);
+        let local = bodyline_stack::LocalEnv::read(scratch)?;
+        let mut app_env = vec![
+            ("AWS_ENDPOINT_URL".to_string(), local.endpoint_url.clone()),
+            ("AWS_REGION".to_string(), local.region.clone()),
+            ("AWS_DEFAULT_REGION".to_string(), local.region.clone()),
+        ];
+        app_env.extend(local.extra.clone());
+        app_env.push(("AWS_ACCESS_KEY_ID".to_string(), key));
+        app_env.push(("AWS_SECRET_ACCESS_KEY".to_string(), secret));
+        println!(
+            "   the app runs as IAM user {} with only the invoker policy {policy}",
+            app_user_name(&stack.name)
+        );
+        Ok(Deployed {
+            endpoint: names.endpoint,
+            bucket: names.bucket,
+            app_env,
         })
     }
 
@@ -806,27 +791,18 @@ impl Demo {
         ]);
         self.exec(&mut write, Shown::Print)?;
         let report_path = self.scratch().join(".bodyline/migrate-report.json");
-        let report: Value = serde_json::from_str(&read(&report_path).context(
+        let report = bodyline_stack::MigrationReport::load(&report_path)?.context(
             "bodyline migrate wrote no .bodyline/migrate-report.json: setup cannot follow the migration (issue #6)",
-        )?)
-        .with_context(|| format!("{} is not JSON", report_path.display()))?;
-        let sites: usize = report["crates"]
-            .as_array()
-            .map(|crates| {
-                crates
-                    .iter()
-                    .map(|c| c["sites"].as_array().map_or(0, Vec::len))
-                    .sum()
-            })
-            .unwrap_or(0);
+        )?;
         Ok(format!(
-            "written; the migration report says {} (written: {}, {sites} site(s) still send input_location)",
-            if report["needed"].as_bool() == Some(true) {
+            "written; the migration report says {} (written: {}, {} site(s) still send input_location)",
+            if report.needed {
                 "S3 input is still needed"
             } else {
                 "no S3 input is needed"
             },
-            report["written"]
+            report.written,
+            report.sites().count()
         ))
     }
 
@@ -1006,12 +982,7 @@ impl Demo {
             );
         }
         for (which, b) in &self.builds {
-            println!(
-                "  app build ({which:<6})         {} crate(s) compiled in {:.1}s{}",
-                b.compiled,
-                b.seconds - b.waited,
-                b.waited_note()
-            );
+            println!("  app build ({which:<6})         {}", b.describe());
         }
         let passed = self
             .steps
@@ -1055,42 +1026,6 @@ enum Shown {
     Quiet,
 }
 
-/// Removes what cargo sets for the program it runs (`cargo run`, `cargo test`):
-/// `CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ... Build scripts such as ring's declare
-/// `rerun-if-env-changed` on them and cargo compares against its own environment, so a
-/// nested cargo that inherits them sees ring as changed and recompiles it and every crate
-/// above it (rustls, the AWS SDK), and the next plain `cargo build` does it all over again.
-fn scrub_cargo_env(cmd: &mut Command) {
-    for key in set_by_cargo() {
-        cmd.env_remove(key);
-    }
-}
-
-/// The variables of this process that cargo set for the crate being run (see
-/// [`scrub_cargo_env`]).
-pub(crate) fn set_by_cargo() -> Vec<std::ffi::OsString> {
-    const SET_BY_CARGO: [&str; 9] = [
-        "CARGO_MANIFEST_DIR",
-        "CARGO_MANIFEST_PATH",
-        "CARGO_MANIFEST_LINKS",
-        "CARGO_CRATE_NAME",
-        "CARGO_BIN_NAME",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_TARGET_TMPDIR",
-        "CARGO_RUSTC_CURRENT_DIR",
-        "OUT_DIR",
-    ];
-    std::env::vars_os()
-        .map(|(key, _)| key)
-        .filter(|key| {
-            let key_text = key.to_string_lossy();
-            key_text.starts_with("CARGO_PKG_")
-                || key_text.starts_with("CARGO_BIN_EXE_")
-                || SET_BY_CARGO.contains(&key_text.as_ref())
-        })
-        .collect()
-}
-
 /// A cargo build: how long it took, how much of that it waited for another cargo's lock on
 /// the shared target directory, and how many crates it compiled (reuse shows as few).
 #[derive(Debug, Clone, Copy)]
@@ -1101,6 +1036,16 @@ struct Build {
 }
 
 impl Build {
+    /// `N crate(s) compiled in Ts`, the time without the wait for the lock.
+    fn describe(&self) -> String {
+        format!(
+            "{} crate(s) compiled in {:.1}s{}",
+            self.compiled,
+            self.seconds - self.waited,
+            self.waited_note()
+        )
+    }
+
     fn waited_note(&self) -> String {
         if self.waited >= 0.5 {
             format!(
@@ -1185,6 +1130,13 @@ fn with_principal(stack_file: &str, principal: &str) -> anyhow::Result<String> {
 
 fn app_user_name(stack: &str) -> String {
     format!("{stack}-demo-app")
+}
+
+/// Runs one async SDK task to completion: the demo is otherwise synchronous.
+fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Runtime::new()
+        .context("cannot start tokio")?
+        .block_on(work)
 }
 
 /// Creates the demo app's IAM user, tagged with the stack (teardown removes it), and returns

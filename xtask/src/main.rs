@@ -48,8 +48,9 @@ fn main() -> anyhow::Result<()> {
     let rest: Vec<String> = args.collect();
     // `cargo xtask` runs under `cargo run`, which sets CARGO_PKG_* and friends; a nested cargo
     // that inherits them rebuilds ring (its build script watches them) and the AWS SDK above it.
-    // Removed before any thread or child exists (the Shell copies the environment).
-    for key in demo::set_by_cargo() {
+    // Removed before any thread or child exists (the Shell copies the environment), so every
+    // child of every task (the demo's cargo and bodyline too) starts without them.
+    for key in set_by_cargo() {
         std::env::remove_var(key);
     }
     let sh = Shell::new()?;
@@ -76,12 +77,44 @@ fn project_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// The target directory every build shares (the workspace's, unless `CARGO_TARGET_DIR` says).
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
 /// The `bodyline` binary of this workspace's dev build.
 fn bodyline_bin() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join("target"));
-    target.join("debug").join("bodyline")
+    target_dir(&project_root()).join("debug").join("bodyline")
+}
+
+/// The variables of this process that cargo set for the crate being run (`cargo run`,
+/// `cargo test`): `CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ... Build scripts such as ring's
+/// declare `rerun-if-env-changed` on them and cargo compares against its own environment, so a
+/// nested cargo that inherits them sees ring as changed and recompiles it and every crate
+/// above it (rustls, the AWS SDK), and the next plain `cargo build` does it all over again.
+fn set_by_cargo() -> Vec<std::ffi::OsString> {
+    const SET_BY_CARGO: [&str; 9] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_MANIFEST_LINKS",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| {
+            let key_text = key.to_string_lossy();
+            key_text.starts_with("CARGO_PKG_")
+                || key_text.starts_with("CARGO_BIN_EXE_")
+                || SET_BY_CARGO.contains(&key_text.as_ref())
+        })
+        .collect()
 }
 
 fn stack_file() -> String {
@@ -228,5 +261,19 @@ mod tests {
         assert!(targets_aws("target=\"aws\" # costs money"));
         assert!(!targets_aws("# target = \"aws\"\ntarget = \"local\""));
         assert!(!targets_aws("[stack]\nname = \"aws\"\n"));
+    }
+
+    #[test]
+    fn a_benchmarks_file_splits_into_its_sections_without_the_header() {
+        let text = "# Benchmarks\n\nMachine: x.\n\n## a\n\n| 1 |\n\n## b\nline\n";
+        let sections = split_sections(text);
+        assert_eq!(
+            sections,
+            [
+                ("## a".to_string(), "## a\n\n| 1 |\n\n".to_string()),
+                ("## b".to_string(), "## b\nline\n".to_string()),
+            ]
+        );
+        assert!(split_sections("# Benchmarks\n").is_empty());
     }
 }
