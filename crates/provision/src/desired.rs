@@ -75,29 +75,20 @@ pub const NO_CAPACITY_METRIC: &str = "HasBacklogWithoutCapacity";
 pub const SCALABLE_DIMENSION: &str = "sagemaker:variant:DesiredInstanceCount";
 
 /// Scale to zero as one unit: the scalable target, the target-tracking policy, the step policy
-/// that wakes the endpoint, and the alarm that triggers it.
+/// that wakes the endpoint, and the alarm that triggers it. Their names are the stack's
+/// ([`Desired::names`]: `scaling_resource`, `backlog_policy`, `wake_policy`, `wake_alarm`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScalingDesired {
-    /// `endpoint/<ep>/variant/<v>`.
-    pub resource_id: String,
     /// `MinCapacity`.
     pub min: i32,
     /// `MaxCapacity`.
     pub max: i32,
-    /// Target-tracking policy name.
-    pub backlog_policy: String,
     /// Its target value: queued requests per instance.
     pub target_backlog: u32,
     /// Scale-in cooldown, seconds.
     pub scale_in_cooldown: i32,
     /// Scale-out cooldown, seconds.
     pub scale_out_cooldown: i32,
-    /// Step policy name.
-    pub wake_policy: String,
-    /// Alarm name.
-    pub wake_alarm: String,
-    /// The endpoint the metrics are about.
-    pub endpoint: String,
 }
 
 /// The S3 input path: `<input_prefix>/` in the bucket (expiring after a day), the invoker's
@@ -473,16 +464,11 @@ impl Desired {
 
         let as_i32 = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
         let scaling = stack.scaling.as_ref().map(|sc| ScalingDesired {
-            resource_id: names.scaling_resource.clone(),
             min: as_i32(sc.min_instances),
             max: as_i32(sc.max_instances),
-            backlog_policy: names.backlog_policy.clone(),
             target_backlog: sc.target_backlog_per_instance,
             scale_in_cooldown: as_i32(sc.scale_in_cooldown_seconds),
             scale_out_cooldown: as_i32(sc.scale_out_cooldown_seconds),
-            wake_policy: names.wake_policy.clone(),
-            wake_alarm: names.wake_alarm.clone(),
-            endpoint: names.endpoint.clone(),
         });
 
         Ok(Desired {

@@ -68,12 +68,14 @@ pub use lint::{
     Finding, LintRule,
 };
 pub use observe::{
-    identify, observe, BucketObserved, ConfigObserved, EndpointObserved, Observed, PolicyObserved,
-    RoleObserved, Tagged,
+    bucket_is_empty, identify, observe, BucketObserved, ConfigObserved, EndpointObserved, Observed,
+    PolicyObserved, RoleObserved, Tagged,
 };
 pub use plan::{plan, Action, Change, Kind, Plan};
 pub use run::{plan_stack, setup, Planned, SetupReport};
-pub use scaling::{AlarmObserved, ScalingObserved, TrackingObserved, WakeObserved, WakeStep};
+pub use scaling::{
+    alarm_tags, AlarmObserved, ScalingObserved, TrackingObserved, WakeObserved, WakeStep,
+};
 pub use templates::{
     render_policy, BUCKET_TLS_TEMPLATE, EXECUTION_ROLE_TEMPLATE, EXECUTION_TRUST_TEMPLATE,
     INVOKER_TEMPLATE, TEMPLATES,

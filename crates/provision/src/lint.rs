@@ -60,13 +60,8 @@ impl std::fmt::Display for Finding {
 
 /// Checks a policy document against every rule and returns all findings (empty: it passes).
 pub fn lint_document(document: &Value) -> Vec<Finding> {
-    let statements: Vec<&Value> = match document.get("Statement") {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(one) => vec![one],
-        None => Vec::new(),
-    };
     let mut findings = Vec::new();
-    for (i, st) in statements.into_iter().enumerate() {
+    for (i, st) in statements(document).into_iter().enumerate() {
         if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
             continue;
         }
@@ -232,17 +227,21 @@ pub fn resources_allowing(document: &Value, action: &str) -> Vec<String> {
             None => pattern == action,
         }
     };
-    let statements = match document.get("Statement") {
-        Some(Value::Array(items)) => items.clone(),
-        Some(one @ Value::Object(_)) => vec![one.clone()],
-        _ => Vec::new(),
-    };
-    statements
-        .iter()
+    statements(document)
+        .into_iter()
         .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"))
         .filter(|st| strings(st.get("Action")).iter().any(|a| covers(a)))
         .flat_map(|st| strings(st.get("Resource")))
         .collect()
+}
+
+/// A document's statements: `Statement` may be one object or a list of them.
+fn statements(document: &Value) -> Vec<&Value> {
+    match document.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    }
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! Read-only calls that find what of a stack exists, by its derived names, and whose it is, by tag.
 
 use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -224,17 +225,19 @@ pub async fn observe(
     Ok(observed)
 }
 
-/// Whether the bucket holds no object (no object version either, so nothing is ever adopted
-/// that someone else's data lives in).
-async fn bucket_is_empty(clients: &Clients, name: &str) -> Result<bool, ProvisionError> {
-    let out = clients
-        .s3
+/// Whether the bucket holds no object (no object version or delete marker either, so nothing
+/// is ever adopted or removed that someone else's data lives in). Setup and teardown both ask
+/// it of a bucket an interrupted setup left untagged.
+pub async fn bucket_is_empty(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+) -> Result<bool, SdkError<ListObjectVersionsError, HttpResponse>> {
+    let out = s3
         .list_object_versions()
         .bucket(name)
         .max_keys(1)
         .send()
-        .await
-        .map_err(|e| ProvisionError::aws("ListObjectVersions", name, e))?;
+        .await?;
     Ok(out.versions().is_empty() && out.delete_markers().is_empty())
 }
 
@@ -297,7 +300,9 @@ async fn observe_bucket(
     if ownership == bodyline_stack::Ownership::Foreign
         && state.is_some_and(|s| s.is_creating("bucket", name))
     {
-        bucket.adopt = bucket_is_empty(clients, name).await?;
+        bucket.adopt = bucket_is_empty(&clients.s3, name)
+            .await
+            .map_err(|e| ProvisionError::aws("ListObjectVersions", name, e))?;
     }
     if ownership != bodyline_stack::Ownership::Owned && !bucket.adopt {
         // Not ours: read nothing more, the plan refuses it.

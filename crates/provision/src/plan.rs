@@ -416,16 +416,14 @@ fn plan_bucket(p: &mut Planner<'_>, o: &Observed) {
         p,
         Kind::Lifecycle,
         b.lifecycle == d.lifecycle,
-        &if p.desired.input.keep {
-            format!(
-                "expire outputs and failures after {expire} days, uploaded inputs ({}/) after 1 day, abort incomplete uploads after 1 day",
-                p.desired.input.prefix
-            )
-        } else {
-            format!(
-                "expire outputs and failures after {expire} days, abort incomplete uploads after 1 day"
-            )
-        },
+        &format!(
+            "expire outputs and failures after {expire} days, {}abort incomplete uploads after 1 day",
+            if p.desired.input.keep {
+                format!("uploaded inputs ({}/) after 1 day, ", p.desired.input.prefix)
+            } else {
+                String::new()
+            }
+        ),
         Step::PutLifecycle,
     );
     match &d.policy {
@@ -720,31 +718,14 @@ fn plan_scaling(p: &mut Planner<'_>, o: &Observed) {
                 crate::desired::NO_CAPACITY_METRIC
             );
             let differences = o.scaling.differences(want);
-            if !o.scaling.exists() {
-                p.push(
-                    Kind::ScaleToZero,
-                    &resource,
-                    Action::Create,
-                    summary,
-                    Step::PutScaling,
-                );
+            let (action, detail, step) = if !o.scaling.exists() {
+                (Action::Create, summary, Step::PutScaling)
             } else if !differences.is_empty() {
-                p.push(
-                    Kind::ScaleToZero,
-                    &resource,
-                    Action::Update,
-                    differences.join("; "),
-                    Step::PutScaling,
-                );
+                (Action::Update, differences.join("; "), Step::PutScaling)
             } else {
-                p.push(
-                    Kind::ScaleToZero,
-                    &resource,
-                    Action::NoOp,
-                    summary,
-                    Step::Nothing,
-                );
-            }
+                (Action::NoOp, summary, Step::Nothing)
+            };
+            p.push(Kind::ScaleToZero, &resource, action, detail, step);
         }
         None if o.scaling.exists() => p.push(
             Kind::ScaleToZero,

@@ -6,11 +6,14 @@
 //! harmless; it runs after the endpoint is `InService`, because AWS registers targets only on
 //! an existing variant. Teardown removes it first (crates/verify).
 
+use aws_sdk_applicationautoscaling::operation::delete_scaling_policy::DeleteScalingPolicyError;
+use aws_sdk_applicationautoscaling::operation::deregister_scalable_target::DeregisterScalableTargetError;
 use aws_sdk_applicationautoscaling::types::{
     AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, MetricDimension,
     MetricStatistic, PolicyType, ScalableDimension, ServiceNamespace, StepAdjustment,
     StepScalingPolicyConfiguration, TargetTrackingScalingPolicyConfiguration,
 };
+use aws_sdk_cloudwatch::operation::list_tags_for_resource::ListTagsForResourceError;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -120,7 +123,7 @@ impl ScalingObserved {
 }
 
 /// The wake policy's one step: from zero, add one instance as soon as the alarm fires.
-fn wake_steps() -> Vec<WakeStep> {
+pub(crate) fn wake_steps() -> Vec<WakeStep> {
     vec![(Some(0.0), 1)]
 }
 
@@ -203,22 +206,9 @@ pub(crate) async fn observe_scaling(
         .find(|a| a.alarm_name() == Some(names.wake_alarm.as_str()))
     {
         let arn = a.alarm_arn().unwrap_or_default().to_string();
-        let tags = clients
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
+        let tags = alarm_tags(&clients.cloudwatch, &arn)
             .await
-            .map_err(aas_err("ListTagsForResource", &arn))?
-            .tags()
-            .iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
+            .map_err(aas_err("ListTagsForResource", &arn))?;
         observed.alarm = Some(AlarmObserved {
             arn,
             metric: a.metric_name().unwrap_or_default().to_string(),
@@ -229,18 +219,42 @@ pub(crate) async fn observe_scaling(
     Ok(observed)
 }
 
+/// The tags of a CloudWatch alarm, as `(key, value)` pairs: how setup and teardown both judge
+/// whether the wake alarm is the stack's.
+pub async fn alarm_tags(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    arn: &str,
+) -> Result<Vec<(String, String)>, SdkError<ListTagsForResourceError, HttpResponse>> {
+    let out = cloudwatch
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect())
+}
+
 /// Registers the target, puts both policies and the alarm (in that order: the alarm needs the
 /// step policy's ARN).
 pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), ProvisionError> {
     let Some(s) = &d.scaling else {
         return Ok(());
     };
+    let n = &d.names;
     let aas = &clients.scaling;
     let dimension = ScalableDimension::from(SCALABLE_DIMENSION);
     let mut register = aas
         .register_scalable_target()
         .service_namespace(ServiceNamespace::Sagemaker)
-        .resource_id(&s.resource_id)
+        .resource_id(&n.scaling_resource)
         .scalable_dimension(dimension.clone())
         .min_capacity(s.min)
         .max_capacity(s.max);
@@ -250,11 +264,11 @@ pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), Pr
     register
         .send()
         .await
-        .map_err(aas_err("RegisterScalableTarget", &s.resource_id))?;
+        .map_err(aas_err("RegisterScalableTarget", &n.scaling_resource))?;
 
     let build = |e: aws_smithy_types::error::operation::BuildError| ProvisionError::Aws {
         operation: "PutScalingPolicy",
-        resource: s.resource_id.clone(),
+        resource: n.scaling_resource.clone(),
         code: None,
         message: format!("could not build the request: {e}"),
     };
@@ -264,16 +278,16 @@ pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), Pr
         .dimensions(
             MetricDimension::builder()
                 .name("EndpointName")
-                .value(&s.endpoint)
+                .value(&n.endpoint)
                 .build()
                 .map_err(build)?,
         )
         .statistic(MetricStatistic::Average)
         .build();
     aas.put_scaling_policy()
-        .policy_name(&s.backlog_policy)
+        .policy_name(&n.backlog_policy)
         .service_namespace(ServiceNamespace::Sagemaker)
-        .resource_id(&s.resource_id)
+        .resource_id(&n.scaling_resource)
         .scalable_dimension(dimension.clone())
         .policy_type(PolicyType::TargetTrackingScaling)
         .target_tracking_scaling_policy_configuration(
@@ -287,7 +301,7 @@ pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), Pr
         )
         .send()
         .await
-        .map_err(aas_err("PutScalingPolicy", &s.backlog_policy))?;
+        .map_err(aas_err("PutScalingPolicy", &n.backlog_policy))?;
 
     let mut step = StepScalingPolicyConfiguration::builder()
         .adjustment_type(AdjustmentType::ChangeInCapacity)
@@ -302,26 +316,26 @@ pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), Pr
     }
     let wake = aas
         .put_scaling_policy()
-        .policy_name(&s.wake_policy)
+        .policy_name(&n.wake_policy)
         .service_namespace(ServiceNamespace::Sagemaker)
-        .resource_id(&s.resource_id)
+        .resource_id(&n.scaling_resource)
         .scalable_dimension(dimension)
         .policy_type(PolicyType::StepScaling)
         .step_scaling_policy_configuration(step.build())
         .send()
         .await
-        .map_err(aas_err("PutScalingPolicy", &s.wake_policy))?;
+        .map_err(aas_err("PutScalingPolicy", &n.wake_policy))?;
 
     let mut alarm = clients
         .cloudwatch
         .put_metric_alarm()
-        .alarm_name(&s.wake_alarm)
+        .alarm_name(&n.wake_alarm)
         .namespace(SAGEMAKER_NAMESPACE)
         .metric_name(NO_CAPACITY_METRIC)
         .dimensions(
             Dimension::builder()
                 .name("EndpointName")
-                .value(&s.endpoint)
+                .value(&n.endpoint)
                 .build(),
         )
         .statistic(Statistic::Average)
@@ -343,7 +357,7 @@ pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), Pr
     alarm
         .send()
         .await
-        .map_err(aas_err("PutMetricAlarm", &s.wake_alarm))?;
+        .map_err(aas_err("PutMetricAlarm", &n.wake_alarm))?;
     Ok(())
 }
 
@@ -367,14 +381,8 @@ pub(crate) async fn remove_scaling(d: &Desired, clients: &Clients) -> Result<(),
             .scalable_dimension(ScalableDimension::from(SCALABLE_DIMENSION))
             .send()
             .await;
-        if let Err(e) = deleted {
-            if !e
-                .as_service_error()
-                .is_some_and(|s| s.is_object_not_found_exception())
-            {
-                return Err(aas_err("DeleteScalingPolicy", policy)(e));
-            }
-        }
+        let not_found = |e: &DeleteScalingPolicyError| e.is_object_not_found_exception();
+        already_gone_is_fine(deleted, not_found, "DeleteScalingPolicy", policy)?;
     }
     let deregistered = aas
         .deregister_scalable_target()
@@ -383,13 +391,30 @@ pub(crate) async fn remove_scaling(d: &Desired, clients: &Clients) -> Result<(),
         .scalable_dimension(ScalableDimension::from(SCALABLE_DIMENSION))
         .send()
         .await;
-    if let Err(e) = deregistered {
-        if !e
-            .as_service_error()
-            .is_some_and(|s| s.is_object_not_found_exception())
-        {
-            return Err(aas_err("DeregisterScalableTarget", &names.scaling_resource)(e));
-        }
-    }
+    let not_found = |e: &DeregisterScalableTargetError| e.is_object_not_found_exception();
+    already_gone_is_fine(
+        deregistered,
+        not_found,
+        "DeregisterScalableTarget",
+        &names.scaling_resource,
+    )?;
     Ok(())
+}
+
+/// A removal whose answer is "not found" did what it was asked: only other errors remain.
+fn already_gone_is_fine<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    not_found: impl Fn(&E) -> bool,
+    operation: &'static str,
+    resource: &str,
+) -> Result<(), ProvisionError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Err(e) if !e.as_service_error().is_some_and(not_found) => {
+            Err(ProvisionError::aws(operation, resource, e))
+        }
+        _ => Ok(()),
+    }
 }

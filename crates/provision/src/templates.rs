@@ -181,7 +181,6 @@ mod tests {
                     .to_string()
             ]
         );
-        // Without notifications or a key, those statements are absent, not empty.
         // Without notifications, a key or S3 input, those statements are absent, not empty.
         let mut s = stack("aws");
         s.async_inference.notifications = false;

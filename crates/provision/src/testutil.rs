@@ -120,7 +120,7 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
             .scaling
             .as_ref()
             .map(|s| {
-                let wake_arn = format!("arn:aws:autoscaling:policy/{}", s.wake_policy);
+                let wake_arn = format!("arn:aws:autoscaling:policy/{}", d.names.wake_policy);
                 crate::ScalingObserved {
                     target: Some((s.min, s.max)),
                     backlog_policy: Some(crate::TrackingObserved {
@@ -131,10 +131,10 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
                     }),
                     wake_policy: Some(crate::WakeObserved {
                         arn: wake_arn.clone(),
-                        steps: vec![(Some(0.0), 1)],
+                        steps: crate::scaling::wake_steps(),
                     }),
                     alarm: Some(crate::AlarmObserved {
-                        arn: format!("arn:aws:cloudwatch:alarm:{}", s.wake_alarm),
+                        arn: format!("arn:aws:cloudwatch:alarm:{}", d.names.wake_alarm),
                         metric: crate::NO_CAPACITY_METRIC.into(),
                         actions: vec![wake_arn],
                         tags: d.tags.clone(),

@@ -669,14 +669,8 @@ async fn scale_to_zero_is_registered_as_configured_and_planned_as_one_unit() {
     run_setup(&stack, &local, root.path()).await.unwrap();
     let aas = aws_sdk_applicationautoscaling::Client::new(&sdk);
     let resource = "endpoint/scaled/variant/AllTraffic";
-    let targets = aas
-        .describe_scalable_targets()
-        .service_namespace(ServiceNamespace::Sagemaker)
-        .resource_ids(resource)
-        .send()
-        .await
-        .unwrap();
-    let target = &targets.scalable_targets()[0];
+    let targets = scalable_targets(&aas, resource).await;
+    let target = &targets[0];
     assert_eq!((target.min_capacity(), target.max_capacity()), (0, 3));
     assert_eq!(
         target.scalable_dimension().as_str(),
@@ -709,13 +703,9 @@ async fn scale_to_zero_is_registered_as_configured_and_planned_as_one_unit() {
         .iter()
         .find(|p| p.policy_name() == "scaled-wake-from-zero")
         .expect("step policy");
-    let alarms = aws_sdk_cloudwatch::Client::new(&sdk)
-        .describe_alarms()
-        .alarm_names("scaled-has-backlog-without-capacity")
-        .send()
-        .await
-        .unwrap();
-    let alarm = &alarms.metric_alarms()[0];
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    let alarms = wake_alarms(&cloudwatch).await;
+    let alarm = &alarms[0];
     assert_eq!(alarm.metric_name(), Some("HasBacklogWithoutCapacity"));
     assert_eq!(alarm.alarm_actions(), [wake.policy_arn().to_string()]);
 
@@ -734,15 +724,36 @@ async fn scale_to_zero_is_registered_as_configured_and_planned_as_one_unit() {
     // Taken out of the stack file: removed as one unit.
     stack.scaling = None;
     run_setup(&stack, &local, root.path()).await.unwrap();
-    let targets = aas
-        .describe_scalable_targets()
-        .service_namespace(ServiceNamespace::Sagemaker)
+    assert!(scalable_targets(&aas, resource).await.is_empty());
+    assert!(wake_alarms(&cloudwatch).await.is_empty());
+    local.stop().await;
+}
+
+async fn scalable_targets(
+    aas: &aws_sdk_applicationautoscaling::Client,
+    resource: &str,
+) -> Vec<aws_sdk_applicationautoscaling::types::ScalableTarget> {
+    aas.describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Sagemaker)
         .resource_ids(resource)
         .send()
         .await
-        .unwrap();
-    assert!(targets.scalable_targets().is_empty());
-    local.stop().await;
+        .unwrap()
+        .scalable_targets()
+        .to_vec()
+}
+
+async fn wake_alarms(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+) -> Vec<aws_sdk_cloudwatch::types::MetricAlarm> {
+    cloudwatch
+        .describe_alarms()
+        .alarm_names("scaled-has-backlog-without-capacity")
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms()
+        .to_vec()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

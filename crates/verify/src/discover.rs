@@ -314,22 +314,9 @@ async fn alarms(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result
         }
     }
     for (name, arn) in found_alarms {
-        let tags: Vec<(String, String)> = clients
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
+        let tags = bodyline_provision::alarm_tags(&clients.cloudwatch, &arn)
             .await
-            .map_err(|e| aws_error("ListTagsForResource", &arn, e))?
-            .tags()
-            .iter()
-            .map(|t| {
-                (
-                    t.key().unwrap_or_default().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
+            .map_err(|e| aws_error("ListTagsForResource", &arn, e))?;
         acc.judge(scope, ResourceKind::Alarm, &name, Some(&arn), pairs(&tags));
     }
     Ok(())
@@ -420,15 +407,9 @@ async fn interrupted_creation(
     {
         return Ok(false);
     }
-    let out = clients
-        .s3
-        .list_object_versions()
-        .bucket(name)
-        .max_keys(1)
-        .send()
+    bodyline_provision::bucket_is_empty(&clients.s3, name)
         .await
-        .map_err(|e| aws_error("ListObjectVersions", name, e))?;
-    Ok(out.versions().is_empty() && out.delete_markers().is_empty())
+        .map_err(|e| aws_error("ListObjectVersions", name, e))
 }
 
 async fn topics(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), VerifyError> {

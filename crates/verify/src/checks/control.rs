@@ -1,7 +1,9 @@
 //! Checks that read the control plane only: the endpoint's configuration (1) and the posture
 //! of the deployed bucket and policies (6).
 
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemaker::types::EndpointStatus;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use bodyline_stack::{s3_url, Target};
 use serde_json::Value;
 
@@ -43,12 +45,7 @@ pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
         .endpoint_config_name(config_name)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "DescribeEndpointConfig {config_name}: {}",
-                Failure::of(&e).summary()
-            )
-        })?;
+        .map_err(call_failed("DescribeEndpointConfig", config_name))?;
     let Some(output) = config
         .async_inference_config()
         .and_then(|a| a.output_config())
@@ -87,6 +84,17 @@ pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
     ))
 }
 
+/// `"<Operation> <resource>: <what failed>"`: the verdict when a read the check needs fails.
+fn call_failed<'a, E>(
+    operation: &'static str,
+    resource: &'a str,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> String + 'a
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |e| format!("{operation} {resource}: {}", Failure::of(&e).summary())
+}
+
 /// Scale to zero, when the stack configures it: the target's capacity, both policies, and the
 /// alarm that triggers the wake policy. Real scaling is AWS's; this is the registration.
 async fn scale_to_zero(ctx: &VerifyContext) -> Result<String, String> {
@@ -103,13 +111,7 @@ async fn scale_to_zero(ctx: &VerifyContext) -> Result<String, String> {
         .resource_ids(&n.scaling_resource)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "DescribeScalableTargets {}: {}",
-                n.scaling_resource,
-                Failure::of(&e).summary()
-            )
-        })?;
+        .map_err(call_failed("DescribeScalableTargets", &n.scaling_resource))?;
     let Some(target) = targets.scalable_targets().first() else {
         return Err(format!(
             "scale to zero is configured but {} is not a scalable target; {fix}",
@@ -133,13 +135,7 @@ async fn scale_to_zero(ctx: &VerifyContext) -> Result<String, String> {
         .resource_id(&n.scaling_resource)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "DescribeScalingPolicies {}: {}",
-                n.scaling_resource,
-                Failure::of(&e).summary()
-            )
-        })?;
+        .map_err(call_failed("DescribeScalingPolicies", &n.scaling_resource))?;
     let policy = |name: &str| {
         policies
             .scaling_policies()
@@ -171,13 +167,7 @@ async fn scale_to_zero(ctx: &VerifyContext) -> Result<String, String> {
         .alarm_names(&n.wake_alarm)
         .send()
         .await
-        .map_err(|e| {
-            format!(
-                "DescribeAlarms {}: {}",
-                n.wake_alarm,
-                Failure::of(&e).summary()
-            )
-        })?;
+        .map_err(call_failed("DescribeAlarms", &n.wake_alarm))?;
     let triggers = alarms
         .metric_alarms()
         .first()
