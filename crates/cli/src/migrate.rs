@@ -63,9 +63,40 @@ pub struct MigrateArgs {
     /// Do not save the S3-input report.
     #[arg(long, conflicts_with = "report_file")]
     pub no_report_file: bool,
+    /// Largest file to analyse, in bytes (suffixes K, M, G: powers of 1024); a larger file is
+    /// reported as too large and left unchanged.
+    #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = parse_size)]
+    pub max_file_size: u64,
     /// Parse every .rs file, not only those containing `input_location` (for benchmarks).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
+}
+
+/// A size such as `8M`, `500K` or `1048576` (bytes; K, M and G are powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}`; use a number of bytes, or K, M or G"
+            ))
+        }
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| {
+            format!("`{text}` is not a size; use a number of bytes, or K, M or G (e.g. 16M)")
+        })
 }
 
 /// Run `bodyline migrate`: 0 ok, 1 on errors or when `--check` finds rewritable sites.
@@ -78,6 +109,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let options = Options {
         strategy,
         prefilter: !args.no_prefilter,
+        max_file_bytes: args.max_file_size,
     };
     let report = bodyline_migrate::scan(&args.paths, &options);
     let summary = report.summary();
@@ -275,6 +307,18 @@ fn package_manifest(file: &Path) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn sizes_take_binary_units_and_refuse_anything_else() {
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("8M"), Ok(8 << 20));
+        assert_eq!(parse_size("500k"), Ok(500 << 10));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        for bad in ["", "M", "10Q", "-1", "99999999999999999999G"] {
+            let err = parse_size(bad).unwrap_err();
+            assert!(err.contains("K, M or G"), "{bad}: {err}");
+        }
+    }
+
     /// An upload-then-invoke that `--strategy inline` rewrites; it does not compile on its own
     /// (no SDK dependency), so `--verify-build` must fail and restore it.
     const SHAPE1: &str = r#"//! Upload, then invoke.
@@ -316,6 +360,7 @@ pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Res
                 report_file: self.0.join("out/report.json"),
                 no_report_file: false,
                 no_prefilter: false,
+                max_file_size: bodyline_migrate::DEFAULT_MAX_FILE_BYTES,
             }
         }
 

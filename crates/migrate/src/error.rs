@@ -28,6 +28,19 @@ pub enum MigrateError {
         /// The file.
         path: PathBuf,
     },
+    /// A candidate file is larger than the analysis limit (`Options::max_file_bytes`).
+    #[error(
+        "{path}: {size} bytes, over the limit of {limit} bytes for one file, so it was not \
+         analysed and nothing in it was changed; raise the limit with --max-file-size"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in force.
+        limit: u64,
+    },
     /// A candidate file does not parse as Rust.
     #[error("{path}:{line}:{column}: does not parse as Rust ({message}); nothing in this file was changed")]
     Parse {
@@ -73,6 +86,7 @@ impl MigrateError {
             MigrateError::Walk { path, .. }
             | MigrateError::Read { path, .. }
             | MigrateError::NotUtf8 { path }
+            | MigrateError::TooLarge { path, .. }
             | MigrateError::Parse { path, .. }
             | MigrateError::Write { path, .. }
             | MigrateError::Report { path, .. }
@@ -80,11 +94,14 @@ impl MigrateError {
         }
     }
 
-    /// True for errors about the input itself (not UTF-8, syntax errors): expected in a corpus.
+    /// True for errors about the input itself (not UTF-8, too large, syntax errors): expected
+    /// in a corpus.
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
-            MigrateError::NotUtf8 { .. } | MigrateError::Parse { .. }
+            MigrateError::NotUtf8 { .. }
+                | MigrateError::TooLarge { .. }
+                | MigrateError::Parse { .. }
         )
     }
 }

@@ -116,7 +116,10 @@ pub use crate::{
     error::MigrateError,
     report::{render_diff, render_human, render_json, render_sarif},
     s3_input::{S3InputCrate, S3InputReport, S3InputSite, DEFAULT_REPORT_FILE, S3_INPUT_VERSION},
-    scan::{migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary, NEEDLE},
+    scan::{
+        migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary,
+        DEFAULT_MAX_FILE_BYTES, NEEDLE,
+    },
     verdict::{Site, SkipReason, Verdict},
     write::{restore, write_files, Backup},
 };

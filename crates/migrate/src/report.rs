@@ -22,6 +22,7 @@ pub fn render_human(report: &ScanReport, styled: bool) -> String {
     let mut out = String::new();
     for f in &report.files {
         let src = f.migration.edits.original();
+        let lines = LineStarts::new(src);
         let path = display_path(&f.path);
         for site in &f.migration.sites {
             let (level, title, label) = match &site.verdict {
@@ -45,15 +46,14 @@ pub fn render_human(report: &ScanReport, styled: bool) -> String {
                     "left alone",
                 ),
             };
+            // Only the site's own lines go to the renderer: handing it the whole file made the
+            // report quadratic in the sites of one file (each site re-scanned every line).
+            let excerpt = lines.excerpt(src, site.range.clone());
             let mut group = level.primary_title(title).element(
-                Snippet::source(src)
-                    .line_start(1)
+                Snippet::source(excerpt.text)
+                    .line_start(excerpt.first_line)
                     .path(path.as_str())
-                    .annotation(
-                        AnnotationKind::Primary
-                            .span(site.range.clone())
-                            .label(label),
-                    ),
+                    .annotation(AnnotationKind::Primary.span(excerpt.span).label(label)),
             );
             for n in &site.notes {
                 group = group.element(Level::NOTE.message(n.as_str()));
@@ -76,6 +76,40 @@ pub fn render_human(report: &ScanReport, styled: bool) -> String {
     out.push_str(&summary_line(report));
     out.push('\n');
     out
+}
+
+/// The byte offset where each line of a text starts, to cut a site's lines out of its file.
+struct LineStarts(Vec<usize>);
+
+/// The whole lines around a byte range, the 1-based number of the first one, and the range
+/// relative to them.
+struct Excerpt<'a> {
+    text: &'a str,
+    first_line: usize,
+    span: std::ops::Range<usize>,
+}
+
+impl LineStarts {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        LineStarts(starts)
+    }
+
+    fn excerpt<'a>(&self, text: &'a str, range: std::ops::Range<usize>) -> Excerpt<'a> {
+        let end = range.end.clamp(range.start, text.len());
+        let start = range.start.min(end);
+        // The line holding `start`, and the first line starting after the range's last byte.
+        let first = self.0.partition_point(|&s| s <= start).saturating_sub(1);
+        let after = self.0.partition_point(|&s| s < end.max(start + 1));
+        let from = self.0[first];
+        let to = self.0.get(after).copied().unwrap_or(text.len());
+        Excerpt {
+            text: &text[from..to],
+            first_line: first + 1,
+            span: start - from..end - from,
+        }
+    }
 }
 
 /// `N rewritten, N branched, N left alone in N files (N would change), N errors`.

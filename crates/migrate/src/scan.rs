@@ -18,6 +18,11 @@ pub const NEEDLE: &str = "input_location";
 
 const STACK_SIZE: usize = 256 << 20;
 
+/// The largest file analysed by default (8 MiB). syn's tree and the analysis take hundreds of
+/// times a file's size in memory (a 50 MB generated file took over 4 GB), so a larger file is
+/// reported as too large instead of being parsed; `Options::max_file_bytes` raises the limit.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 << 20;
+
 /// How to migrate.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -25,6 +30,8 @@ pub struct Options {
     pub strategy: Strategy,
     /// Skip files that do not contain `input_location` without parsing them (on by default).
     pub prefilter: bool,
+    /// Files larger than this many bytes are reported as too large, not analysed.
+    pub max_file_bytes: u64,
 }
 
 impl Default for Options {
@@ -32,6 +39,7 @@ impl Default for Options {
         Options {
             strategy: Strategy::Auto,
             prefilter: true,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
@@ -231,6 +239,15 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
                 };
                 if options.prefilter && finder.find(&bytes).is_none() {
                     return (false, Ok(None));
+                }
+                let size = bytes.len() as u64;
+                if size > options.max_file_bytes {
+                    let error = MigrateError::TooLarge {
+                        path: path.clone(),
+                        size,
+                        limit: options.max_file_bytes,
+                    };
+                    return (false, Err(error));
                 }
                 let Ok(src) = String::from_utf8(bytes) else {
                     return (true, Err(MigrateError::NotUtf8 { path: path.clone() }));

@@ -397,3 +397,80 @@ fn a_local_blob_type_gets_the_qualified_sdk_blob_even_in_a_wide_setter() {
     );
     assert!(!out.contains("use aws_sdk_sagemakerruntime::primitives::Blob;"));
 }
+
+#[test]
+fn a_file_over_the_size_limit_is_reported_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.rs");
+    std::fs::write(&big, SHAPE1).unwrap();
+    let limit = SHAPE1.len() as u64 - 1;
+    let options = Options {
+        max_file_bytes: limit,
+        ..inline()
+    };
+    let report = scan(std::slice::from_ref(&big), &options);
+    assert!(
+        report.files.is_empty(),
+        "a file over the limit was analysed"
+    );
+    match &report.errors[..] {
+        [e @ MigrateError::TooLarge {
+            path,
+            size,
+            limit: l,
+        }] => {
+            assert_eq!((path, *size, *l), (&big, SHAPE1.len() as u64, limit));
+            let text = e.to_string();
+            assert!(
+                text.contains(big.to_str().unwrap()) && text.contains("--max-file-size"),
+                "{text}"
+            );
+        }
+        other => panic!("expected one TooLarge error, got {other:?}"),
+    }
+    // At the limit exactly, the file is analysed.
+    let options = Options {
+        max_file_bytes: SHAPE1.len() as u64,
+        ..inline()
+    };
+    let report = scan(std::slice::from_ref(&big), &options);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.files[0].migration.sites.len(), 1);
+}
+
+#[test]
+fn the_human_report_names_every_site_of_a_file_at_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.rs");
+    // Three copies of the function, renamed: sites at lines 6, 14 and 22.
+    let text: String = (0..3)
+        .map(|i| {
+            let body = SHAPE1.replace("async fn go(", &format!("async fn go{i}("));
+            if i == 0 {
+                body
+            } else {
+                body.replace("use aws_sdk_s3::primitives::ByteStream;\n", "")
+            }
+        })
+        .collect();
+    std::fs::write(&a, &text).unwrap();
+    let report = scan(std::slice::from_ref(&a), &inline());
+    let lines: Vec<usize> = report.files[0]
+        .migration
+        .sites
+        .iter()
+        .map(|s| text[..s.range.start].matches('\n').count() + 1)
+        .collect();
+    assert_eq!(lines, [6, 13, 20]);
+    let human = bodyline_migrate::render_human(&report, false);
+    for line in lines {
+        let at = format!("{}:{line}:8", a.display());
+        assert_eq!(human.matches(&at).count(), 1, "{at} in\n{human}");
+    }
+    // Each site's own source line is shown under its header.
+    assert_eq!(
+        human.matches("rt.invoke_endpoint_async()").count(),
+        3,
+        "{human}"
+    );
+}
