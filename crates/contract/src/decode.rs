@@ -271,7 +271,9 @@ fn rest_xml(
             continue;
         }
         if let Some(labels) = template.labels(&path) {
-            best.push((template.query.len(), name, labels));
+            if sends_required_members(model, name, request, &query) {
+                best.push((rank(name, op, &template, &query), name, labels));
+            }
         }
     }
     best.sort_by_key(|b| std::cmp::Reverse(b.0));
@@ -341,6 +343,43 @@ fn rest_xml(
         operation,
         params: Value::Object(params),
     })
+}
+
+/// How well an operation whose template fits explains the request: the SDK's `x-id` naming it
+/// decides; then a current operation before a deprecated one of the same template
+/// (`PutBucketLifecycle`); then the more literal query parameters, the more specific.
+fn rank(name: &str, op: &Value, template: &Template, query: &BTreeMap<String, String>) -> usize {
+    let named = query.get("x-id").is_some_and(|id| id == name);
+    let current = op["deprecated"].as_bool() != Some(true);
+    usize::from(named) * 1_000 + usize::from(current) * 100 + template.query.len()
+}
+
+/// Whether the request carries every required member that travels in the query string or a
+/// header: `ListParts` needs `uploadId`, `CopyObject` needs `x-amz-copy-source`, so a plain
+/// `GetObject` or `PutObject` is not taken for them.
+fn sends_required_members(
+    model: &ServiceModel,
+    operation: &str,
+    request: &http::Request<Bytes>,
+    query: &BTreeMap<String, String>,
+) -> bool {
+    let Some(input) = model.input_shape(operation).and_then(|s| model.shape(s)) else {
+        return true;
+    };
+    input["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|required| {
+            let name = required.as_str().unwrap_or_default();
+            let member = &input["members"][name];
+            let wire = wire_name(member, name);
+            match member["location"].as_str() {
+                Some("querystring") => query.contains_key(wire),
+                Some("header") => request.headers().contains_key(wire),
+                _ => true,
+            }
+        })
 }
 
 /// The payload member: an XML document for a structure, the text for a string, nothing

@@ -240,10 +240,12 @@ fn s3() -> ServiceModel {
         "s3",
         json!({
             "operations": {
-                "PutObject": {"http": {"method": "PUT", "requestUri": "/{Bucket}/{Key+}?x-id=PutObject"}, "input": {"shape": "PutObjectRequest"}},
+                "PutObject": {"http": {"method": "PUT", "requestUri": "/{Bucket}/{Key+}"}, "input": {"shape": "PutObjectRequest"}},
                 "CreateBucket": {"http": {"method": "PUT", "requestUri": "/{Bucket}"}, "input": {"shape": "CreateBucketRequest"}},
                 "PutBucketTagging": {"http": {"method": "PUT", "requestUri": "/{Bucket}?tagging"}, "input": {"shape": "PutBucketTaggingRequest"}},
-                "PutBucketLifecycleConfiguration": {"http": {"method": "PUT", "requestUri": "/{Bucket}?lifecycle"}, "input": {"shape": "PutLifecycle"}}
+                "PutBucketLifecycleConfiguration": {"http": {"method": "PUT", "requestUri": "/{Bucket}?lifecycle"}, "input": {"shape": "PutLifecycle"}},
+                "PutBucketLifecycle": {"http": {"method": "PUT", "requestUri": "/{Bucket}?lifecycle"}, "input": {"shape": "PutLifecycle"}, "deprecated": true},
+                "UploadPart": {"http": {"method": "PUT", "requestUri": "/{Bucket}/{Key+}"}, "input": {"shape": "UploadPartRequest"}}
             },
             "shapes": {
                 "BucketName": {"type": "string"},
@@ -256,6 +258,10 @@ fn s3() -> ServiceModel {
                     "ACL": {"shape": "ACL", "location": "header", "locationName": "x-amz-acl"},
                     "Body": {"shape": "Body"}}},
                 "Body": {"type": "blob"},
+                "UploadPartRequest": {"type": "structure", "required": ["Bucket", "Key", "UploadId"], "members": {
+                    "Bucket": {"shape": "BucketName", "location": "uri", "locationName": "Bucket"},
+                    "Key": {"shape": "Key", "location": "uri", "locationName": "Key"},
+                    "UploadId": {"shape": "Key", "location": "querystring", "locationName": "uploadId"}}},
                 "CreateBucketRequest": {"type": "structure", "required": ["Bucket"], "members": {
                     "Bucket": {"shape": "BucketName", "location": "uri", "locationName": "Bucket"}}},
                 "PutBucketTaggingRequest": {"type": "structure", "required": ["Bucket", "Tagging"], "payload": "Tagging", "members": {
@@ -292,7 +298,10 @@ fn rest_xml_requests_decode_from_uri_headers_and_payload() {
         .check(&put)
         .expect("decoded")
         .expect("an s3 request");
-    assert_eq!(checked.decoded.operation, "PutObject");
+    assert_eq!(
+        checked.decoded.operation, "PutObject",
+        "x-id names it; UploadPart lacks its uploadId"
+    );
     assert_eq!(checked.decoded.params["Key"], "in put/k.json");
     assert_eq!(checked.violations.len(), 1, "{:#?}", checked.violations);
     assert_eq!(checked.violations[0].member, "ACL");
