@@ -3,8 +3,9 @@
 //! instead converges to a working stack.
 //!
 //! No hook in the product: the `bodyline` binary runs as a user runs it, in its own project
-//! directory whose `.bodyline/local.env` names the forwarder. The forwarder passes every request
-//! byte for byte (the `Host` header is signed) to the front door, classifies it as provision's
+//! directory whose `.bodyline/local.env` names the forwarder. The forwarder
+//! (`bodyline_tests::forwarder`) passes every request byte for byte (the `Host` header is
+//! signed) to the front door; this test classifies it as provision's
 //! call counter does, and once the response of the k-th mutating request is back, sends SIGKILL
 //! to the `bodyline setup` process before returning that response. Exactly k mutating calls
 //! reach the stack; whatever setup would do next never happens.
@@ -18,15 +19,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context as _};
 use aws_config::SdkConfig;
 use aws_sdk_sagemakerruntime::primitives::Blob;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri, Version};
-use axum::response::{IntoResponse as _, Response};
+use axum::http::{header, HeaderMap, Method, Uri};
 use bodyline_stack::{LocalEnv, Stack};
+use bodyline_tests::forwarder::{Inspector, Verdict};
 use bodyline_tests::{bodyline, start_local, template_toml, unique, wait_for_object};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// Scenarios run at once: each is a chain of `bodyline` processes; moto serves them all.
 const PARALLEL: usize = 4;
@@ -472,12 +468,10 @@ impl StandIn {
 struct Forwarder {
     url: String,
     shared: Arc<Shared>,
-    _server: AbortOnDrop,
+    _forwarder: bodyline_tests::forwarder::Forwarder,
 }
 
 struct Shared {
-    upstream: String,
-    client: Client<HttpConnector, Body>,
     state: Mutex<Counting>,
 }
 
@@ -502,23 +496,16 @@ struct Counting {
 
 impl Forwarder {
     async fn start(upstream: &str) -> anyhow::Result<Forwarder> {
-        let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
-        let url = format!("http://{}", listener.local_addr()?);
         let shared = Arc::new(Shared {
-            upstream: upstream.trim_end_matches('/').to_string(),
-            client: Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
             state: Mutex::new(Counting::default()),
         });
-        let app = axum::Router::new()
-            .fallback(forward)
-            .with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let counter = shared.clone();
+        let inspect: Inspector = Arc::new(move |parts, body| count(&counter, parts, body));
+        let forwarder = bodyline_tests::forwarder::Forwarder::start(upstream, inspect).await?;
         Ok(Forwarder {
-            url,
+            url: forwarder.url.clone(),
             shared,
-            _server: AbortOnDrop(server),
+            _forwarder: forwarder,
         })
     }
 
@@ -543,52 +530,24 @@ impl Forwarder {
     }
 }
 
-/// Forwards one request unchanged, counts it, and kills the victim after the k-th mutating
-/// call's response is back (before that response is returned).
-async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(body) => body,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+/// Counts one request, and has the victim killed after the k-th mutating call's response is
+/// back (before that response is returned).
+fn count(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8]) -> Verdict {
+    let Some(operation) = classify(&parts.method, &parts.uri, &parts.headers, body) else {
+        return Verdict::Forward;
     };
-    let call = classify(&parts.method, &parts.uri, &parts.headers, &body);
-    let mut kill = false;
-    if let Some(operation) = call {
-        let mut c = shared.counting();
-        if c.kill_after.is_some_and(|k| c.mutating.len() >= k) {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("the test stopped forwarding after the kill: {operation}"),
-            )
-                .into_response();
-        }
-        c.mutating.push(operation);
-        kill = c.kill_after == Some(c.mutating.len());
+    let mut c = shared.counting();
+    if c.kill_after.is_some_and(|k| c.mutating.len() >= k) {
+        return Verdict::Refuse(format!(
+            "the test stopped forwarding after the kill: {operation}"
+        ));
     }
-    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    parts.uri = match format!("{}{path_and_query}", shared.upstream).parse::<Uri>() {
-        Ok(uri) => uri,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
-    // `Host` stays the client's: it is part of the SigV4 signature.
-    parts.version = Version::HTTP_11;
-    let response = match shared
-        .client
-        .request(Request::from_parts(parts, Body::from(body)))
-        .await
-    {
-        Ok(response) => response,
-        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-    };
-    let (parts, body) = response.into_parts();
-    let body = match axum::body::to_bytes(Body::new(body), usize::MAX).await {
-        Ok(body) => body,
-        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-    };
-    if kill {
-        kill_victim(&shared).await;
+    c.mutating.push(operation);
+    if c.kill_after == Some(c.mutating.len()) {
+        let shared = shared.clone();
+        return Verdict::ForwardThen(Box::pin(async move { kill_victim(&shared).await }));
     }
-    Response::from_parts(parts, Body::from(body))
+    Verdict::Forward
 }
 
 /// SIGKILLs the registered victim, waiting briefly for its registration (it is registered
@@ -615,7 +574,7 @@ async fn kill_victim(shared: &Shared) {
 /// The rule is provision's call counter's: an operation reads when its name starts with
 /// `Describe`, `Get`, `List` or `Head`; every other operation mutates.
 fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Option<String> {
-    let service = signing_service(headers).unwrap_or("unsigned");
+    let service = bodyline_contract::signing_name(headers).unwrap_or("unsigned");
     // JSON protocols (SageMaker): `X-Amz-Target: SageMaker.CreateModel`.
     let operation = if let Some(target) = headers.get("x-amz-target") {
         let target = target.to_str().unwrap_or_default();
@@ -677,22 +636,6 @@ fn form_value(form: &[u8], key: &str) -> Option<String> {
         let (k, v) = pair.split_once('=')?;
         (k == key).then(|| v.to_string())
     })
-}
-
-/// The service of the SigV4 credential scope: `Credential=<key>/<date>/<region>/<service>/...`.
-fn signing_service(headers: &HeaderMap) -> Option<&str> {
-    let authorization = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let credential = authorization.split("Credential=").nth(1)?;
-    credential.split([',', ' ']).next()?.split('/').nth(3)
-}
-
-/// A spawned task that ends with its owner.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod ci_template;
 mod cli;
+mod contract;
 mod demo;
 mod input;
 mod kill;

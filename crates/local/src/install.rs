@@ -11,6 +11,11 @@ use crate::{sys, LocalError};
 /// `docs/local-stack.md` measured.
 pub const MOTO_REQUIREMENT: &str = "moto[server]==5.2.1";
 
+/// moto's botocore, pinned too: its service models are what the workspace's contract test holds
+/// every request to, so they must not change under it. 1.43.11 is the version moto 5.2.1
+/// resolved to when the pin was set.
+pub const BOTOCORE_REQUIREMENT: &str = "botocore==1.43.11";
+
 /// The file inside the virtualenv that records a finished installation. Written last, so a
 /// virtualenv without it (an interrupted install) is rebuilt.
 const MARKER: &str = "bodyline-moto.txt";
@@ -69,8 +74,9 @@ pub fn install(venv: &Path) -> Result<PathBuf, LocalError> {
         venv,
         Command::new(&venv_python)
             .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
-            .arg(MOTO_REQUIREMENT),
-        &format!("pip install {MOTO_REQUIREMENT}"),
+            .arg(MOTO_REQUIREMENT)
+            .arg(BOTOCORE_REQUIREMENT),
+        &format!("pip install {MOTO_REQUIREMENT} {BOTOCORE_REQUIREMENT}"),
     )?;
     if !moto_server.is_file() {
         return Err(LocalError::Install {
@@ -81,13 +87,19 @@ pub fn install(venv: &Path) -> Result<PathBuf, LocalError> {
         });
     }
     let marker = venv.join(MARKER);
-    std::fs::write(&marker, MOTO_REQUIREMENT).map_err(|e| LocalError::io(&marker, e))?;
+    std::fs::write(&marker, installed_requirements()).map_err(|e| LocalError::io(&marker, e))?;
     Ok(moto_server)
 }
 
-/// Whether `venv` holds a finished installation of [`MOTO_REQUIREMENT`].
+/// What the marker records: both pins, so a virtualenv made before a pin changed is rebuilt.
+fn installed_requirements() -> String {
+    format!("{MOTO_REQUIREMENT} {BOTOCORE_REQUIREMENT}")
+}
+
+/// Whether `venv` holds a finished installation of [`MOTO_REQUIREMENT`] and
+/// [`BOTOCORE_REQUIREMENT`].
 pub(crate) fn is_installed(venv: &Path) -> bool {
-    std::fs::read_to_string(venv.join(MARKER)).is_ok_and(|m| m.trim() == MOTO_REQUIREMENT)
+    std::fs::read_to_string(venv.join(MARKER)).is_ok_and(|m| m.trim() == installed_requirements())
         && venv.join("bin").join("moto_server").is_file()
 }
 

@@ -56,5 +56,5 @@ pub use daemon::{
 };
 pub use error::LocalError;
 pub use front_door::{router, serve_front_door, FrontDoorState};
-pub use install::{default_venv, install, MOTO_REQUIREMENT};
+pub use install::{default_venv, install, BOTOCORE_REQUIREMENT, MOTO_REQUIREMENT};
 pub use supervisor::{LocalOptions, LocalStack, ADMIN_ARN_VAR, MOTO_URL_VAR};

@@ -415,6 +415,31 @@ fn validate(raw: RawFile, path: &Path) -> Result<Stack, StackError> {
         check("invokers.principals", principal, &names::PRINCIPAL);
     }
 
+    for (key, value) in &raw.model.environment {
+        if value.chars().count() > names::MAX_ENVIRONMENT_VALUE_LEN {
+            problems.push(Problem {
+                field: format!("model.environment.{key}"),
+                value: format!("{} characters", value.chars().count()),
+                rule: format!(
+                    "must be at most {} characters (SageMaker's EnvironmentValue)",
+                    names::MAX_ENVIRONMENT_VALUE_LEN
+                ),
+                fix: "pass large settings through model_data_url instead".into(),
+            });
+        }
+    }
+    if raw.model.environment.len() > names::MAX_ENVIRONMENT_ENTRIES {
+        problems.push(Problem {
+            field: "model.environment".into(),
+            value: format!("{} variables", raw.model.environment.len()),
+            rule: format!(
+                "must have at most {} variables (SageMaker's EnvironmentMap)",
+                names::MAX_ENVIRONMENT_ENTRIES
+            ),
+            fix: "merge settings into fewer variables".into(),
+        });
+    }
+
     let mut range = |field: &str, value: u32, min: u32, max: u32, fix: &str| {
         if value < min || value > max {
             problems.push(Problem {

@@ -71,12 +71,14 @@ rule!(
 rule!(
     IMAGE_URI,
     r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?/[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})?$",
+    image_extra,
     "must be a container image URI <registry>/<repository>[:tag|@sha256:digest]",
     "e.g. \"123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1\""
 );
 rule!(
     S3_URL,
     r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$",
+    model_data_url_extra,
     "must be an s3://bucket/key URL",
     "e.g. \"s3://my-models/scorer/model.tar.gz\""
 );
@@ -107,6 +109,7 @@ rule!(
 rule!(
     KMS_KEY,
     r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|alias/[A-Za-z0-9/_-]+)$",
+    kms_key_extra,
     "must be a KMS key ARN, key id or alias",
     "e.g. \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\""
 );
@@ -146,11 +149,41 @@ fn bucket_extra(name: &str) -> Option<&'static str> {
 }
 
 fn prefix_extra(prefix: &str) -> Option<&'static str> {
-    prefix
-        .split('/')
-        .any(|p| p == "." || p == "..")
-        .then_some("must not contain \".\" or \"..\" segments")
+    if prefix.split('/').any(|p| p == "." || p == "..") {
+        Some("must not contain \".\" or \"..\" segments")
+    } else if prefix.chars().count() > MAX_PREFIX_LEN {
+        Some("must be at most 256 characters, so that s3://<bucket>/<prefix> fits SageMaker's 512 and the policies naming the prefixes fit IAM's size limits")
+    } else {
+        None
+    }
 }
+
+/// Longest bucket key prefix: `s3://` + a 63-character bucket + `/` + the prefix stays within
+/// SageMaker's 512-character `S3OutputPath`, and the invoker and execution policies, which name
+/// every prefix, stay within IAM's 6,144 and 10,240 characters.
+pub const MAX_PREFIX_LEN: usize = 256;
+
+/// Longest value in SageMaker's model (`ContainerImage`, `Url`, `KmsKeyId`, `EnvironmentValue`).
+fn at_most(value: &str, max: usize) -> bool {
+    value.chars().count() <= max
+}
+
+fn image_extra(image: &str) -> Option<&'static str> {
+    (!at_most(image, 255)).then_some("must be at most 255 characters (SageMaker's ContainerImage)")
+}
+
+fn model_data_url_extra(url: &str) -> Option<&'static str> {
+    (!at_most(url, 1024)).then_some("must be at most 1024 characters (SageMaker's ModelDataUrl)")
+}
+
+fn kms_key_extra(key: &str) -> Option<&'static str> {
+    (!at_most(key, 2048)).then_some("must be at most 2048 characters (SageMaker's KmsKeyId)")
+}
+
+/// Most environment variables SageMaker takes for a container (`EnvironmentMap`).
+pub const MAX_ENVIRONMENT_ENTRIES: usize = 100;
+/// Longest environment value SageMaker takes (`EnvironmentValue`).
+pub const MAX_ENVIRONMENT_VALUE_LEN: usize = 1024;
 
 /// The production variant's name: one variant per endpoint.
 pub const VARIANT_NAME: &str = "AllTraffic";
@@ -406,6 +439,27 @@ mod tests {
         for bad in ["-a", "a-", "a_b", "a.b", ""] {
             assert!(STACK_NAME.check("n", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn values_longer_than_sagemaker_takes_are_refused() {
+        let image = format!(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/{}",
+            "a".repeat(300)
+        );
+        assert!(IMAGE_URI.check("model.image", &image).is_err());
+        let url = format!("s3://models/{}", "k".repeat(1024));
+        assert!(S3_URL.check("model.model_data_url", &url).is_err());
+        assert!(S3_URL.check("model.model_data_url", &url[..1024]).is_ok());
+        let alias = format!("alias/{}", "k".repeat(2048));
+        assert!(KMS_KEY.check("async_inference.kms_key_id", &alias).is_err());
+        assert!(S3_PREFIX
+            .check("bucket.output_prefix", &"o".repeat(MAX_PREFIX_LEN))
+            .is_ok());
+        let err = S3_PREFIX
+            .check("bucket.output_prefix", &"o".repeat(MAX_PREFIX_LEN + 1))
+            .expect_err("a 257-character prefix");
+        assert!(err.rule.contains("256"), "{}", err.rule);
     }
 
     #[test]

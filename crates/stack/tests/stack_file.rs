@@ -153,3 +153,29 @@ fn a_missing_file_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn values_beyond_aws_service_limits_are_refused_before_any_call() {
+    // What the contract test (tests/contract.rs) would find on the wire, refused here first:
+    // a prefix that makes S3OutputPath or the policies too long, an environment SageMaker
+    // does not take.
+    let env: Vec<String> = (0..101).map(|i| format!("V{i} = \"x\"")).collect();
+    let text = MINIMAL.replace(
+        "[model]",
+        &format!(
+            "[model]\nenvironment = {{ {}, BIG = \"{}\" }}",
+            env.join(", "),
+            "v".repeat(1025)
+        ),
+    ) + &format!("\n[bucket]\noutput_prefix = \"{}\"\n", "o".repeat(257));
+    let err = error_of(&text);
+    for expected in [
+        "bucket.output_prefix",
+        "at most 256 characters",
+        "model.environment.BIG",
+        "SageMaker's EnvironmentValue",
+        "at most 100 variables",
+    ] {
+        assert!(err.contains(expected), "{expected:?} not in {err}");
+    }
+}
