@@ -7,3 +7,4 @@ mod demo;
 mod input;
 mod kill;
 mod setup;
+mod sweep;

@@ -374,7 +374,10 @@ impl Stack {
     /// `[stack] name`), checked by the same rule; every derived name and the state file follow.
     pub fn with_name(mut self, name: &str) -> Result<Stack, StackError> {
         names::STACK_NAME
-            .check("stack.name (from --stack-name or BODYLINE_STACK_NAME)", name)
+            .check(
+                "stack.name (from --stack-name or BODYLINE_STACK_NAME)",
+                name,
+            )
             .map_err(|problem| StackError::Invalid {
                 path: self.source.clone(),
                 problems: vec![problem],

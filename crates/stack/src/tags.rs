@@ -22,11 +22,9 @@ pub fn created_tag_value(at: std::time::SystemTime) -> String {
 
 /// The instant a [`CREATED_TAG`] value names; `None` for a value that is not RFC 3339.
 pub fn parse_created_tag(value: &str) -> Option<std::time::SystemTime> {
-    let at = aws_smithy_types::DateTime::from_str(
-        value,
-        aws_smithy_types::date_time::Format::DateTime,
-    )
-    .ok()?;
+    let at =
+        aws_smithy_types::DateTime::from_str(value, aws_smithy_types::date_time::Format::DateTime)
+            .ok()?;
     std::time::SystemTime::try_from(at).ok()
 }
 
