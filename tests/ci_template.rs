@@ -2,7 +2,8 @@
 //! `templates/ci/github-actions.yml` (but the install, which builds bodyline from git) runs in
 //! bash against this workspace's binaries, on a scratch project with the template stack file.
 //! So the project's own CI runs the sequence it tells users to run: migrate --check, local up,
-//! setup, verify, teardown (leak check), local down.
+//! setup, verify, teardown (leak check), local down. The nightly `sweep` job's Sweep step runs
+//! the same way against the local stack, on a `ci-` stack older than the threshold.
 
 use std::path::Path;
 use std::process::Command;
@@ -103,7 +104,6 @@ fn the_ci_templates_local_job_runs_on_the_local_stack() -> anyhow::Result<()> {
             .env("PATH", &path)
             .env("AWS_REGION", "us-east-1")
             .env("BODYLINE_STACK", &stack)
-            .env("STACK_FILE", "bodyline.ci.toml")
             .env("BODYLINE_VENV", shared_venv())
             .status()
             .with_context(|| format!("running step {:?}", step.name))?;
@@ -133,6 +133,85 @@ fn the_ci_templates_local_job_runs_on_the_local_stack() -> anyhow::Result<()> {
         !dir.path().join(".bodyline/local.pid").exists(),
         "`bodyline local down` stopped the daemon"
     );
+    Ok(())
+}
+
+/// Runs one shell command in `dir` with the workspace's binaries first on the PATH.
+fn bash(dir: &Path, script: &str, env: &[(&str, &str)]) -> anyhow::Result<()> {
+    let path = format!(
+        "{}:{}",
+        target_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let status = Command::new("bash")
+        .args(["-eo", "pipefail", "-c", script])
+        .current_dir(dir)
+        .env("PATH", &path)
+        .env("AWS_REGION", "us-east-1")
+        .env("BODYLINE_VENV", shared_venv())
+        .envs(env.iter().copied())
+        .status()
+        .with_context(|| format!("running {script:?}"))?;
+    anyhow::ensure!(status.success(), "{script:?} failed: {status}");
+    Ok(())
+}
+
+#[test]
+fn the_ci_templates_sweep_step_removes_an_old_ci_stack_on_the_local_stack() -> anyhow::Result<()> {
+    let workflow =
+        std::fs::read_to_string(workspace_root().join("templates/ci/github-actions.yml"))?;
+    let steps = steps_of(&workflow, "sweep");
+    let sweep = steps
+        .iter()
+        .find(|s| s.name == "Sweep")
+        .context("the sweep job has a Sweep step")?;
+    assert!(
+        sweep.run.contains("--prefix ci-") && workflow.contains("SWEEP_OLDER_THAN: 6h"),
+        "the nightly sweep removes ci- stacks older than 6h: {sweep:?}"
+    );
+    let dir = tempfile::tempdir()?;
+    std::fs::copy(
+        workspace_root().join("templates/bodyline.toml"),
+        dir.path().join("bodyline.toml"),
+    )?;
+    let (old, other) = (unique("ci"), unique("keep"));
+    bash(dir.path(), "bodyline local up --region us-east-1", &[])?;
+    let swept = (|| {
+        for name in [&old, &other] {
+            bash(
+                dir.path(),
+                &format!("bodyline setup --stack-name {name} --target local --format json"),
+                &[],
+            )?;
+        }
+        // Every resource of both stacks is older than the step's threshold once a second
+        // has passed.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        bash(
+            dir.path(),
+            &sweep.run,
+            &[("SWEEP_TARGET", "local"), ("SWEEP_OLDER_THAN", "1s")],
+        )?;
+        read_json(&dir.path().join("sweep.json"))
+    })();
+    let down = bash(dir.path(), "bodyline local down", &[]);
+    let swept = swept?;
+    down?;
+    let removed: Vec<&str> = swept["report"]["swept"]
+        .as_array()
+        .context("the sweep's JSON has report.swept")?
+        .iter()
+        .filter(|s| s["removed"] == true)
+        .filter_map(|s| s["stack"].as_str())
+        .collect();
+    assert_eq!(removed, [old.as_str()], "{swept:#}");
+    let kept = swept["plan"]["stacks"]
+        .as_array()
+        .context("the sweep's JSON has plan.stacks")?
+        .iter()
+        .find(|s| s["stack"] == other.as_str())
+        .context("the other stack is listed")?;
+    assert_eq!(kept["verdict"], "keep", "{swept:#}");
     Ok(())
 }
 

@@ -177,7 +177,10 @@ async fn killed_after(
 /// `bodyline teardown --yes` succeeds and its leak check is empty; then nothing owned is found
 /// by the verify crate's discovery (by tag, and same-named look-alikes), nor any resource whose
 /// name derives from the stack when listing every service through the SDK.
-async fn teardown_leaves_nothing(ctx: &Context, project: &Project) -> anyhow::Result<()> {
+pub(crate) async fn teardown_leaves_nothing(
+    ctx: &Context,
+    project: &Project,
+) -> anyhow::Result<()> {
     let out = project
         .run(&["teardown", "--yes", "--format", "json"])
         .await?;
@@ -233,7 +236,7 @@ async fn serves_an_inline_body(ctx: &Context, stack: &Stack) -> anyhow::Result<(
 
 /// Every resource on the local stack whose name derives from `stack` (`<stack>` or
 /// `<stack>-...`; the bucket's lowercased), whatever its tags.
-async fn resources_named(sdk: &SdkConfig, stack: &str) -> anyhow::Result<Vec<String>> {
+pub(crate) async fn resources_named(sdk: &SdkConfig, stack: &str) -> anyhow::Result<Vec<String>> {
     let ours = |name: &str| {
         let name = name.to_ascii_lowercase();
         let stack = stack.to_ascii_lowercase();
@@ -310,26 +313,31 @@ async fn resources_named(sdk: &SdkConfig, stack: &str) -> anyhow::Result<Vec<Str
 }
 
 /// What every scenario shares.
-struct Context {
+pub(crate) struct Context {
     /// The front door and the administrator's keys.
-    env: LocalEnv,
+    pub env: LocalEnv,
     /// Clients straight to the front door, for the checks (not counted, never killed).
-    sdk: SdkConfig,
-    stand_in: StandIn,
+    pub sdk: SdkConfig,
+    pub stand_in: StandIn,
 }
 
 /// A project directory as a user has it: `bodyline.toml` (the template under a unique stack
 /// name) and `.bodyline/local.env`, which names this project's own forwarder.
-struct Project {
-    dir: tempfile::TempDir,
-    stack: Stack,
-    forwarder: Forwarder,
+pub(crate) struct Project {
+    pub dir: tempfile::TempDir,
+    pub stack: Stack,
+    pub forwarder: Forwarder,
 }
 
 impl Project {
     async fn create(ctx: &Context, prefix: &str) -> anyhow::Result<Project> {
+        Project::named(ctx, &unique(prefix)).await
+    }
+
+    /// A project whose stack file names the stack `name`.
+    pub(crate) async fn named(ctx: &Context, name: &str) -> anyhow::Result<Project> {
         let dir = tempfile::tempdir()?;
-        let name = unique(prefix);
+        let name = name.to_string();
         let text = template_toml(&name)?;
         let path = dir.path().join("bodyline.toml");
         std::fs::write(&path, &text)?;
@@ -360,13 +368,33 @@ impl Project {
     }
 
     /// Runs `bodyline <args>` in the project to its end.
-    async fn run(&self, args: &[&str]) -> anyhow::Result<Finished> {
-        let child = self.spawn(args)?;
+    pub(crate) async fn run(&self, args: &[&str]) -> anyhow::Result<Finished> {
+        self.run_with(args, &[]).await
+    }
+
+    /// Runs `bodyline <args>` with extra environment variables.
+    pub(crate) async fn run_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Finished> {
+        let mut cmd = tokio::process::Command::from(bodyline(self.dir.path()));
+        cmd.envs(env.iter().copied());
+        let child = Self::spawn_command(cmd, args)?;
         finish(args, child).await
     }
 
     fn spawn(&self, args: &[&str]) -> anyhow::Result<tokio::process::Child> {
-        let mut cmd = tokio::process::Command::from(bodyline(self.dir.path()));
+        Self::spawn_command(
+            tokio::process::Command::from(bodyline(self.dir.path())),
+            args,
+        )
+    }
+
+    fn spawn_command(
+        mut cmd: tokio::process::Command,
+        args: &[&str],
+    ) -> anyhow::Result<tokio::process::Child> {
         cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -378,7 +406,7 @@ impl Project {
 
     /// Runs `bodyline setup` and kills it after its `k`-th mutating call; returns the mutating
     /// calls that reached the stack (exactly `k`).
-    async fn setup_killed_after(&self, k: usize) -> anyhow::Result<Vec<String>> {
+    pub(crate) async fn setup_killed_after(&self, k: usize) -> anyhow::Result<Vec<String>> {
         self.forwarder.arm(k);
         let args = ["setup", "--format", "json"];
         let child = self.spawn(&args)?;
@@ -402,11 +430,11 @@ impl Project {
 }
 
 /// A finished `bodyline` run.
-struct Finished {
-    args: String,
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Finished {
+    pub args: String,
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl std::fmt::Display for Finished {
@@ -439,13 +467,13 @@ async fn finish(args: &[&str], child: tokio::process::Child) -> anyhow::Result<F
 /// A process whose command line has the argument `serve`, alive as long as the test: it
 /// stands in for `bodyline local serve` in the projects' pid files. It reads its stdin until
 /// end of file, so it ends with this process even when this process is killed.
-struct StandIn {
+pub(crate) struct StandIn {
     pid: u32,
     _child: tokio::process::Child,
 }
 
 impl StandIn {
-    fn spawn() -> anyhow::Result<StandIn> {
+    pub(crate) fn spawn() -> anyhow::Result<StandIn> {
         // A shell loop of builtins: no child process replaces the shell and its arguments.
         let child = tokio::process::Command::new("sh")
             .args([
@@ -465,7 +493,7 @@ impl StandIn {
 }
 
 /// The counting forwarder of one project, in front of the front door.
-struct Forwarder {
+pub(crate) struct Forwarder {
     url: String,
     shared: Arc<Shared>,
     _forwarder: bodyline_tests::forwarder::Forwarder,
@@ -488,6 +516,8 @@ impl Shared {
 struct Counting {
     /// Mutating calls forwarded since the last [`Forwarder::take_mutating`].
     mutating: Vec<String>,
+    /// Every request forwarded, reading or mutating.
+    requests: usize,
     /// Kill the victim once this many mutating calls have been answered; refuse any further
     /// one (it would come from a process being killed).
     kill_after: Option<usize>,
@@ -521,8 +551,13 @@ impl Forwarder {
         self.shared.counting().victim = Some(pid);
     }
 
+    /// How many requests (of any kind) were forwarded so far.
+    pub(crate) fn requests(&self) -> usize {
+        self.shared.counting().requests
+    }
+
     /// The mutating calls forwarded since the last call; disarms the kill.
-    fn take_mutating(&self) -> Vec<String> {
+    pub(crate) fn take_mutating(&self) -> Vec<String> {
         let mut c = self.shared.counting();
         c.kill_after = None;
         c.victim = None;
@@ -533,6 +568,7 @@ impl Forwarder {
 /// Counts one request, and has the victim killed after the k-th mutating call's response is
 /// back (before that response is returned).
 fn count(shared: &Arc<Shared>, parts: &http::request::Parts, body: &[u8]) -> Verdict {
+    shared.counting().requests += 1;
     let Some(operation) = classify(&parts.method, &parts.uri, &parts.headers, body) else {
         return Verdict::Forward;
     };

@@ -8,3 +8,4 @@ mod demo;
 mod input;
 mod kill;
 mod setup;
+mod sweep;

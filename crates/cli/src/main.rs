@@ -6,6 +6,7 @@
 mod local;
 mod migrate;
 mod provision;
+mod sweep;
 mod verify;
 
 use std::io::IsTerminal as _;
@@ -43,6 +44,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Remove every resource the stack owns (and nothing else), then check for leaks.
     Teardown(verify::TeardownArgs),
+    /// Tear down every stack named with a prefix whose resources are all older than an age.
+    Sweep(sweep::SweepArgs),
     /// Rewrite S3 upload + input_location call sites to inline Body.
     Migrate(migrate::MigrateArgs),
     /// Run the local stack (moto + bodyline's front door and async runtime).
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Setup(args) => block_on(provision::setup(&args)),
         Command::Verify(args) => block_on(verify::verify(&args)),
         Command::Teardown(args) => block_on(verify::teardown(&args)),
+        Command::Sweep(args) => block_on(sweep::run(&args)),
         Command::Local { cmd } => block_on(local::run(&cmd)),
     };
     match result {

@@ -29,6 +29,10 @@ pub struct StackSelect {
     /// Where the stack lives; overrides `stack.target` of the file.
     #[arg(long, value_parser = parse_target)]
     pub target: Option<Target>,
+    /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
+    /// every derived name follow it.
+    #[arg(long, env = "BODYLINE_STACK_NAME", value_name = "NAME")]
+    pub stack_name: Option<String>,
     /// The project root (holds `.bodyline/`: local stack connection and state).
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
@@ -56,11 +60,11 @@ pub struct SetupArgs {
 }
 
 fn load(select: &StackSelect) -> anyhow::Result<Stack> {
-    let stack = Stack::load(&select.stack_file)?;
-    Ok(match select.target {
-        Some(target) => stack.with_target(target),
-        None => stack,
-    })
+    crate::verify::load(
+        &select.stack_file,
+        select.target,
+        select.stack_name.as_deref(),
+    )
 }
 
 /// Prints what `setup` would do; exit 0 when nothing would change, 2 when something would
@@ -255,6 +259,9 @@ fn next_command(stack: &Stack, select: &StackSelect) -> String {
     }
     if select.target.is_some() {
         cmd.push_str(&format!(" --target {}", stack.target));
+    }
+    if select.stack_name.is_some() {
+        cmd.push_str(&format!(" --stack-name {}", stack.name));
     }
     cmd
 }

@@ -32,6 +32,10 @@ pub struct TeardownArgs {
     /// Where the stack lives; overrides `stack.target` of the file.
     #[arg(long, value_parser = parse_target)]
     pub target: Option<Target>,
+    /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
+    /// every derived name follow it.
+    #[arg(long, env = "BODYLINE_STACK_NAME", value_name = "NAME")]
+    pub stack_name: Option<String>,
     /// The project root (holds `.bodyline/`: local stack connection and state).
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
@@ -58,6 +62,10 @@ pub struct VerifyArgs {
     /// Where the stack lives; overrides `stack.target` of the file.
     #[arg(long, value_parser = parse_target)]
     pub target: Option<Target>,
+    /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
+    /// every derived name follow it.
+    #[arg(long, env = "BODYLINE_STACK_NAME", value_name = "NAME")]
+    pub stack_name: Option<String>,
     /// The project root (holds `.bodyline/`).
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
@@ -88,8 +96,17 @@ pub struct VerifyArgs {
     pub format: Format,
 }
 
-fn load(stack_file: &std::path::Path, target: Option<Target>) -> anyhow::Result<Stack> {
-    let stack = Stack::load(stack_file)?;
+/// Loads the stack file and applies the command line's `--target` and `--stack-name`; both
+/// are checked here, before any call.
+pub(crate) fn load(
+    stack_file: &std::path::Path,
+    target: Option<Target>,
+    stack_name: Option<&str>,
+) -> anyhow::Result<Stack> {
+    let mut stack = Stack::load(stack_file)?;
+    if let Some(name) = stack_name {
+        stack = stack.with_name(name)?;
+    }
     Ok(match target {
         Some(t) => stack.with_target(t),
         None => stack,
@@ -105,7 +122,7 @@ fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
 
 /// Runs `bodyline teardown`.
 pub async fn teardown(args: &TeardownArgs) -> anyhow::Result<ExitCode> {
-    let stack = load(&args.stack_file, args.target)?;
+    let stack = load(&args.stack_file, args.target, args.stack_name.as_deref())?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
     let plan = bodyline_verify::plan_teardown(&stack, &config, &args.root)
         .await
@@ -170,7 +187,7 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let stack = load(&args.stack_file, args.target)?;
+    let stack = load(&args.stack_file, args.target, args.stack_name.as_deref())?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
     let options = VerifyOptions {
         payload: read(&args.payload)?,

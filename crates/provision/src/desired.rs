@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use bodyline_stack::{content_hash, s3_url, stack_tags, Arns, LocalModel, Names, Stack, Target};
+use bodyline_stack::{
+    content_hash, s3_url, stack_tags, Arns, LocalModel, Names, Stack, Target, CREATED_TAG,
+};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -20,6 +22,9 @@ pub struct Context {
     pub account: String,
     /// The caller's ARN (on the local target it joins the execution role's trust policy).
     pub caller_arn: String,
+    /// When this run started, as the `bodyline:created` tag value every resource it creates
+    /// carries (an input, so planning stays pure; never compared as drift).
+    pub created: String,
 }
 
 /// The CloudWatch namespace SageMaker endpoints publish metrics in; the execution role may put
@@ -477,7 +482,10 @@ impl Desired {
             target: stack.target,
             region: stack.region.clone(),
             context: ctx.clone(),
-            tags: stack_tags(&stack.name),
+            tags: stack_tags(&stack.name)
+                .into_iter()
+                .chain([(CREATED_TAG.to_string(), ctx.created.clone())])
+                .collect(),
             endpoint: EndpointDesired {
                 name: names.endpoint.clone(),
                 arn: endpoint_arn,

@@ -164,6 +164,7 @@ pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, Provi
     Ok(Context {
         account: me.account().unwrap_or_default().to_string(),
         caller_arn: me.arn().unwrap_or_default().to_string(),
+        created: bodyline_stack::created_tag_value(std::time::SystemTime::now()),
     })
 }
 

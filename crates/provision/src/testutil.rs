@@ -15,6 +15,7 @@ pub(crate) fn ctx() -> Context {
     Context {
         account: ACCOUNT.into(),
         caller_arn: format!("arn:aws:iam::{ACCOUNT}:user/bodyline-admin"),
+        created: "2026-01-01T00:00:00Z".into(),
     }
 }
 

@@ -369,6 +369,22 @@ impl Stack {
         self.target = target;
         self
     }
+
+    /// The same stack under another name (the command line's `--stack-name` wins over
+    /// `[stack] name`), checked by the same rule; every derived name and the state file follow.
+    pub fn with_name(mut self, name: &str) -> Result<Stack, StackError> {
+        names::STACK_NAME
+            .check(
+                "stack.name (from --stack-name or BODYLINE_STACK_NAME)",
+                name,
+            )
+            .map_err(|problem| StackError::Invalid {
+                path: self.source.clone(),
+                problems: vec![problem],
+            })?;
+        self.name = name.to_string();
+        Ok(self)
+    }
 }
 
 fn validate(raw: RawFile, path: &Path) -> Result<Stack, StackError> {

@@ -65,7 +65,10 @@ pub use local_env::LocalEnv;
 pub use names::{s3_url, Arns, Names, MAX_STACK_NAME_LEN, VARIANT_NAME};
 pub use sdk::{local_sdk_config, sdk_config};
 pub use state::{content_hash, ResourceRecord, State};
-pub use tags::{ownership, stack_tags, Ownership, MANAGED_TAG, STACK_TAG};
+pub use tags::{
+    created_tag_value, ownership, parse_created_tag, stack_tags, Ownership, CREATED_TAG,
+    MANAGED_TAG, STACK_TAG,
+};
 
 /// SageMaker's limit on an inline `Body`: 128,000 bytes of raw payload (not 128 KiB).
 pub const MAX_INLINE_BODY_BYTES: usize = 128_000;

@@ -179,3 +179,24 @@ fn values_beyond_aws_service_limits_are_refused_before_any_call() {
         assert!(err.contains(expected), "{expected:?} not in {err}");
     }
 }
+
+#[test]
+fn a_stack_name_from_the_command_line_follows_the_same_rule() {
+    let stack = parse(MINIMAL).unwrap();
+    let renamed = stack.clone().with_name("ci-1234").expect("a valid name");
+    assert_eq!(renamed.name, "ci-1234");
+    assert_eq!(
+        bodyline_stack::Names::new(&renamed, "123456789012").bucket,
+        "ci-1234-123456789012-us-east-1",
+        "derived names follow the override"
+    );
+    assert_eq!(renamed.model, stack.model, "only the name changes");
+    for bad in ["-bad", "a_b", "", &"a".repeat(33)] {
+        let err = stack.clone().with_name(bad).unwrap_err().to_string();
+        assert!(
+            err.contains("stack.name (from --stack-name or BODYLINE_STACK_NAME)")
+                && err.contains("SageMaker name"),
+            "{bad:?}: {err}"
+        );
+    }
+}

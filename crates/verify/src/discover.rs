@@ -129,7 +129,7 @@ pub(crate) async fn discover(clients: &Clients, scope: &Scope<'_>) -> Result<Fou
     Ok(found)
 }
 
-async fn sagemaker_tags(
+pub(crate) async fn sagemaker_tags(
     clients: &Clients,
     arn: &str,
 ) -> Result<Option<Vec<(String, String)>>, VerifyError> {

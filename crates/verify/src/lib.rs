@@ -18,6 +18,11 @@ nothing else, and says so. Both run against AWS or the local stack: they only ne
   and upload → topics → users → invoker policy, detached first → execution role, last),
   treats NotFound as done, stops at the first error, then lists everything again by tag: the
   [`TeardownReport`]'s `leaks` must be empty. A clean run removes the state file.
+* [`plan_sweep`] finds every stack by its `bodyline:stack` tag alone, with each resource's
+  creation time (AWS's, else the `bodyline:created` tag), and chooses those named with a
+  prefix whose youngest resource is older than a threshold; [`execute_sweep`] tears each down
+  with [`plan_teardown`] and [`execute`], one failure not stopping the others, then lists
+  every service again for anything still tagged with a swept name.
 * Verify runs checks that are data: a name and an async function each ([`check_names`]).
   [`verify`] runs them in order against a [`VerifyContext`] and returns a [`VerifyReport`]
   (table or JSON); it passes only when every check passes.
@@ -36,7 +41,9 @@ mod bucket;
 mod checks;
 mod discover;
 mod error;
+mod inventory;
 mod resource;
+mod sweep;
 mod teardown;
 
 pub use checks::{
@@ -44,7 +51,12 @@ pub use checks::{
     VerifyReport, DEFAULT_PAYLOAD,
 };
 pub use error::VerifyError;
+pub use inventory::TaggedResource;
 pub use resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
+pub use sweep::{
+    execute_sweep, plan_sweep, SweepOptions, SweepPlan, SweepReport, SweepStack, SweptStack,
+    Verdict,
+};
 pub use teardown::{
     execute, plan_teardown, Outcome, Step, TeardownOptions, TeardownPlan, TeardownReport,
 };
