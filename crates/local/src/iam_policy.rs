@@ -313,7 +313,7 @@ fn operator_holds(operator: &str, expected: &[&str], actual: Option<&str>) -> bo
     let Some(actual) = actual else {
         return if_exists || for_all;
     };
-    let equal = expected.iter().any(|e| *e == actual);
+    let equal = expected.contains(&actual);
     let equal_ignoring_case = expected.iter().any(|e| e.eq_ignore_ascii_case(actual));
     let like = expected.iter().any(|e| glob(e, actual));
     match operator {
