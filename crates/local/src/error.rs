@@ -120,6 +120,16 @@ pub enum LocalError {
         /// The request path.
         path: String,
     },
+    /// S3's answer to a request depends on the caller's IAM policies, and reading them failed.
+    #[error("the front door could not judge {method} {path} as S3 would ({message}); moto's IAM did not answer: retry the request")]
+    CallerPolicies {
+        /// The HTTP method.
+        method: String,
+        /// The request path.
+        path: String,
+        /// What failed.
+        message: String,
+    },
     /// The front door could not reach moto.
     #[error("the front door could not forward {method} {path} to moto at {upstream}: {message}")]
     Upstream {
@@ -151,6 +161,9 @@ impl LocalError {
             LocalError::PresignedUrl { .. } => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
             LocalError::MotoReset { .. } => (StatusCode::FORBIDDEN, "AccessDenied"),
             LocalError::Upstream { .. } => (StatusCode::BAD_GATEWAY, "ServiceUnavailable"),
+            LocalError::CallerPolicies { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable")
+            }
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
         }
     }
@@ -165,7 +178,9 @@ impl IntoResponse for LocalError {
             // Internals go to the log, not to the client.
             tracing::error!(error = %self, "front door failure");
             match self {
-                LocalError::Upstream { .. } | LocalError::PresignedUrl { .. } => self.to_string(),
+                LocalError::Upstream { .. }
+                | LocalError::PresignedUrl { .. }
+                | LocalError::CallerPolicies { .. } => self.to_string(),
                 _ => "internal failure of the local stack; see its log".to_string(),
             }
         } else {

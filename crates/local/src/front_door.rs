@@ -17,6 +17,8 @@ use hyper_util::rt::TokioExecutor;
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::callers::Callers;
+use crate::s3_strict::{credential_scope, forward_strictly};
 use crate::LocalError;
 
 /// The front door's own health check. S3 bucket names cannot start with `_`, so no AWS request
@@ -37,6 +39,8 @@ struct Inner {
     moto_url: String,
     client: Client<HttpConnector, Body>,
     runtime: Router,
+    /// With S3's strict answers on: who the callers are and what their policies allow.
+    callers: Option<Arc<Callers>>,
 }
 
 impl FrontDoorState {
@@ -53,6 +57,24 @@ impl FrontDoorState {
                 moto_url: moto_url.into().trim_end_matches('/').to_string(),
                 client,
                 runtime,
+                callers: None,
+            }),
+        }
+    }
+
+    /// The same front door, answering S3 requests as S3 would for the signed caller where moto
+    /// is lenient (`s3_strict`); it reads callers' policies from moto's IAM with
+    /// `control_plane` (administrator credentials, moto's own URL).
+    pub fn with_strict_s3(self, control_plane: &aws_config::SdkConfig) -> FrontDoorState {
+        let inner = &self.inner;
+        FrontDoorState {
+            inner: Arc::new(Inner {
+                moto_url: inner.moto_url.clone(),
+                client: inner.client.clone(),
+                runtime: inner.runtime.clone(),
+                callers: Some(Arc::new(Callers::new(aws_sdk_iam::Client::new(
+                    control_plane,
+                )))),
             }),
         }
     }
@@ -113,7 +135,10 @@ async fn dispatch(
             LocalError::MissingAuthentication { method, path }
         });
     }
-    forward(&state, request).await
+    match &state.inner.callers {
+        Some(callers) => forward_strictly(callers, request, |r| forward(&state, r)).await,
+        None => forward(&state, request).await,
+    }
 }
 
 /// Sends `request` to moto unchanged (method, path, query, headers including `Host`, body
@@ -174,10 +199,7 @@ fn is_runtime_path(path: &str) -> bool {
 /// The service of the SigV4 credential scope:
 /// `Credential=<key>/<date>/<region>/<service>/aws4_request`.
 fn signing_service(headers: &HeaderMap) -> Option<&str> {
-    let authorization = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let credential = authorization.split("Credential=").nth(1)?;
-    let scope = credential.split([',', ' ']).next()?;
-    scope.split('/').nth(3)
+    credential_scope(headers).map(|scope| scope.service)
 }
 
 /// A presigned URL: the signature is in the query (SigV4, or S3's SigV2).

@@ -42,12 +42,15 @@ stack.stop().await;
 #![deny(missing_docs)]
 
 mod bootstrap;
+mod callers;
 mod daemon;
 mod error;
 mod front_door;
+mod iam_policy;
 mod install;
 mod moto;
 mod runtime;
+mod s3_strict;
 mod supervisor;
 mod sys;
 

@@ -127,7 +127,8 @@ impl LocalStack {
         let addr = listener
             .local_addr()
             .map_err(|e| LocalError::io("127.0.0.1:0", e))?;
-        let state = FrontDoorState::new(moto.url(), runtime.router());
+        let state = FrontDoorState::new(moto.url(), runtime.router())
+            .with_strict_s3(&control_plane(moto.url(), &opts.region, &admin));
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let server = tokio::spawn(serve_front_door(listener, state, async move {
             let _ = stop_rx.await;

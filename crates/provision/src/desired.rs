@@ -408,6 +408,10 @@ impl Desired {
             &json!({
                 "endpoint_arn": endpoint_arn,
                 "output_objects": output_objects,
+                "bucket_arn": bucket.arn,
+                "list_prefixes": [format!("{}/*", b.output_prefix), format!("{}/*", b.failure_prefix)],
+                "kms_key": stack.async_inference.kms_key_id.as_deref()
+                    .map(|k| invoker_kms_grant(&arns, k)),
                 "input_objects": input_objects,
             }),
         )?;
@@ -516,6 +520,24 @@ fn kms_key_arn(arns: &Arns, key: &str) -> String {
             "arn:{}:kms:{}:{}:key/{key}",
             arns.partition, arns.region, arns.account
         )
+    }
+}
+
+/// What the invoker's `kms:Decrypt` statement names: the key's ARN; for an alias, every key of
+/// the account and region narrowed by `kms:ResourceAliases` (IAM does not match an alias ARN
+/// against the key a request uses). Always only through S3 in the stack's region.
+fn invoker_kms_grant(arns: &Arns, key: &str) -> serde_json::Value {
+    let arn = kms_key_arn(arns, key);
+    let via_service = format!("s3.{}.amazonaws.com", arns.region);
+    // arn:<partition>:kms:<region>:<account>:alias/<name>
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        [_, partition, _, region, account, alias] if alias.starts_with("alias/") => json!({
+            "resource": format!("arn:{partition}:kms:{region}:{account}:key/*"),
+            "alias": alias,
+            "via_service": via_service,
+        }),
+        _ => json!({ "resource": arn, "alias": null, "via_service": via_service }),
     }
 }
 

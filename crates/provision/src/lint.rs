@@ -20,8 +20,11 @@ pub enum LintRule {
     WildcardResource,
     /// `iam:PassRole` without an `iam:PassedToService` condition.
     PassRoleWithoutService,
-    /// `s3:ListBucket` on an object ARN (`arn:aws:s3:::bucket/...`): it only applies to buckets.
-    ListBucketOnObject,
+    /// `s3:ListBucket` on anything but a bucket ARN (`arn:aws:s3:::<bucket>`, no `/`, no
+    /// wildcard): it applies to buckets only, and one bucket is named exactly.
+    ListBucketNotOnBucket,
+    /// `s3:ListBucket` without an `s3:prefix` condition: it would list the whole bucket.
+    ListBucketWithoutPrefix,
 }
 
 impl std::fmt::Display for LintRule {
@@ -32,7 +35,10 @@ impl std::fmt::Display for LintRule {
             LintRule::PassRoleWithoutService => {
                 "iam:PassRole needs an iam:PassedToService condition"
             }
-            LintRule::ListBucketOnObject => "s3:ListBucket applies to bucket ARNs, not object ARNs",
+            LintRule::ListBucketNotOnBucket => {
+                "s3:ListBucket only on a bucket ARN (arn:aws:s3:::<bucket>)"
+            }
+            LintRule::ListBucketWithoutPrefix => "s3:ListBucket needs an s3:prefix condition",
         })
     }
 }
@@ -127,10 +133,17 @@ pub fn lint_document(document: &Value) -> Vec<Finding> {
             .iter()
             .any(|a| a.eq_ignore_ascii_case("s3:ListBucket"))
         {
-            for r in resources.iter().filter(|r| is_object_arn(r)) {
+            // `"*"` is already a WildcardResource finding.
+            for r in resources.iter().filter(|r| *r != "*" && !is_bucket_arn(r)) {
                 found(
-                    LintRule::ListBucketOnObject,
-                    format!("{r:?}; use the bucket ARN with an s3:prefix condition"),
+                    LintRule::ListBucketNotOnBucket,
+                    format!("{r:?}; name the bucket ARN (arn:aws:s3:::<bucket>) with an s3:prefix condition"),
+                );
+            }
+            if !has_condition("s3:prefix") {
+                found(
+                    LintRule::ListBucketWithoutPrefix,
+                    "add Condition {\"StringLike\": {\"s3:prefix\": [\"<prefix>/*\"]}} naming the prefixes it may list".into(),
                 );
             }
         }
@@ -267,10 +280,14 @@ fn condition_keys(v: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-fn is_object_arn(resource: &str) -> bool {
+/// `arn:<partition>:s3:::<bucket>`: one bucket, named exactly (no object path, no wildcard).
+fn is_bucket_arn(resource: &str) -> bool {
     resource
-        .split_once(":s3:::")
-        .is_some_and(|(_, rest)| rest.contains('/'))
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":s3:::"))
+        .is_some_and(|(partition, bucket)| {
+            !partition.is_empty() && !bucket.is_empty() && !bucket.contains(['/', '*', '?'])
+        })
 }
 
 #[cfg(test)]
@@ -363,15 +380,43 @@ mod tests {
     }
 
     #[test]
-    fn list_bucket_on_an_object_arn_fails() {
+    fn list_bucket_only_on_one_bucket_arn_and_only_with_a_prefix_condition() {
+        let prefix = json!({"StringLike": {"s3:prefix": ["output/*", "failure/*"]}});
+        for resource in [
+            "arn:aws:s3:::b/output/*",
+            "arn:aws:s3:::b*",
+            "arn:aws:s3:::*",
+            "arn:aws:sns:us-east-1:1:b",
+            "b",
+        ] {
+            assert_eq!(
+                rules(allow(
+                    json!({"Action": "s3:ListBucket", "Resource": resource, "Condition": prefix})
+                )),
+                vec![LintRule::ListBucketNotOnBucket],
+                "{resource}"
+            );
+        }
         assert_eq!(
             rules(allow(
-                json!({"Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b/output/*"})
+                json!({"Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b"})
             )),
-            vec![LintRule::ListBucketOnObject]
+            vec![LintRule::ListBucketWithoutPrefix]
+        );
+        // A condition on another key does not scope the listing.
+        assert_eq!(
+            rules(allow(
+                json!({"Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b",
+                "Condition": {"StringEquals": {"s3:delimiter": "/"}}})
+            )),
+            vec![LintRule::ListBucketWithoutPrefix]
         );
         assert!(rules(allow(
-            json!({"Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b"})
+            json!({"Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b", "Condition": prefix})
+        ))
+        .is_empty());
+        assert!(rules(allow(
+            json!({"Action": "s3:ListBucket", "Resource": "arn:aws-cn:s3:::b", "Condition": prefix})
         ))
         .is_empty());
     }

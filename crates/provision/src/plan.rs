@@ -578,6 +578,37 @@ fn input_grant_change(
     ))
 }
 
+/// How the invoker's grants for reading results change: `s3:ListBucket` on the bucket (so a
+/// poll of a result not written yet is a 404, not a 403) and `kms:Decrypt` for SSE-KMS outputs.
+fn read_grant_changes(
+    desired: &Desired,
+    have: &serde_json::Value,
+    want: &serde_json::Value,
+) -> Vec<String> {
+    let grants = |doc, action| !resources_allowing(doc, action).is_empty();
+    let mut changes = Vec::new();
+    let b = &desired.bucket;
+    match (
+        grants(have, "s3:ListBucket"),
+        grants(want, "s3:ListBucket"),
+    ) {
+        (false, true) => changes.push(format!(
+            "invoker gains s3:ListBucket on {} for its result prefixes only — polling a result that is not written yet answers 404 NoSuchKey instead of 403 AccessDenied",
+            b.name
+        )),
+        (true, false) => changes.push(format!("invoker loses s3:ListBucket on {}", b.name)),
+        _ => {}
+    }
+    match (grants(have, "kms:Decrypt"), grants(want, "kms:Decrypt")) {
+        (false, true) => changes.push(
+            "invoker gains kms:Decrypt on the outputs' KMS key, through S3 only — SSE-KMS outputs are unreadable without it".into(),
+        ),
+        (true, false) => changes.push("invoker loses kms:Decrypt — the outputs use no KMS key".into()),
+        _ => {}
+    }
+    changes
+}
+
 fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
     let d = p.desired.invoker.clone();
     let (roles, users) = match &o.invoker {
@@ -588,12 +619,12 @@ fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
                 Action::Create,
                 if p.desired.input.keep {
                     format!(
-                        "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject on outputs and failures, s3:PutObject on {}/* only — {}",
+                        "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject and s3:ListBucket on outputs and failures, s3:PutObject on {}/* only — {}",
                         p.desired.input.prefix, p.desired.input.reason
                     )
                 } else {
                     format!(
-                        "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject on outputs and failures, no s3:PutObject — {}",
+                        "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject and s3:ListBucket on outputs and failures, no s3:PutObject — {}",
                         p.desired.input.reason
                     )
                 },
@@ -616,14 +647,21 @@ fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
                     &d.name,
                     Action::Update,
                     if document {
-                        input_grant_change(
+                        let changes: Vec<String> = input_grant_change(
                             p.desired,
                             &have.document,
                             &d.document,
                             "s3:PutObject",
                             "invoker",
                         )
-                        .unwrap_or_else(|| "document differs: new default version".into())
+                        .into_iter()
+                        .chain(read_grant_changes(p.desired, &have.document, &d.document))
+                        .collect();
+                        if changes.is_empty() {
+                            "document differs: new default version".into()
+                        } else {
+                            changes.join("; ")
+                        }
                     } else {
                         "add the bodyline:managed tag".into()
                     },

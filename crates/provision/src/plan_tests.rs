@@ -271,6 +271,47 @@ fn invoker_attachments_follow_the_configured_principals() {
     );
 }
 
+/// A stack set up before the invoker could poll: its policy has no s3:ListBucket and no
+/// kms:Decrypt. The plan updates it in place and says why.
+#[test]
+fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
+    let s = stack_with(
+        "aws",
+        "kms_key_id = \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"",
+    );
+    let d = desired(&s);
+    let mut o = up_to_date(&d);
+    if let Some(i) = o.invoker.as_mut() {
+        let statements = i.document["Statement"].as_array_mut().expect("statements");
+        let before = statements.len();
+        statements.retain(|st| st["Action"] != "s3:ListBucket" && st["Action"] != "kms:Decrypt");
+        assert_eq!(
+            before - statements.len(),
+            2,
+            "both grants were there to remove"
+        );
+    }
+    let planned = plan(&s, &ctx(), &o).unwrap();
+    let c = change(&planned, Kind::InvokerPolicy);
+    assert_eq!(c.action, Action::Update);
+    assert!(
+        matches!(c.step, Step::UpdatePolicy { document: true, .. }),
+        "{:?}",
+        c.step
+    );
+    assert!(
+        c.detail.contains("invoker gains s3:ListBucket")
+            && c.detail
+                .contains("404 NoSuchKey instead of 403 AccessDenied")
+            && c.detail.contains("invoker gains kms:Decrypt"),
+        "{}",
+        c.detail
+    );
+    // Applied, the same stack plans nothing for the invoker.
+    let applied = plan(&s, &ctx(), &up_to_date(&d)).unwrap();
+    assert_eq!(change(&applied, Kind::InvokerPolicy).action, Action::NoOp);
+}
+
 #[test]
 fn a_missing_invoker_principal_is_an_error_before_any_change() {
     let s = stack("local");

@@ -125,7 +125,7 @@ mod tests {
                 "output_objects": ["arn:aws:s3:::b/output/*"], "log_group": "arn:aws:logs:us-east-1:1:log-group:/aws/sagemaker/Endpoints/e:*",
                 "metrics_namespace": "/aws/sagemaker/Endpoints", "ecr_repository": null, "model_artifact": null,
                 "topics": null, "kms_key": null, "local_caller": null, "endpoint_arn": "arn:aws:sagemaker:us-east-1:1:endpoint/e",
-                "bucket_arn": "arn:aws:s3:::b", "input_objects": null,
+                "bucket_arn": "arn:aws:s3:::b", "input_objects": null, "list_prefixes": ["output/*"],
             });
             let doc = render_policy(name, &ctx).unwrap();
             assert_eq!(lint_document(&doc), vec![], "{name}");
@@ -212,8 +212,21 @@ mod tests {
                     format!("arn:aws:s3:::{}/failure/*", d.bucket.name),
                 ],
             ),
+            (
+                "s3:ListBucket".to_string(),
+                vec![format!("arn:aws:s3:::{}", d.bucket.name)],
+            ),
         ];
         assert_eq!(got, inline_only);
+        // Listing (and so telling "not yet" from "denied") only under the result prefixes.
+        let list = d.invoker.document["Statement"]
+            .as_array()
+            .and_then(|sts| sts.iter().find(|st| st["Action"] == "s3:ListBucket"))
+            .expect("a ListBucket statement");
+        assert_eq!(
+            list["Condition"],
+            json!({"StringLike": {"s3:prefix": ["output/*", "failure/*"]}})
+        );
 
         s.bucket.input = bodyline_stack::InputMode::S3;
         let d = desired(&s);
@@ -223,6 +236,48 @@ mod tests {
             vec![format!("arn:aws:s3:::{}/input/*", d.bucket.name)],
         ));
         assert_eq!(actions_and_resources(&d.invoker.document), with_input);
+    }
+
+    #[test]
+    fn the_invoker_may_decrypt_with_the_stack_key_only_through_s3_in_the_region() {
+        let decrypt = |kms: &str| {
+            let d = desired(&stack_with("aws", kms));
+            let statements = d.invoker.document["Statement"].as_array().cloned();
+            let found: Vec<Value> = statements
+                .into_iter()
+                .flatten()
+                .filter(|st| st["Action"] == "kms:Decrypt")
+                .collect();
+            assert_eq!(lint_document(&d.invoker.document), vec![]);
+            found
+        };
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert_eq!(
+            decrypt(&format!("kms_key_id = \"{key}\"")),
+            vec![json!({
+                "Sid": "DecryptOutputs", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key,
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+            })]
+        );
+        // A bare key id is the key in the stack's account and region.
+        assert_eq!(
+            decrypt("kms_key_id = \"1234abcd-12ab-34cd-56ef-1234567890ab\"")[0]["Resource"],
+            key
+        );
+        // An alias: IAM matches the key a request uses, so every key narrowed by its alias.
+        assert_eq!(
+            decrypt("kms_key_id = \"alias/outputs\""),
+            vec![json!({
+                "Sid": "DecryptOutputs", "Effect": "Allow", "Action": "kms:Decrypt",
+                "Resource": "arn:aws:kms:us-east-1:123456789012:key/*",
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/outputs"}
+                }
+            })]
+        );
+        // No key, no KMS statement.
+        assert_eq!(decrypt(""), Vec::<Value>::new());
     }
 
     #[test]

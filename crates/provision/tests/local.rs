@@ -784,3 +784,115 @@ async fn a_missing_invoker_principal_stops_setup_before_anything_is_created() {
         .is_err());
     local.stop().await;
 }
+
+/// The invoker polls the way callers do (`NoSuchKey` means "not yet"). With the invoker policy
+/// a result that is not written yet is "not found", as on AWS; with the policy as it was before
+/// it could poll (no `s3:ListBucket`) the front door answers 403, as S3 does, and a listing
+/// outside the result prefixes is refused (moto alone would allow both).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invoker_polls_a_result_not_written_yet_as_not_found_and_without_list_bucket_is_denied()
+{
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_credential_types::Credentials;
+
+    let (root, local) = local_stack().await;
+    let sdk = local.sdk_config();
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let role = iam
+        .create_role()
+        .role_name("polling-app")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": local.admin_arn()}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let role_arn = role.role().unwrap().arn().to_string();
+    let stack = stack_file("poll", "", &["polling-app"]);
+    let first = run_setup(&stack, &local, root.path()).await.unwrap();
+    let d = &first.plan.desired;
+
+    // The invoker: the application role, assumed through the front door.
+    let assumed = aws_sdk_sts::Client::new(&sdk)
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("poll")
+        .send()
+        .await
+        .unwrap();
+    let c = assumed.credentials().unwrap();
+    let invoker = aws_sdk_s3::Client::new(
+        &sdk.to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "invoker",
+            )))
+            .build(),
+    );
+    let bucket = &d.bucket.name;
+    let key = "output/not-written-yet.out";
+    let status =
+        |raw: Option<&aws_sdk_s3::config::http::HttpResponse>| raw.map(|r| r.status().as_u16());
+
+    let err = invoker
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().is_some_and(|e| e.is_no_such_key()),
+        "{}",
+        aws_sdk_s3::error::DisplayErrorContext(&err)
+    );
+    let err = invoker
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status(err.raw_response()), Some(404));
+    let err = invoker
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix("input")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status(err.raw_response()), Some(403));
+
+    // The invoker policy as it was before: no s3:ListBucket. The new default version goes
+    // through the front door, which forgets what it read of the caller's policies.
+    let mut before = d.invoker.document.clone();
+    let statements = before["Statement"].as_array_mut().unwrap();
+    let count = statements.len();
+    statements.retain(|st| st["Action"] != "s3:ListBucket");
+    assert_eq!(statements.len(), count - 1);
+    iam.create_policy_version()
+        .policy_arn(&d.invoker.arn)
+        .policy_document(before.to_string())
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
+    let err = invoker
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(status(err.raw_response()), Some(403));
+    assert_eq!(
+        err.as_service_error().and_then(|e| e.meta().code()),
+        Some("AccessDenied")
+    );
+    local.stop().await;
+}

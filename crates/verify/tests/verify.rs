@@ -49,6 +49,10 @@ async fn setup_verify_tamper_teardown_leaves_nothing() {
     assert!(check(&report, "endpoint").passed, "{table}");
     assert!(check(&report, "posture").passed, "{table}");
     assert!(report.passed(), "{table}");
+    // Polling as the invoker: "not yet" is told apart from "denied"; listing is scoped.
+    let privilege = check(&report, "least-privilege");
+    assert!(privilege.detail.contains("answers not found"), "{table}");
+    assert!(privilege.detail.contains("/input denied"), "{table}");
     let comparison = report.comparison.as_ref().expect("--compare-s3 ran");
     assert_eq!(
         (comparison.inline.submitted, comparison.s3_input.submitted),
@@ -97,6 +101,13 @@ async fn setup_verify_tamper_teardown_leaves_nothing() {
     let privilege = check(&report, "least-privilege");
     assert!(!privilege.passed, "{table}");
     assert!(privilege.detail.contains("was ALLOWED"), "{table}");
+    // The hand-made policy has no s3:ListBucket: a poll of a missing result is a 403.
+    assert!(
+        privilege
+            .detail
+            .contains("cannot tell \"not yet\" from \"denied\""),
+        "{table}"
+    );
 
     // Teardown with a backup: the inline outputs verify produced are kept, nothing leaks.
     let plan = plan_teardown(&stack, &config, root.path()).await.unwrap();

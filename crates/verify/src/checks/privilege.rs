@@ -1,5 +1,7 @@
 //! Check 5, least privilege from the invoker's side: with credentials that carry only the
-//! invoker policy, invoking and reading the output work and `s3:PutObject` is denied.
+//! invoker policy, invoking and reading the output work, polling a result not written yet is
+//! "not found" (not "denied"), listing outside the result prefixes and `s3:PutObject` are
+//! denied.
 //!
 //! On the local target the credentials belong to a temporary IAM user (moto enforces IAM),
 //! tagged with the stack so that an interrupted run is cleaned up by teardown, and removed
@@ -174,6 +176,7 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
         )),
     }
 
+    poll_probes(ctx, &invoker, &mut ok, &mut problems).await;
     put_probe(
         ctx,
         &invoker,
@@ -207,6 +210,56 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
             problems.join("\n"),
             ok.join(", ")
         ))
+    }
+}
+
+/// Polling as callers do: a result that is not written yet must read as "not found" (S3 says
+/// 403 instead when the caller may not `s3:ListBucket` there), and listing outside the result
+/// prefixes must be denied. The listing prefix has no `/`: moto's signature check fails on one.
+async fn poll_probes(
+    ctx: &VerifyContext,
+    invoker: &Clients,
+    ok: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) {
+    let bucket = &ctx.names.bucket;
+    let key = format!(
+        "{}/bodyline-verify-not-written-yet",
+        ctx.stack.bucket.output_prefix
+    );
+    let url = format!("s3://{bucket}/{key}");
+    match invoker.s3.get_object().bucket(bucket).key(&key).send().await {
+        Err(e) if Failure::of(&e).is_not_found() => {
+            ok.push(format!("polling {url} (not written yet) answers not found"))
+        }
+        Err(e) if Failure::of(&e).is_access_denied() => problems.push(format!(
+            "polling {url} (not written yet) as the invoker was denied, so a caller cannot tell \"not yet\" from \"denied\": the invoker needs s3:ListBucket on the bucket with an s3:prefix condition on the result prefixes; run `bodyline setup`"
+        )),
+        Err(e) => problems.push(format!(
+            "polling {url} as the invoker failed: {}",
+            Failure::of(&e).summary()
+        )),
+        Ok(_) => problems.push(format!("{url} exists, but verify never writes it")),
+    }
+    let outside = &ctx.stack.bucket.input_prefix;
+    match invoker
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(outside)
+        .send()
+        .await
+    {
+        Err(e) if Failure::of(&e).is_access_denied() => {
+            ok.push(format!("listing s3://{bucket}/{outside} denied"))
+        }
+        Err(e) => problems.push(format!(
+            "listing s3://{bucket}/{outside} as the invoker failed, but not with a denial: {}",
+            Failure::of(&e).summary()
+        )),
+        Ok(_) => problems.push(format!(
+            "listing s3://{bucket}/{outside} was ALLOWED with the invoker's credentials: its s3:ListBucket must be limited to the result prefixes with an s3:prefix condition; `bodyline setup` restores the invoker policy"
+        )),
     }
 }
 
