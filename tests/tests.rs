@@ -4,6 +4,7 @@
 mod ci_template;
 mod cli;
 mod demo;
+mod estate;
 mod input;
 mod kill;
 mod setup;

@@ -9,6 +9,8 @@ use anyhow::{bail, Context as _};
 use bodyline_local::{LocalOptions, LocalStack};
 use bodyline_stack::Stack;
 
+pub mod forwarder;
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
