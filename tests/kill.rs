@@ -494,7 +494,7 @@ impl StandIn {
 
 /// The counting forwarder of one project, in front of the front door.
 pub(crate) struct Forwarder {
-    url: String,
+    pub(crate) url: String,
     shared: Arc<Shared>,
     _forwarder: bodyline_tests::forwarder::Forwarder,
 }
@@ -525,7 +525,7 @@ struct Counting {
 }
 
 impl Forwarder {
-    async fn start(upstream: &str) -> anyhow::Result<Forwarder> {
+    pub(crate) async fn start(upstream: &str) -> anyhow::Result<Forwarder> {
         let shared = Arc::new(Shared {
             state: Mutex::new(Counting::default()),
         });
@@ -611,6 +611,15 @@ async fn kill_victim(shared: &Shared) {
 /// `Describe`, `Get`, `List` or `Head`; every other operation mutates.
 fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Option<String> {
     let service = bodyline_contract::signing_name(headers).unwrap_or("unsigned");
+    // SageMaker Runtime (the data plane): `POST /endpoints/<name>/async-invocations`.
+    if let Some(rest) = uri.path().strip_prefix("/endpoints/") {
+        if rest.ends_with("/async-invocations") {
+            return Some(format!("{service}.InvokeEndpointAsync"));
+        }
+        if rest.ends_with("/invocations") {
+            return Some(format!("{service}.InvokeEndpoint"));
+        }
+    }
     // JSON protocols (SageMaker): `X-Amz-Target: SageMaker.CreateModel`.
     let operation = if let Some(target) = headers.get("x-amz-target") {
         let target = target.to_str().unwrap_or_default();

@@ -5,6 +5,7 @@ mod ci_template;
 mod cli;
 mod contract;
 mod demo;
+mod estate;
 mod input;
 mod kill;
 mod setup;

@@ -94,6 +94,21 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Verify this async endpoint instead of a stack: one bodyline did not make, read-only on
+    /// the control plane, with the caller's own credentials (no stack file needed).
+    #[arg(long, value_name = "NAME", conflicts_with = "stack_file")]
+    pub endpoint: Option<String>,
+    /// With --endpoint: the region (default: the credential chain's, or local.env's).
+    #[arg(long, requires = "endpoint")]
+    pub region: Option<String>,
+    /// With --endpoint: where --compare-s3 may upload inputs, and the input location the
+    /// --invoker-role probe tries to write to.
+    #[arg(long, value_name = "S3_URI", requires = "endpoint")]
+    pub input_uri: Option<String>,
+    /// With --endpoint: the migration report that says whether any call site still needs S3
+    /// input (default: <root>/.bodyline/migrate-report.json).
+    #[arg(long, value_name = "FILE", requires = "endpoint")]
+    pub migration_report: Option<PathBuf>,
 }
 
 /// Loads the stack file and applies the command line's `--target` and `--stack-name`; both
@@ -113,7 +128,7 @@ pub(crate) fn load(
     })
 }
 
-fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
+pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &value)?;
     writeln!(out)?;
@@ -187,17 +202,12 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(endpoint) = &args.endpoint {
+        return crate::estate::verify(args, endpoint, options(args)?).await;
+    }
     let stack = load(&args.stack_file, args.target, args.stack_name.as_deref())?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
-    let options = VerifyOptions {
-        payload: read(&args.payload)?,
-        expect: read(&args.expect)?,
-        result_timeout: Duration::from_secs(args.timeout),
-        invoker_role: args.invoker_role.clone(),
-        only: args.checks.clone(),
-        compare_s3: args.compare_s3,
-    };
-    let report = bodyline_verify::verify(&stack, &config, &options)
+    let report = bodyline_verify::verify(&stack, &config, &options(args)?)
         .await
         .with_context(|| format!("cannot verify stack {}", stack.name))?;
     match args.format {
@@ -208,5 +218,17 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// The options every verify shares, from the arguments.
+fn options(args: &VerifyArgs) -> anyhow::Result<VerifyOptions> {
+    Ok(VerifyOptions {
+        payload: read(&args.payload)?,
+        expect: read(&args.expect)?,
+        result_timeout: Duration::from_secs(args.timeout),
+        invoker_role: args.invoker_role.clone(),
+        only: args.checks.clone(),
+        compare_s3: args.compare_s3,
     })
 }

@@ -63,7 +63,7 @@ pub use error::{Problem, StackError};
 pub use input::{InputDecision, MigrationReport, ReportCrate, ReportSite};
 pub use local_env::LocalEnv;
 pub use names::{s3_url, Arns, Names, MAX_STACK_NAME_LEN, VARIANT_NAME};
-pub use sdk::{local_sdk_config, sdk_config};
+pub use sdk::{local_sdk_config, sdk_config, target_sdk_config};
 pub use state::{content_hash, ResourceRecord, State};
 pub use tags::{
     created_tag_value, ownership, parse_created_tag, stack_tags, Ownership, CREATED_TAG,

@@ -23,6 +23,34 @@ pub async fn sdk_config(stack: &Stack, root: &Path) -> Result<SdkConfig, StackEr
     }
 }
 
+/// The shared SDK configuration for `target` without a stack file (`verify --endpoint`): the
+/// local stack through `<root>/.bodyline/local.env`, or AWS through the default credential
+/// chain. `region`, when given, replaces the one local.env or the chain would use; on the aws
+/// target the result has no region when neither names one.
+pub async fn target_sdk_config(
+    target: Target,
+    region: Option<&str>,
+    root: &Path,
+) -> Result<SdkConfig, StackError> {
+    let region = region.map(|r| Region::new(r.to_string()));
+    match target {
+        Target::Local => {
+            let config = local_sdk_config(&LocalEnv::read(root)?);
+            Ok(match region {
+                Some(region) => config.to_builder().region(region).build(),
+                None => config,
+            })
+        }
+        Target::Aws => {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            if let Some(region) = region {
+                loader = loader.region(region);
+            }
+            Ok(loader.load().await)
+        }
+    }
+}
+
 /// The SDK configuration that reaches a local stack: static keys, one endpoint URL.
 ///
 /// The endpoint is an IP address, so the S3 client addresses buckets path-style on its own.

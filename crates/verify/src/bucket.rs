@@ -53,7 +53,8 @@ pub(crate) async fn backup(
     Ok(Some(written))
 }
 
-/// Every current key under `<prefix>/`; `Ok(None)` when the bucket is gone.
+/// Every current key under `<prefix>/` (every key when `prefix` is empty); `Ok(None)` when
+/// the bucket is gone.
 ///
 /// The listing asks for `prefix` without its trailing slash and filters here: moto (5.2.1,
 /// IAM enforced) rejects a `prefix` query containing `/` with `SignatureDoesNotMatch`, and
@@ -63,7 +64,11 @@ pub(crate) async fn keys_under(
     bucket: &str,
     prefix: &str,
 ) -> Result<Option<Vec<String>>, VerifyError> {
-    let dir = format!("{prefix}/");
+    let dir = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
     let query = prefix.split('/').next().unwrap_or(prefix);
     let mut keys = Vec::new();
     let mut pages = s3

@@ -26,6 +26,10 @@ nothing else, and says so. Both run against AWS or the local stack: they only ne
 * Verify runs checks that are data: a name and an async function each ([`check_names`]).
   [`verify`] runs them in order against a [`VerifyContext`] and returns a [`VerifyReport`]
   (table or JSON); it passes only when every check passes.
+* [`verify_endpoint`] does the same for an async endpoint bodyline did not make, with no
+  stack file: it describes the endpoint (read-only, an [`EndpointDescription`]), runs the same
+  request-path checks against the paths its config names, and, with an invoker identity,
+  probes that identity's grants; it returns an [`EndpointReport`].
 
 ```
 use bodyline_verify::ResourceKind;
@@ -47,8 +51,9 @@ mod sweep;
 mod teardown;
 
 pub use checks::{
-    check_names, verify, CheckResult, Comparison, PathStats, VerifyContext, VerifyOptions,
-    VerifyReport, DEFAULT_PAYLOAD,
+    check_names, verify, verify_endpoint, CheckResult, Comparison, EndpointDescription,
+    EndpointOptions, EndpointReport, PathStats, VerifyContext, VerifyOptions, VerifyReport,
+    DEFAULT_PAYLOAD,
 };
 pub use error::VerifyError;
 pub use inventory::TaggedResource;

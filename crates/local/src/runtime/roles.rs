@@ -3,6 +3,13 @@
 //! SageMaker writes outputs and publishes notifications as the model's execution role, so the
 //! runtime does the same against the control plane: with IAM enforcement on, a role without
 //! `s3:PutObject` on the output prefix really cannot write there.
+//!
+//! One exception: moto's `AssumeRole` fails (HTTP 500) on a trust policy with a statement whose
+//! principal has no `AWS` key, which is exactly the trust an execution role has on AWS
+//! (`sagemaker.amazonaws.com` only). Such a role, made by Terraform or by hand, is not changed:
+//! its session is *checked by policy* instead ([`RoleSession::by_policy`]): the runtime reads
+//! the role's own policies ([`super::policy`]) before each write and then writes with the
+//! control plane's credentials.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,13 +25,21 @@ const RENEW_BEFORE: Duration = Duration::from_secs(300);
 pub(crate) struct RoleSession {
     pub s3: aws_sdk_s3::Client,
     pub sns: aws_sdk_sns::Client,
+    /// The role could not be assumed because of moto's trust quirk: `s3` and `sns` carry the
+    /// control plane's credentials, and every use must first check the role's own policies.
+    pub by_policy: bool,
     expires: SystemTime,
 }
+
+/// How long a by-policy session is used before `AssumeRole` is tried again (the trust policy
+/// may have been changed meanwhile).
+const BY_POLICY_FOR: Duration = Duration::from_secs(RENEW_BEFORE.as_secs() + 60);
 
 /// Assumed-role sessions by role ARN.
 pub(crate) struct Roles {
     base: aws_config::SdkConfig,
     sts: aws_sdk_sts::Client,
+    iam: aws_sdk_iam::Client,
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<RoleSession>>>>>,
 }
 
@@ -33,6 +48,7 @@ impl Roles {
         Roles {
             base: base.clone(),
             sts: aws_sdk_sts::Client::new(base),
+            iam: aws_sdk_iam::Client::new(base),
             slots: Mutex::new(HashMap::new()),
         }
     }
@@ -58,19 +74,29 @@ impl Roles {
     }
 
     async fn assume(&self, role_arn: &str) -> Result<RoleSession, String> {
-        let output = self
+        let assumed = self
             .sts
             .assume_role()
             .role_arn(role_arn)
             .role_session_name("bodyline-local-runtime")
             .send()
-            .await
-            .map_err(|e| {
-                format!(
+            .await;
+        let output = match assumed {
+            Ok(output) => output,
+            Err(e) => {
+                let server_error = e
+                    .raw_response()
+                    .is_some_and(|r| r.status().is_server_error());
+                if server_error && self.trusts_only_services(role_arn).await {
+                    tracing::info!(role = %role_arn, "the execution role trusts no AWS principal, which moto's AssumeRole cannot take; checking its policies for each write instead");
+                    return Ok(self.by_policy());
+                }
+                return Err(format!(
                     "STS AssumeRole on the execution role {role_arn} failed: {}; the role's trust policy must allow the local administrator (a statement with both Service and AWS principals)",
                     aws_sdk_sts::error::DisplayErrorContext(&e)
-                )
-            })?;
+                ));
+            }
+        };
         let creds = output
             .credentials()
             .ok_or_else(|| format!("STS AssumeRole on {role_arn} returned no credentials"))?;
@@ -93,7 +119,48 @@ impl Roles {
         Ok(RoleSession {
             s3: aws_sdk_s3::Client::from_conf(s3),
             sns: aws_sdk_sns::Client::from_conf(sns),
+            by_policy: false,
             expires,
+        })
+    }
+
+    /// A session with the control plane's own clients, to be used only after the role's
+    /// policies allow what is done.
+    fn by_policy(&self) -> RoleSession {
+        let s3 = aws_sdk_s3::config::Builder::from(&self.base)
+            .force_path_style(true)
+            .build();
+        RoleSession {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            sns: aws_sdk_sns::Client::new(&self.base),
+            by_policy: true,
+            expires: SystemTime::now() + BY_POLICY_FOR,
+        }
+    }
+
+    /// Whether the role's trust policy has a statement whose principal names no `AWS` identity
+    /// (moto's `AssumeRole` answers 500 on those).
+    async fn trusts_only_services(&self, role_arn: &str) -> bool {
+        let name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+        let Ok(role) = self.iam.get_role().role_name(name).send().await else {
+            return false;
+        };
+        let Some(text) = role.role().and_then(|r| r.assume_role_policy_document()) else {
+            return false;
+        };
+        let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+        let Ok(trust) = serde_json::from_str::<serde_json::Value>(&decoded) else {
+            return false;
+        };
+        let statements = match &trust["Statement"] {
+            serde_json::Value::Array(list) => list.iter().collect(),
+            one @ serde_json::Value::Object(_) => vec![one],
+            _ => Vec::new(),
+        };
+        statements.iter().any(|st| {
+            st["Principal"]
+                .as_object()
+                .is_some_and(|p| !p.contains_key("AWS"))
         })
     }
 }

@@ -271,6 +271,9 @@ async fn read_input(shared: &Shared, job: &Job, location: &S3Uri) -> Result<Byte
         .session(&job.execution_role_arn)
         .await
         .map_err(|detail| Failure::RoleUnusable { detail })?;
+    role_may(shared, &session, job, "s3:GetObject", location)
+        .await
+        .map_err(unreadable)?;
     let object = session
         .s3
         .get_object()
@@ -292,8 +295,10 @@ async fn finish(shared: &Shared, job: &Job, outcome: Result<Answer, Failure>) {
     let session = shared.roles.session(&job.execution_role_arn).await;
     let failure = match (outcome, &session) {
         (Ok(answer), Ok(session)) => {
-            match put(
-                &session.s3,
+            match put_as_role(
+                shared,
+                session,
+                job,
                 &job.output,
                 answer.body.clone(),
                 &answer.content_type,
@@ -324,7 +329,16 @@ async fn finish(shared: &Shared, job: &Job, outcome: Result<Answer, Failure>) {
     tracing::info!(inference_id = %job.inference_id, endpoint = %job.endpoint_name, %reason, "inference failed");
     let text = Bytes::from(reason.clone().into_bytes());
     let written = match &session {
-        Ok(session) => match put(&session.s3, &job.failure, text, FAILURE_CONTENT_TYPE).await {
+        Ok(session) => match put_as_role(
+            shared,
+            session,
+            job,
+            &job.failure,
+            text,
+            FAILURE_CONTENT_TYPE,
+        )
+        .await
+        {
             Ok(()) => Ok(()),
             // Refused (transient errors were retried): the role cannot write its own failure
             // object. On AWS the request would end with no object at all; locally the runtime
@@ -373,6 +387,42 @@ fn failure_prefix(location: &S3Uri) -> String {
         Some(slash) => text[..=slash].to_string(),
         None => text,
     }
+}
+
+/// With a by-policy session (moto cannot assume the role, see `roles`): whether the role's own
+/// policies allow `action` on the object; an `AccessDenied`-like refusal when they do not. An
+/// assumed session needs no check: the control plane enforces the role's policies itself.
+async fn role_may(
+    shared: &Shared,
+    session: &RoleSession,
+    job: &Job,
+    action: &str,
+    location: &S3Uri,
+) -> Result<(), String> {
+    if !session.by_policy {
+        return Ok(());
+    }
+    let arn = format!("arn:aws:s3:::{}/{}", location.bucket, location.key);
+    match policy::role_allows(&shared.iam, &job.execution_role_arn, action, &arn).await? {
+        true => Ok(()),
+        false => Err(format!(
+            "AccessDenied: the policies of {} do not allow {action} on {arn} (checked by bodyline's local runtime, since moto cannot assume a role that trusts no AWS principal)",
+            job.execution_role_arn
+        )),
+    }
+}
+
+/// Writes the object as the execution role (see [`role_may`] for roles moto cannot assume).
+async fn put_as_role(
+    shared: &Shared,
+    session: &RoleSession,
+    job: &Job,
+    location: &S3Uri,
+    body: Bytes,
+    content_type: &str,
+) -> Result<(), String> {
+    role_may(shared, session, job, "s3:PutObject", location).await?;
+    put(&session.s3, location, body, content_type).await
 }
 
 /// Pauses between attempts of a write that failed on the way (not refused): from the first to
@@ -441,19 +491,27 @@ async fn publish(
 ) {
     let Some(topic) = topic else { return };
     let message = notify::encode(&notify::message(job, &shared.region, ending));
-    let denied = match session
-        .sns
-        .publish()
-        .topic_arn(topic)
-        .message(&message)
-        .send()
-        .await
-    {
-        Ok(_) => return,
-        Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(403) => {
+    let sent = if session.by_policy {
+        // The session's client is the control plane's: the role's grant is checked below.
+        None
+    } else {
+        Some(
+            session
+                .sns
+                .publish()
+                .topic_arn(topic)
+                .message(&message)
+                .send()
+                .await,
+        )
+    };
+    let denied = match sent {
+        None => "the role is checked by policy (moto cannot assume it)".to_string(),
+        Some(Ok(_)) => return,
+        Some(Err(e)) if e.raw_response().map(|r| r.status().as_u16()) == Some(403) => {
             aws_sdk_sns::error::DisplayErrorContext(&e).to_string()
         }
-        Err(e) => {
+        Some(Err(e)) => {
             tracing::warn!(
                 inference_id = %job.inference_id,
                 %topic,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::invoke::submit;
-use super::VerifyContext;
+use super::probe::{Probe, S3Path};
 use crate::aws::Failure;
 
 /// S3 Standard PUT list prices in USD per 1,000 requests (public price list, 2025). Regions
@@ -53,6 +53,10 @@ pub struct Comparison {
     pub price_known: bool,
     /// PUT cost avoided per million inferences, USD.
     pub put_cost_avoided_per_million: f64,
+    /// Inputs uploaded for the comparison that could not be deleted afterwards (URL and why):
+    /// delete them by hand.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_behind: Vec<String>,
 }
 
 impl Comparison {
@@ -82,6 +86,15 @@ impl Comparison {
                 ", not in bodyline's price table: priced as us-east-1"
             }
         ));
+        if !self.left_behind.is_empty() {
+            out.push_str(&format!(
+                "{} uploaded input(s) could not be deleted; delete them by hand:\n",
+                self.left_behind.len()
+            ));
+            for left in &self.left_behind {
+                out.push_str(&format!("  {left}\n"));
+            }
+        }
         out
     }
 }
@@ -108,12 +121,18 @@ fn stats(mut samples: Vec<f64>, failed: u32, requests: u32, puts: u32) -> PathSt
 }
 
 /// Runs `n` inline and `n` S3-path submissions, alternating so both see the same conditions.
-/// The S3 path's inputs go under `bodyline-compare-input/` and are deleted afterwards; only
-/// submission is measured (the execution role is not granted those inputs, so their
-/// inferences may fail later — that does not change what a submission costs).
-pub(crate) async fn compare(ctx: &VerifyContext, n: u32) -> Result<Comparison, String> {
-    let endpoint = &ctx.names.endpoint;
-    let bucket = &ctx.names.bucket;
+/// The S3 path's inputs go under `input` and are deleted afterwards (those that cannot be are
+/// listed in the result); only submission is measured (the execution role may not be granted
+/// those inputs, so their inferences may fail later — that does not change what a submission
+/// costs). `region` prices the PUTs.
+pub(crate) async fn compare(
+    ctx: &Probe<'_>,
+    input: &S3Path,
+    region: &str,
+    n: u32,
+) -> Result<Comparison, String> {
+    let endpoint = ctx.endpoint;
+    let bucket = &input.bucket;
     let payload = ctx.payload().to_vec();
     let (mut inline, mut s3_path) = (Vec::new(), Vec::new());
     let (mut inline_failed, mut s3_failed) = (0, 0);
@@ -129,10 +148,7 @@ pub(crate) async fn compare(ctx: &VerifyContext, n: u32) -> Result<Comparison, S
             }
         }
 
-        let key = format!(
-            "bodyline-compare-input/{}-{i}",
-            uuid::Uuid::new_v4().simple()
-        );
+        let key = input.key(&format!("{}-{i}", uuid::Uuid::new_v4().simple()));
         let start = Instant::now();
         let put = ctx
             .clients
@@ -167,8 +183,9 @@ pub(crate) async fn compare(ctx: &VerifyContext, n: u32) -> Result<Comparison, S
             }
         }
     }
+    let mut left_behind = Vec::new();
     for key in &uploaded {
-        let _ = ctx
+        let deleted = ctx
             .clients
             .s3
             .delete_object()
@@ -176,6 +193,12 @@ pub(crate) async fn compare(ctx: &VerifyContext, n: u32) -> Result<Comparison, S
             .key(key)
             .send()
             .await;
+        if let Err(e) = deleted {
+            left_behind.push(format!(
+                "s3://{bucket}/{key} ({})",
+                Failure::of(&e).summary()
+            ));
+        }
     }
     if inline.is_empty() && s3_path.is_empty() {
         return Err(format!(
@@ -183,7 +206,7 @@ pub(crate) async fn compare(ctx: &VerifyContext, n: u32) -> Result<Comparison, S
             first_error.unwrap_or_default()
         ));
     }
-    let region = ctx.stack.region.clone();
+    let region = region.to_string();
     let known = PUT_PRICES_PER_1000.iter().find(|(r, _)| *r == region);
     let price = known.map_or(PUT_PRICES_PER_1000[0].1, |(_, p)| *p);
     Ok(Comparison {
@@ -195,6 +218,7 @@ pub(crate) async fn compare(ctx: &VerifyContext, n: u32) -> Result<Comparison, S
         price_known: known.is_some(),
         // One PUT avoided per inference: a million inferences avoid a thousand thousand-PUTs.
         put_cost_avoided_per_million: price * 1000.0,
+        left_behind,
     })
 }
 

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_sagemakerruntime::primitives::Blob;
 use bodyline_stack::MAX_INLINE_BODY_BYTES;
 
-use super::{Verdict, VerifyContext};
+use super::probe::Probe;
+use super::Verdict;
 use crate::aws::Failure;
 use crate::bucket::keys_under;
 
@@ -138,11 +139,11 @@ pub(crate) fn same_output(got: &[u8], want: &[u8]) -> bool {
 }
 
 /// Check 2: an inline request, end to end.
-pub(crate) async fn inline_body(ctx: &VerifyContext) -> Verdict {
+pub(crate) async fn inline_body(ctx: &Probe<'_>) -> Verdict {
     let start = Instant::now();
     let submitted = submit(
         &ctx.clients.runtime,
-        &ctx.names.endpoint,
+        ctx.endpoint,
         Some(ctx.payload().to_vec()),
         None,
     )
@@ -190,24 +191,25 @@ fn is_validation_error(f: &Failure) -> bool {
     f.status == Some(400) && f.code.as_deref() == Some("ValidationError")
 }
 
-async fn result_keys(ctx: &VerifyContext) -> Result<BTreeSet<String>, String> {
+async fn result_keys(ctx: &Probe<'_>) -> Result<BTreeSet<String>, String> {
     let mut keys = BTreeSet::new();
-    for prefix in [
-        &ctx.stack.bucket.output_prefix,
-        &ctx.stack.bucket.failure_prefix,
-    ] {
-        let listed = keys_under(&ctx.clients.s3, &ctx.names.bucket, prefix)
+    for path in std::iter::once(&ctx.output).chain(ctx.failure.as_ref()) {
+        let listed = keys_under(&ctx.clients.s3, &path.bucket, &path.prefix)
             .await
             .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("bucket {} does not exist", ctx.names.bucket))?;
-        keys.extend(listed);
+            .ok_or_else(|| format!("bucket {} does not exist", path.bucket))?;
+        keys.extend(
+            listed
+                .into_iter()
+                .map(|k| format!("s3://{}/{k}", path.bucket)),
+        );
     }
     Ok(keys)
 }
 
 /// Check 3: 128,001 bytes rejected at once and nothing written; 128,000 accepted.
-pub(crate) async fn size_limit(ctx: &VerifyContext) -> Verdict {
-    let endpoint = &ctx.names.endpoint;
+pub(crate) async fn size_limit(ctx: &Probe<'_>) -> Verdict {
+    let endpoint = ctx.endpoint;
     let runtime = &ctx.clients.runtime;
     let before = result_keys(ctx).await?;
     // Sent straight through the SDK: no client-side pre-check stands in the way of the probe.
@@ -262,14 +264,11 @@ pub(crate) async fn size_limit(ctx: &VerifyContext) -> Verdict {
 }
 
 /// Check 4: `Body` and `InputLocation` together are rejected.
-pub(crate) async fn exclusive_input(ctx: &VerifyContext) -> Verdict {
-    let location = format!(
-        "s3://{}/{}/bodyline-verify-unused-input",
-        ctx.names.bucket, ctx.stack.bucket.output_prefix
-    );
+pub(crate) async fn exclusive_input(ctx: &Probe<'_>) -> Verdict {
+    let location = ctx.output.url("bodyline-verify-unused-input");
     match submit(
         &ctx.clients.runtime,
-        &ctx.names.endpoint,
+        ctx.endpoint,
         Some(ctx.payload().to_vec()),
         Some(location),
     )

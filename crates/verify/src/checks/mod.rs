@@ -3,8 +3,11 @@
 
 mod compare;
 mod control;
+mod estate;
+mod grants;
 mod invoke;
 mod privilege;
+mod probe;
 mod report;
 
 use std::future::Future;
@@ -18,18 +21,61 @@ use crate::aws::Clients;
 use crate::VerifyError;
 
 pub use compare::{Comparison, PathStats};
-pub use report::{CheckResult, VerifyReport};
+pub use estate::{verify_endpoint, EndpointDescription, EndpointOptions};
+pub use report::{CheckResult, EndpointReport, VerifyReport};
+
+use probe::{Probe, S3Path};
 
 /// What a check returns: a detail line on success, the reason on failure.
 pub(crate) type Verdict = Result<String, String>;
 
-type CheckFn = for<'a> fn(&'a VerifyContext) -> Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
+type CheckFn<C> = for<'a> fn(&'a C) -> Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
 
-/// One check: its name (stable, used by `--check` and in JSON), what it proves, and its body.
-pub(crate) struct Check {
+/// One check: its name (stable, used by `--check` and in JSON), what it proves, and its body,
+/// which runs against a context `C` (a stack's, or an endpoint's for `verify --endpoint`).
+pub(crate) struct Check<C: 'static = VerifyContext> {
     pub name: &'static str,
     pub proves: &'static str,
-    pub run: CheckFn,
+    pub run: CheckFn<C>,
+}
+
+/// An error naming the first of `only` that is not one of `checks`.
+fn unknown_check<C>(checks: &[Check<C>], only: &[String]) -> Result<(), VerifyError> {
+    match only
+        .iter()
+        .find(|n| !checks.iter().any(|c| c.name == n.as_str()))
+    {
+        Some(unknown) => Err(VerifyError::UnknownCheck {
+            name: unknown.clone(),
+            known: checks.iter().map(|c| c.name).collect::<Vec<_>>().join(", "),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Runs `checks` in order (only those named in `only`, unless it is empty) and times each.
+async fn run_checks<C>(checks: &[Check<C>], ctx: &C, only: &[String]) -> Vec<CheckResult> {
+    let mut results = Vec::new();
+    for check in checks {
+        if !only.is_empty() && !only.iter().any(|n| n == check.name) {
+            continue;
+        }
+        let start = Instant::now();
+        tracing::info!(check = check.name, "running");
+        let verdict = (check.run)(ctx).await;
+        let millis = start.elapsed().as_millis();
+        let (passed, detail) = match verdict {
+            Ok(detail) => (true, detail),
+            Err(detail) => (false, detail),
+        };
+        results.push(CheckResult {
+            name: check.name,
+            passed,
+            detail,
+            millis,
+        });
+    }
+    results
 }
 
 /// Every check, in the order they run (issue 5's numbering).
@@ -42,17 +88,17 @@ pub(crate) const CHECKS: &[Check] = &[
     Check {
         name: "inline-body",
         proves: "an inline Body request returns an OutputLocation and its output appears (and matches)",
-        run: |ctx| Box::pin(invoke::inline_body(ctx)),
+        run: |ctx| Box::pin(async move { invoke::inline_body(&ctx.probe()).await }),
     },
     Check {
         name: "size-limit",
         proves: "128,001 bytes are rejected synchronously with ValidationError and create nothing; 128,000 are accepted",
-        run: |ctx| Box::pin(invoke::size_limit(ctx)),
+        run: |ctx| Box::pin(async move { invoke::size_limit(&ctx.probe()).await }),
     },
     Check {
         name: "exclusive-input",
         proves: "Body together with InputLocation is rejected with ValidationError",
-        run: |ctx| Box::pin(invoke::exclusive_input(ctx)),
+        run: |ctx| Box::pin(async move { invoke::exclusive_input(&ctx.probe()).await }),
     },
     Check {
         name: "least-privilege",
@@ -120,6 +166,21 @@ impl VerifyContext {
     pub(crate) fn payload(&self) -> &[u8] {
         self.options.payload.as_deref().unwrap_or(DEFAULT_PAYLOAD)
     }
+
+    /// The stack's endpoint as the request-path checks see it: where the stack file says it
+    /// writes.
+    pub(crate) fn probe(&self) -> Probe<'_> {
+        Probe {
+            endpoint: &self.names.endpoint,
+            output: S3Path::new(&self.names.bucket, &self.stack.bucket.output_prefix),
+            failure: Some(S3Path::new(
+                &self.names.bucket,
+                &self.stack.bucket.failure_prefix,
+            )),
+            clients: &self.clients,
+            options: &self.options,
+        }
+    }
 }
 
 /// Runs the checks against the stack on the target `config` reaches. `Err` only when verify
@@ -129,16 +190,7 @@ pub async fn verify(
     config: &SdkConfig,
     options: &VerifyOptions,
 ) -> Result<VerifyReport, VerifyError> {
-    if let Some(unknown) = options
-        .only
-        .iter()
-        .find(|n| !CHECKS.iter().any(|c| c.name == n.as_str()))
-    {
-        return Err(VerifyError::UnknownCheck {
-            name: unknown.clone(),
-            known: CHECKS.iter().map(|c| c.name).collect::<Vec<_>>().join(", "),
-        });
-    }
+    unknown_check(CHECKS, &options.only)?;
     let clients = Clients::new(config);
     let account = clients.account(stack.target).await?;
     let ctx = VerifyContext {
@@ -149,32 +201,12 @@ pub async fn verify(
         clients,
         options: options.clone(),
     };
-    let mut checks = Vec::new();
-    for check in CHECKS {
-        if !options.only.is_empty() && !options.only.iter().any(|n| n == check.name) {
-            continue;
-        }
-        let start = Instant::now();
-        tracing::info!(check = check.name, "running");
-        let verdict = (check.run)(&ctx).await;
-        let millis = start.elapsed().as_millis();
-        checks.push(match verdict {
-            Ok(detail) => CheckResult {
-                name: check.name,
-                passed: true,
-                detail,
-                millis,
-            },
-            Err(detail) => CheckResult {
-                name: check.name,
-                passed: false,
-                detail,
-                millis,
-            },
-        });
-    }
+    let checks = run_checks(CHECKS, &ctx, &options.only).await;
     let comparison = match options.compare_s3 {
-        Some(n) if n > 0 => Some(compare::compare(&ctx, n).await),
+        Some(n) if n > 0 => {
+            let input = S3Path::new(&ctx.names.bucket, "bodyline-compare-input");
+            Some(compare::compare(&ctx.probe(), &input, &stack.region, n).await)
+        }
         _ => None,
     };
     Ok(VerifyReport {
