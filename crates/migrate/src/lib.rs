@@ -94,6 +94,7 @@ mod error;
 mod report;
 mod s3_input;
 mod scan;
+mod sdk;
 mod text;
 mod verdict;
 mod write;
@@ -117,6 +118,10 @@ pub use crate::{
     report::{render_diff, render_human, render_json, render_sarif},
     s3_input::{S3InputCrate, S3InputReport, S3InputSite, DEFAULT_REPORT_FILE, S3_INPUT_VERSION},
     scan::{migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary, NEEDLE},
+    sdk::{
+        manifest_edits, ManifestEdit, SdkDeclaration, SdkRequirement, SdkStatus, BODY_SINCE,
+        SDK_PACKAGE,
+    },
     verdict::{Site, SkipReason, Verdict},
-    write::{restore, write_files, Backup},
+    write::{restore, write_files, write_manifests, Backup},
 };
