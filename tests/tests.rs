@@ -6,4 +6,5 @@ mod cli;
 mod demo;
 mod input;
 mod kill;
+mod sdk_requirement;
 mod setup;
