@@ -266,7 +266,7 @@ fn a_failed_build_restores_manifest_lock_and_sources_together() {
         "\n#![deny(unused_variables)]\n\nuse aws_sdk_s3",
         1,
     );
-    std::fs::write(f.root.join("src/lib.rs"), &src).unwrap();
+    std::fs::write(f.root.join("src/lib.rs"), src).unwrap();
     let before: Vec<String> = ["Cargo.toml", "Cargo.lock", "src/lib.rs"]
         .iter()
         .map(|p| f.read(p))
