@@ -218,11 +218,14 @@ pub struct ManifestEdit {
     pub output: String,
 }
 
+/// One requirement literal to replace: its span and the new requirement.
+type Raise = (Range<usize>, String);
+
 /// The manifest edits that raise every requirement in `requirements` that needs it, one per
 /// manifest (packages inheriting from one workspace root share its edit). Pure: the edits
 /// apply to the text each manifest had when its requirement was read.
 pub fn manifest_edits(requirements: &[SdkRequirement]) -> Vec<ManifestEdit> {
-    let mut by_file: BTreeMap<PathBuf, (&str, Vec<(Range<usize>, String)>)> = BTreeMap::new();
+    let mut by_file: BTreeMap<PathBuf, (&str, Vec<Raise>)> = BTreeMap::new();
     for r in requirements {
         let (Some(d), Some(to)) = (&r.declared, &r.raise_to) else {
             continue;
