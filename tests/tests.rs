@@ -8,5 +8,6 @@ mod demo;
 mod estate;
 mod input;
 mod kill;
+mod sdk_requirement;
 mod setup;
 mod sweep;

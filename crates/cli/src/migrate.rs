@@ -1,5 +1,7 @@
 //! `bodyline migrate`: rewrite S3 upload + `input_location` call sites to an inline `Body`.
 
+mod sdk;
+
 use std::collections::BTreeSet;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -175,15 +177,17 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Write the changed files (and check the build if asked). Returns the files that hold their
-/// rewritten text afterwards (none after a restore, except files that could not be restored)
-/// and the outcome.
+/// Raise the SDK requirement and lock where the rewrite needs it, write the changed files (and
+/// check the build if asked). Returns the files that hold their rewritten text afterwards
+/// (none after a restore, except files that could not be restored) and the outcome.
 fn write(args: &MigrateArgs, report: &ScanReport) -> (Vec<PathBuf>, anyhow::Result<()>) {
+    let manifest_edits = bodyline_migrate::manifest_edits(&report.sdk);
     let changed: Vec<&Path> = report
         .files
         .iter()
         .filter(|f| f.migration.is_changed())
         .map(|f| f.path.as_path())
+        .chain(manifest_edits.iter().map(|e| e.path.as_path()))
         .collect();
     if !args.allow_dirty {
         let dirty = match dirty_files(&changed) {
@@ -200,6 +204,11 @@ fn write(args: &MigrateArgs, report: &ScanReport) -> (Vec<PathBuf>, anyhow::Resu
             );
         }
     }
+    // The SDK first: the rewritten code needs `body`. A failure here changes nothing.
+    let sdk_backups = match sdk::raise(&report.sdk, &manifest_edits) {
+        Ok(b) => b,
+        Err(e) => return (Vec::new(), Err(e)),
+    };
     let (backups, errors) = bodyline_migrate::write_files(report);
     for e in &errors {
         eprintln!("error: {e}");
@@ -207,7 +216,7 @@ fn write(args: &MigrateArgs, report: &ScanReport) -> (Vec<PathBuf>, anyhow::Resu
     eprintln!("wrote {} file(s)", backups.len());
     let mut written: Vec<PathBuf> = backups.iter().map(|b| b.path.clone()).collect();
     if args.verify_build && !backups.is_empty() {
-        if let Err(e) = verify_build(&backups, &mut written) {
+        if let Err(e) = verify_build(&backups, &sdk_backups, &mut written) {
             return (written, Err(e));
         }
     }
@@ -223,16 +232,21 @@ fn write(args: &MigrateArgs, report: &ScanReport) -> (Vec<PathBuf>, anyhow::Resu
     (written, Ok(()))
 }
 
-/// `cargo check` each package with a written file; on failure restore every backup and keep
-/// in `written` only the files that could not be restored.
-fn verify_build(backups: &[Backup], written: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+/// `cargo check` each package with a written file; on failure restore every backup (sources,
+/// and the manifests and locks in `sdk_backups`, together) and keep in `written` only the
+/// files that could not be restored.
+fn verify_build(
+    backups: &[Backup],
+    sdk_backups: &[Backup],
+    written: &mut Vec<PathBuf>,
+) -> anyhow::Result<()> {
     let manifests: BTreeSet<PathBuf> = backups
         .iter()
         .filter_map(|b| package_manifest(&b.path))
         .collect();
     for manifest in &manifests {
         eprintln!("cargo check --manifest-path {}", manifest.display());
-        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        let status = sdk::cargo()
             .args(["check", "--quiet", "--manifest-path"])
             .arg(manifest)
             .status();
@@ -244,14 +258,20 @@ fn verify_build(backups: &[Backup], written: &mut Vec<PathBuf>) -> anyhow::Resul
             ),
             Err(e) => format!("cannot run cargo check for {}: {e}", manifest.display()),
         };
-        let restore_errors = bodyline_migrate::restore(backups);
-        for e in &restore_errors {
-            eprintln!("error: {e}");
-        }
-        written.retain(|p| restore_errors.iter().any(|e| e.path() == p));
+        let not_restored = sdk::restore(backups);
+        written.retain(|p| not_restored.contains(p));
+        let sdk_not_restored = sdk::restore(sdk_backups);
+        let sdk_note = if sdk_backups.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and {} manifest and lock file(s)",
+                sdk_backups.len() - sdk_not_restored.len()
+            )
+        };
         bail!(
-            "{failure}; restored {} original file(s); rerun without --verify-build and fix by hand, or use --strategy branch",
-            backups.len() - restore_errors.len()
+            "{failure}; restored {} original file(s){sdk_note}; rerun without --verify-build and fix by hand, or use --strategy branch",
+            backups.len() - not_restored.len()
         );
     }
     Ok(())

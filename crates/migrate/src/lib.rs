@@ -94,6 +94,7 @@ mod error;
 mod report;
 mod s3_input;
 mod scan;
+mod sdk;
 mod text;
 mod verdict;
 mod write;
@@ -120,6 +121,10 @@ pub use crate::{
         migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary,
         DEFAULT_MAX_FILE_BYTES, NEEDLE,
     },
+    sdk::{
+        manifest_edits, ManifestEdit, SdkDeclaration, SdkRequirement, SdkStatus, BODY_SINCE,
+        SDK_PACKAGE,
+    },
     verdict::{Site, SkipReason, Verdict},
-    write::{restore, write_files, Backup},
+    write::{restore, write_files, write_manifests, Backup},
 };

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::s3_input::S3InputReport;
 use crate::scan::ScanReport;
+use crate::sdk::{manifest_edits, SdkRequirement, SdkStatus};
 use crate::verdict::{SkipReason, Verdict};
 
 fn display_path(p: &std::path::Path) -> String {
@@ -73,6 +74,10 @@ pub fn render_human(report: &ScanReport, styled: bool) -> String {
         );
         out.push('\n');
     }
+    for r in report.sdk.iter().filter(|r| r.needs_attention()) {
+        out.push_str(&render_sdk(&renderer, r));
+        out.push_str("\n\n");
+    }
     out.push_str(&summary_line(report));
     out.push('\n');
     out
@@ -112,6 +117,35 @@ impl LineStarts {
     }
 }
 
+/// One package's SDK requirement as a diagnostic, pointing at the requirement in its manifest.
+fn render_sdk(renderer: &Renderer, r: &SdkRequirement) -> String {
+    let level = if r.status == SdkStatus::LockedBeforeBody {
+        Level::WARNING
+    } else {
+        Level::NOTE
+    };
+    let message = r.message();
+    let title = level.primary_title(message.as_str());
+    let located = r.declared.as_ref().and_then(|d| Some((d, d.span.clone()?)));
+    let Some((d, span)) = located else {
+        return renderer.render(&[Group::with_title(title)]);
+    };
+    let path = display_path(&d.manifest);
+    let label = match (&r.locked, &r.raise_to) {
+        (Some(v), Some(to)) => format!("locked at {v}; --write raises this to \"{to}\""),
+        (None, Some(to)) => format!("--write raises this to \"{to}\""),
+        (Some(v), None) => format!("locked at {v}"),
+        (None, None) => "requirement".to_owned(),
+    };
+    let group = title.element(
+        Snippet::source(d.text.as_str())
+            .line_start(1)
+            .path(path.as_str())
+            .annotation(AnnotationKind::Primary.span(span).label(label.as_str())),
+    );
+    renderer.render(&[group])
+}
+
 /// `N rewritten, N branched, N left alone in N files (N would change), N errors`.
 pub(crate) fn summary_line(report: &ScanReport) -> String {
     let s = report.summary();
@@ -149,11 +183,25 @@ pub fn render_diff(report: &ScanReport) -> String {
                 .to_string(),
         );
     }
+    // The manifests `--write` raises the SDK requirement in.
+    for e in manifest_edits(&report.sdk) {
+        let path = display_path(&e.path);
+        let diff = similar::TextDiff::from_lines(e.original.as_str(), e.output.as_str());
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{path}"), &format!("b/{path}"))
+                .to_string(),
+        );
+    }
     out
 }
 
-/// The report as JSON: files (sites with verdicts, notes, hints, edits), errors, a summary and
-/// `s3_input` (the sites that still need S3 input after the run, see [`S3InputReport`]).
+/// The report as JSON: files (sites with verdicts, notes, hints, edits), errors, a summary,
+/// `sdk` (per package with a call site to rewrite: its SDK requirement, where it is declared,
+/// the locked version, the minimum needed, the status and the message) and `s3_input` (the
+/// sites that still need S3 input after the run, see [`S3InputReport`]).
 pub fn render_json(report: &ScanReport, s3_input: &S3InputReport) -> String {
     let files: Vec<Value> = report
         .files
@@ -178,9 +226,59 @@ pub fn render_json(report: &ScanReport, s3_input: &S3InputReport) -> String {
         "errors": errors,
         "hints": report.hints,
         "summary": report.summary(),
+        "sdk": report.sdk.iter().map(sdk_json).collect::<Vec<_>>(),
         "s3_input": s3_input,
     });
     serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+fn sdk_json(r: &SdkRequirement) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("message".into(), r.message().into());
+    }
+    v
+}
+
+/// 1-based line and column (in chars) of byte offset `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// The SARIF result for one package's SDK requirement, at the requirement in its manifest.
+fn sdk_sarif(r: &SdkRequirement) -> Value {
+    let level = if r.status == SdkStatus::LockedBeforeBody {
+        "warning"
+    } else {
+        "note"
+    };
+    let (uri, region) = match &r.declared {
+        Some(d) => {
+            let region = d.span.as_ref().map(|s| {
+                let (line, column) = line_col(&d.text, s.start);
+                json!({ "startLine": line, "startColumn": column })
+            });
+            (display_path(&d.manifest), region)
+        }
+        None => (display_path(&r.manifest), None),
+    };
+    let uri = uri.replace('\\', "/");
+    let uri = uri.strip_prefix("./").unwrap_or(&uri).to_owned();
+    let mut location = json!({ "artifactLocation": { "uri": uri } });
+    if let Some(region) = region {
+        location["region"] = region;
+    }
+    json!({
+        "ruleId": "bodyline/sdk-version",
+        "level": level,
+        "message": { "text": r.message() },
+        "locations": [{ "physicalLocation": location }]
+    })
 }
 
 /// The report as SARIF 2.1.0 for GitHub code scanning: rewritable sites are warnings
@@ -221,6 +319,13 @@ pub fn render_sarif(report: &ScanReport) -> String {
             "locations": [{ "physicalLocation": { "artifactLocation": { "uri": display_path(e.path()).replace('\\', "/") } } }]
         }));
     }
+    results.extend(
+        report
+            .sdk
+            .iter()
+            .filter(|r| r.needs_attention())
+            .map(sdk_sarif),
+    );
     let v = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -231,7 +336,8 @@ pub fn render_sarif(report: &ScanReport) -> String {
                 "rules": [
                     { "id": "bodyline/inline-body", "shortDescription": { "text": "S3 upload + input_location can become an inline Body" } },
                     { "id": "bodyline/left-alone", "shortDescription": { "text": "invoke_endpoint_async site bodyline does not rewrite, with the reason" } },
-                    { "id": "bodyline/error", "shortDescription": { "text": "a file bodyline could not read or parse" } }
+                    { "id": "bodyline/error", "shortDescription": { "text": "a file bodyline could not read or parse" } },
+                    { "id": "bodyline/sdk-version", "shortDescription": { "text": "the package's aws-sdk-sagemakerruntime requirement or lock predates body (1.123.0)" } }
                 ]
             }},
             "results": results

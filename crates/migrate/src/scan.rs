@@ -10,6 +10,7 @@ use crate::analyze::crate_scope::{CrateScope, FileScope};
 use crate::edit::EditSet;
 use crate::error::MigrateError;
 use crate::s3_input::ManifestCache;
+use crate::sdk::{CrateNames, SdkRequirement, DEFAULT_CRATE};
 use crate::verdict::{Site, Verdict};
 use crate::Strategy;
 
@@ -55,6 +56,8 @@ pub struct FileMigration {
     pub hints: Vec<String>,
     /// Functions called for an input URI that the file does not define.
     pub(crate) wanted_helpers: Vec<String>,
+    /// The SDK's crate name in the file's package, used in inserted paths.
+    pub(crate) sdk_crate: String,
 }
 
 impl FileMigration {
@@ -93,6 +96,8 @@ pub struct ScanReport {
     pub files_parsed: usize,
     /// Follow-up work per crate, e.g. dependencies the rewrite left unused.
     pub hints: Vec<String>,
+    /// The SDK requirement of every package with a call site to rewrite, by manifest.
+    pub sdk: Vec<SdkRequirement>,
 }
 
 /// Counts for the summary line.
@@ -147,17 +152,19 @@ pub fn migrate_source(
     path: Option<&Path>,
     options: &Options,
 ) -> Result<FileMigration, MigrateError> {
-    migrate_in_scope(src, path, options, None)
+    migrate_in_scope(src, path, options, None, DEFAULT_CRATE)
 }
 
-/// [`migrate_source`] with the other files of the crate at hand, for helpers defined there.
+/// [`migrate_source`] with the other files of the crate at hand, for helpers defined there, and
+/// the name under which the crate uses the SDK (`aws_sdk_sagemakerruntime` or its rename).
 pub(crate) fn migrate_in_scope(
     src: &str,
     path: Option<&Path>,
     options: &Options,
     scope: Option<&FileScope<'_>>,
+    sdk_crate: &str,
 ) -> Result<FileMigration, MigrateError> {
-    let result = analyze(src, path, options.strategy, scope).map_err(|e| {
+    let result = analyze(src, path, options.strategy, scope, sdk_crate).map_err(|e| {
         let start = e.span().start();
         MigrateError::Parse {
             path: path
@@ -176,6 +183,7 @@ pub(crate) fn migrate_in_scope(
         sites: a.sites,
         hints: a.hints,
         wanted_helpers: a.wanted_helpers,
+        sdk_crate: sdk_crate.to_owned(),
     })
 }
 
@@ -221,6 +229,7 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
     files.dedup();
     report.files_walked = files.len();
     let finder = memchr::memmem::Finder::new(NEEDLE);
+    let crate_names = std::sync::Mutex::new(CrateNames::default());
     let work = || -> Vec<(bool, Result<Option<FileReport>, MigrateError>)> {
         files
             .par_iter()
@@ -252,7 +261,12 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
                 let Ok(src) = String::from_utf8(bytes) else {
                     return (true, Err(MigrateError::NotUtf8 { path: path.clone() }));
                 };
-                let m = migrate_source(&src, Some(path), options);
+                // Only candidates get here: the manifest lookup stays off the walk's hot path.
+                let sdk_crate = match crate_names.lock() {
+                    Ok(mut names) => names.for_file(path),
+                    Err(_) => DEFAULT_CRATE.to_owned(),
+                };
+                let m = migrate_in_scope(&src, Some(path), options, None, &sdk_crate);
                 (
                     true,
                     m.map(|migration| {
@@ -291,6 +305,7 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
         None => follow_across_files(reports, options),
     }
     report.hints = crate_hints(&report.files);
+    report.sdk = crate::sdk::requirements(&report.files);
     report.walked = files;
     report
 }
@@ -331,7 +346,10 @@ fn follow_across_files(files: &mut [FileReport], options: &Options) {
                     file: &f.path,
                 };
                 let src = f.migration.edits.original();
-                if let Ok(m) = migrate_in_scope(src, Some(&f.path), options, Some(&file_scope)) {
+                let sdk_crate = &f.migration.sdk_crate;
+                if let Ok(m) =
+                    migrate_in_scope(src, Some(&f.path), options, Some(&file_scope), sdk_crate)
+                {
                     out.push((i, m));
                 }
             }

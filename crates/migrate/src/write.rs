@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::MigrateError;
 use crate::scan::ScanReport;
+use crate::sdk::ManifestEdit;
 
 /// The original text of a written file, to put it back.
 #[derive(Debug, Clone)]
@@ -19,33 +20,55 @@ pub struct Backup {
 /// read, then replaced atomically; a failure leaves that file as it was and the error names
 /// it. Returns backups of the files written (even when a later file failed).
 pub fn write_files(report: &ScanReport) -> (Vec<Backup>, Vec<MigrateError>) {
+    let files = report.files.iter().filter(|f| f.migration.is_changed());
+    write_all(files.map(|f| {
+        (
+            f.path.as_path(),
+            f.migration.edits.original(),
+            f.migration.output(),
+        )
+    }))
+}
+
+/// Write the manifests whose SDK requirement is raised, like [`write_files`]: each checked to
+/// be unchanged since it was read, then replaced atomically.
+pub fn write_manifests(edits: &[ManifestEdit]) -> (Vec<Backup>, Vec<MigrateError>) {
+    write_all(
+        edits
+            .iter()
+            .map(|e| (e.path.as_path(), e.original.as_str(), e.output.clone())),
+    )
+}
+
+fn write_all<'a>(
+    files: impl Iterator<Item = (&'a Path, &'a str, String)>,
+) -> (Vec<Backup>, Vec<MigrateError>) {
     let mut backups = Vec::new();
     let mut errors = Vec::new();
-    for f in report.files.iter().filter(|f| f.migration.is_changed()) {
-        let original = f.migration.edits.original();
-        match std::fs::read(&f.path) {
+    for (path, original, output) in files {
+        match std::fs::read(path) {
             Ok(now) if now == original.as_bytes() => {}
             Ok(_) => {
                 errors.push(MigrateError::Changed {
-                    path: f.path.clone(),
+                    path: path.to_path_buf(),
                 });
                 continue;
             }
             Err(source) => {
                 errors.push(MigrateError::Read {
-                    path: f.path.clone(),
+                    path: path.to_path_buf(),
                     source,
                 });
                 continue;
             }
         }
-        match replace_atomically(&f.path, &f.migration.output()) {
+        match replace_atomically(path, &output) {
             Ok(()) => backups.push(Backup {
-                path: f.path.clone(),
+                path: path.to_path_buf(),
                 original: original.to_owned(),
             }),
             Err(source) => errors.push(MigrateError::Write {
-                path: f.path.clone(),
+                path: path.to_path_buf(),
                 source,
             }),
         }

@@ -59,6 +59,8 @@ pub(crate) struct FileCtx<'a, 't> {
     pub scope: Option<&'t crate_scope::FileScope<'t>>,
     /// Names of functions called for an input URI that this file does not define.
     pub wanted: std::cell::RefCell<Vec<String>>,
+    /// The SDK's crate name in this package (`aws_sdk_sagemakerruntime`, or its rename).
+    pub sdk_crate: &'t str,
 }
 
 /// One module's import facts.
@@ -81,10 +83,12 @@ pub(crate) fn analyze(
     path: Option<&Path>,
     strategy: Strategy,
     scope: Option<&crate_scope::FileScope<'_>>,
+    sdk_crate: &str,
 ) -> Result<Analysis, syn::Error> {
     let text = SourceText::new(src);
     let file = syn::parse_file(text.code())?;
-    let ctx = file_ctx(&text, path, strategy, &file, scope);
+    let mut ctx = file_ctx(&text, path, strategy, &file, scope);
+    ctx.sdk_crate = sdk_crate;
     let mut edits = EditSet::new(src);
     let mut sites = Vec::new();
     let mut hints = Vec::new();
@@ -129,6 +133,7 @@ pub(crate) fn file_ctx<'a, 't>(
         single_uses: Vec::new(),
         scope,
         wanted: std::cell::RefCell::new(Vec::new()),
+        sdk_crate: crate::sdk::DEFAULT_CRATE,
     };
     scan_items(&mut ctx, &file.items, 0..text.original.len(), None, None);
     ctx

@@ -608,7 +608,11 @@ impl<'a> SiteCx<'_, 'a, '_> {
 
     /// How `Blob` is named at the site, and the `use` to add when no `Blob` is in scope.
     fn blob(&self) -> Result<(syn::Path, Option<Edit>), SkipReason> {
-        let qualified: syn::Path = syn::parse_quote!(aws_sdk_sagemakerruntime::primitives::Blob);
+        // The crate's own name for the SDK: a renamed dependency (`smr = { package = .. }`)
+        // is not reachable as `aws_sdk_sagemakerruntime`.
+        let krate: syn::Ident = syn::parse_str(self.ctx.sdk_crate)
+            .unwrap_or_else(|_| syn::parse_quote!(aws_sdk_sagemakerruntime));
+        let qualified: syn::Path = syn::parse_quote!(#krate::primitives::Blob);
         let site = self.chain().range.start;
         let module = self
             .ctx
