@@ -118,5 +118,5 @@ pub use crate::{
     s3_input::{S3InputCrate, S3InputReport, S3InputSite, DEFAULT_REPORT_FILE, S3_INPUT_VERSION},
     scan::{migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary, NEEDLE},
     verdict::{Site, SkipReason, Verdict},
-    write::{restore, write_files, Backup},
+    write::{read_only_files, restore, write_files, Backup},
 };
