@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::kill::Forwarder;
 use anyhow::{ensure, Context as _};
 use aws_config::SdkConfig;
 use aws_sdk_sagemaker::types::{
@@ -14,7 +15,6 @@ use aws_sdk_sagemaker::types::{
     ProductionVariantInstanceType,
 };
 use bodyline_stack::LocalEnv;
-use crate::kill::Forwarder;
 use bodyline_tests::{bodyline, run, start_local, unique};
 use serde_json::{json, Value};
 
