@@ -84,7 +84,11 @@ impl Walk<'_> {
                         );
                     }
                 }
-                for (name, field) in fields {
+                // By name: serde_json keeps insertion order when any crate in the build enables
+                // its `preserve_order` feature, and violations must come out the same either way.
+                let mut named: Vec<(&String, &Value)> = fields.iter().collect();
+                named.sort_by(|a, b| a.0.cmp(b.0));
+                for (name, field) in named {
                     match members.and_then(|m| m.get(name)) {
                         Some(member) => self.check(shape_of(member), field, &join(name)),
                         None => self.violation(
