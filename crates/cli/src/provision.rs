@@ -69,18 +69,10 @@ fn load(select: &StackSelect) -> anyhow::Result<Stack> {
 
 /// Prints what `setup` would do; exit 0 when nothing would change, 2 when something would
 /// (like `terraform plan -detailed-exitcode`).
-///
-/// On the local target it starts a missing local stack, as `setup` does: the plan then shows
-/// what setup would do on the stack it would itself start.
-pub async fn plan(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let stack = load(&args.select)?;
-    let root = std::path::absolute(&args.select.root)
-        .with_context(|| format!("cannot resolve {}", args.select.root.display()))?;
-    if stack.target == Target::Local {
-        ensure_local_stack(&root, &stack.region, quiet).await?;
-    }
-    let sdk = bodyline_stack::sdk_config(&stack, &root).await?;
-    let planned = bodyline_provision::plan_stack(&stack, &sdk, &root).await?;
+    let sdk = bodyline_stack::sdk_config(&stack, &args.select.root).await?;
+    let planned = bodyline_provision::plan_stack(&stack, &sdk, &args.select.root).await?;
     let calls = planned.clients.calls();
     let mut out = String::new();
     match args.select.format {
@@ -162,23 +154,19 @@ fn write_changes(out: &mut String, plan: &Plan) -> std::fmt::Result {
 }
 
 /// Creates or updates the stack and prints a summary; on the local target it starts the local
-/// stack first when it is not running. `quiet` prints no progress and no text summary.
-pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+/// stack first when it is not running.
+pub async fn setup(args: &SetupArgs) -> anyhow::Result<ExitCode> {
     let stack = load(&args.select)?;
     let root = std::path::absolute(&args.select.root)
         .with_context(|| format!("cannot resolve {}", args.select.root.display()))?;
     if stack.target == Target::Local {
-        ensure_local_stack(&root, &stack.region, quiet).await?;
+        ensure_local_stack(&root, &stack.region).await?;
     }
     let sdk = bodyline_stack::sdk_config(&stack, &root).await?;
 
     let text = args.select.format == Format::Text;
-    let bar = progress_bar(text && !quiet);
-    let mut on_progress = |p: Progress| {
-        if !quiet {
-            report_progress(&bar, p);
-        }
-    };
+    let bar = progress_bar(text);
+    let mut on_progress = |p: Progress| report_progress(&bar, p);
     let result = bodyline_provision::setup(
         &stack,
         &sdk,
@@ -191,7 +179,6 @@ pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let report = result?;
     let out = match args.select.format {
         Format::Json => serde_json::to_string_pretty(&summary_json(&stack, &report))? + "\n",
-        Format::Text if quiet => String::new(),
         Format::Text => summary(&stack, &args.select, &report)?,
     };
     emit(&out)?;
@@ -199,7 +186,7 @@ pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// Starts the background local stack unless it runs (the same as `bodyline local up`).
-async fn ensure_local_stack(root: &Path, region: &str, quiet: bool) -> anyhow::Result<()> {
+async fn ensure_local_stack(root: &Path, region: &str) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the bodyline executable")?;
     let mut serve = std::process::Command::new(exe);
     serve
@@ -207,7 +194,7 @@ async fn ensure_local_stack(root: &Path, region: &str, quiet: bool) -> anyhow::R
         .arg(root)
         .args(["--region", region]);
     let report = bodyline_local::up(root, region, serve).await?;
-    if !report.already_running && !quiet {
+    if !report.already_running {
         eprintln!("started the local stack on {}", report.env.endpoint_url);
     }
     Ok(())
@@ -353,7 +340,6 @@ fn summary_json(stack: &Stack, setup: &SetupReport) -> serde_json::Value {
         "stack": stack.name,
         "target": stack.target,
         "applied": setup.report.applied,
-        "found_own": setup.report.found_own,
         "retired": setup.report.retired,
         "endpoint_status": setup.report.endpoint_status,
         "resources": setup.report.state.resources,

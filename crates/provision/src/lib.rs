@@ -40,7 +40,6 @@ assert_eq!(findings[0].rule, LintRule::WildcardAction);
 #![deny(missing_docs)]
 
 mod apply;
-mod claim;
 mod clients;
 mod desired;
 mod error;
