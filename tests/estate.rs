@@ -354,6 +354,10 @@ async fn create_estate(sdk: &SdkConfig, name: &str) -> anyhow::Result<Estate> {
                 {"Sid": "Invoke", "Effect": "Allow", "Action": "sagemaker:InvokeEndpointAsync", "Resource": "*"},
                 {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": [
                     format!("arn:aws:s3:::{bucket}/output/*"), format!("arn:aws:s3:::{bucket}/failure/*")]},
+                // Polling a result not written yet needs s3:ListBucket (without it S3 answers
+                // 403, not 404, and the front door answers as S3 does).
+                {"Sid": "Poll", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": format!("arn:aws:s3:::{bucket}"),
+                    "Condition": {"StringLike": {"s3:prefix": ["output/*", "failure/*"]}}},
                 {"Sid": "Upload", "Effect": "Allow", "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/input/*")}
             ]})
             .to_string(),
