@@ -42,6 +42,18 @@ impl std::fmt::Display for Principal {
     }
 }
 
+/// The documents of attached managed policies, in order.
+async fn attached_documents(
+    iam: &aws_sdk_iam::Client,
+    attached: &[aws_sdk_iam::types::AttachedPolicy],
+) -> Result<Vec<Value>, String> {
+    let mut documents = Vec::new();
+    for policy in attached {
+        documents.extend(managed(iam, policy.policy_arn()).await?);
+    }
+    Ok(documents)
+}
+
 /// Every identity policy document of `principal`, read with `iam` (administrator credentials).
 pub(crate) async fn documents(
     iam: &aws_sdk_iam::Client,
@@ -79,13 +91,11 @@ pub(crate) async fn documents(
                         DisplayErrorContext(&e).to_string(),
                     )
                 })?;
-            for policy in attached.attached_policies() {
-                documents.extend(
-                    managed(iam, policy.policy_arn())
-                        .await
-                        .map_err(|e| failed("GetPolicyVersion", e))?,
-                );
-            }
+            documents.extend(
+                attached_documents(iam, attached.attached_policies())
+                    .await
+                    .map_err(|e| failed("GetPolicyVersion", e))?,
+            );
         }
         Principal::User(user) => {
             let inline = iam
@@ -115,13 +125,11 @@ pub(crate) async fn documents(
                         DisplayErrorContext(&e).to_string(),
                     )
                 })?;
-            for policy in attached.attached_policies() {
-                documents.extend(
-                    managed(iam, policy.policy_arn())
-                        .await
-                        .map_err(|e| failed("GetPolicyVersion", e))?,
-                );
-            }
+            documents.extend(
+                attached_documents(iam, attached.attached_policies())
+                    .await
+                    .map_err(|e| failed("GetPolicyVersion", e))?,
+            );
             let groups = iam
                 .list_groups_for_user()
                 .user_name(user)
@@ -169,9 +177,7 @@ async fn group_documents(iam: &aws_sdk_iam::Client, group: &str) -> Result<Vec<V
                 DisplayErrorContext(&e)
             )
         })?;
-    for policy in attached.attached_policies() {
-        documents.extend(managed(iam, policy.policy_arn()).await?);
-    }
+    documents.extend(attached_documents(iam, attached.attached_policies()).await?);
     Ok(documents)
 }
 
