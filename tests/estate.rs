@@ -195,6 +195,56 @@ async fn an_estate_made_with_the_sdk_passes_verify_endpoint_read_only() -> anyho
             .contains("src/big.rs:7"),
         "{report:#}"
     );
+
+    // Without the Poll statement the callers cannot tell "not yet" from "denied": the probe
+    // names the missing s3:ListBucket with the statement to add, and still proves the result
+    // readable once written.
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let app = estate
+        .invoker_role
+        .rsplit('/')
+        .next()
+        .context("role name")?;
+    let policy = iam
+        .get_role_policy()
+        .role_name(app)
+        .policy_name("app")
+        .send()
+        .await?;
+    let mut document = bodyline_provision::decode_policy_document(app, policy.policy_document())?;
+    document["Statement"]
+        .as_array_mut()
+        .context("statements")?
+        .retain(|s| s["Sid"] != "Poll");
+    iam.put_role_policy()
+        .role_name(app)
+        .policy_name("app")
+        .policy_document(document.to_string())
+        .send()
+        .await?;
+    let report = verify(
+        project.path(),
+        &[
+            "--endpoint",
+            &estate.with_failure,
+            "--invoker-role",
+            &estate.invoker_role,
+            "--check",
+            "least-privilege",
+        ],
+        1,
+    )?;
+    let detail = report["checks"][0]["detail"].as_str().unwrap_or_default();
+    for part in [
+        "(not written yet) as role",
+        "was denied: without s3:ListBucket on arn:aws:s3:::",
+        "\"s3:prefix\": [\n",
+        "\"output/*\"",
+        "\"failure/*\"",
+        "once written allowed",
+    ] {
+        assert!(detail.contains(part), "{part:?} not in:\n{detail}");
+    }
     local.stop().await;
     Ok(())
 }
@@ -237,13 +287,30 @@ async fn verify_endpoint_names_a_missing_or_synchronous_endpoint_and_the_fix() -
             ],
         ),
     ] {
-        let (out, stdout, stderr) =
-            run(bodyline(root.path()).args(["verify", "--endpoint", endpoint]));
+        // A job-wide BODYLINE_STACK_NAME is for the stack commands; it does not get in the
+        // way of --endpoint (the error is about the endpoint, not a conflict).
+        let (out, stdout, stderr) = run(bodyline(root.path())
+            .args(["verify", "--endpoint", endpoint])
+            .env("BODYLINE_STACK_NAME", "ci-1"));
         assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
         for part in want {
             assert!(stderr.contains(&part), "{part:?} not in: {stderr}");
         }
     }
+    // --stack-name on the command line says the user meant a stack: a usage error, before
+    // any call.
+    let (out, _, stderr) = run(bodyline(root.path()).args([
+        "verify",
+        "--endpoint",
+        &estate.bare,
+        "--stack-name",
+        "ci-1",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("'--endpoint <NAME>' cannot be used with '--stack-name <NAME>'"),
+        "{stderr}"
+    );
     // No local stack at all: the missing connection is named with the fix.
     let elsewhere = tempfile::tempdir()?;
     let (out, _, stderr) =

@@ -63,8 +63,11 @@ pub struct VerifyArgs {
     #[arg(long, value_parser = parse_target)]
     pub target: Option<Target>,
     /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
-    /// every derived name follow it.
-    #[arg(long, env = "BODYLINE_STACK_NAME", value_name = "NAME")]
+    /// every derived name follow it. [env: BODYLINE_STACK_NAME=]
+    // Read from the environment by hand (`stack_name()`), not by clap: a job-wide
+    // BODYLINE_STACK_NAME must not turn `verify --endpoint` into a conflict error, while the
+    // flag itself conflicts with --endpoint.
+    #[arg(long, value_name = "NAME")]
     pub stack_name: Option<String>,
     /// The project root (holds `.bodyline/`).
     #[arg(long, default_value = ".")]
@@ -96,7 +99,7 @@ pub struct VerifyArgs {
     pub format: Format,
     /// Verify this async endpoint instead of a stack: one bodyline did not make, read-only on
     /// the control plane, with the caller's own credentials (no stack file needed).
-    #[arg(long, value_name = "NAME", conflicts_with = "stack_file")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["stack_file", "stack_name"])]
     pub endpoint: Option<String>,
     /// With --endpoint: the region (default: the credential chain's, or local.env's).
     #[arg(long, requires = "endpoint")]
@@ -109,6 +112,15 @@ pub struct VerifyArgs {
     /// input (default: <root>/.bodyline/migrate-report.json).
     #[arg(long, value_name = "FILE", requires = "endpoint")]
     pub migration_report: Option<PathBuf>,
+}
+
+impl VerifyArgs {
+    /// `--stack-name`, else `BODYLINE_STACK_NAME` (see the field for why by hand).
+    fn stack_name(&self) -> Option<String> {
+        self.stack_name
+            .clone()
+            .or_else(|| std::env::var("BODYLINE_STACK_NAME").ok())
+    }
 }
 
 /// Loads the stack file and applies the command line's `--target` and `--stack-name`; both
@@ -205,7 +217,7 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     if let Some(endpoint) = &args.endpoint {
         return crate::estate::verify(args, endpoint, options(args)?).await;
     }
-    let stack = load(&args.stack_file, args.target, args.stack_name.as_deref())?;
+    let stack = load(&args.stack_file, args.target, args.stack_name().as_deref())?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
     let report = bodyline_verify::verify(&stack, &config, &options(args)?)
         .await

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 
 use super::estate::EstateContext;
 use super::invoke::{submit, wait_for_result, Landed};
+use super::poll::{list_bucket_statement, poll_not_written, Poll};
 use super::probe::S3Path;
 use super::Verdict;
 use crate::aws::{Clients, Failure};
@@ -69,6 +70,7 @@ pub(crate) async fn least_privilege(ctx: &EstateContext) -> Verdict {
     let mut ok = Vec::new();
     let mut problems = Vec::new();
 
+    let can_poll = poll_probe(ctx, &invoker, &who, &mut ok, &mut problems).await;
     match submit(
         &invoker.runtime,
         &ctx.description.name,
@@ -80,7 +82,18 @@ pub(crate) async fn least_privilege(ctx: &EstateContext) -> Verdict {
         Ok(submitted) => {
             ok.push(format!("invoke as {who} allowed"));
             let timeout = ctx.options.checks.result_timeout;
-            match wait_for_result(&invoker.s3, &submitted, timeout).await {
+            // A caller that cannot poll still gets its result read once it is written: wait
+            // with verify's own credentials, then read as the caller, so a missing
+            // s3:GetObject is told apart from the missing s3:ListBucket named above.
+            let waiting = if can_poll {
+                &invoker.s3
+            } else {
+                &ctx.clients.s3
+            };
+            match wait_for_result(waiting, &submitted, timeout).await {
+                Ok(landed) if !can_poll => {
+                    read_landed(&invoker, &who, landed, &mut ok, &mut problems).await
+                }
                 Ok(Landed::Output(url, _)) => ok.push(format!("reading {url} allowed")),
                 Ok(Landed::Failure(url, bytes)) => problems.push(format!(
                     "the request as {who} failed; {url} says: {}",
@@ -192,6 +205,101 @@ pub(crate) async fn least_privilege(ctx: &EstateContext) -> Verdict {
         }
     }
     verdict(ok, problems)
+}
+
+/// Polls a key under the output path that is never written, as the caller; `false` when S3
+/// denies it, with the statement that would let the caller tell "not yet" from "denied".
+async fn poll_probe(
+    ctx: &EstateContext,
+    invoker: &Clients,
+    who: &str,
+    ok: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) -> bool {
+    let Some(output) = S3Path::parse(&ctx.description.output_path) else {
+        problems.push(format!(
+            "the S3OutputPath {:?} is not an s3:// URL",
+            ctx.description.output_path
+        ));
+        return true;
+    };
+    let key = output.key(&format!(
+        "bodyline-verify-not-written-yet-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    let url = format!("s3://{}/{key}", output.bucket);
+    match poll_not_written(&invoker.s3, &output.bucket, &key).await {
+        Poll::NotFound => {
+            ok.push(format!(
+                "polling {url} (not written yet) as {who} answers not found"
+            ));
+            true
+        }
+        Poll::Denied => {
+            let failure = ctx
+                .description
+                .failure_path
+                .as_deref()
+                .and_then(S3Path::parse);
+            let results: Vec<&S3Path> = std::iter::once(&output)
+                .chain(failure.iter().filter(|f| f.bucket == output.bucket))
+                .collect();
+            let statement = list_bucket_statement(&output.bucket, &results);
+            problems.push(format!(
+                "polling {url} (not written yet) as {who} was denied: without s3:ListBucket on arn:aws:s3:::{} S3 answers a result that is not written yet with 403 AccessDenied, not 404 NoSuchKey, so a caller that polls cannot tell \"not yet\" from \"denied\"; add to {who}'s policy:\n{}",
+                output.bucket,
+                serde_json::to_string_pretty(&statement).unwrap_or_default()
+            ));
+            false
+        }
+        Poll::Exists => {
+            problems.push(format!("{url} exists, but verify never writes it"));
+            true
+        }
+        Poll::Failed(why) => {
+            problems.push(format!("polling {url} as {who} failed: {why}"));
+            true
+        }
+    }
+}
+
+/// Reads a result that verify saw land, as the caller (one GetObject, no polling).
+async fn read_landed(
+    invoker: &Clients,
+    who: &str,
+    landed: Landed,
+    ok: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) {
+    let url = match &landed {
+        Landed::Output(url, _) | Landed::Failure(url, _) => url.clone(),
+    };
+    let Some(path) = S3Path::parse(&url) else {
+        problems.push(format!("{url:?} is not an s3:// URL"));
+        return;
+    };
+    match invoker
+        .s3
+        .get_object()
+        .bucket(&path.bucket)
+        .key(&path.prefix)
+        .send()
+        .await
+    {
+        Ok(_) => match landed {
+            Landed::Output(..) => ok.push(format!("reading {url} once written allowed")),
+            Landed::Failure(_, bytes) => problems.push(format!(
+                "the request as {who} failed; {url} says: {}",
+                super::invoke::shown(&bytes)
+            )),
+        },
+        Err(e) => problems.push(format!(
+            "reading {url} (written) as {who}: {}; {who} needs s3:GetObject on arn:aws:s3:::{}/{}",
+            Failure::of(&e).summary(),
+            path.bucket,
+            path.prefix
+        )),
+    }
 }
 
 fn verdict(ok: Vec<String>, problems: Vec<String>) -> Verdict {

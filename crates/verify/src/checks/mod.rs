@@ -6,6 +6,7 @@ mod control;
 mod estate;
 mod grants;
 mod invoke;
+mod poll;
 mod privilege;
 mod probe;
 mod report;

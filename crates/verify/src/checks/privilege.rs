@@ -13,6 +13,7 @@ use aws_credential_types::Credentials;
 use bodyline_stack::{stack_tags, Target};
 
 use super::invoke::{submit, wait_for_result, Landed};
+use super::poll::{poll_not_written, Poll};
 use super::{Verdict, VerifyContext};
 use crate::aws::{Clients, Failure};
 
@@ -228,18 +229,13 @@ async fn poll_probes(
         ctx.stack.bucket.output_prefix
     );
     let url = format!("s3://{bucket}/{key}");
-    match invoker.s3.get_object().bucket(bucket).key(&key).send().await {
-        Err(e) if Failure::of(&e).is_not_found() => {
-            ok.push(format!("polling {url} (not written yet) answers not found"))
-        }
-        Err(e) if Failure::of(&e).is_access_denied() => problems.push(format!(
+    match poll_not_written(&invoker.s3, bucket, &key).await {
+        Poll::NotFound => ok.push(format!("polling {url} (not written yet) answers not found")),
+        Poll::Denied => problems.push(format!(
             "polling {url} (not written yet) as the invoker was denied, so a caller cannot tell \"not yet\" from \"denied\": the invoker needs s3:ListBucket on the bucket with an s3:prefix condition on the result prefixes; run `bodyline setup`"
         )),
-        Err(e) => problems.push(format!(
-            "polling {url} as the invoker failed: {}",
-            Failure::of(&e).summary()
-        )),
-        Ok(_) => problems.push(format!("{url} exists, but verify never writes it")),
+        Poll::Failed(why) => problems.push(format!("polling {url} as the invoker failed: {why}")),
+        Poll::Exists => problems.push(format!("{url} exists, but verify never writes it")),
     }
     let outside = &ctx.stack.bucket.input_prefix;
     match invoker
