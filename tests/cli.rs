@@ -35,16 +35,30 @@ fn a_missing_stack_file_is_named() {
 }
 
 #[test]
-fn the_local_target_without_a_running_local_stack_says_how_to_start_it() {
+fn plan_on_the_local_target_starts_a_missing_local_stack_as_setup_does() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         bodyline_tests::workspace_root().join("templates/bodyline.toml"),
         dir.path().join("bodyline.toml"),
     )
     .unwrap();
-    let (out, _, stderr) = run(bodyline(dir.path()).arg("plan"));
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("bodyline local up"), "{stderr}");
+    let (out, stdout, stderr) = run(bodyline(dir.path()).arg("plan"));
+    // Stopped before any assertion can fail, so no daemon outlives the test.
+    let (down, _, down_err) = run(bodyline(dir.path()).args(["local", "down"]));
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("started the local stack on http://"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("create"),
+        "a fresh stack plans creates:\n{stdout}"
+    );
+    assert!(down.status.success(), "{down_err}");
+    assert!(
+        !dir.path().join(".bodyline/local.env").exists(),
+        "local down left local.env behind"
+    );
 }
 
 #[test]

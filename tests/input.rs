@@ -256,10 +256,10 @@ async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Resu
         role_change.detail
     );
     // The same plan through the binary, as a user reads it.
-    let (out, stdout, _) = run(bodyline(app.path())
+    let (out, stdout, _e) = run(bodyline(app.path())
         .args(["plan", "--root"])
         .arg(root.path()));
-    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{_e}");
     assert!(
         stdout.contains("invoker loses s3:PutObject on input/*"),
         "{stdout}"

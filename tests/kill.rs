@@ -1,6 +1,7 @@
 //! `bodyline setup` killed (SIGKILL) right after each of its mutating calls, through a counting
-//! forwarder in front of the local stack: teardown then leaves nothing, and setup run again
-//! instead converges to a working stack.
+//! forwarder in front of the local stack: teardown then leaves nothing (also with the state
+//! file removed, as on a fresh CI runner), and setup run again instead converges to a working
+//! stack.
 //!
 //! No hook in the product: the `bodyline` binary runs as a user runs it, in its own project
 //! directory whose `.bodyline/local.env` names the forwarder. The forwarder
@@ -80,7 +81,7 @@ async fn setup_killed_after_each_mutating_call_tears_down_to_nothing_or_converge
     let permits = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
     let mut scenarios = tokio::task::JoinSet::new();
     for k in 1..=n {
-        for then in [Then::Teardown, Then::SetupAgain] {
+        for then in [Then::Teardown, Then::TeardownFresh, Then::SetupAgain] {
             let (ctx, permits, operations) = (ctx.clone(), permits.clone(), operations.clone());
             scenarios.spawn(async move {
                 let _permit = permits.acquire_owned().await;
@@ -137,6 +138,9 @@ async fn setup_killed_after_each_mutating_call_tears_down_to_nothing_or_converge
 enum Then {
     /// `bodyline teardown --yes`: nothing the stack owns may remain.
     Teardown,
+    /// The state file removed first (a fresh checkout: a CI runner keeps no files), then
+    /// `bodyline teardown --yes`: still nothing the stack owns may remain.
+    TeardownFresh,
     /// `bodyline setup` again: it must converge to a working stack.
     SetupAgain,
 }
@@ -150,6 +154,7 @@ async fn killed_after(
 ) -> anyhow::Result<()> {
     let prefix = match then {
         Then::Teardown => "kill-t",
+        Then::TeardownFresh => "kill-f",
         Then::SetupAgain => "kill-s",
     };
     let project = Project::create(ctx, &format!("{prefix}{k}")).await?;
@@ -160,6 +165,10 @@ async fn killed_after(
     );
     match then {
         Then::Teardown => teardown_leaves_nothing(ctx, &project).await,
+        Then::TeardownFresh => {
+            bodyline_stack::State::remove(project.dir.path(), &project.stack.name)?;
+            teardown_leaves_nothing(ctx, &project).await
+        }
         Then::SetupAgain => {
             let out = project.run(&["setup"]).await?;
             ensure!(out.status.success(), "setup after the kill failed\n{out}");

@@ -75,10 +75,10 @@ fn main() -> ExitCode {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plan(args) => block_on(provision::plan(&args)),
-        Command::Setup(args) => block_on(provision::setup(&args)),
+        Command::Plan(args) => block_on(provision::plan(&args, cli.quiet)),
+        Command::Setup(args) => block_on(provision::setup(&args, cli.quiet)),
         Command::Verify(args) => block_on(verify::verify(&args)),
-        Command::Teardown(args) => block_on(verify::teardown(&args)),
+        Command::Teardown(args) => block_on(verify::teardown(&args, cli.quiet)),
         Command::Sweep(args) => block_on(sweep::run(&args)),
         Command::Local { cmd } => block_on(local::run(&cmd)),
     };

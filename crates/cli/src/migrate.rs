@@ -50,6 +50,10 @@ pub struct MigrateArgs {
     /// With --write: write even if the files have uncommitted changes in git.
     #[arg(long, requires = "write")]
     pub allow_dirty: bool,
+    /// With --write: write files the caller may not write (no write bit, e.g. mode 0444)
+    /// instead of refusing them.
+    #[arg(long, requires = "write")]
+    pub allow_read_only: bool,
     /// With --write: run `cargo check` on the affected packages and restore every file if it fails.
     #[arg(long, requires = "write")]
     pub verify_build: bool,
@@ -200,6 +204,18 @@ fn write(args: &MigrateArgs, report: &ScanReport) -> (Vec<PathBuf>, anyhow::Resu
                 Err(anyhow::anyhow!(
                     "refusing to write: these files have uncommitted changes: {}; commit or stash them, or pass --allow-dirty",
                     dirty.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                )),
+            );
+        }
+    }
+    if !args.allow_read_only {
+        let read_only = bodyline_migrate::read_only_files(&changed);
+        if !read_only.is_empty() {
+            return (
+                Vec::new(),
+                Err(anyhow::anyhow!(
+                    "refusing to write: these files are read-only (no write permission in their mode, or not writable by you): {}; nothing was written; make them writable (chmod u+w), or pass --allow-read-only",
+                    read_only.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
                 )),
             );
         }
@@ -374,6 +390,7 @@ pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Res
                 diff: false,
                 check: false,
                 allow_dirty: false,
+                allow_read_only: false,
                 verify_build: false,
                 format: Format::Json,
                 strategy: StrategyArg::Inline,
@@ -444,6 +461,41 @@ pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Res
         assert!(!r.written && r.needed, "{r:?}");
         assert_eq!(r.crates[0].sites.len(), 1);
         assert_eq!(r.crates[0].sites[0].line, 5);
+    }
+
+    #[test]
+    fn a_read_only_file_is_refused_by_name_and_left_unchanged() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let c = TempCrate::new("read-only");
+        let lib = c.0.join("src/lib.rs");
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&lib).unwrap());
+        let err = run(&MigrateArgs {
+            write: true,
+            allow_dirty: true,
+            ..c.args()
+        })
+        .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("read-only") && msg.contains(&lib.display().to_string()),
+            "{msg}"
+        );
+        let meta = std::fs::metadata(&lib).unwrap();
+        assert_eq!(std::fs::read_to_string(&lib).unwrap(), SHAPE1);
+        assert_eq!(std::os::unix::fs::MetadataExt::ino(&meta), inode);
+        assert_eq!(meta.permissions().mode() & 0o777, 0o444);
+        // The flag says otherwise: written, and still read-only.
+        run(&MigrateArgs {
+            write: true,
+            allow_dirty: true,
+            allow_read_only: true,
+            ..c.args()
+        })
+        .unwrap();
+        assert_ne!(std::fs::read_to_string(&lib).unwrap(), SHAPE1);
+        let mode = std::fs::metadata(&lib).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o444);
     }
 
     #[test]

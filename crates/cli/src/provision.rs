@@ -69,10 +69,18 @@ fn load(select: &StackSelect) -> anyhow::Result<Stack> {
 
 /// Prints what `setup` would do; exit 0 when nothing would change, 2 when something would
 /// (like `terraform plan -detailed-exitcode`).
-pub async fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
+///
+/// On the local target it starts a missing local stack, as `setup` does: the plan then shows
+/// what setup would do on the stack it would itself start.
+pub async fn plan(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let stack = load(&args.select)?;
-    let sdk = bodyline_stack::sdk_config(&stack, &args.select.root).await?;
-    let planned = bodyline_provision::plan_stack(&stack, &sdk, &args.select.root).await?;
+    let root = std::path::absolute(&args.select.root)
+        .with_context(|| format!("cannot resolve {}", args.select.root.display()))?;
+    if stack.target == Target::Local {
+        ensure_local_stack(&root, &stack.region, quiet).await?;
+    }
+    let sdk = bodyline_stack::sdk_config(&stack, &root).await?;
+    let planned = bodyline_provision::plan_stack(&stack, &sdk, &root).await?;
     let calls = planned.clients.calls();
     let mut out = String::new();
     match args.select.format {
@@ -154,19 +162,23 @@ fn write_changes(out: &mut String, plan: &Plan) -> std::fmt::Result {
 }
 
 /// Creates or updates the stack and prints a summary; on the local target it starts the local
-/// stack first when it is not running.
-pub async fn setup(args: &SetupArgs) -> anyhow::Result<ExitCode> {
+/// stack first when it is not running. `quiet` prints no progress and no text summary.
+pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let stack = load(&args.select)?;
     let root = std::path::absolute(&args.select.root)
         .with_context(|| format!("cannot resolve {}", args.select.root.display()))?;
     if stack.target == Target::Local {
-        ensure_local_stack(&root, &stack.region).await?;
+        ensure_local_stack(&root, &stack.region, quiet).await?;
     }
     let sdk = bodyline_stack::sdk_config(&stack, &root).await?;
 
     let text = args.select.format == Format::Text;
-    let bar = progress_bar(text);
-    let mut on_progress = |p: Progress| report_progress(&bar, p);
+    let bar = progress_bar(text && !quiet);
+    let mut on_progress = |p: Progress| {
+        if !quiet {
+            report_progress(&bar, p);
+        }
+    };
     let result = bodyline_provision::setup(
         &stack,
         &sdk,
@@ -179,6 +191,7 @@ pub async fn setup(args: &SetupArgs) -> anyhow::Result<ExitCode> {
     let report = result?;
     let out = match args.select.format {
         Format::Json => serde_json::to_string_pretty(&summary_json(&stack, &report))? + "\n",
+        Format::Text if quiet => String::new(),
         Format::Text => summary(&stack, &args.select, &report)?,
     };
     emit(&out)?;
@@ -186,7 +199,10 @@ pub async fn setup(args: &SetupArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Starts the background local stack unless it runs (the same as `bodyline local up`).
-async fn ensure_local_stack(root: &Path, region: &str) -> anyhow::Result<()> {
+async fn ensure_local_stack(root: &Path, region: &str, quiet: bool) -> anyhow::Result<()> {
+    if bodyline_local::answers(root).await {
+        return Ok(());
+    }
     let exe = std::env::current_exe().context("cannot find the bodyline executable")?;
     let mut serve = std::process::Command::new(exe);
     serve
@@ -194,7 +210,7 @@ async fn ensure_local_stack(root: &Path, region: &str) -> anyhow::Result<()> {
         .arg(root)
         .args(["--region", region]);
     let report = bodyline_local::up(root, region, serve).await?;
-    if !report.already_running {
+    if !report.already_running && !quiet {
         eprintln!("started the local stack on {}", report.env.endpoint_url);
     }
     Ok(())
@@ -340,6 +356,7 @@ fn summary_json(stack: &Stack, setup: &SetupReport) -> serde_json::Value {
         "stack": stack.name,
         "target": stack.target,
         "applied": setup.report.applied,
+        "found_own": setup.report.found_own,
         "retired": setup.report.retired,
         "endpoint_status": setup.report.endpoint_status,
         "resources": setup.report.state.resources,

@@ -147,8 +147,8 @@ pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `bodyline teardown`.
-pub async fn teardown(args: &TeardownArgs) -> anyhow::Result<ExitCode> {
+/// Runs `bodyline teardown`; `quiet` prints neither the plan nor a clean report (only errors).
+pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let stack = load(&args.stack_file, args.target, args.stack_name.as_deref())?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
     let plan = bodyline_verify::plan_teardown(&stack, &config, &args.root)
@@ -161,7 +161,10 @@ pub async fn teardown(args: &TeardownArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if args.format == Format::Text {
+    // The same lock as setup's: a teardown racing a setup of the stack would delete what
+    // the setup is still creating.
+    let _lock = bodyline_stack::StackLock::acquire(&args.root, &stack.name, "teardown")?;
+    if args.format == Format::Text && !quiet {
         print!("{}", plan.render_text());
     }
     if !plan.is_empty() && !args.yes {
@@ -191,6 +194,8 @@ pub async fn teardown(args: &TeardownArgs) -> anyhow::Result<ExitCode> {
     let report = bodyline_verify::execute(&plan, &config, &options).await;
     match args.format {
         Format::Json => print_json(serde_json::json!({ "plan": plan, "report": report }))?,
+        Format::Text if quiet && report.is_clean() => {}
+        Format::Text if quiet => eprint!("{}", report.render_text()),
         Format::Text => print!("{}", report.render_text()),
     }
     Ok(if report.is_clean() {

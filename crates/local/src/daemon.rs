@@ -277,6 +277,19 @@ fn is_our_serve(pid: u32) -> bool {
     sys::is_alive(pid) && sys::has_argument(pid, "serve")
 }
 
+/// Whether `root`'s `local.env` names a local stack that answers, whoever serves it: a daemon
+/// of [`up`], `bodyline local serve` in a terminal, or a program that embeds [`LocalStack`]
+/// (such as the test harness), which keeps no pid file. Commands that need a stack use this
+/// before [`up`], which would otherwise start a second one and take `local.env` away from it.
+///
+/// [`LocalStack`]: crate::LocalStack
+pub async fn answers(root: &Path) -> bool {
+    match LocalEnv::read(root) {
+        Ok(env) => is_healthy(&http_client(), &env).await,
+        Err(_) => false,
+    }
+}
+
 async fn is_healthy(client: &reqwest::Client, env: &LocalEnv) -> bool {
     let url = format!("{}{HEALTH_PATH}", env.endpoint_url.trim_end_matches('/'));
     client

@@ -55,7 +55,7 @@ mod supervisor;
 mod sys;
 
 pub use daemon::{
-    down, log_file, pid_file, serve, shutdown_signal, status, up, LocalStatus, UpReport,
+    answers, down, log_file, pid_file, serve, shutdown_signal, status, up, LocalStatus, UpReport,
 };
 pub use error::LocalError;
 pub use front_door::{router, serve_front_door, FrontDoorState};

@@ -126,5 +126,5 @@ pub use crate::{
         SDK_PACKAGE,
     },
     verdict::{Site, SkipReason, Verdict},
-    write::{restore, write_files, write_manifests, Backup},
+    write::{read_only_files, restore, write_files, write_manifests, Backup},
 };

@@ -76,6 +76,25 @@ fn write_all<'a>(
     (backups, errors)
 }
 
+/// The files of `paths` that the caller may not write: no write bit in their mode at all
+/// (`chmod a-w`, e.g. 0444), or opening them for writing is refused (`access(2)`'s answer,
+/// without its exception for root). The mode rule is what makes a 0444 file read-only for
+/// root too: root could write it, but someone marked it so on purpose. Opening for writing
+/// neither truncates nor changes the file. A file that cannot be inspected is listed too.
+pub fn read_only_files(paths: &[&Path]) -> Vec<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    paths
+        .iter()
+        .filter(|p| {
+            let no_write_bit = std::fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o222 == 0)
+                .unwrap_or(true);
+            no_write_bit || std::fs::OpenOptions::new().write(true).open(p).is_err()
+        })
+        .map(|p| p.to_path_buf())
+        .collect()
+}
+
 /// Put back the original text of every file in `backups` (atomically, one by one).
 pub fn restore(backups: &[Backup]) -> Vec<MigrateError> {
     backups

@@ -7,6 +7,7 @@ use aws_smithy_types::error::operation::BuildError;
 use bodyline_stack::{content_hash, ResourceRecord, State};
 use serde::Serialize;
 
+use crate::claim::{self, BucketClaim, Created, Existing};
 use crate::desired::{Desired, Encryption, Principal};
 use crate::observe::sagemaker_not_found;
 use crate::plan::{Action, Change, Kind, Plan, Step};
@@ -82,6 +83,9 @@ pub enum Progress {
 pub struct ApplyReport {
     /// The changes made, in order.
     pub applied: Vec<(Kind, String, Action)>,
+    /// Planned creates that found the resource already there and the stack's (made by a
+    /// concurrent run of the stack): not changes of this run.
+    pub found_own: Vec<(Kind, String)>,
     /// Resources deleted after their replacements took over.
     pub retired: Vec<(Kind, String)>,
     /// The endpoint's final status.
@@ -101,7 +105,8 @@ pub async fn apply(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ApplyReport, ProvisionError> {
     let d = &plan.desired;
-    let mut applied = Vec::new();
+    let mut applied: Vec<(Kind, String, Action)> = Vec::new();
+    let mut found_own = Vec::new();
     let mut retire: Vec<(Kind, String)> = Vec::new();
     let mut wait = false;
     let mut after_endpoint = Vec::new();
@@ -122,7 +127,7 @@ pub async fn apply(
                 action: change.action,
             });
         }
-        run_step(
+        let created = match run_step(
             d,
             clients,
             options,
@@ -131,8 +136,33 @@ pub async fn apply(
             &mut retire,
             &mut wait,
         )
-        .await?;
-        if change.action != Action::NoOp {
+        .await
+        {
+            Ok(created) => created,
+            Err(ProvisionError::TakenDuringSetup {
+                kind,
+                name,
+                stack,
+                why,
+                ..
+            }) => {
+                return Err(ProvisionError::TakenDuringSetup {
+                    kind,
+                    name,
+                    stack,
+                    why,
+                    created: applied
+                        .iter()
+                        .filter(|(_, _, action)| *action == Action::Create)
+                        .map(|(kind, name, _)| format!("{kind} {name}"))
+                        .collect(),
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        if created == Created::FoundOwn {
+            found_own.push((change.kind, change.resource.clone()));
+        } else if change.action != Action::NoOp {
             applied.push((change.kind, change.resource.clone(), change.action));
         }
     }
@@ -162,6 +192,7 @@ pub async fn apply(
     }
     Ok(ApplyReport {
         applied,
+        found_own,
         retired: retire,
         endpoint_status,
         calls: clients.calls(),
@@ -275,27 +306,34 @@ async fn run_step(
     progress: &mut dyn FnMut(Progress),
     retire: &mut Vec<(Kind, String)>,
     wait: &mut bool,
-) -> Result<(), ProvisionError> {
+) -> Result<Created, ProvisionError> {
     let bucket = &d.bucket.name;
     match &change.step {
         Step::Nothing => {}
         Step::CreateBucket => {
-            let mut req = c.s3.create_bucket().bucket(bucket);
+            // The tags go with the create, so on AWS the bucket is never untagged; moto 5.2.1
+            // ignores them, hence the PutBucketTagging below for a bucket still untagged.
+            let mut config = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .set_tags(Some(s3_tags(&d.tags, bucket)?.tag_set().to_vec()));
             if d.region != "us-east-1" {
-                req = req.create_bucket_configuration(
-                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
-                            d.region.as_str(),
-                        ))
-                        .build(),
+                config = config.location_constraint(
+                    aws_sdk_s3::types::BucketLocationConstraint::from(d.region.as_str()),
                 );
             }
-            match req.send().await {
-                Ok(_) => {}
-                // A retry after a lost response: it is ours already.
+            let req =
+                c.s3.create_bucket()
+                    .bucket(bucket)
+                    .create_bucket_configuration(config.build());
+            let already_owned = match req.send().await {
+                Ok(_) => false,
+                // Made before this call (a concurrent run, a lost response, or someone
+                // else in this account): its tags decide.
                 Err(e)
                     if e.as_service_error()
-                        .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+                        .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
+                {
+                    true
+                }
                 Err(e)
                     if e.as_service_error()
                         .is_some_and(|s| s.is_bucket_already_exists()) =>
@@ -307,13 +345,18 @@ async fn run_step(
                     })
                 }
                 Err(e) => return Err(ProvisionError::aws("CreateBucket", bucket, e)),
+            };
+            match claim::bucket_after_create(d, c, already_owned).await? {
+                BucketClaim::Tagged(created) => return Ok(created),
+                BucketClaim::Untagged => {
+                    c.s3.put_bucket_tagging()
+                        .bucket(bucket)
+                        .tagging(s3_tags(&d.tags, bucket)?)
+                        .send()
+                        .await
+                        .map_err(|e| ProvisionError::aws("PutBucketTagging", bucket, e))?;
+                }
             }
-            c.s3.put_bucket_tagging()
-                .bucket(bucket)
-                .tagging(s3_tags(&d.tags, bucket)?)
-                .send()
-                .await
-                .map_err(|e| ProvisionError::aws("PutBucketTagging", bucket, e))?;
         }
         Step::TagBucket { existing } => {
             // PutBucketTagging replaces the whole set: keep the tags others put there.
@@ -443,7 +486,7 @@ async fn run_step(
         }
         Step::CreateTopic | Step::TagTopic => {
             let Some(topics) = &d.topics else {
-                return Ok(());
+                return Ok(Created::New);
             };
             let topic = if change.kind == Kind::SuccessTopic {
                 &topics.success
@@ -451,7 +494,15 @@ async fn run_step(
                 &topics.error
             };
             if change.step == Step::CreateTopic {
-                // CreateTopic is idempotent for the same name and attributes.
+                // CreateTopic answers with the topic that is there (moto: unchanged, AWS: an
+                // error if its tags differ), so its tags are read before and after.
+                let existing = Existing::Topic {
+                    name: &topic.name,
+                    arn: &topic.arn,
+                };
+                if let Some(found) = claim::before_create(d, c, change.kind, existing).await? {
+                    return Ok(found);
+                }
                 c.sns
                     .create_topic()
                     .name(&topic.name)
@@ -459,6 +510,7 @@ async fn run_step(
                     .send()
                     .await
                     .map_err(|e| ProvisionError::aws("CreateTopic", &topic.name, e))?;
+                return claim::after_create(d, c, change.kind, existing, false).await;
             } else {
                 c.sns
                     .tag_resource()
@@ -483,7 +535,11 @@ async fn run_step(
                 Ok(_) => {}
                 Err(e)
                     if e.as_service_error()
-                        .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+                        .is_some_and(|s| s.is_entity_already_exists_exception()) =>
+                {
+                    let existing = Existing::Role(&role.name);
+                    return claim::after_create(d, c, change.kind, existing, true).await;
+                }
                 Err(e) => return Err(ProvisionError::aws("CreateRole", &role.name, e)),
             }
         }
@@ -533,7 +589,11 @@ async fn run_step(
                 Ok(_) => {}
                 Err(e)
                     if e.as_service_error()
-                        .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+                        .is_some_and(|s| s.is_entity_already_exists_exception()) =>
+                {
+                    let existing = Existing::Policy(&inv.arn);
+                    return claim::after_create(d, c, change.kind, existing, true).await;
+                }
                 Err(e) => return Err(ProvisionError::aws("CreatePolicy", &inv.name, e)),
             }
         }
@@ -621,11 +681,11 @@ async fn run_step(
                 r?;
             }
         }
-        Step::CreateModel => create_model(d, c, options, progress).await?,
-        Step::CreateEndpointConfig => create_endpoint_config(d, c).await?,
+        Step::CreateModel => return create_model(d, c, options, progress).await,
+        Step::CreateEndpointConfig => return create_endpoint_config(d, c).await,
         Step::CreateEndpoint => {
-            create_endpoint(d, c).await?;
             *wait = true;
+            return create_endpoint(d, c).await;
         }
         Step::SwitchEndpoint {
             recreate,
@@ -671,19 +731,7 @@ async fn run_step(
         // Run by `apply` itself once the endpoint is ready.
         Step::PutScaling | Step::RemoveScaling => {}
     }
-    Ok(())
-}
-
-/// Whether a SageMaker create failed because the resource is there already (a retry after a
-/// lost response); AWS rejects duplicates, moto overwrites them.
-fn already_exists<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R>(
-    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-) -> bool {
-    err.as_service_error().is_some_and(|e| {
-        e.code() == Some("ValidationException")
-            && e.message()
-                .is_some_and(|m| m.contains("already existing") || m.contains("already exists"))
-    })
+    Ok(Created::New)
 }
 
 async fn create_model(
@@ -691,8 +739,12 @@ async fn create_model(
     c: &Clients,
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(), ProvisionError> {
+) -> Result<Created, ProvisionError> {
     let m = &d.model;
+    let existing = Existing::Model(&m.name);
+    if let Some(found) = claim::before_create(d, c, Kind::Model, existing).await? {
+        return Ok(found);
+    }
     let container = aws_sdk_sagemaker::types::ContainerDefinition::builder()
         .image(&m.image)
         .set_model_data_url(m.model_data_url.clone())
@@ -716,8 +768,10 @@ async fn create_model(
             .send()
             .await;
         match result {
-            Ok(_) => return Ok(()),
-            Err(e) if already_exists(&e) => return Ok(()),
+            Ok(_) => return Ok(Created::New),
+            Err(e) if claim::sagemaker_exists(&e) => {
+                return claim::after_create(d, c, Kind::Model, existing, true).await
+            }
             // A new role takes a few seconds to be assumable by SageMaker (IAM is eventually
             // consistent); SageMaker says so with a ValidationException.
             Err(e)
@@ -742,12 +796,16 @@ async fn create_model(
     }
 }
 
-async fn create_endpoint_config(d: &Desired, c: &Clients) -> Result<(), ProvisionError> {
+async fn create_endpoint_config(d: &Desired, c: &Clients) -> Result<Created, ProvisionError> {
     use aws_sdk_sagemaker::types::{
         AsyncInferenceClientConfig, AsyncInferenceConfig, AsyncInferenceNotificationConfig,
         AsyncInferenceOutputConfig, ProductionVariant, ProductionVariantInstanceType,
     };
     let e = &d.endpoint_config;
+    let existing = Existing::EndpointConfig(&e.name);
+    if let Some(found) = claim::before_create(d, c, Kind::EndpointConfig, existing).await? {
+        return Ok(found);
+    }
     let notifications = (e.success_topic.is_some() || e.error_topic.is_some()).then(|| {
         AsyncInferenceNotificationConfig::builder()
             .set_success_topic(e.success_topic.clone())
@@ -789,14 +847,20 @@ async fn create_endpoint_config(d: &Desired, c: &Clients) -> Result<(), Provisio
         .send()
         .await
     {
-        Ok(_) => Ok(()),
-        Err(err) if already_exists(&err) => Ok(()),
+        Ok(_) => Ok(Created::New),
+        Err(err) if claim::sagemaker_exists(&err) => {
+            claim::after_create(d, c, Kind::EndpointConfig, existing, true).await
+        }
         Err(err) => Err(ProvisionError::aws("CreateEndpointConfig", &e.name, err)),
     }
 }
 
-async fn create_endpoint(d: &Desired, c: &Clients) -> Result<(), ProvisionError> {
+async fn create_endpoint(d: &Desired, c: &Clients) -> Result<Created, ProvisionError> {
     let name = &d.endpoint.name;
+    let existing = Existing::Endpoint(name);
+    if let Some(found) = claim::before_create(d, c, Kind::Endpoint, existing).await? {
+        return Ok(found);
+    }
     match c
         .sagemaker
         .create_endpoint()
@@ -806,8 +870,10 @@ async fn create_endpoint(d: &Desired, c: &Clients) -> Result<(), ProvisionError>
         .send()
         .await
     {
-        Ok(_) => Ok(()),
-        Err(e) if already_exists(&e) => Ok(()),
+        Ok(_) => Ok(Created::New),
+        Err(e) if claim::sagemaker_exists(&e) => {
+            claim::after_create(d, c, Kind::Endpoint, existing, true).await
+        }
         Err(e) => Err(ProvisionError::aws("CreateEndpoint", name, e)),
     }
 }

@@ -42,6 +42,22 @@ pub enum ProvisionError {
         /// The stack that wanted the name.
         stack: String,
     },
+    /// A create found the resource already there (made by someone else after observe, or
+    /// between a check and the create) and it is not the stack's: setup stopped before
+    /// touching it.
+    #[error("{kind} {name} appeared while setup ran and exists but is not tagged bodyline:stack={stack} ({why}); bodyline never touches a resource it does not own, so setup stopped before changing it; this run created {}: run `bodyline teardown` to remove them, then rename the stack (stack.name, or bucket.name for the bucket) or have the other {kind} removed, and run `bodyline setup` again", render_created(created))]
+    TakenDuringSetup {
+        /// The resource kind, e.g. `bucket`.
+        kind: &'static str,
+        /// The resource name.
+        name: String,
+        /// The stack that wanted the name.
+        stack: String,
+        /// What makes it someone else's, e.g. `tagged owner=someone-else`.
+        why: String,
+        /// What this run created before it stopped, as `kind name`.
+        created: Vec<String>,
+    },
     /// An invoker principal named in the stack file does not exist.
     #[error("invokers.principals names {principal}, which does not exist; create it first or remove it from invokers.principals of the stack {stack}; nothing was changed")]
     MissingPrincipal {
@@ -152,6 +168,14 @@ impl ProvisionError {
             code,
             message,
         }
+    }
+}
+
+fn render_created(created: &[String]) -> String {
+    if created.is_empty() {
+        "nothing".to_string()
+    } else {
+        created.join(", ")
     }
 }
 

@@ -40,6 +40,7 @@ assert_eq!(findings[0].rule, LintRule::WildcardAction);
 #![deny(missing_docs)]
 
 mod apply;
+mod claim;
 mod clients;
 mod desired;
 mod error;

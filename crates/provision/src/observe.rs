@@ -242,7 +242,7 @@ pub async fn bucket_is_empty(
     Ok(out.versions().is_empty() && out.delete_markers().is_empty())
 }
 
-fn has_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
+pub(crate) fn has_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
     err.as_service_error()
         .and_then(|e| e.code())
         .is_some_and(|c| codes.contains(&c))
@@ -403,7 +403,7 @@ pub(crate) fn tag_refs(tags: &[(String, String)]) -> impl Iterator<Item = (&str,
     tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
-async fn observe_topic(
+pub(crate) async fn observe_topic(
     clients: &Clients,
     name: &str,
     arn: &str,
@@ -634,7 +634,7 @@ async fn missing_principals(
     Ok(missing)
 }
 
-async fn sagemaker_tags(clients: &Clients, arn: &str) -> Result<Tags, ProvisionError> {
+pub(crate) async fn sagemaker_tags(clients: &Clients, arn: &str) -> Result<Tags, ProvisionError> {
     // Only called on ARNs that Describe just found: moto answers ListTags on an unknown ARN
     // with HTTP 500.
     let out = clients
@@ -721,7 +721,10 @@ async fn leftovers(
     Ok(found)
 }
 
-async fn describe_model(clients: &Clients, name: &str) -> Result<Option<Tagged>, ProvisionError> {
+pub(crate) async fn describe_model(
+    clients: &Clients,
+    name: &str,
+) -> Result<Option<Tagged>, ProvisionError> {
     let out = match clients
         .sagemaker
         .describe_model()
@@ -742,7 +745,7 @@ async fn describe_model(clients: &Clients, name: &str) -> Result<Option<Tagged>,
 }
 
 /// The config by name, and the model of its first variant.
-async fn describe_config(
+pub(crate) async fn describe_config(
     clients: &Clients,
     name: &str,
 ) -> Result<Option<(Tagged, Option<String>)>, ProvisionError> {

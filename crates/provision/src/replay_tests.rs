@@ -81,6 +81,18 @@ fn describe(status: &str, reason: Option<&str>) -> ReplayEvent {
     )
 }
 
+/// SageMaker's answer to a describe of `what` (`endpoint`, `model`, `endpoint configuration`)
+/// that does not exist: every create first looks, because moto overwrites on a duplicate create
+/// (see claim.rs), so the replays answer that look too.
+fn not_found(what: &str) -> ReplayEvent {
+    json(
+        400,
+        &format!(
+            r#"{{"__type":"ValidationException","message":"Could not find {what} \"demo\"."}}"#
+        ),
+    )
+}
+
 fn created_endpoint() -> ReplayEvent {
     json(
         200,
@@ -117,6 +129,7 @@ fn plan_without_endpoint() -> Plan {
 #[tokio::test]
 async fn the_endpoint_goes_from_creating_to_in_service_with_progress() {
     let client = StaticReplayClient::new(vec![
+        not_found("endpoint"),
         created_endpoint(),
         describe("Creating", None),
         describe("Creating", None),
@@ -146,19 +159,21 @@ async fn the_endpoint_goes_from_creating_to_in_service_with_progress() {
     assert_eq!(
         operations(&client),
         vec![
+            "DescribeEndpoint",
             "CreateEndpoint",
             "DescribeEndpoint",
             "DescribeEndpoint",
             "DescribeEndpoint"
         ]
     );
-    assert_eq!((report.calls.read, report.calls.mutating), (3, 1));
+    assert_eq!((report.calls.read, report.calls.mutating), (4, 1));
 }
 
 #[tokio::test]
 async fn a_failed_endpoint_is_an_error_with_its_failure_reason() {
     let reason = "The primary container for production variant AllTraffic did not pass the ping health check.";
     let client = StaticReplayClient::new(vec![
+        not_found("endpoint"),
         created_endpoint(),
         describe("Creating", None),
         describe("Failed", Some(reason)),
@@ -206,13 +221,16 @@ async fn create_model_is_retried_with_backoff_while_the_new_role_propagates() {
         xml(
             r#"<PutRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></PutRolePolicyResponse>"#,
         ),
+        not_found("model"),
         json(400, &cannot_assume),
         json(400, &cannot_assume),
         json(200, &format!(r#"{{"ModelArn":"{}"}}"#, d.model.arn)),
+        not_found("endpoint configuration"),
         json(
             200,
             &format!(r#"{{"EndpointConfigArn":"{}"}}"#, d.endpoint_config.arn),
         ),
+        not_found("endpoint"),
         created_endpoint(),
         describe("InService", None),
     ]);
@@ -245,10 +263,13 @@ async fn create_model_is_retried_with_backoff_while_the_new_role_propagates() {
         vec![
             "CreateRole",
             "PutRolePolicy",
+            "DescribeModel",
             "CreateModel",
             "CreateModel",
             "CreateModel",
+            "DescribeEndpointConfig",
             "CreateEndpointConfig",
+            "DescribeEndpoint",
             "CreateEndpoint",
             "DescribeEndpoint"
         ]
@@ -266,7 +287,11 @@ async fn create_model_gives_up_after_the_configured_attempts() {
     o.endpoint = None;
     let plan = plan(&s, &ctx(), &o).unwrap();
     let cannot_assume = r#"{"__type":"ValidationException","message":"Could not assume role x"}"#;
-    let client = StaticReplayClient::new(vec![json(400, cannot_assume), json(400, cannot_assume)]);
+    let client = StaticReplayClient::new(vec![
+        not_found("model"),
+        json(400, cannot_assume),
+        json(400, cannot_assume),
+    ]);
     let clients = Clients::new(&sdk(&client));
     let opts = ApplyOptions {
         assume_role_attempts: 2,
@@ -286,6 +311,7 @@ async fn create_model_gives_up_after_the_configured_attempts() {
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk_and_counted_as_one_call() {
     let client = StaticReplayClient::new(vec![
+        not_found("endpoint"),
         json(
             400,
             r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
@@ -299,7 +325,12 @@ async fn throttling_is_retried_by_the_sdk_and_counted_as_one_call() {
         .unwrap();
     assert_eq!(
         operations(&client),
-        vec!["CreateEndpoint", "CreateEndpoint", "DescribeEndpoint"]
+        vec![
+            "DescribeEndpoint",
+            "CreateEndpoint",
+            "CreateEndpoint",
+            "DescribeEndpoint"
+        ]
     );
     // Two HTTP attempts, one operation.
     assert_eq!(report.calls.mutating, 1);

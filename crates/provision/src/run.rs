@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use aws_config::SdkConfig;
-use bodyline_stack::{ResourceRecord, Stack, State};
+use bodyline_stack::{ResourceRecord, Stack, StackLock, State};
 
 use crate::desired::Desired;
 use crate::{
@@ -51,6 +51,9 @@ pub struct SetupReport {
 }
 
 /// Plans and applies the stack, then saves `.bodyline/state/<stack>.json` under `root`.
+///
+/// Holds the stack's lock under `root` ([`StackLock`]) from before observe to after the state
+/// is saved: a second setup of the stack from the same root is refused, naming this one.
 pub async fn setup(
     stack: &Stack,
     sdk: &SdkConfig,
@@ -58,6 +61,7 @@ pub async fn setup(
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<SetupReport, ProvisionError> {
+    let _lock = StackLock::acquire(root, &stack.name, "setup")?;
     let Planned { plan, clients } = plan_stack(stack, sdk, root).await?;
     record_untaggable_creations(&plan, root)?;
     let report = apply(&plan, &clients, options, progress).await?;

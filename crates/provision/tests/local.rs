@@ -896,3 +896,248 @@ async fn the_invoker_polls_a_result_not_written_yet_as_not_found_and_without_lis
     );
     local.stop().await;
 }
+
+/// Everything of a bucket someone else could care about, as text: tags, settings, objects.
+async fn bucket_snapshot(s3: &aws_sdk_s3::Client, bucket: &str) -> String {
+    let tags = s3.get_bucket_tagging().bucket(bucket).send().await.ok();
+    let block = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok();
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok();
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await.ok();
+    let mut objects = Vec::new();
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    for o in listed.contents() {
+        let key = o.key().unwrap_or_default();
+        let body = s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        let bytes = body.body.collect().await.unwrap().into_bytes();
+        objects.push((key.to_string(), bytes.to_vec()));
+    }
+    format!(
+        "tags {:?}\nblock {:?}\nlifecycle {:?}\npolicy {:?}\nobjects {objects:?}",
+        tags.map(|t| t.tag_set().to_vec()),
+        block.map(|b| b.public_access_block_configuration().cloned()),
+        lifecycle.map(|l| l.rules().to_vec()),
+        policy.map(|p| p.policy().map(str::to_string)),
+    )
+}
+
+/// A role's tags, trust, inline policies and attachments, as text.
+async fn role_snapshot(iam: &aws_sdk_iam::Client, role: &str) -> String {
+    let got = iam.get_role().role_name(role).send().await.unwrap();
+    let r = got.role().unwrap();
+    let inline = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
+    let mut docs = Vec::new();
+    for name in inline.policy_names() {
+        let doc = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .unwrap();
+        docs.push((name.clone(), doc.policy_document().to_string()));
+    }
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
+    format!(
+        "tags {:?}\ntrust {:?}\ninline {docs:?}\nattached {:?}",
+        r.tags(),
+        r.assume_role_policy_document(),
+        attached.attached_policies()
+    )
+}
+
+/// A model's role, container and tags, as text.
+async fn model_snapshot(sm: &aws_sdk_sagemaker::Client, model: &str) -> String {
+    let m = sm.describe_model().model_name(model).send().await.unwrap();
+    let arn = m.model_arn().unwrap_or_default().to_string();
+    let tags = sm.list_tags().resource_arn(&arn).send().await.unwrap();
+    format!(
+        "role {:?}\nimage {:?}\ntags {:?}",
+        m.execution_role_arn(),
+        m.primary_container().and_then(|c| c.image()),
+        tags.tags()
+    )
+}
+
+fn foreign_tag() -> (&'static str, &'static str) {
+    ("owner", "someone-else")
+}
+
+/// A look-alike made by someone else between setup's observe and its create (here: between
+/// plan and apply) stops apply with the "exists but is not ours" error before any call
+/// touches it, and the error lists what this run did create. The bucket and the role are
+/// found by the create itself (us-east-1's 200 and EntityAlreadyExists); the model by the
+/// check before CreateModel (moto would silently overwrite it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_look_alike_made_after_observe_stops_apply_before_it_is_touched() {
+    let (root, local) = local_stack().await;
+    let sdk = local.sdk_config();
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let iam = aws_sdk_iam::Client::new(&sdk);
+    let sm = aws_sdk_sagemaker::Client::new(&sdk);
+    let (key, value) = foreign_tag();
+
+    // The bucket: tagged by someone else and holding their object.
+    let stack = stack_file("race-bucket", "", &[]);
+    let planned = plan_stack(&stack, &sdk, root.path()).await.unwrap();
+    let bucket = planned.plan.desired.bucket.name.clone();
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let tag = aws_sdk_s3::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .unwrap();
+    s3.put_bucket_tagging()
+        .bucket(&bucket)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(tag)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("output/precious.txt")
+        .body(b"theirs".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let before = bucket_snapshot(&s3, &bucket).await;
+    let err = bodyline_provision::apply(&planned.plan, &planned.clients, &fast(), &mut |_| {})
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, ProvisionError::TakenDuringSetup { name, created, .. }
+            if *name == bucket && created.is_empty()),
+        "{text}"
+    );
+    assert!(
+        text.contains("exists but is not tagged bodyline:stack=race-bucket")
+            && text.contains("owner=someone-else")
+            && text.contains("this run created nothing"),
+        "{text}"
+    );
+    assert_eq!(bucket_snapshot(&s3, &bucket).await, before);
+
+    // The role: someone else's, with their inline policy.
+    let stack = stack_file("race-role", "", &[]);
+    let planned = plan_stack(&stack, &sdk, root.path()).await.unwrap();
+    let role = planned.plan.desired.role.name.clone();
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name(&role)
+        .assume_role_policy_document(trust.to_string())
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let theirs = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "s3:ListAllMyBuckets", "Resource": "*"}]});
+    iam.put_role_policy()
+        .role_name(&role)
+        .policy_name("theirs")
+        .policy_document(theirs.to_string())
+        .send()
+        .await
+        .unwrap();
+    let before = role_snapshot(&iam, &role).await;
+    let err = bodyline_provision::apply(&planned.plan, &planned.clients, &fast(), &mut |_| {})
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, ProvisionError::TakenDuringSetup { name, created, .. }
+            if *name == role && created.iter().any(|c| c.contains(&planned.plan.desired.bucket.name))),
+        "{text}"
+    );
+    assert_eq!(role_snapshot(&iam, &role).await, before);
+
+    // The model: moto overwrites a duplicate CreateModel, so it must be caught before.
+    let stack = stack_file("race-model", "", &[]);
+    let planned = plan_stack(&stack, &sdk, root.path()).await.unwrap();
+    let model = planned.plan.desired.model.name.clone();
+    sm.create_model()
+        .model_name(&model)
+        .execution_role_arn(format!("arn:aws:iam::{}:role/theirs", account(&sdk).await))
+        .primary_container(
+            aws_sdk_sagemaker::types::ContainerDefinition::builder()
+                .image("theirs:1")
+                .build(),
+        )
+        .tags(
+            aws_sdk_sagemaker::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let before = model_snapshot(&sm, &model).await;
+    let err = bodyline_provision::apply(&planned.plan, &planned.clients, &fast(), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProvisionError::TakenDuringSetup { name, .. } if *name == model),
+        "{err}"
+    );
+    assert_eq!(model_snapshot(&sm, &model).await, before);
+    local.stop().await;
+}
+
+/// A second setup of a stack from the same root while the first holds its lock is refused
+/// before any call, naming the holder; once the lock is free, setup runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_setup_of_a_stack_from_the_same_root_is_refused_while_the_first_runs() {
+    let (root, local) = local_stack().await;
+    let stack = stack_file("locked", "", &[]);
+    let held = bodyline_stack::StackLock::acquire(root.path(), "locked", "setup").unwrap();
+    let err = run_setup(&stack, &local, root.path()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("stack locked is being changed by another run")
+            && text.contains(&format!("pid {}", std::process::id())),
+        "{text}"
+    );
+    assert!(State::load(root.path(), "locked").unwrap().is_none());
+    drop(held);
+    let report = run_setup(&stack, &local, root.path()).await.unwrap();
+    assert!(!report.report.applied.is_empty());
+    local.stop().await;
+}

@@ -31,6 +31,16 @@ pub enum StackError {
         /// Each broken rule.
         problems: Vec<Problem>,
     },
+    /// Another run holds the stack's lock (`.bodyline/locks/<stack>.lock`).
+    #[error("stack {stack} is being changed by another run ({holder}); wait for it to finish, then run this again: two runs at once would race for the same resources (the lock is {}; it is released when that process ends, even if it is killed)", path.display())]
+    Locked {
+        /// The stack.
+        stack: String,
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as the holder wrote it (pid, command, start time), or why unknown.
+        holder: String,
+    },
     /// The state file exists but cannot be understood.
     #[error("{}: the state file is corrupt ({message}); delete it and run `bodyline setup` again: tags are the truth and owned resources are found again by tag", path.display())]
     State {

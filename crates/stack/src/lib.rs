@@ -50,6 +50,7 @@ mod error;
 mod fsutil;
 mod input;
 mod local_env;
+mod lock;
 mod names;
 mod sdk;
 mod state;
@@ -62,6 +63,7 @@ pub use config::{
 pub use error::{Problem, StackError};
 pub use input::{InputDecision, MigrationReport, ReportCrate, ReportSite};
 pub use local_env::LocalEnv;
+pub use lock::StackLock;
 pub use names::{s3_url, Arns, Names, MAX_STACK_NAME_LEN, VARIANT_NAME};
 pub use sdk::{local_sdk_config, sdk_config, target_sdk_config};
 pub use state::{content_hash, ResourceRecord, State};

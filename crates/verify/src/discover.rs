@@ -351,11 +351,10 @@ async fn buckets(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Resul
         names.extend(
             page.buckets()
                 .iter()
-                .filter_map(|b| b.name())
-                .map(str::to_string),
+                .filter_map(|b| Some((b.name()?.to_string(), b.creation_date().copied()))),
         );
     }
-    for name in names {
+    for (name, created) in names {
         if !scope.candidate(&name) {
             continue;
         }
@@ -378,13 +377,13 @@ async fn buckets(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Resul
             }
         };
         let arn = format!("arn:aws:s3:::{name}");
-        if interrupted_creation(clients, scope, &name, &tags).await? {
+        if interrupted_creation(clients, scope, &name, &tags, created).await? {
             acc.owned.push(OwnedResource {
                 kind: ResourceKind::Bucket,
                 name: name.clone(),
                 arn: Some(arn),
                 scaling: None,
-                found_by: FoundBy::State,
+                found_by: FoundBy::InterruptedSetup,
             });
             continue;
         }
@@ -393,19 +392,46 @@ async fn buckets(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Resul
     Ok(())
 }
 
-/// An untagged, empty bucket that the state file says this stack's setup was creating when it
-/// was interrupted (between `CreateBucket` and `PutBucketTagging`): the stack made it, so
-/// teardown removes it. Anything with a tag, or with an object in it, is judged by its tag.
+/// How recent an untagged bucket with the stack's exact bucket name must be for teardown to
+/// take it for an interrupted setup's when no state file records it (a CI runner keeps none).
+pub(crate) const INTERRUPTED_SETUP_WINDOW: std::time::Duration =
+    std::time::Duration::from_secs(24 * 60 * 60);
+
+/// A bucket an interrupted setup made (between `CreateBucket` and `PutBucketTagging`), so
+/// teardown removes it: empty (no object version, delete marker or upload), and either
+/// recorded in the state file as being created, or — with no state file, as on a fresh CI
+/// runner — untagged, with exactly the stack's bucket name, no bucket policy, and created
+/// within [`INTERRUPTED_SETUP_WINDOW`]. It is deleted with `DeleteBucket` alone, which S3
+/// refuses for a bucket that holds anything, so no one's data can go with it; the worst a
+/// look-alike can lose is an empty, policy-less name. Anything else is judged by its tag.
 async fn interrupted_creation(
     clients: &Clients,
     scope: &Scope<'_>,
     name: &str,
     tags: &[(String, String)],
+    created: Option<aws_smithy_types::DateTime>,
 ) -> Result<bool, VerifyError> {
-    if !scope.state.is_some_and(|s| s.is_creating("bucket", name))
-        || ownership(scope.stack(), pairs(tags)) != Ownership::Foreign
-    {
+    if ownership(scope.stack(), pairs(tags)) != Ownership::Foreign {
         return Ok(false);
+    }
+    let recorded = scope.state.is_some_and(|s| s.is_creating("bucket", name));
+    if !recorded {
+        let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+        let recent = created.is_some_and(|c| {
+            let age = now.secs() - c.secs();
+            (0..=INTERRUPTED_SETUP_WINDOW.as_secs() as i64).contains(&age)
+        });
+        if scope.state.is_some() || !tags.is_empty() || name != scope.names.bucket || !recent {
+            return Ok(false);
+        }
+        match clients.s3.get_bucket_policy().bucket(name).send().await {
+            Err(e)
+                if e.as_service_error()
+                    .and_then(aws_smithy_types::error::metadata::ProvideErrorMetadata::code)
+                    == Some("NoSuchBucketPolicy") => {}
+            Ok(_) => return Ok(false),
+            Err(e) => return Err(aws_error("GetBucketPolicy", name, e)),
+        }
     }
     bodyline_provision::bucket_is_empty(&clients.s3, name)
         .await

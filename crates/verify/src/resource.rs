@@ -65,6 +65,10 @@ pub enum FoundBy {
     State,
     /// Found by listing and reading its `bodyline:stack` tag.
     Tag,
+    /// The untagged, empty bucket of a setup interrupted between `CreateBucket` and its
+    /// tagging: deleted with `DeleteBucket` alone (which S3 refuses while it holds an object),
+    /// never emptied.
+    InterruptedSetup,
 }
 
 /// A resource that carries the stack's tag, so teardown may delete it.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::aws::{aws_error, found, Clients};
 use crate::discover::{discover, Scope};
-use crate::resource::{OwnedResource, ResourceKind, Skipped};
+use crate::resource::{FoundBy, OwnedResource, ResourceKind, Skipped};
 use crate::{bucket, VerifyError};
 
 /// What teardown would delete and what it will leave alone, in deletion order.
@@ -387,6 +387,23 @@ async fn delete(
             )?
             .is_some();
             Ok(gone_or(deleted, String::new()))
+        }
+        // Untagged: never emptied, and S3 refuses to delete it if anything is in it now.
+        ResourceKind::Bucket if r.found_by == FoundBy::InterruptedSetup => {
+            match clients.s3.delete_bucket().bucket(name).send().await {
+                Ok(_) => Ok((
+                    Outcome::Deleted,
+                    "empty and untagged: an interrupted setup's".to_string(),
+                )),
+                Err(err) => {
+                    let failure = crate::aws::Failure::of(&err);
+                    if failure.is_not_found() {
+                        Ok((Outcome::AlreadyGone, String::new()))
+                    } else {
+                        Err(failure.into_error("DeleteBucket", name))
+                    }
+                }
+            }
         }
         ResourceKind::Bucket => delete_bucket(clients, plan, options, name, backed_up).await,
         ResourceKind::Topic => {
