@@ -21,6 +21,8 @@ pub enum Verdict {
     Forward,
     /// Forward it, then run this once its response is back, before returning the response.
     ForwardThen(Pin<Box<dyn Future<Output = ()> + Send>>),
+    /// Run this first, then forward the request (something happens "meanwhile").
+    FirstRun(Pin<Box<dyn Future<Output = ()> + Send>>),
     /// Answer 503 with this text instead of forwarding.
     Refuse(String),
 }
@@ -106,6 +108,10 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         Verdict::Refuse(text) => return (StatusCode::SERVICE_UNAVAILABLE, text).into_response(),
         Verdict::Forward => None,
         Verdict::ForwardThen(then) => Some(then),
+        Verdict::FirstRun(first) => {
+            first.await;
+            None
+        }
     };
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     parts.uri = match format!("{}{path_and_query}", shared.upstream).parse::<Uri>() {

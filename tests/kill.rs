@@ -220,7 +220,7 @@ pub(crate) async fn teardown_leaves_nothing(
 }
 
 /// An inline `Body` through the real runtime client yields an output object with the answer.
-async fn serves_an_inline_body(ctx: &Context, stack: &Stack) -> anyhow::Result<()> {
+pub(crate) async fn serves_an_inline_body(ctx: &Context, stack: &Stack) -> anyhow::Result<()> {
     let runtime = aws_sdk_sagemakerruntime::Client::new(&ctx.sdk);
     let response = runtime
         .invoke_endpoint_async()
@@ -393,7 +393,7 @@ impl Project {
         finish(args, child).await
     }
 
-    fn spawn(&self, args: &[&str]) -> anyhow::Result<tokio::process::Child> {
+    pub(crate) fn spawn(&self, args: &[&str]) -> anyhow::Result<tokio::process::Child> {
         Self::spawn_command(
             tokio::process::Command::from(bodyline(self.dir.path())),
             args,
@@ -456,7 +456,7 @@ impl std::fmt::Display for Finished {
     }
 }
 
-async fn finish(args: &[&str], child: tokio::process::Child) -> anyhow::Result<Finished> {
+pub(crate) async fn finish(args: &[&str], child: tokio::process::Child) -> anyhow::Result<Finished> {
     let Ok(out) = tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output()).await else {
         // Dropping the future dropped the child: kill_on_drop ends it.
         bail!(
@@ -613,6 +613,11 @@ async fn kill_victim(shared: &Shared) {
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+}
+
+/// Whether a request mutates, by the same rule as [`classify`].
+pub(crate) fn is_mutating(parts: &http::request::Parts, body: &[u8]) -> bool {
+    classify(&parts.method, &parts.uri, &parts.headers, body).is_some()
 }
 
 /// The operation of a request as `service.Operation` when it mutates, `None` when it reads.

@@ -8,6 +8,8 @@ mod demo;
 mod estate;
 mod input;
 mod kill;
+mod lookalike;
+mod race;
 mod sdk_requirement;
 mod setup;
 mod sweep;
