@@ -8,6 +8,7 @@ mod demo;
 mod estate;
 mod input;
 mod kill;
+mod sarif;
 mod sdk_requirement;
 mod setup;
 mod sweep;
