@@ -12,3 +12,4 @@ mod sarif;
 mod sdk_requirement;
 mod setup;
 mod sweep;
+mod sweep_failure;
