@@ -14,6 +14,8 @@ use std::process::Command;
 use bodyline_tests::{bodyline, run, workspace_root};
 use serde_json::Value;
 
+use crate::sdk_requirement::without_cargo_vars;
+
 /// An upload-then-invoke that `bodyline migrate` rewrites (`invoke_endpoint_async` at 5:8).
 const SITE: &str = r#"//! Upload, then invoke.
 pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
@@ -81,12 +83,7 @@ fn validator() -> PathBuf {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join("target"));
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    // Not this workspace's variables: the validator is its own workspace.
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("CARGO_") {
-            cmd.env_remove(key);
-        }
-    }
+    without_cargo_vars(&mut cmd);
     let (output, _, stderr) = run(cmd
         .current_dir(root.join("tests/sarif-validate"))
         .env("CARGO_TARGET_DIR", &target)
