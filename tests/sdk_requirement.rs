@@ -86,7 +86,7 @@ fn cargo(dir: &Path) -> Command {
 
 /// The variables cargo set for this test binary: a nested cargo that inherits them sees build
 /// scripts' `rerun-if-env-changed` inputs as changed and rebuilds (see xtask's main).
-fn without_cargo_vars(cmd: &mut Command) {
+pub(crate) fn without_cargo_vars(cmd: &mut Command) {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         let set_by_cargo = key.starts_with("CARGO_PKG_")

@@ -10,6 +10,8 @@ mod input;
 mod kill;
 mod lookalike;
 mod race;
+mod sarif;
 mod sdk_requirement;
 mod setup;
 mod sweep;
+mod sweep_failure;

@@ -45,7 +45,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Remove every resource the stack owns (and nothing else), then check for leaks.
     Teardown(verify::TeardownArgs),
-    /// Tear down every stack named with a prefix whose resources are all older than an age.
+    /// Tear down every stack named with a prefix whose resources are all older than an age
+    /// (exit 0: every chosen stack removed, or a dry run; 1: any stack failed, the others still
+    /// swept).
     Sweep(sweep::SweepArgs),
     /// Rewrite S3 upload + input_location call sites to inline Body.
     Migrate(migrate::MigrateArgs),

@@ -145,7 +145,10 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out, "{}", bodyline_migrate::render_json(&report, s3_input))?;
             }
         }
-        Format::Sarif => writeln!(out, "{}", bodyline_migrate::render_sarif(&report))?,
+        Format::Sarif => {
+            let root = bodyline_migrate::SourceRoot::find(&args.paths);
+            writeln!(out, "{}", bodyline_migrate::render_sarif(&report, &root))?
+        }
     }
     out.flush()?;
     if let Some(s3_input) = s3_input.as_ref().filter(|_| !args.no_report_file) {

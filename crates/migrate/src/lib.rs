@@ -23,7 +23,8 @@
 //! When the name may mean several functions, the site is left alone with that reason.
 //!
 //! Files are only written by [`write_files`] (atomic: temp file and rename). Reports come from
-//! [`render_human`], [`render_diff`], [`render_json`] and [`render_sarif`].
+//! [`render_human`], [`render_diff`], [`render_json`] and [`render_sarif`] (locations relative
+//! to the repository's top level, [`SourceRoot`]).
 //!
 //! # The S3-input report
 //!
@@ -93,6 +94,7 @@ mod edit;
 mod error;
 mod report;
 mod s3_input;
+mod sarif;
 mod scan;
 mod sdk;
 mod text;
@@ -115,8 +117,9 @@ pub enum Strategy {
 pub use crate::{
     edit::{Edit, EditError, EditSet},
     error::MigrateError,
-    report::{render_diff, render_human, render_json, render_sarif},
+    report::{render_diff, render_human, render_json},
     s3_input::{S3InputCrate, S3InputReport, S3InputSite, DEFAULT_REPORT_FILE, S3_INPUT_VERSION},
+    sarif::{render_sarif, SourceRoot, SRCROOT},
     scan::{
         migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary,
         DEFAULT_MAX_FILE_BYTES, NEEDLE,

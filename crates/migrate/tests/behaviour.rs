@@ -252,8 +252,11 @@ fn reports_name_file_line_and_column() {
     assert_eq!(json["files"][0]["sites"][0]["line"], 6);
     assert_eq!(json["s3_input"]["crates"][0]["sites"][0]["line"], 6);
     assert_eq!(json["s3_input"]["written"], false);
-    let sarif: serde_json::Value =
-        serde_json::from_str(&bodyline_migrate::render_sarif(&report)).unwrap();
+    let sarif: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_sarif(
+        &report,
+        &bodyline_migrate::SourceRoot::find(&[]),
+    ))
+    .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "bodyline/inline-body");

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum VerifyError {
     /// An AWS call failed for another reason than "not found" (which teardown treats as done).
-    #[error("{operation} on {resource} failed: {}{}; check the credentials' permissions and run again (teardown is idempotent)", code.as_deref().unwrap_or("no error code"), detail(message.as_deref(), *status))]
+    #[error("{operation} on {resource} failed: {}{}; {} (teardown is idempotent)", code.as_deref().unwrap_or("no error code"), detail(message.as_deref(), *status), fix(code.as_deref()))]
     Aws {
         /// The API operation, e.g. `DeleteBucket`.
         operation: &'static str,
@@ -112,6 +112,18 @@ pub enum VerifyError {
         /// The target.
         target: bodyline_stack::Target,
     },
+}
+
+/// What to do about a failed call: a `DeleteConflict` is something bodyline does not own still
+/// using the resource (teardown never touches it), anything else most often a permission.
+fn fix(code: Option<&str>) -> &'static str {
+    match code {
+        Some("DeleteConflict") => {
+            "something bodyline does not own still uses it (e.g. an instance profile holding a \
+             role): remove that use by hand, then run again"
+        }
+        _ => "check the credentials' permissions and run again",
+    }
 }
 
 fn detail(message: Option<&str>, status: Option<u16>) -> String {
