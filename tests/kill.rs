@@ -456,7 +456,10 @@ impl std::fmt::Display for Finished {
     }
 }
 
-pub(crate) async fn finish(args: &[&str], child: tokio::process::Child) -> anyhow::Result<Finished> {
+pub(crate) async fn finish(
+    args: &[&str],
+    child: tokio::process::Child,
+) -> anyhow::Result<Finished> {
     let Ok(out) = tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output()).await else {
         // Dropping the future dropped the child: kill_on_drop ends it.
         bail!(

@@ -79,7 +79,9 @@ async fn scenario(ctx: &Context, kind: Kind) -> anyhow::Result<()> {
     let (d, flag) = (desired.clone(), made.clone());
     let inspect: Inspector = Arc::new(move |parts, body| {
         let mutating = crate::kill::is_mutating(parts, body);
-        let mut done = flag.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut done = flag
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !mutating || *done {
             return Verdict::Forward;
         }
@@ -100,7 +102,9 @@ async fn scenario(ctx: &Context, kind: Kind) -> anyhow::Result<()> {
 
     let out = project.run(&["setup"]).await?;
     ensure!(
-        *made.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+        *made
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
         "setup made no mutating call\n{out}"
     );
     let before = snapshot(&ctx.sdk, &desired, kind).await?;
@@ -169,7 +173,12 @@ async fn make(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<()> {
                 .bucket(&name)
                 .tagging(
                     aws_sdk_s3::types::Tagging::builder()
-                        .tag_set(aws_sdk_s3::types::Tag::builder().key(key).value(value).build()?)
+                        .tag_set(
+                            aws_sdk_s3::types::Tag::builder()
+                                .key(key)
+                                .value(value)
+                                .build()?,
+                        )
                         .build()?,
                 )
                 .send()
@@ -185,7 +194,12 @@ async fn make(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<()> {
             aws_sdk_sns::Client::new(sdk)
                 .create_topic()
                 .name(&name)
-                .tags(aws_sdk_sns::types::Tag::builder().key(key).value(value).build()?)
+                .tags(
+                    aws_sdk_sns::types::Tag::builder()
+                        .key(key)
+                        .value(value)
+                        .build()?,
+                )
                 .send()
                 .await?;
         }
@@ -213,7 +227,12 @@ async fn make(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<()> {
                 .create_policy()
                 .policy_name(&name)
                 .policy_document(their_document())
-                .tags(aws_sdk_iam::types::Tag::builder().key(key).value(value).build()?)
+                .tags(
+                    aws_sdk_iam::types::Tag::builder()
+                        .key(key)
+                        .value(value)
+                        .build()?,
+                )
                 .send()
                 .await?;
         }
@@ -311,7 +330,10 @@ async fn snapshot(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<St
                 text.push_str(&format!(" {key}={}", String::from_utf8_lossy(&bytes)));
             }
             for (what, answer) in [
-                ("policy", s3.get_bucket_policy().bucket(&name).send().await.is_ok()),
+                (
+                    "policy",
+                    s3.get_bucket_policy().bucket(&name).send().await.is_ok(),
+                ),
                 (
                     "lifecycle",
                     s3.get_bucket_lifecycle_configuration()
@@ -322,7 +344,11 @@ async fn snapshot(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<St
                 ),
                 (
                     "public-access-block",
-                    s3.get_public_access_block().bucket(&name).send().await.is_ok(),
+                    s3.get_public_access_block()
+                        .bucket(&name)
+                        .send()
+                        .await
+                        .is_ok(),
                 ),
             ] {
                 text.push_str(&format!(" {what}={answer}"));
@@ -331,32 +357,22 @@ async fn snapshot(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<St
         }
         Kind::Topic => {
             let sns = aws_sdk_sns::Client::new(sdk);
-            let arn = d
-                .topics
-                .as_ref()
-                .context("topics")?
-                .success
-                .arn
-                .clone();
+            let arn = d.topics.as_ref().context("topics")?.success.arn.clone();
             let attributes = sns.get_topic_attributes().topic_arn(&arn).send().await?;
-            let mut attributes: Vec<_> = attributes
-                .attributes()
-                .into_iter()
-                .flatten()
-                .collect();
+            let mut attributes: Vec<_> = attributes.attributes().into_iter().flatten().collect();
             attributes.sort();
-            let tags = sns.list_tags_for_resource().resource_arn(&arn).send().await?;
+            let tags = sns
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await?;
             format!("{attributes:?} {:?}", tags.tags())
         }
         Kind::Role => {
             let iam = aws_sdk_iam::Client::new(sdk);
             let role = iam.get_role().role_name(&name).send().await?;
             let role = role.role().context("role")?;
-            let mut text = format!(
-                "{:?} {:?}",
-                role.assume_role_policy_document(),
-                role.tags()
-            );
+            let mut text = format!("{:?} {:?}", role.assume_role_policy_document(), role.tags());
             let inline = iam.list_role_policies().role_name(&name).send().await?;
             for policy in inline.policy_names() {
                 let document = iam
@@ -367,7 +383,11 @@ async fn snapshot(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<St
                     .await?;
                 text.push_str(&format!(" {policy}={}", document.policy_document()));
             }
-            let attached = iam.list_attached_role_policies().role_name(&name).send().await?;
+            let attached = iam
+                .list_attached_role_policies()
+                .role_name(&name)
+                .send()
+                .await?;
             text.push_str(&format!(" attached={:?}", attached.attached_policies()));
             text
         }
@@ -384,7 +404,11 @@ async fn snapshot(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<St
                 .send()
                 .await?;
             let tags = iam.list_policy_tags().policy_arn(&arn).send().await?;
-            let entities = iam.list_entities_for_policy().policy_arn(&arn).send().await?;
+            let entities = iam
+                .list_entities_for_policy()
+                .policy_arn(&arn)
+                .send()
+                .await?;
             format!(
                 "{version} {:?} {:?} roles={:?} users={:?}",
                 document.policy_version().and_then(|v| v.document()),
@@ -469,7 +493,11 @@ async fn remove(sdk: &SdkConfig, d: &Desired, kind: Kind) -> anyhow::Result<()> 
                 sm.delete_endpoint().endpoint_name(&name).send().await?;
             }
             let their = format!("{name}-theirs");
-            let config = if kind == Kind::Endpoint { &their } else { &name };
+            let config = if kind == Kind::Endpoint {
+                &their
+            } else {
+                &name
+            };
             sm.delete_endpoint_config()
                 .endpoint_config_name(config)
                 .send()

@@ -69,9 +69,10 @@ async fn one_project(ctx: &Context) -> anyhow::Result<()> {
     } else {
         ensure!(
             other.status.code() == Some(1)
-                && other
-                    .stderr
-                    .contains(&format!("stack {} is being changed by another run", project.stack.name)),
+                && other.stderr.contains(&format!(
+                    "stack {} is being changed by another run",
+                    project.stack.name
+                )),
             "the refused setup does not name the lock\n{other}"
         );
     }

@@ -81,6 +81,7 @@ pub async fn run(cmd: &LocalCommand) -> anyhow::Result<ExitCode> {
             let root = absolute(&root.root)?;
             let status = bodyline_local::status(&root).await?;
             println!("local stack {status}");
+            print_losses(&bodyline_local::losses(&root));
             Ok(match status {
                 LocalStatus::Running { .. } => ExitCode::SUCCESS,
                 _ => ExitCode::FAILURE,
@@ -138,12 +139,32 @@ async fn up(args: &StackArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("local stack {running}");
     }
+    if report.restored_changes > 0 {
+        println!(
+            "  restored  {} change(s) from the crashed stack's saved state",
+            report.restored_changes
+        );
+    }
+    print_losses(&report.lost);
     println!(
         "  env file  {}\n\nLoad it with: set -a; . {}; set +a",
         LocalEnv::path(&root).display(),
         LocalEnv::path(&root).display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the local stack could not bring back after a crash, one line each.
+fn print_losses(lost: &[String]) {
+    if !lost.is_empty() {
+        println!(
+            "  lost      {} item(s) could not be brought back:",
+            lost.len()
+        );
+        for line in lost {
+            println!("    {line}");
+        }
+    }
 }
 
 fn options(root: &Path, args: &StackArgs) -> anyhow::Result<LocalOptions> {

@@ -70,6 +70,14 @@ pub(crate) async fn bootstrap(moto_url: &str, region: &str) -> Result<Admin, Loc
         secret_access_key: key.secret_access_key().to_string(),
     };
 
+    verify(moto_url, region, &admin)
+        .await
+        .map_err(|message| failed("GetUser (signed)", message))?;
+    Ok(admin)
+}
+
+/// One signed `GetUser` with the administrator's keys: they work on the moto at `moto_url`.
+pub(crate) async fn verify(moto_url: &str, region: &str, admin: &Admin) -> Result<(), String> {
     let signed = config(
         moto_url,
         region,
@@ -80,8 +88,8 @@ pub(crate) async fn bootstrap(moto_url: &str, region: &str) -> Result<Admin, Loc
         .get_user()
         .send()
         .await
-        .map_err(|e| failed("GetUser (signed)", DisplayErrorContext(e).to_string()))?;
-    Ok(admin)
+        .map(|_| ())
+        .map_err(|e| DisplayErrorContext(e).to_string())
 }
 
 /// An SDK configuration for moto itself, with retries off.

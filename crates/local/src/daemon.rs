@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use bodyline_stack::{LocalEnv, StackError};
 
 use crate::front_door::HEALTH_PATH;
-use crate::moto::http_client;
-use crate::supervisor::{dot_dir, MOTO_URL_VAR};
+use crate::moto::{http_client, RestoreReport};
+use crate::record::{losses, moto_state_dir};
+use crate::supervisor::{dot_dir, run_front_door_process, FRONT_DOOR_PROCESS_VAR, MOTO_URL_VAR};
 use crate::sys::{self, Signal};
 use crate::{LocalError, LocalOptions, LocalStack};
 
@@ -82,6 +83,23 @@ pub struct UpReport {
     pub env: LocalEnv,
     /// Whether a healthy stack was already running (and nothing was started).
     pub already_running: bool,
+    /// How many changes of moto's saved state were replayed: more than 0 when a stack that
+    /// crashed was brought back.
+    pub restored_changes: u64,
+    /// What could not be brought back (see [`losses`](crate::losses)); empty when nothing.
+    pub lost: Vec<String>,
+}
+
+impl UpReport {
+    fn new(root: &Path, pid: u32, env: LocalEnv, already_running: bool) -> UpReport {
+        UpReport {
+            pid,
+            env,
+            already_running,
+            restored_changes: RestoreReport::read(&moto_state_dir(root)).map_or(0, |r| r.replayed),
+            lost: losses(root),
+        }
+    }
 }
 
 /// Starts the local stack for `root` in the background, unless a healthy one already runs.
@@ -107,11 +125,7 @@ pub async fn up(
                     wanted: region.to_string(),
                 });
             }
-            return Ok(UpReport {
-                pid,
-                env,
-                already_running: true,
-            });
+            return Ok(UpReport::new(root, pid, env, true));
         }
         LocalStatus::Unhealthy { pid, problem } => {
             return Err(LocalError::Daemon {
@@ -159,11 +173,7 @@ pub async fn up(
         }
         if let Ok(env) = LocalEnv::read(root) {
             if is_healthy(&client, &env).await {
-                return Ok(UpReport {
-                    pid,
-                    env,
-                    already_running: false,
-                });
+                return Ok(UpReport::new(root, pid, env, false));
             }
         }
         if began.elapsed() > UP_TIMEOUT {
@@ -237,9 +247,15 @@ pub async fn status(root: &Path) -> Result<LocalStatus, LocalError> {
 pub async fn serve(
     opts: LocalOptions,
     ready: impl FnOnce(&LocalEnv),
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), LocalError> {
+    if std::env::var_os(FRONT_DOOR_PROCESS_VAR).is_some() {
+        // This process is the front door that a `serve` supervisor started.
+        return run_front_door_process(&opts.root, shutdown).await;
+    }
     let root = opts.root.clone();
+    let mut opts = opts;
+    opts.front_door_process = true;
     let stack = LocalStack::start(opts).await?;
     let pid = std::process::id();
     write_pid(&root, pid)?;

@@ -130,6 +130,16 @@ pub enum LocalError {
         /// What failed.
         message: String,
     },
+    /// A crashed local stack's saved state could not be brought back.
+    #[error("the local stack of {} could not be restored from {}: {problem}; `bodyline local down` discards the saved state, and the next `bodyline local up` starts an empty stack", root.display(), state.display())]
+    Restore {
+        /// The project root.
+        root: PathBuf,
+        /// The saved state (moto's change log).
+        state: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
     /// The front door could not reach moto.
     #[error("the front door could not forward {method} {path} to moto at {upstream}: {message}")]
     Upstream {

@@ -21,9 +21,13 @@ for byte. Clients need only the standard variables in `.bodyline/local.env`.
   6. [`LocalEnv`](bodyline_stack::LocalEnv) is written to `<root>/.bodyline/local.env`.
 
   [`LocalStack::stop`] (or drop) takes it all down; moto is also bound to the life of the
-  spawning process, so a crash leaves no moto behind.
+  spawning process, so a crash leaves no moto behind. moto is started again if it dies, and
+  replays its change log (`moto_persist.py`), so its state survives its own death and the
+  supervisor's: a start that finds a crashed stack's record restores that stack.
 * [`up`], [`down`] and [`status`] manage one detached `bodyline local serve` process per
-  project through `<root>/.bodyline/local.pid`; its output goes to `local.log`.
+  project through `<root>/.bodyline/local.pid`; its output goes to `local.log`. `serve` runs the
+  front door and runtime in their own process, kept running beside moto; [`losses`] lists what
+  a crash could not bring back.
 * [`LocalError`] is every failure; as an axum response it is an AWS-shaped XML error.
 
 ```no_run
@@ -49,6 +53,8 @@ mod front_door;
 mod iam_policy;
 mod install;
 mod moto;
+mod process;
+mod record;
 mod runtime;
 mod s3_strict;
 mod supervisor;
@@ -60,4 +66,7 @@ pub use daemon::{
 pub use error::LocalError;
 pub use front_door::{router, serve_front_door, FrontDoorState};
 pub use install::{default_venv, install, BOTOCORE_REQUIREMENT, MOTO_REQUIREMENT};
-pub use supervisor::{LocalOptions, LocalStack, ADMIN_ARN_VAR, MOTO_URL_VAR};
+pub use record::losses;
+pub use supervisor::{
+    LocalOptions, LocalStack, ADMIN_ARN_VAR, FRONT_DOOR_PROCESS_VAR, MOTO_URL_VAR,
+};

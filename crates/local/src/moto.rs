@@ -1,15 +1,17 @@
-//! Running `moto_server`: a free loopback port, IAM enforcement armed from the first request, a
-//! health check, and a stop by PID that leaves no process behind.
+//! Running moto: through bodyline's launcher (`moto_persist.py`: moto's state logged to disk
+//! and replayed when it starts again), on a listening socket the supervisor keeps, with IAM
+//! enforcement armed from the first request after the bootstrap, and a health check.
 
-use std::fs::File;
+use std::fs::OpenOptions;
 use std::net::{Ipv4Addr, TcpListener};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
-
-use crate::sys::{self, Signal};
+use crate::process::Child;
+use crate::sys;
 use crate::LocalError;
 
 /// How many requests moto serves before it enforces IAM: exactly the bootstrap's calls
@@ -20,184 +22,150 @@ pub(crate) const UNAUTHENTICATED_CALLS: u32 = 3;
 /// Python bytecode on a busy machine.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// How long `stop` waits after SIGTERM before SIGKILL.
-const TERM_GRACE: Duration = Duration::from_secs(5);
-
-/// A running `moto_server`. Dropping it kills the process.
-#[derive(Debug)]
-pub(crate) struct MotoProcess {
-    pid: u32,
-    url: String,
-    log: PathBuf,
-    /// Becomes `true` once the reaper thread has collected the exit status.
-    exited: watch::Receiver<bool>,
+/// What starting moto needs; kept so a dead moto is started again exactly the same way.
+#[derive(Debug, Clone)]
+pub(crate) struct MotoLaunch {
+    /// The virtualenv's Python, which has moto installed.
+    pub python: PathBuf,
+    /// `<state>/moto_persist.py`, written from this crate.
+    pub launcher: PathBuf,
+    /// Where moto's change log and restore report live.
+    pub state_dir: PathBuf,
+    /// moto's listening socket, bound once by the supervisor for the life of the stack: a
+    /// restarted moto serves on the same port, and connections made while it is down wait in
+    /// the socket's backlog instead of being refused.
+    pub listener: Arc<TcpListener>,
+    /// moto's log file (appended to across restarts).
+    pub log: PathBuf,
 }
 
-impl MotoProcess {
-    /// Starts `moto_server` on a free 127.0.0.1 port and waits until it answers. A port taken
-    /// between choosing and binding it makes moto exit; that is retried on another port.
-    pub(crate) async fn start(moto_server: &Path, log: &Path) -> Result<MotoProcess, LocalError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let moto = spawn(moto_server, log)?;
-            match moto.wait_ready().await {
-                Ok(()) => return Ok(moto),
-                Err(err) if attempt < 3 && moto.has_exited() => {
-                    tracing::warn!(error = %err, "moto exited during start, trying another port");
-                }
-                Err(err) => {
-                    moto.stop().await;
-                    return Err(err);
-                }
-            }
-        }
+/// The launcher script: moto with its state logged and replayed (see the script's own doc).
+const LAUNCHER: &str = include_str!("moto_persist.py");
+
+impl MotoLaunch {
+    /// A launch of the moto installed beside `moto_server`, serving on `listener`, keeping its
+    /// state in `state_dir`.
+    pub(crate) fn new(
+        moto_server: &Path,
+        listener: TcpListener,
+        state_dir: &Path,
+        log: &Path,
+    ) -> Result<MotoLaunch, LocalError> {
+        std::fs::create_dir_all(state_dir).map_err(|e| LocalError::io(state_dir, e))?;
+        let launcher = state_dir.join("moto_persist.py");
+        std::fs::write(&launcher, LAUNCHER).map_err(|e| LocalError::io(&launcher, e))?;
+        Ok(MotoLaunch {
+            python: moto_server.with_file_name("python"),
+            launcher,
+            state_dir: state_dir.to_path_buf(),
+            listener: Arc::new(listener),
+            log: log.to_path_buf(),
+        })
     }
 
     /// `http://127.0.0.1:<port>`.
-    pub(crate) fn url(&self) -> &str {
-        &self.url
+    pub(crate) fn url(&self) -> String {
+        let port = self.listener.local_addr().map_or(0, |a| a.port());
+        format!("http://127.0.0.1:{port}")
     }
 
-    /// The process id of `moto_server`.
-    pub(crate) fn pid(&self) -> u32 {
-        self.pid
-    }
-
-    fn has_exited(&self) -> bool {
-        *self.exited.borrow()
-    }
-
-    async fn wait_ready(&self) -> Result<(), LocalError> {
-        let client = http_client();
-        let health = format!("{}/moto-api/", self.url);
-        let start = Instant::now();
-        loop {
-            if self.has_exited() {
-                return Err(self.error("exited during start (is the port taken?)"));
-            }
-            // /moto-api/ does not count against INITIAL_NO_AUTH_ACTION_COUNT.
-            if let Ok(response) = client.get(&health).send().await {
-                if response.status().is_success() {
-                    tracing::debug!(url = %self.url, elapsed = ?start.elapsed(), "moto ready");
-                    return Ok(());
-                }
-            }
-            if start.elapsed() > READY_TIMEOUT {
-                return Err(self.error(&format!(
-                    "did not answer {health} within {}s",
-                    READY_TIMEOUT.as_secs()
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGTERM, a grace period, then SIGKILL; returns once the process is reaped.
-    pub(crate) async fn stop(mut self) {
-        if !self.has_exited() {
-            let _ = sys::kill(self.pid, Signal::Term);
-            let exited = self.exited.clone();
-            if !wait_exited(exited, TERM_GRACE).await {
-                let _ = sys::kill(self.pid, Signal::Kill);
-                wait_exited(self.exited.clone(), TERM_GRACE).await;
-            }
-        }
-        // Nothing left for Drop to do.
-        self.pid = 0;
-    }
-
-    fn error(&self, problem: &str) -> LocalError {
-        LocalError::Moto {
-            url: self.url.clone(),
-            problem: problem.to_string(),
+    /// Starts one moto process (which first replays the change log) and waits until it answers.
+    pub(crate) async fn start(&self) -> Result<Child, LocalError> {
+        let url = self.url();
+        let error = |problem: String| LocalError::Moto {
+            url: url.clone(),
+            problem,
             log: self.log.clone(),
-        }
+        };
+        let log_file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| LocalError::io(&self.log, e))?;
+        let log_err = log_file
+            .try_clone()
+            .map_err(|e| LocalError::io(&self.log, e))?;
+        let port = url.rsplit(':').next().unwrap_or_default().to_string();
+        let mut command = Command::new(&self.python);
+        command
+            .arg(&self.launcher)
+            .arg("--state")
+            .arg(&self.state_dir)
+            .args(["--fd", &sys::INHERITED_FD.to_string()])
+            .env(
+                "INITIAL_NO_AUTH_ACTION_COUNT",
+                UNAUTHENTICATED_CALLS.to_string(),
+            )
+            .env("MOTO_PORT", port)
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err);
+        sys::pass_listener(&mut command, self.listener.as_raw_fd());
+        let child = Child::spawn(command, "moto").map_err(|e| {
+            error(format!(
+                "could not be started with {}: {e}",
+                self.python.display()
+            ))
+        })?;
+        wait_ready(&child, &url).await.map_err(error)?;
+        Ok(child)
     }
 }
 
-impl Drop for MotoProcess {
-    fn drop(&mut self) {
-        if self.pid != 0 && !self.has_exited() {
-            // No await in drop: kill outright; the reaper thread collects the status.
-            let _ = sys::kill(self.pid, Signal::Kill);
+async fn wait_ready(child: &Child, url: &str) -> Result<(), String> {
+    let client = http_client();
+    let health = format!("{url}/moto-api/");
+    let start = Instant::now();
+    loop {
+        if child.has_exited() {
+            return Err("exited during start".to_string());
         }
+        // /moto-api/ does not count against INITIAL_NO_AUTH_ACTION_COUNT.
+        if let Ok(response) = client.get(&health).send().await {
+            if response.status().is_success() {
+                tracing::debug!(%url, elapsed = ?start.elapsed(), "moto ready");
+                return Ok(());
+            }
+        }
+        if start.elapsed() > READY_TIMEOUT {
+            return Err(format!(
+                "did not answer {health} within {}s",
+                READY_TIMEOUT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-async fn wait_exited(mut exited: watch::Receiver<bool>, limit: Duration) -> bool {
-    tokio::time::timeout(limit, exited.wait_for(|done| *done))
-        .await
-        .is_ok_and(|r| r.is_ok())
+/// What the last moto start could not bring back from its change log.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct RestoreReport {
+    /// How many changes were replayed.
+    pub replayed: u64,
+    /// The changes that failed on replay.
+    #[serde(default)]
+    pub failures: Vec<serde_json::Value>,
 }
 
-/// Spawns moto from a dedicated thread that then waits for it. The thread lives exactly as
-/// long as the process, which matters for the parent-death signal: Linux sends it when the
-/// spawning *thread* ends, so spawning from a pooled thread could kill moto at random.
-fn spawn(moto_server: &Path, log: &Path) -> Result<MotoProcess, LocalError> {
-    let port = free_port()?;
-    let url = format!("http://127.0.0.1:{port}");
-    let log_file = File::create(log).map_err(|e| LocalError::io(log, e))?;
-    let log_err = log_file.try_clone().map_err(|e| LocalError::io(log, e))?;
-    let mut command = Command::new(moto_server);
-    command
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .env(
-            "INITIAL_NO_AUTH_ACTION_COUNT",
-            UNAUTHENTICATED_CALLS.to_string(),
-        )
-        .env("PYTHONUNBUFFERED", "1")
-        .stdin(Stdio::null())
-        .stdout(log_file)
-        .stderr(log_err);
-    sys::die_with_parent(&mut command);
-
-    let (pid_tx, pid_rx) = std::sync::mpsc::channel();
-    let (exited_tx, exited_rx) = watch::channel(false);
-    let thread = std::thread::Builder::new()
-        .name(format!("moto-{port}"))
-        .spawn(move || match command.spawn() {
-            Ok(mut child) => {
-                let _ = pid_tx.send(Ok(child.id()));
-                let status = child.wait();
-                tracing::debug!(?status, port, "moto exited");
-                let _ = exited_tx.send(true);
-            }
-            Err(err) => {
-                let _ = pid_tx.send(Err(err));
-            }
-        });
-    let spawn_error = |message: String| LocalError::Moto {
-        url: url.clone(),
-        problem: format!(
-            "could not be started from {}: {message}",
-            moto_server.display()
-        ),
-        log: log.to_path_buf(),
-    };
-    thread.map_err(|e| spawn_error(e.to_string()))?;
-    let pid = pid_rx
-        .recv()
-        .map_err(|e| spawn_error(e.to_string()))?
-        .map_err(|e| spawn_error(e.to_string()))?;
-    Ok(MotoProcess {
-        pid,
-        url,
-        log: log.to_path_buf(),
-        exited: exited_rx,
-    })
+impl RestoreReport {
+    /// `<state>/restore.json`, if moto has written one.
+    pub(crate) fn read(state_dir: &Path) -> Option<RestoreReport> {
+        let text = std::fs::read_to_string(state_dir.join("restore.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
 }
 
-/// A port the OS reports free on 127.0.0.1. Another process may take it before moto binds it;
-/// [`MotoProcess::start`] retries then.
-pub(crate) fn free_port() -> Result<u16, LocalError> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|e| LocalError::io("127.0.0.1:0", e))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| LocalError::io("127.0.0.1:0", e))?
-        .port();
-    Ok(port)
+/// Whether `state_dir` holds changes to replay.
+pub(crate) fn has_changes(state_dir: &Path) -> bool {
+    std::fs::metadata(state_dir.join("changes.jsonl")).is_ok_and(|m| m.len() > 0)
+}
+
+/// A listening socket on a free 127.0.0.1 port, or on `port` when one is asked for (a
+/// restored stack keeps its URLs).
+pub(crate) fn listen(port: u16) -> Result<TcpListener, LocalError> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .map_err(|e| LocalError::io(format!("127.0.0.1:{port}"), e))
 }
 
 /// A plain HTTP client for loopback health checks: no proxy from the environment.

@@ -108,6 +108,50 @@ pub(crate) fn die_with_parent(command: &mut Command) {
     let _ = command;
 }
 
+/// The descriptor on which a child finds the listening socket its supervisor passes it.
+pub(crate) const INHERITED_FD: libc::c_int = 3;
+
+/// Makes the child find `fd` (a listening socket the supervisor keeps) as [`INHERITED_FD`], so a
+/// restarted child serves on the same port and connections made meanwhile wait in the backlog.
+pub(crate) fn pass_listener(command: &mut Command, fd: libc::c_int) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only calls dup2(2) and fcntl(2), which
+    // are async-signal-safe, and reads errno.
+    unsafe {
+        command.pre_exec(move || {
+            if fd == INHERITED_FD {
+                // dup2 onto itself keeps close-on-exec: clear it instead.
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags == -1 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) == -1 {
+                    return Err(io::Error::last_os_error());
+                }
+            } else if libc::dup2(fd, INHERITED_FD) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The listening socket a supervisor passed with [`pass_listener`].
+pub(crate) fn inherited_listener() -> io::Result<std::net::TcpListener> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fcntl(2) on a plain descriptor number has no memory effects. Close-on-exec again:
+    // the model servers this process starts must not hold the front door's port open.
+    let flags = unsafe { libc::fcntl(INHERITED_FD, libc::F_GETFD) };
+    if flags == -1
+        // SAFETY: as above.
+        || unsafe { libc::fcntl(INHERITED_FD, libc::F_SETFD, flags | libc::FD_CLOEXEC) } == -1
+    {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the supervisor put a listening TCP socket on this descriptor for this process.
+    let listener = unsafe { std::net::TcpListener::from_raw_fd(INHERITED_FD) };
+    listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
 fn to_pid(pid: u32) -> io::Result<libc::pid_t> {
     match libc::pid_t::try_from(pid) {
         // 0 and negative values address process groups; never send those by accident.

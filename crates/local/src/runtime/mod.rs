@@ -84,6 +84,8 @@ pub(crate) struct Shared {
     roles: Roles,
     models: Models,
     journal: Journal,
+    /// Where requests that ended with no object are recorded (`record::stranded_file`).
+    stranded: PathBuf,
     /// The control plane's own S3 access, for bookkeeping only (never for the role's work).
     admin_s3: aws_sdk_s3::Client,
     /// The control plane's SNS, for notifications moto would wrongly deny (see `policy`).
@@ -155,6 +157,7 @@ pub(crate) async fn start(config: RuntimeConfig) -> Result<Runtime, RuntimeError
         roles: Roles::new(sdk),
         models: Models::new(log_dir, http.clone()),
         journal,
+        stranded: crate::record::stranded_file(&config.state_dir),
         admin_s3,
         admin_sns: aws_sdk_sns::Client::new(sdk),
         iam: aws_sdk_iam::Client::new(sdk),

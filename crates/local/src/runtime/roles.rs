@@ -20,6 +20,25 @@ use aws_credential_types::Credentials;
 /// Credentials are renewed this long before they expire.
 const RENEW_BEFORE: Duration = Duration::from_secs(300);
 
+/// Pauses between AssumeRole attempts that got no answer: from the first, doubling, giving up
+/// once the pause would reach the second (about two minutes in all).
+const ASSUME_RETRY_PAUSE: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(64));
+
+/// Whether the call got no answer, or a 5xx (the control plane is restarting or busy).
+fn is_unanswered<E>(
+    error: &aws_sdk_sts::error::SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+) -> bool {
+    use aws_sdk_sts::error::SdkError;
+    match error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => e.raw().status().as_u16() >= 500,
+        _ => false,
+    }
+}
+
 /// Clients signed with one role's temporary credentials.
 #[derive(Clone)]
 pub(crate) struct RoleSession {
@@ -74,27 +93,39 @@ impl Roles {
     }
 
     async fn assume(&self, role_arn: &str) -> Result<RoleSession, String> {
-        let assumed = self
-            .sts
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name("bodyline-local-runtime")
-            .send()
-            .await;
-        let output = match assumed {
-            Ok(output) => output,
-            Err(e) => {
-                let server_error = e
-                    .raw_response()
-                    .is_some_and(|r| r.status().is_server_error());
-                if server_error && self.trusts_only_services(role_arn).await {
-                    tracing::info!(role = %role_arn, "the execution role trusts no AWS principal, which moto's AssumeRole cannot take; checking its policies for each write instead");
-                    return Ok(self.by_policy());
+        let mut pause = ASSUME_RETRY_PAUSE.0;
+        let output = loop {
+            match self
+                .sts
+                .assume_role()
+                .role_arn(role_arn)
+                .role_session_name("bodyline-local-runtime")
+                .send()
+                .await
+            {
+                Ok(output) => break output,
+                Err(e) => {
+                    let server_error = e
+                        .raw_response()
+                        .is_some_and(|r| r.status().is_server_error());
+                    // moto answers 500 for a role that trusts only services (as on AWS); asked
+                    // first, so that answer is not mistaken for moto being away.
+                    if server_error && self.trusts_only_services(role_arn).await {
+                        tracing::info!(role = %role_arn, "the execution role trusts no AWS principal, which moto's AssumeRole cannot take; checking its policies for each write instead");
+                        return Ok(self.by_policy());
+                    }
+                    // No answer (moto restarting): the role is not unusable, the control plane
+                    // is away for a moment; a refusal or a 4xx is returned at once.
+                    if is_unanswered(&e) && pause < ASSUME_RETRY_PAUSE.1 {
+                        tokio::time::sleep(pause).await;
+                        pause *= 2;
+                        continue;
+                    }
+                    return Err(format!(
+                        "STS AssumeRole on the execution role {role_arn} failed: {}; the role's trust policy must allow the local administrator (a statement with both Service and AWS principals)",
+                        aws_sdk_sts::error::DisplayErrorContext(&e)
+                    ));
                 }
-                return Err(format!(
-                    "STS AssumeRole on the execution role {role_arn} failed: {}; the role's trust policy must allow the local administrator (a statement with both Service and AWS principals)",
-                    aws_sdk_sts::error::DisplayErrorContext(&e)
-                ));
             }
         };
         let creds = output

@@ -165,16 +165,28 @@ fn until(deadline: SystemTime) -> Duration {
 /// credentials: this is the runtime's bookkeeping, not the role's work).
 async fn already_finished(shared: &Shared, job: &Job) -> bool {
     for location in [&job.output, &job.failure] {
-        let head = shared
-            .admin_s3
-            .head_object()
-            .bucket(&location.bucket)
-            .key(&location.key)
-            .send()
-            .await;
-        if head.is_ok() {
-            tracing::info!(inference_id = %job.inference_id, %location, "resumed request already finished");
-            return true;
+        let mut pause = WRITE_RETRY_PAUSE.0;
+        loop {
+            let head = shared
+                .admin_s3
+                .head_object()
+                .bucket(&location.bucket)
+                .key(&location.key)
+                .send()
+                .await;
+            match head {
+                Ok(_) => {
+                    tracing::info!(inference_id = %job.inference_id, %location, "resumed request already finished");
+                    return true;
+                }
+                // No answer (moto restarting): not knowing is not "absent"; running the request
+                // again could end it in a second object.
+                Err(e) if is_transient(&e) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(WRITE_RETRY_PAUSE.1);
+                }
+                Err(_) => break,
+            }
         }
     }
     false
@@ -373,10 +385,35 @@ async fn finish(shared: &Shared, job: &Job, outcome: Result<Answer, Failure>) {
             %detail,
             "the failure object could not be written; the request ends without an object"
         );
+        record_stranded(shared, job, &reason, &detail);
     }
     if let Ok(session) = &session {
         let ending = Ending::Failed { reason: &reason };
         publish(shared, session, job, job.error_topic.as_deref(), &ending).await;
+    }
+}
+
+/// Records a request that ends with no object (its bucket is gone, say), so `bodyline local up`
+/// and `status` report it instead of it vanishing into a log.
+fn record_stranded(shared: &Shared, job: &Job, reason: &str, detail: &str) {
+    let line = serde_json::json!({
+        "inference_id": job.inference_id,
+        "endpoint": job.endpoint_name,
+        "output": job.output.to_string(),
+        "failure": job.failure.to_string(),
+        "reason": reason,
+        "write_error": detail,
+    });
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&shared.stranded)
+        .and_then(|mut file| {
+            use std::io::Write;
+            writeln!(file, "{line}")
+        });
+    if let Err(e) = appended {
+        tracing::error!(file = %shared.stranded.display(), error = %e, "cannot record a request that ended with no object");
     }
 }
 
