@@ -17,7 +17,9 @@ use crate::{CallCounts, Clients, ProvisionError};
 pub struct ApplyOptions {
     /// Between two `DescribeEndpoint` calls while waiting.
     pub poll_interval: Duration,
-    /// Longest wait for the endpoint to reach `InService` (or to be gone).
+    /// Longest wait for the endpoint to reach `InService` (or to be gone): `--wait-timeout`.
+    /// Past it, apply stops with [`ProvisionError::StillConverging`] and leaves the old
+    /// config and model in place; the next run waits again and retires them.
     pub endpoint_timeout: Duration,
     /// Attempts of `CreateModel` while IAM has not yet propagated a new role
     /// ("Could not assume role").
@@ -812,6 +814,13 @@ async fn create_endpoint(d: &Desired, c: &Clients) -> Result<(), ProvisionError>
     }
 }
 
+/// What a wait on the endpoint waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Until {
+    InService,
+    Gone,
+}
+
 /// Polls until the endpoint is `InService`; `Failed` is an error carrying `FailureReason`.
 pub(crate) async fn wait_in_service(
     c: &Clients,
@@ -819,47 +828,7 @@ pub(crate) async fn wait_in_service(
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, ProvisionError> {
-    let start = Instant::now();
-    loop {
-        let out = c
-            .sagemaker
-            .describe_endpoint()
-            .endpoint_name(name)
-            .send()
-            .await
-            .map_err(|e| ProvisionError::aws("DescribeEndpoint", name, e))?;
-        let status = out
-            .endpoint_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        match status.as_str() {
-            "InService" => return Ok(status),
-            "Failed" => {
-                return Err(ProvisionError::EndpointFailed {
-                    endpoint: name.to_string(),
-                    reason: out
-                        .failure_reason()
-                        .unwrap_or("no FailureReason given")
-                        .to_string(),
-                })
-            }
-            _ => {}
-        }
-        let elapsed = start.elapsed();
-        if elapsed >= options.endpoint_timeout {
-            return Err(ProvisionError::Timeout {
-                resource: format!("endpoint {name}"),
-                status,
-                waited_secs: elapsed.as_secs(),
-            });
-        }
-        progress(Progress::Waiting {
-            resource: name.to_string(),
-            status,
-            elapsed,
-        });
-        tokio::time::sleep(options.poll_interval).await;
-    }
+    wait_endpoint(c, name, options, progress, Until::InService).await
 }
 
 async fn wait_gone(
@@ -868,6 +837,22 @@ async fn wait_gone(
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), ProvisionError> {
+    wait_endpoint(c, name, options, progress, Until::Gone)
+        .await
+        .map(|_| ())
+}
+
+/// Polls `DescribeEndpoint` every `poll_interval` until `until` holds, for at most
+/// `endpoint_timeout`; the last sleep is cut short so the timeout is kept. Running out of time
+/// is [`ProvisionError::StillConverging`]: the endpoint keeps converging without us, and the
+/// next setup observes it and waits again.
+async fn wait_endpoint(
+    c: &Clients,
+    name: &str,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+    until: Until,
+) -> Result<String, ProvisionError> {
     let start = Instant::now();
     loop {
         let status = match c
@@ -877,17 +862,34 @@ async fn wait_gone(
             .send()
             .await
         {
-            Ok(out) => out
-                .endpoint_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            Err(e) if sagemaker_not_found(&e) => return Ok(()),
+            Ok(out) => {
+                let status = out
+                    .endpoint_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                match (until, status.as_str()) {
+                    (Until::InService, "InService") => return Ok(status),
+                    (Until::InService, "Failed") => {
+                        return Err(ProvisionError::EndpointFailed {
+                            endpoint: name.to_string(),
+                            reason: out
+                                .failure_reason()
+                                .unwrap_or("no FailureReason given")
+                                .to_string(),
+                        })
+                    }
+                    _ => status,
+                }
+            }
+            Err(e) if until == Until::Gone && sagemaker_not_found(&e) => {
+                return Ok("Gone".to_string())
+            }
             Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
         };
         let elapsed = start.elapsed();
         if elapsed >= options.endpoint_timeout {
-            return Err(ProvisionError::Timeout {
-                resource: format!("endpoint {name}"),
+            return Err(ProvisionError::StillConverging {
+                endpoint: name.to_string(),
                 status,
                 waited_secs: elapsed.as_secs(),
             });
@@ -897,7 +899,12 @@ async fn wait_gone(
             status,
             elapsed,
         });
-        tokio::time::sleep(options.poll_interval).await;
+        tokio::time::sleep(
+            options
+                .poll_interval
+                .min(options.endpoint_timeout - elapsed),
+        )
+        .await;
     }
 }
 

@@ -94,14 +94,16 @@ pub enum ProvisionError {
         /// SageMaker's `FailureReason`.
         reason: String,
     },
-    /// A resource did not reach the wanted state in time.
-    #[error("{resource} is still {status} after {waited_secs} s; check it in the console, then run `bodyline setup` again")]
-    Timeout {
-        /// The resource.
-        resource: String,
-        /// Its last status.
+    /// The endpoint did not reach the wanted state within the wait timeout. Nothing failed:
+    /// the stack is still converging on AWS's side, and running setup again picks the wait up
+    /// (it observes what exists, so it creates nothing twice).
+    #[error("endpoint {endpoint} is still {status} after waiting {waited_secs} s (the wait timeout): the stack is still converging; nothing failed and nothing is lost. Run the same `bodyline setup` command again to continue: it finds what exists, creates nothing twice and waits again (raise --wait-timeout to wait longer)")]
+    StillConverging {
+        /// The endpoint.
+        endpoint: String,
+        /// Its last status, e.g. `Creating`.
         status: String,
-        /// How long we waited.
+        /// How long this run waited.
         waited_secs: u64,
     },
 }

@@ -862,6 +862,39 @@ fn plan_sagemaker(p: &mut Planner<'_>, o: &Observed) {
                 retire_model,
             },
         ),
+        // An earlier setup sent UpdateEndpoint and stopped waiting (--wait-timeout): AWS
+        // refuses a second update while the endpoint is Updating, and the old config is still
+        // serving. Wait, then retire what it replaced.
+        Some(e)
+            if e.config_name != config
+                && e.pending_config.as_deref() == Some(config.as_str())
+                && e.status != "Failed" =>
+        {
+            p.push(
+                Kind::Endpoint,
+                &endpoint,
+                Action::NoOp,
+                format!(
+                    "is {} from {} to {config} (an earlier setup's UpdateEndpoint); setup waits for InService",
+                    e.status, e.config_name
+                ),
+                Step::WaitEndpoint,
+            );
+            for (kind, old) in [
+                (Kind::EndpointConfig, retire_config),
+                (Kind::Model, retire_model),
+            ] {
+                if let Some(old) = old {
+                    p.push(
+                        kind,
+                        &old,
+                        Action::Delete,
+                        format!("replaced by the update to {config}; deleted once the endpoint is InService"),
+                        Step::Retire,
+                    );
+                }
+            }
+        }
         Some(e) if e.config_name != config => {
             let how = if local {
                 "local target: moto has no UpdateEndpoint, so the endpoint is deleted and created again"

@@ -14,6 +14,9 @@ use crate::observe::Observed;
 use crate::testutil::{ctx, desired, stack, up_to_date};
 use crate::{apply, plan, Action, ApplyOptions, Clients, Kind, Plan, Progress, ProvisionError};
 
+#[path = "wait_replay_tests.rs"]
+mod waits;
+
 fn sdk(client: &StaticReplayClient) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
