@@ -9,6 +9,7 @@ mod migrate;
 mod provision;
 mod sweep;
 mod verify;
+mod wait;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -64,6 +65,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.quiet, cli.verbose);
+    let quiet = cli.quiet;
     let result = match cli.command {
         Command::Migrate(args) => migrate::run(&args),
         Command::Completions { shell } => {
@@ -76,9 +78,9 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(args) => block_on(provision::plan(&args)),
-        Command::Setup(args) => block_on(provision::setup(&args)),
+        Command::Setup(args) => block_on(provision::setup(&args, quiet)),
         Command::Verify(args) => block_on(verify::verify(&args)),
-        Command::Teardown(args) => block_on(verify::teardown(&args)),
+        Command::Teardown(args) => block_on(verify::teardown(&args, quiet)),
         Command::Sweep(args) => block_on(sweep::run(&args)),
         Command::Local { cmd } => block_on(local::run(&cmd)),
     };
