@@ -669,6 +669,21 @@ async fn run_step(
             }
         }
         Step::WaitEndpoint => *wait = true,
+        Step::FinishRecreate {
+            retire_config,
+            retire_model,
+        } => {
+            // Already Deleting: a second DeleteEndpoint is not needed (and AWS may refuse it).
+            wait_gone(c, &d.endpoint.name, options, progress).await?;
+            create_endpoint(d, c).await?;
+            *wait = true;
+            if let Some(cfg) = retire_config {
+                retire.push((Kind::EndpointConfig, cfg.clone()));
+            }
+            if let Some(model) = retire_model {
+                retire.push((Kind::Model, model.clone()));
+            }
+        }
         Step::Retire => retire.push((change.kind, change.resource.clone())),
         // Run by `apply` itself once the endpoint is ready.
         Step::PutScaling | Step::RemoveScaling => {}

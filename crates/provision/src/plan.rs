@@ -148,6 +148,12 @@ pub(crate) enum Step {
         retire_model: Option<String>,
     },
     WaitEndpoint,
+    /// The endpoint is already `Deleting` (a setup that recreated it stopped waiting): wait
+    /// until it is gone, create it again, then retire the old.
+    FinishRecreate {
+        retire_config: Option<String>,
+        retire_model: Option<String>,
+    },
     /// Delete after the endpoint is `InService`.
     Retire,
     /// After the endpoint is `InService`: register the target, put the policies and the alarm.
@@ -847,6 +853,17 @@ fn plan_sagemaker(p: &mut Planner<'_>, o: &Observed) {
             Action::Create,
             format!("runs {config}; setup waits for InService"),
             Step::CreateEndpoint,
+        ),
+        // An earlier setup deleted it to create it again and stopped waiting (--wait-timeout).
+        Some(e) if e.status == "Deleting" => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::Replace,
+            format!("is Deleting (an earlier setup replaces it): setup waits until it is gone and creates it with {config}"),
+            Step::FinishRecreate {
+                retire_config,
+                retire_model,
+            },
         ),
         Some(e) if e.status == "Failed" => p.push(
             Kind::Endpoint,

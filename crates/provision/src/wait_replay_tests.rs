@@ -389,3 +389,76 @@ async fn a_timeout_while_updating_keeps_the_old_config_and_the_rerun_retires_it(
     assert_eq!(report.endpoint_status, "InService");
     assert_eq!(report.calls.mutating, 1);
 }
+
+#[tokio::test]
+async fn a_failed_endpoint_deleting_past_the_timeout_is_created_again_by_the_rerun() {
+    let s = stack("aws");
+    let d = desired(&s);
+    let config = d.endpoint_config.name.clone();
+    let mut o = up_to_date(&d);
+    if let Some(e) = o.endpoint.as_mut() {
+        e.status = "Failed".into();
+    }
+    let mut events = vec![json(200, "{}")];
+    events.extend(repeat(|| endpoint(&d, "Deleting", &config, None), 200));
+    let client = StaticReplayClient::new(events);
+    let err = apply(
+        &plan(&s, &ctx(), &o).unwrap(),
+        &Clients::new(&sdk(&client)),
+        &short_wait(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        still_converging(&err),
+        (d.endpoint.name.as_str(), "Deleting")
+    );
+    let ops = operations(&client);
+    assert_eq!(ops[0], "DeleteEndpoint");
+    assert!(ops[1..].iter().all(|o| o == "DescribeEndpoint"), "{ops:?}");
+
+    // The re-run finds it Deleting: no second DeleteEndpoint; it waits, then creates it.
+    let gone = json(
+        400,
+        r#"{"__type":"ValidationException","message":"Could not find endpoint \"demo\"."}"#,
+    );
+    let client = StaticReplayClient::new(vec![
+        endpoint(&d, "Deleting", &config, None),
+        tags(&d),
+        endpoint(&d, "Deleting", &config, None),
+        gone,
+        created_endpoint(),
+        endpoint(&d, "Creating", &config, None),
+        endpoint(&d, "InService", &config, None),
+    ]);
+    let clients = Clients::new(&sdk(&client));
+    let mut o = up_to_date(&d);
+    o.endpoint = observe_endpoint(&d, &clients).await.unwrap();
+    let rerun = plan(&s, &ctx(), &o).unwrap();
+    assert_eq!(
+        rerun
+            .pending()
+            .map(|c| (c.kind, c.action))
+            .collect::<Vec<_>>(),
+        vec![(Kind::Endpoint, Action::Replace)]
+    );
+    let mut seen = Vec::new();
+    let report = apply(&rerun, &clients, &options(), &mut |p| seen.push(p))
+        .await
+        .unwrap();
+    assert_eq!(waits(&seen), vec!["Deleting", "Creating"]);
+    assert_eq!(
+        operations(&client),
+        vec![
+            "DescribeEndpoint",
+            "ListTags",
+            "DescribeEndpoint",
+            "DescribeEndpoint",
+            "CreateEndpoint",
+            "DescribeEndpoint",
+            "DescribeEndpoint"
+        ]
+    );
+    assert_eq!(report.endpoint_status, "InService");
+}
