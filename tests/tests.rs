@@ -11,3 +11,4 @@ mod kill;
 mod sdk_requirement;
 mod setup;
 mod sweep;
+mod waits;
