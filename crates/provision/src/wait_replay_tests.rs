@@ -10,7 +10,7 @@ use super::{created_endpoint, json, operations, options, plan_without_endpoint, 
 use crate::desired::Desired;
 use crate::observe::{observe_endpoint, Observed};
 use crate::testutil::{ctx, desired, stack, stack_with, up_to_date};
-use crate::{apply, plan, Action, ApplyOptions, Clients, Kind, Progress, ProvisionError};
+use crate::{apply, plan, Action, ApplyOptions, Clients, Kind, Plan, Progress, ProvisionError};
 
 /// Polls every 2 ms and gives up after 20 ms: a few polls, then the timeout.
 fn short_wait() -> ApplyOptions {
@@ -93,13 +93,27 @@ fn deleted_configs(client: &StaticReplayClient) -> Vec<String> {
         .collect()
 }
 
-fn still_converging(err: &ProvisionError) -> (&str, &str) {
-    match err {
+/// Applies `plan` with the short wait, which must run out while the endpoint is `status`.
+async fn runs_out(plan: &Plan, clients: &Clients, endpoint: &str, status: &str) -> ProvisionError {
+    let err = apply(plan, clients, &short_wait(), &mut |_| {})
+        .await
+        .unwrap_err();
+    match &err {
         ProvisionError::StillConverging {
-            endpoint, status, ..
-        } => (endpoint, status),
+            endpoint: e,
+            status: st,
+            ..
+        } => assert_eq!((e.as_str(), st.as_str()), (endpoint, status)),
         other => panic!("expected StillConverging, got {other:?}"),
     }
+    err
+}
+
+/// What a re-run observes: the stack as `d` wants it, with the endpoint as it is read.
+async fn observed_again(d: &Desired, clients: &Clients) -> Observed {
+    let mut o = up_to_date(d);
+    o.endpoint = observe_endpoint(d, clients).await.unwrap();
+    o
 }
 
 #[tokio::test]
@@ -111,18 +125,14 @@ async fn creating_past_the_timeout_is_still_converging_and_the_rerun_creates_not
         200,
     ));
     let client = StaticReplayClient::new(events);
-    let err = apply(
+    let clients = Clients::new(&sdk(&client));
+    let err = runs_out(
         &plan_without_endpoint(),
-        &Clients::new(&sdk(&client)),
-        &short_wait(),
-        &mut |_| {},
+        &clients,
+        &d.endpoint.name,
+        "Creating",
     )
-    .await
-    .unwrap_err();
-    assert_eq!(
-        still_converging(&err),
-        (d.endpoint.name.as_str(), "Creating")
-    );
+    .await;
     let text = err.to_string();
     for part in [
         d.endpoint.name.as_str(),
@@ -145,8 +155,7 @@ async fn creating_past_the_timeout_is_still_converging_and_the_rerun_creates_not
         tags(&d),
     ]);
     let clients = Clients::new(&sdk(&client));
-    let mut o = up_to_date(&d);
-    o.endpoint = observe_endpoint(&d, &clients).await.unwrap();
+    let o = observed_again(&d, &clients).await;
     let rerun = plan(&s, &ctx(), &o).unwrap();
     assert_eq!(rerun.pending().count(), 0);
     let report = apply(&rerun, &clients, &short_wait(), &mut |_| {})
@@ -169,8 +178,7 @@ async fn a_rerun_that_finds_the_endpoint_still_creating_waits_without_creating_i
         endpoint(&d, "InService", &d.endpoint_config.name, None),
     ]);
     let clients = Clients::new(&sdk(&client));
-    let mut o = up_to_date(&d);
-    o.endpoint = observe_endpoint(&d, &clients).await.unwrap();
+    let o = observed_again(&d, &clients).await;
     let rerun = plan(&s, &ctx(), &o).unwrap();
     let mut seen = Vec::new();
     let report = apply(&rerun, &clients, &options(), &mut |p| seen.push(p))
@@ -210,8 +218,7 @@ async fn observe_change(
     pending: Option<&str>,
     status: &str,
 ) -> Observed {
-    let mut o = up_to_date(new);
-    o.endpoint = observe_endpoint(new, clients).await.unwrap();
+    let mut o = observed_again(new, clients).await;
     o.endpoint_config = pending.map(|_| crate::Tagged {
         name: new.endpoint_config.name.clone(),
         arn: new.endpoint_config.arn.clone(),
@@ -319,18 +326,13 @@ async fn a_timeout_while_updating_keeps_the_old_config_and_the_rerun_retires_it(
     let client = StaticReplayClient::new(events);
     let clients = Clients::new(&sdk(&client));
     let o = observe_change(&old, &new, &clients, None, "InService").await;
-    let err = apply(
+    runs_out(
         &plan(&s, &ctx(), &o).unwrap(),
         &clients,
-        &short_wait(),
-        &mut |_| {},
+        &new.endpoint.name,
+        "Updating",
     )
-    .await
-    .unwrap_err();
-    assert_eq!(
-        still_converging(&err),
-        (new.endpoint.name.as_str(), "Updating")
-    );
+    .await;
     let ops = operations(&client);
     assert_eq!(ops[4..6], ["CreateEndpointConfig", "UpdateEndpoint"]);
     assert!(ops[6..].iter().all(|o| o == "DescribeEndpoint"), "{ops:?}");
@@ -402,18 +404,14 @@ async fn a_failed_endpoint_deleting_past_the_timeout_is_created_again_by_the_rer
     let mut events = vec![json(200, "{}")];
     events.extend(repeat(|| endpoint(&d, "Deleting", &config, None), 200));
     let client = StaticReplayClient::new(events);
-    let err = apply(
+    let clients = Clients::new(&sdk(&client));
+    runs_out(
         &plan(&s, &ctx(), &o).unwrap(),
-        &Clients::new(&sdk(&client)),
-        &short_wait(),
-        &mut |_| {},
+        &clients,
+        &d.endpoint.name,
+        "Deleting",
     )
-    .await
-    .unwrap_err();
-    assert_eq!(
-        still_converging(&err),
-        (d.endpoint.name.as_str(), "Deleting")
-    );
+    .await;
     let ops = operations(&client);
     assert_eq!(ops[0], "DeleteEndpoint");
     assert!(ops[1..].iter().all(|o| o == "DescribeEndpoint"), "{ops:?}");
@@ -433,8 +431,7 @@ async fn a_failed_endpoint_deleting_past_the_timeout_is_created_again_by_the_rer
         endpoint(&d, "InService", &config, None),
     ]);
     let clients = Clients::new(&sdk(&client));
-    let mut o = up_to_date(&d);
-    o.endpoint = observe_endpoint(&d, &clients).await.unwrap();
+    let o = observed_again(&d, &clients).await;
     let rerun = plan(&s, &ctx(), &o).unwrap();
     assert_eq!(
         rerun
