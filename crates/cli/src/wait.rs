@@ -26,8 +26,47 @@ pub struct WaitArgs {
 pub struct Display {
     bar: indicatif::ProgressBar,
     quiet: bool,
+    log: WaitLog,
+}
+
+/// The lines a wait writes: one for each new phase and, without a spinner (a log, where
+/// silence looks like a hang), one a minute saying how long it has been.
+#[derive(Debug)]
+struct WaitLog {
     limit: Duration,
     phase: Option<String>,
+    logged_minute: u64,
+}
+
+impl WaitLog {
+    fn next(
+        &mut self,
+        endpoint: &str,
+        status: &str,
+        goal: &str,
+        elapsed: Duration,
+        no_spinner: bool,
+    ) -> Option<String> {
+        let phase = format!("endpoint {endpoint}: {status}");
+        let minute = elapsed.as_secs() / 60;
+        if self.phase.as_deref() != Some(phase.as_str()) {
+            let line = format!(
+                "  {phase}; waiting for {goal} (up to {})",
+                render(self.limit)
+            );
+            self.phase = Some(phase);
+            self.logged_minute = minute;
+            Some(line)
+        } else if no_spinner && minute > self.logged_minute {
+            self.logged_minute = minute;
+            Some(format!(
+                "  {phase} after {minute}m of up to {}",
+                render(self.limit)
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 impl Display {
@@ -48,8 +87,11 @@ impl Display {
         Display {
             bar,
             quiet,
-            limit,
-            phase: None,
+            log: WaitLog {
+                limit,
+                phase: None,
+                logged_minute: 0,
+            },
         }
     }
 
@@ -70,24 +112,19 @@ impl Display {
         self.bar.set_message(text);
     }
 
-    /// The endpoint is `status` after `elapsed` of waiting for `goal`: a line when the phase
-    /// changes, and the spinner's clock counts the wait.
+    /// The endpoint is `status` after `elapsed` of waiting for `goal`: the spinner shows the
+    /// phase and counts the wait; [`WaitLog`] says when a line is due.
     pub fn waiting(&mut self, endpoint: &str, status: &str, goal: &str, elapsed: Duration) {
-        let phase = format!("endpoint {endpoint}: {status}");
-        if self.phase.as_deref() != Some(phase.as_str()) {
-            if self.phase.is_none() {
-                self.bar.reset_elapsed();
-            }
-            self.line(format!(
-                "  {phase}; waiting for {goal} (up to {})",
-                render(self.limit)
-            ));
-            self.phase = Some(phase.clone());
+        if self.log.phase.is_none() {
+            self.bar.reset_elapsed();
+        }
+        let hidden = self.bar.is_hidden();
+        if let Some(line) = self.log.next(endpoint, status, goal, elapsed, hidden) {
+            self.line(line);
         }
         self.message(format!(
-            "{phase}, waited {} of {}",
-            render(elapsed),
-            render(self.limit)
+            "endpoint {endpoint}: {status}; waiting for {goal} (up to {})",
+            render(self.log.limit)
         ));
     }
 
@@ -170,6 +207,40 @@ mod tests {
         assert_eq!(render(Duration::from_secs(1200)), "20m");
         assert_eq!(render(Duration::from_secs(90)), "90s");
         assert_eq!(render(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn a_wait_logs_each_phase_and_without_a_spinner_each_minute() {
+        let mut log = WaitLog {
+            limit: Duration::from_secs(3600),
+            phase: None,
+            logged_minute: 0,
+        };
+        let mut lines = Vec::new();
+        for (status, secs, no_spinner) in [
+            ("Creating", 0, true),
+            ("Creating", 15, true),
+            ("Creating", 61, true),
+            ("Creating", 75, true),
+            ("Creating", 130, false),
+            ("Updating", 140, false),
+        ] {
+            lines.extend(log.next(
+                "demo-endpoint",
+                status,
+                "InService",
+                Duration::from_secs(secs),
+                no_spinner,
+            ));
+        }
+        assert_eq!(
+            lines,
+            vec![
+                "  endpoint demo-endpoint: Creating; waiting for InService (up to 1h)",
+                "  endpoint demo-endpoint: Creating after 1m of up to 1h",
+                "  endpoint demo-endpoint: Updating; waiting for InService (up to 1h)",
+            ]
+        );
     }
 
     #[test]
