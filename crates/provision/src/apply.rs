@@ -139,7 +139,7 @@ pub async fn apply(
         }
     }
     let endpoint_status = if wait {
-        wait_in_service(clients, &d.endpoint.name, options, progress).await?
+        wait_in_service(clients, d, options, progress).await?
     } else {
         "InService".to_string()
     };
@@ -831,19 +831,22 @@ async fn create_endpoint(d: &Desired, c: &Clients) -> Result<(), ProvisionError>
 
 /// What a wait on the endpoint waits for.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Until {
-    InService,
+enum Until<'a> {
+    /// `InService`, running this endpoint config.
+    InService(&'a str),
     Gone,
 }
 
-/// Polls until the endpoint is `InService`; `Failed` is an error carrying `FailureReason`.
+/// Polls until the endpoint is `InService` with the desired config; `Failed` is an error
+/// carrying `FailureReason`, and so is an update rolled back to another config.
 pub(crate) async fn wait_in_service(
     c: &Clients,
-    name: &str,
+    d: &Desired,
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, ProvisionError> {
-    wait_endpoint(c, name, options, progress, Until::InService).await
+    let until = Until::InService(&d.endpoint_config.name);
+    wait_endpoint(c, &d.endpoint.name, options, progress, until).await
 }
 
 async fn wait_gone(
@@ -866,7 +869,7 @@ async fn wait_endpoint(
     name: &str,
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
-    until: Until,
+    until: Until<'_>,
 ) -> Result<String, ProvisionError> {
     let start = Instant::now();
     loop {
@@ -883,8 +886,23 @@ async fn wait_endpoint(
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_default();
                 match (until, status.as_str()) {
-                    (Until::InService, "InService") => return Ok(status),
-                    (Until::InService, "Failed") => {
+                    // A failed UpdateEndpoint rolls back: InService, on the old config, which
+                    // must then not be retired.
+                    (Until::InService(wanted), "InService") => match out.endpoint_config_name() {
+                        Some(running) if running != wanted => {
+                            return Err(ProvisionError::UpdateRolledBack {
+                                endpoint: name.to_string(),
+                                running: running.to_string(),
+                                wanted: wanted.to_string(),
+                                reason: out
+                                    .failure_reason()
+                                    .unwrap_or("no FailureReason given")
+                                    .to_string(),
+                            })
+                        }
+                        _ => return Ok(status),
+                    },
+                    (Until::InService(_), "Failed") => {
                         return Err(ProvisionError::EndpointFailed {
                             endpoint: name.to_string(),
                             reason: out

@@ -94,6 +94,18 @@ pub enum ProvisionError {
         /// SageMaker's `FailureReason`.
         reason: String,
     },
+    /// An `UpdateEndpoint` failed and SageMaker rolled the endpoint back to its old config.
+    #[error("endpoint {endpoint} is InService but runs endpoint config {running}, not {wanted}: SageMaker rolled the update back ({reason}); the old config and model were kept. Fix the cause, then run `bodyline setup` again")]
+    UpdateRolledBack {
+        /// The endpoint name.
+        endpoint: String,
+        /// The config it runs.
+        running: String,
+        /// The config setup moved it to.
+        wanted: String,
+        /// SageMaker's `FailureReason`.
+        reason: String,
+    },
     /// The endpoint did not reach the wanted state within the wait timeout. Nothing failed:
     /// the stack is still converging on AWS's side, and running setup again picks the wait up
     /// (it observes what exists, so it creates nothing twice).

@@ -310,6 +310,57 @@ async fn a_config_change_updates_the_endpoint_and_retires_the_old_config_once_in
 }
 
 #[tokio::test]
+async fn an_update_rolled_back_to_the_old_config_keeps_it() {
+    let (old, s, new) = config_change();
+    let reason = "The primary container for production variant AllTraffic did not pass the ping health check.";
+    let mut events = observed_endpoint(&old, "InService", None);
+    events.extend(update_events(&new));
+    events.push(endpoint(
+        &new,
+        "Updating",
+        &old.endpoint_config.name,
+        Some(&new.endpoint_config.name),
+    ));
+    events.push(endpoint(
+        &new,
+        "RollingBack",
+        &old.endpoint_config.name,
+        None,
+    ));
+    events.push(json(
+        200,
+        &format!(
+            r#"{{"EndpointName":"{}","EndpointArn":"{}","EndpointConfigName":"{}","EndpointStatus":"InService","FailureReason":"{reason}","CreationTime":1.7E9,"LastModifiedTime":1.7E9}}"#,
+            new.endpoint.name, new.endpoint.arn, old.endpoint_config.name
+        ),
+    ));
+    let client = StaticReplayClient::new(events);
+    let clients = Clients::new(&sdk(&client));
+    let o = observe_change(&old, &new, &clients, None, "InService").await;
+    let err = apply(
+        &plan(&s, &ctx(), &o).unwrap(),
+        &clients,
+        &options(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
+    match &err {
+        ProvisionError::UpdateRolledBack {
+            running, wanted, ..
+        } => assert_eq!(
+            (running, wanted),
+            (&old.endpoint_config.name, &new.endpoint_config.name)
+        ),
+        other => panic!("expected UpdateRolledBack, got {other:?}"),
+    }
+    assert!(err.to_string().contains("ping health check"), "{err}");
+    // Every request was replayed and none of them deleted the config the endpoint runs.
+    assert_eq!(client.actual_requests().count(), 9);
+    assert!(deleted_configs(&client).is_empty());
+}
+
+#[tokio::test]
 async fn a_timeout_while_updating_keeps_the_old_config_and_the_rerun_retires_it() {
     let (old, s, new) = config_change();
     let updating = || {
