@@ -15,3 +15,4 @@ mod sdk_requirement;
 mod setup;
 mod sweep;
 mod sweep_failure;
+mod waits;

@@ -9,6 +9,7 @@ mod migrate;
 mod provision;
 mod sweep;
 mod verify;
+mod wait;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;

@@ -1,14 +1,14 @@
 //! `bodyline plan` and `bodyline setup`: load the stack, call bodyline-provision, print.
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use bodyline_provision::{Action, ApplyOptions, Change, Plan, Progress, SetupReport};
+use bodyline_provision::{
+    Action, ApplyOptions, Change, Plan, Progress, ProvisionError, SetupReport,
+};
 use bodyline_stack::{Stack, Target};
 
 /// How results are printed.
@@ -57,6 +57,8 @@ pub struct PlanArgs {
 pub struct SetupArgs {
     #[command(flatten)]
     pub select: StackSelect,
+    #[command(flatten)]
+    pub wait: crate::wait::WaitArgs,
 }
 
 fn load(select: &StackSelect) -> anyhow::Result<Stack> {
@@ -172,23 +174,42 @@ pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     }
     let sdk = bodyline_stack::sdk_config(&stack, &root).await?;
 
+    let mut options = ApplyOptions::default();
+    if let Some(timeout) = args.wait.wait_timeout {
+        options.endpoint_timeout = timeout;
+    }
     let text = args.select.format == Format::Text;
-    let bar = progress_bar(text && !quiet);
-    let mut on_progress = |p: Progress| {
-        if !quiet {
-            report_progress(&bar, p);
+    let mut display = crate::wait::Display::new(text, quiet, options.endpoint_timeout);
+    let mut on_progress = |p: Progress| report_progress(&mut display, p);
+    let result = bodyline_provision::setup(&stack, &sdk, &root, &options, &mut on_progress).await;
+    display.finish();
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => {
+            let ProvisionError::StillConverging {
+                endpoint,
+                status,
+                waited_secs,
+            } = &err
+            else {
+                return Err(err.into());
+            };
+            // Not a failure: the endpoint is still converging, and the same command continues.
+            let json = (args.select.format == Format::Json).then(|| {
+                serde_json::json!({
+                    "stack": stack.name,
+                    "target": stack.target,
+                    "endpoint": endpoint,
+                    "endpoint_status": status,
+                    "waited_secs": waited_secs,
+                })
+            });
+            return Ok(crate::wait::report_still_converging(
+                &err.to_string(),
+                json,
+            )?);
         }
     };
-    let result = bodyline_provision::setup(
-        &stack,
-        &sdk,
-        &root,
-        &ApplyOptions::default(),
-        &mut on_progress,
-    )
-    .await;
-    bar.finish_and_clear();
-    let report = result?;
     let out = match args.select.format {
         Format::Json => serde_json::to_string_pretty(&summary_json(&stack, &report))? + "\n",
         Format::Text if quiet => String::new(),
@@ -216,53 +237,41 @@ async fn ensure_local_stack(root: &Path, region: &str, quiet: bool) -> anyhow::R
     Ok(())
 }
 
-fn progress_bar(visible: bool) -> indicatif::ProgressBar {
-    if !visible || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.enable_steady_tick(Duration::from_millis(120));
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}") {
-        bar.set_style(style);
-    }
-    bar
-}
-
-fn report_progress(bar: &indicatif::ProgressBar, p: Progress) {
-    // A hidden bar (no terminal) drops its lines: print them plainly then.
-    let line = |text: String| {
-        if bar.is_hidden() {
-            eprintln!("{text}");
-        } else {
-            bar.println(text);
-        }
-    };
+fn report_progress(display: &mut crate::wait::Display, p: Progress) {
     match p {
         Progress::Applying {
             kind,
             resource,
             action,
         } => {
-            bar.set_message(format!("{action} {kind} {resource}"));
-            line(format!(
+            display.message(format!("{action} {kind} {resource}"));
+            display.line(format!(
                 "  {:>3} {action} {kind} {resource}",
                 symbol(action)
             ));
         }
         Progress::Waiting {
-            resource, status, ..
-        } => bar.set_message(format!(
-            "endpoint {resource} is {status}; waiting for InService"
-        )),
+            resource,
+            status,
+            elapsed,
+        } => {
+            // A Deleting endpoint is being replaced (a Failed one, or on the local target).
+            let goal = if status == "Deleting" {
+                "it to be gone"
+            } else {
+                "InService"
+            };
+            display.waiting(&resource, &status, goal, elapsed);
+        }
         Progress::Retrying {
             resource,
             attempt,
             reason,
-        } => line(format!(
+        } => display.line(format!(
             "  retrying {resource} (attempt {attempt}): {reason}"
         )),
         Progress::Retiring { kind, resource } => {
-            line(format!("  - delete replaced {kind} {resource}"))
+            display.line(format!("  - delete replaced {kind} {resource}"))
         }
         _ => {}
     }

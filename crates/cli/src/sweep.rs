@@ -41,15 +41,15 @@ pub struct SweepArgs {
     pub format: Format,
 }
 
-/// `6h` → six hours. A bare number is seconds.
-fn parse_age(text: &str) -> Result<Duration, String> {
+/// `6h` → six hours. A bare number is seconds. `sweep --older-than` and `--wait-timeout` use it.
+pub(crate) fn parse_age(text: &str) -> Result<Duration, String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not an age: write a number and a unit, e.g. 6h"))?;
+    let n: u64 = number.parse().map_err(|_| {
+        format!("{text:?} is not a duration: write a number and a unit (s, m, h or d), e.g. 6h")
+    })?;
     let unit_secs = match unit {
         "" | "s" => 1,
         "m" => 60,
@@ -63,7 +63,7 @@ fn parse_age(text: &str) -> Result<Duration, String> {
     };
     n.checked_mul(unit_secs)
         .map(Duration::from_secs)
-        .ok_or_else(|| format!("{text:?} is too long an age"))
+        .ok_or_else(|| format!("{text:?} is too long a duration"))
 }
 
 /// Runs `bodyline sweep`: exit 0 when every chosen stack is gone (or on a dry run), 1 when any

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bodyline_stack::{Stack, Target};
-use bodyline_verify::{TeardownOptions, VerifyOptions};
+use bodyline_verify::{TeardownOptions, TeardownProgress, VerifyError, VerifyOptions};
 
 /// How results are printed.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +51,8 @@ pub struct TeardownArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub wait: crate::wait::WaitArgs,
 }
 
 /// `bodyline verify`: prove the stack works end to end and its permissions are tight.
@@ -191,12 +193,35 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
     }
     let mut options = TeardownOptions::new(&args.root);
     options.backup_dir = args.backup_dir.clone();
-    let report = bodyline_verify::execute(&plan, &config, &options).await;
+    if let Some(timeout) = args.wait.wait_timeout {
+        options.endpoint_timeout = timeout;
+    }
+    let mut display =
+        crate::wait::Display::new(args.format == Format::Text, quiet, options.endpoint_timeout);
+    let report = bodyline_verify::execute_with_progress(&plan, &config, &options, &mut |p| {
+        if let TeardownProgress::Waiting {
+            endpoint,
+            status,
+            elapsed,
+        } = p
+        {
+            display.waiting(&endpoint, &status, "it to be gone", elapsed);
+        }
+    })
+    .await;
+    display.finish();
     match args.format {
         Format::Json => print_json(serde_json::json!({ "plan": plan, "report": report }))?,
         Format::Text if quiet && report.is_clean() => {}
         Format::Text if quiet => eprint!("{}", report.render_text()),
         Format::Text => print!("{}", report.render_text()),
+    }
+    if let Some(VerifyError::EndpointStillPresent { .. }) = &report.failure {
+        // The report (stdout) already says why; stderr says how to continue.
+        eprintln!(
+            "The stack is still converging. To continue, run the same command again: {}",
+            crate::wait::command_line(std::env::args())
+        );
     }
     Ok(if report.is_clean() {
         ExitCode::SUCCESS

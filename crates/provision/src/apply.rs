@@ -18,7 +18,9 @@ use crate::{CallCounts, Clients, ProvisionError};
 pub struct ApplyOptions {
     /// Between two `DescribeEndpoint` calls while waiting.
     pub poll_interval: Duration,
-    /// Longest wait for the endpoint to reach `InService` (or to be gone).
+    /// Longest wait for the endpoint to reach `InService` (or to be gone): `--wait-timeout`.
+    /// Past it, apply stops with [`ProvisionError::StillConverging`] and leaves the old
+    /// config and model in place; the next run waits again and retires them.
     pub endpoint_timeout: Duration,
     /// Attempts of `CreateModel` while IAM has not yet propagated a new role
     /// ("Could not assume role").
@@ -167,7 +169,7 @@ pub async fn apply(
         }
     }
     let endpoint_status = if wait {
-        wait_in_service(clients, &d.endpoint.name, options, progress).await?
+        wait_in_service(clients, d, options, progress).await?
     } else {
         "InService".to_string()
     };
@@ -727,6 +729,21 @@ async fn run_step(
             }
         }
         Step::WaitEndpoint => *wait = true,
+        Step::FinishRecreate {
+            retire_config,
+            retire_model,
+        } => {
+            // Already Deleting: a second DeleteEndpoint is not needed (and AWS may refuse it).
+            wait_gone(c, &d.endpoint.name, options, progress).await?;
+            create_endpoint(d, c).await?;
+            *wait = true;
+            if let Some(cfg) = retire_config {
+                retire.push((Kind::EndpointConfig, cfg.clone()));
+            }
+            if let Some(model) = retire_model {
+                retire.push((Kind::Model, model.clone()));
+            }
+        }
         Step::Retire => retire.push((change.kind, change.resource.clone())),
         // Run by `apply` itself once the endpoint is ready.
         Step::PutScaling | Step::RemoveScaling => {}
@@ -878,54 +895,24 @@ async fn create_endpoint(d: &Desired, c: &Clients) -> Result<Created, ProvisionE
     }
 }
 
-/// Polls until the endpoint is `InService`; `Failed` is an error carrying `FailureReason`.
+/// What a wait on the endpoint waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Until<'a> {
+    /// `InService`, running this endpoint config.
+    InService(&'a str),
+    Gone,
+}
+
+/// Polls until the endpoint is `InService` with the desired config; `Failed` is an error
+/// carrying `FailureReason`, and so is an update rolled back to another config.
 pub(crate) async fn wait_in_service(
     c: &Clients,
-    name: &str,
+    d: &Desired,
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, ProvisionError> {
-    let start = Instant::now();
-    loop {
-        let out = c
-            .sagemaker
-            .describe_endpoint()
-            .endpoint_name(name)
-            .send()
-            .await
-            .map_err(|e| ProvisionError::aws("DescribeEndpoint", name, e))?;
-        let status = out
-            .endpoint_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        match status.as_str() {
-            "InService" => return Ok(status),
-            "Failed" => {
-                return Err(ProvisionError::EndpointFailed {
-                    endpoint: name.to_string(),
-                    reason: out
-                        .failure_reason()
-                        .unwrap_or("no FailureReason given")
-                        .to_string(),
-                })
-            }
-            _ => {}
-        }
-        let elapsed = start.elapsed();
-        if elapsed >= options.endpoint_timeout {
-            return Err(ProvisionError::Timeout {
-                resource: format!("endpoint {name}"),
-                status,
-                waited_secs: elapsed.as_secs(),
-            });
-        }
-        progress(Progress::Waiting {
-            resource: name.to_string(),
-            status,
-            elapsed,
-        });
-        tokio::time::sleep(options.poll_interval).await;
-    }
+    let until = Until::InService(&d.endpoint_config.name);
+    wait_endpoint(c, &d.endpoint.name, options, progress, until).await
 }
 
 async fn wait_gone(
@@ -934,6 +921,22 @@ async fn wait_gone(
     options: &ApplyOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), ProvisionError> {
+    wait_endpoint(c, name, options, progress, Until::Gone)
+        .await
+        .map(|_| ())
+}
+
+/// Polls `DescribeEndpoint` every `poll_interval` until `until` holds, for at most
+/// `endpoint_timeout`; the last sleep is cut short so the timeout is kept. Running out of time
+/// is [`ProvisionError::StillConverging`]: the endpoint keeps converging without us, and the
+/// next setup observes it and waits again.
+async fn wait_endpoint(
+    c: &Clients,
+    name: &str,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+    until: Until<'_>,
+) -> Result<String, ProvisionError> {
     let start = Instant::now();
     loop {
         let status = match c
@@ -943,17 +946,49 @@ async fn wait_gone(
             .send()
             .await
         {
-            Ok(out) => out
-                .endpoint_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            Err(e) if sagemaker_not_found(&e) => return Ok(()),
+            Ok(out) => {
+                let status = out
+                    .endpoint_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                match (until, status.as_str()) {
+                    // A failed UpdateEndpoint rolls back: InService, on the old config, which
+                    // must then not be retired.
+                    (Until::InService(wanted), "InService") => match out.endpoint_config_name() {
+                        Some(running) if running != wanted => {
+                            return Err(ProvisionError::UpdateRolledBack {
+                                endpoint: name.to_string(),
+                                running: running.to_string(),
+                                wanted: wanted.to_string(),
+                                reason: out
+                                    .failure_reason()
+                                    .unwrap_or("no FailureReason given")
+                                    .to_string(),
+                            })
+                        }
+                        _ => return Ok(status),
+                    },
+                    (Until::InService(_), "Failed") => {
+                        return Err(ProvisionError::EndpointFailed {
+                            endpoint: name.to_string(),
+                            reason: out
+                                .failure_reason()
+                                .unwrap_or("no FailureReason given")
+                                .to_string(),
+                        })
+                    }
+                    _ => status,
+                }
+            }
+            Err(e) if until == Until::Gone && sagemaker_not_found(&e) => {
+                return Ok("Gone".to_string())
+            }
             Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
         };
         let elapsed = start.elapsed();
         if elapsed >= options.endpoint_timeout {
-            return Err(ProvisionError::Timeout {
-                resource: format!("endpoint {name}"),
+            return Err(ProvisionError::StillConverging {
+                endpoint: name.to_string(),
                 status,
                 waited_secs: elapsed.as_secs(),
             });
@@ -963,7 +998,12 @@ async fn wait_gone(
             status,
             elapsed,
         });
-        tokio::time::sleep(options.poll_interval).await;
+        tokio::time::sleep(
+            options
+                .poll_interval
+                .min(options.endpoint_timeout - elapsed),
+        )
+        .await;
     }
 }
 

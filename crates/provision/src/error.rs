@@ -110,14 +110,28 @@ pub enum ProvisionError {
         /// SageMaker's `FailureReason`.
         reason: String,
     },
-    /// A resource did not reach the wanted state in time.
-    #[error("{resource} is still {status} after {waited_secs} s; check it in the console, then run `bodyline setup` again")]
-    Timeout {
-        /// The resource.
-        resource: String,
-        /// Its last status.
+    /// An `UpdateEndpoint` failed and SageMaker rolled the endpoint back to its old config.
+    #[error("endpoint {endpoint} is InService but runs endpoint config {running}, not {wanted}: SageMaker rolled the update back ({reason}); the old config and model were kept. Fix the cause, then run `bodyline setup` again")]
+    UpdateRolledBack {
+        /// The endpoint name.
+        endpoint: String,
+        /// The config it runs.
+        running: String,
+        /// The config setup moved it to.
+        wanted: String,
+        /// SageMaker's `FailureReason`.
+        reason: String,
+    },
+    /// The endpoint did not reach the wanted state within the wait timeout. Nothing failed:
+    /// the stack is still converging on AWS's side, and running setup again picks the wait up
+    /// (it observes what exists, so it creates nothing twice).
+    #[error("endpoint {endpoint} is still {status} after waiting {waited_secs} s (the wait timeout): the stack is still converging; nothing failed and nothing is lost. Run the same `bodyline setup` command again to continue: it finds what exists, creates nothing twice and waits again (raise --wait-timeout to wait longer)")]
+    StillConverging {
+        /// The endpoint.
+        endpoint: String,
+        /// Its last status, e.g. `Creating`.
         status: String,
-        /// How long we waited.
+        /// How long this run waited.
         waited_secs: u64,
     },
 }

@@ -121,6 +121,9 @@ pub struct EndpointObserved {
     pub failure_reason: Option<String>,
     /// The config it runs.
     pub config_name: String,
+    /// The config it is being moved to (`PendingDeploymentSummary`), while an
+    /// `UpdateEndpoint` is in progress.
+    pub pending_config: Option<String>,
     /// That config's tags and model, when it is not the desired config.
     pub current_config: Option<ConfigObserved>,
 }
@@ -776,7 +779,7 @@ pub(crate) async fn describe_config(
     )))
 }
 
-async fn observe_endpoint(
+pub(crate) async fn observe_endpoint(
     desired: &Desired,
     clients: &Clients,
 ) -> Result<Option<EndpointObserved>, ProvisionError> {
@@ -802,6 +805,10 @@ async fn observe_endpoint(
             .unwrap_or_default(),
         failure_reason: out.failure_reason().map(str::to_string),
         config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
+        pending_config: out
+            .pending_deployment_summary()
+            .and_then(|p| p.endpoint_config_name())
+            .map(str::to_string),
         current_config: None,
     };
     let owned = bodyline_stack::ownership(&desired.stack, tag_refs(&endpoint.tags))

@@ -148,6 +148,12 @@ pub(crate) enum Step {
         retire_model: Option<String>,
     },
     WaitEndpoint,
+    /// The endpoint is already `Deleting` (a setup that recreated it stopped waiting): wait
+    /// until it is gone, create it again, then retire the old.
+    FinishRecreate {
+        retire_config: Option<String>,
+        retire_model: Option<String>,
+    },
     /// Delete after the endpoint is `InService`.
     Retire,
     /// After the endpoint is `InService`: register the target, put the policies and the alarm.
@@ -848,6 +854,17 @@ fn plan_sagemaker(p: &mut Planner<'_>, o: &Observed) {
             format!("runs {config}; setup waits for InService"),
             Step::CreateEndpoint,
         ),
+        // An earlier setup deleted it to create it again and stopped waiting (--wait-timeout).
+        Some(e) if e.status == "Deleting" => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::Replace,
+            format!("is Deleting (an earlier setup replaces it): setup waits until it is gone and creates it with {config}"),
+            Step::FinishRecreate {
+                retire_config,
+                retire_model,
+            },
+        ),
         Some(e) if e.status == "Failed" => p.push(
             Kind::Endpoint,
             &endpoint,
@@ -862,6 +879,39 @@ fn plan_sagemaker(p: &mut Planner<'_>, o: &Observed) {
                 retire_model,
             },
         ),
+        // An earlier setup sent UpdateEndpoint and stopped waiting (--wait-timeout): AWS
+        // refuses a second update while the endpoint is Updating, and the old config is still
+        // serving. Wait, then retire what it replaced.
+        Some(e)
+            if e.config_name != config
+                && e.pending_config.as_deref() == Some(config.as_str())
+                && e.status != "Failed" =>
+        {
+            p.push(
+                Kind::Endpoint,
+                &endpoint,
+                Action::NoOp,
+                format!(
+                    "is {} from {} to {config} (an earlier setup's UpdateEndpoint); setup waits for InService",
+                    e.status, e.config_name
+                ),
+                Step::WaitEndpoint,
+            );
+            for (kind, old) in [
+                (Kind::EndpointConfig, retire_config),
+                (Kind::Model, retire_model),
+            ] {
+                if let Some(old) = old {
+                    p.push(
+                        kind,
+                        &old,
+                        Action::Delete,
+                        format!("replaced by the update to {config}; deleted once the endpoint is InService"),
+                        Step::Retire,
+                    );
+                }
+            }
+        }
         Some(e) if e.config_name != config => {
             let how = if local {
                 "local target: moto has no UpdateEndpoint, so the endpoint is deleted and created again"

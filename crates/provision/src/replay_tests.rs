@@ -14,6 +14,9 @@ use crate::observe::Observed;
 use crate::testutil::{ctx, desired, stack, up_to_date};
 use crate::{apply, plan, Action, ApplyOptions, Clients, Kind, Plan, Progress, ProvisionError};
 
+#[path = "wait_replay_tests.rs"]
+mod waits;
+
 fn sdk(client: &StaticReplayClient) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -69,14 +72,16 @@ fn xml(body: &str) -> ReplayEvent {
     )
 }
 
+/// `DescribeEndpoint` of the aws fixture stack's endpoint, running its desired config.
 fn describe(status: &str, reason: Option<&str>) -> ReplayEvent {
     let reason = reason
         .map(|r| format!(r#","FailureReason":"{r}""#))
         .unwrap_or_default();
+    let config = desired(&stack("aws")).endpoint_config.name;
     json(
         200,
         &format!(
-            r#"{{"EndpointName":"demo","EndpointArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint/demo","EndpointConfigName":"demo-cfg","EndpointStatus":"{status}","CreationTime":1.7E9,"LastModifiedTime":1.7E9{reason}}}"#
+            r#"{{"EndpointName":"demo","EndpointArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint/demo","EndpointConfigName":"{config}","EndpointStatus":"{status}","CreationTime":1.7E9,"LastModifiedTime":1.7E9{reason}}}"#
         ),
     )
 }

@@ -112,6 +112,7 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
             status: "InService".into(),
             failure_reason: None,
             config_name: d.endpoint_config.name.clone(),
+            pending_config: None,
             current_config: None,
         }),
         missing_principals: Vec::new(),

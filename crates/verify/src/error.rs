@@ -32,11 +32,14 @@ pub enum VerifyError {
         #[source]
         source: std::io::Error,
     },
-    /// The endpoint was still listed after the wait.
-    #[error("endpoint {endpoint} still exists {waited_secs} s after DeleteEndpoint; it is probably still `Deleting`: run teardown again later")]
+    /// The deleted endpoint was still there when the wait timed out. Nothing failed: the stack
+    /// is still converging, and the next teardown continues where this one stopped.
+    #[error("endpoint {endpoint} is still {status} after waiting {waited_secs} s (the wait timeout): the stack is still converging; the bucket and the resources after it were left for now, nothing is lost. Run the same teardown command again to continue: it waits for the endpoint without deleting it twice (raise --wait-timeout to wait longer)")]
     EndpointStillPresent {
         /// The endpoint name.
         endpoint: String,
+        /// Its last status, e.g. `Deleting`.
+        status: String,
         /// How long teardown waited.
         waited_secs: u64,
     },

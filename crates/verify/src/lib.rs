@@ -63,5 +63,6 @@ pub use sweep::{
     Verdict,
 };
 pub use teardown::{
-    execute, plan_teardown, Outcome, Step, TeardownOptions, TeardownPlan, TeardownReport,
+    execute, execute_with_progress, plan_teardown, Outcome, Step, TeardownOptions, TeardownPlan,
+    TeardownProgress, TeardownReport,
 };

@@ -125,8 +125,28 @@ pub struct TeardownOptions {
     /// Download every output and failure object here (`<dir>/<bucket>/<key>`) before the
     /// bucket is emptied.
     pub backup_dir: Option<PathBuf>,
-    /// How long to wait for a deleted endpoint to disappear.
+    /// How long to wait for a deleted endpoint to disappear (`--wait-timeout`). Past it,
+    /// teardown stops with [`VerifyError::EndpointStillPresent`] before the bucket, and the
+    /// next run continues the wait (without deleting the endpoint twice).
     pub endpoint_timeout: Duration,
+    /// The longest pause between two `DescribeEndpoint` calls while waiting: pauses start at
+    /// 100 ms (or this, if shorter) and double up to it.
+    pub poll_interval: Duration,
+}
+
+/// What teardown is doing, for a progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TeardownProgress {
+    /// Waiting for a deleted endpoint to be gone.
+    Waiting {
+        /// The endpoint.
+        endpoint: String,
+        /// Its current status, e.g. `Deleting`.
+        status: String,
+        /// How long this run has waited.
+        elapsed: Duration,
+    },
 }
 
 impl TeardownOptions {
@@ -136,6 +156,7 @@ impl TeardownOptions {
             root: root.into(),
             backup_dir: None,
             endpoint_timeout: Duration::from_secs(30 * 60),
+            poll_interval: Duration::from_secs(10),
         }
     }
 }
@@ -243,6 +264,16 @@ pub async fn execute(
     config: &SdkConfig,
     options: &TeardownOptions,
 ) -> TeardownReport {
+    execute_with_progress(plan, config, options, &mut |_| {}).await
+}
+
+/// [`execute`], telling `progress` how the wait for the endpoint goes.
+pub async fn execute_with_progress(
+    plan: &TeardownPlan,
+    config: &SdkConfig,
+    options: &TeardownOptions,
+    progress: &mut dyn FnMut(TeardownProgress),
+) -> TeardownReport {
     let clients = Clients::new(config);
     let mut report = TeardownReport {
         stack: plan.stack.clone(),
@@ -252,21 +283,7 @@ pub async fn execute(
         failure: None,
         state_removed: false,
     };
-    for resource in &plan.delete {
-        tracing::info!(kind = %resource.kind, name = %resource.name, "deleting");
-        match delete(&clients, plan, options, resource, &mut report.backed_up).await {
-            Ok((outcome, detail)) => report.steps.push(Step {
-                kind: resource.kind,
-                name: resource.name.clone(),
-                outcome,
-                detail,
-            }),
-            Err(e) => {
-                report.failure = Some(e);
-                break;
-            }
-        }
-    }
+    delete_in_order(&clients, plan, options, progress, &mut report).await;
     let scope = Scope {
         names: &plan.names,
         state: plan.state.as_ref(),
@@ -288,6 +305,41 @@ pub async fn execute(
 
 type StepResult = Result<(Outcome, String), VerifyError>;
 
+/// Deletes the plan's resources in order into `report`, stopping at the first error (so a
+/// bucket is never deleted while the endpoint that writes into it is still there).
+async fn delete_in_order(
+    clients: &Clients,
+    plan: &TeardownPlan,
+    options: &TeardownOptions,
+    progress: &mut dyn FnMut(TeardownProgress),
+    report: &mut TeardownReport,
+) {
+    for resource in &plan.delete {
+        tracing::info!(kind = %resource.kind, name = %resource.name, "deleting");
+        match delete(
+            clients,
+            plan,
+            options,
+            resource,
+            &mut report.backed_up,
+            progress,
+        )
+        .await
+        {
+            Ok((outcome, detail)) => report.steps.push(Step {
+                kind: resource.kind,
+                name: resource.name.clone(),
+                outcome,
+                detail,
+            }),
+            Err(e) => {
+                report.failure = Some(e);
+                break;
+            }
+        }
+    }
+}
+
 fn gone_or(deleted: bool, detail: String) -> (Outcome, String) {
     if deleted {
         (Outcome::Deleted, detail)
@@ -302,6 +354,7 @@ async fn delete(
     options: &TeardownOptions,
     r: &OwnedResource,
     backed_up: &mut Vec<PathBuf>,
+    progress: &mut dyn FnMut(TeardownProgress),
 ) -> StepResult {
     let name = r.name.as_str();
     match r.kind {
@@ -342,24 +395,7 @@ async fn delete(
             };
             Ok(gone_or(deleted, String::new()))
         }
-        ResourceKind::Endpoint => {
-            let deleted = found(
-                "DeleteEndpoint",
-                name,
-                clients
-                    .sagemaker
-                    .delete_endpoint()
-                    .endpoint_name(name)
-                    .send()
-                    .await,
-            )?
-            .is_some();
-            let waited = wait_until_gone(clients, name, options.endpoint_timeout).await?;
-            Ok(gone_or(
-                deleted,
-                format!("gone after {} ms", waited.as_millis()),
-            ))
-        }
+        ResourceKind::Endpoint => delete_endpoint(clients, options, name, progress).await,
         ResourceKind::EndpointConfig => {
             let deleted = found(
                 "DeleteEndpointConfig",
@@ -436,35 +472,88 @@ async fn delete(
     }
 }
 
+/// Deletes the endpoint and waits until it is gone. An endpoint already `Deleting` (an
+/// earlier run timed out waiting for it) is only waited for: it is not deleted twice.
+async fn delete_endpoint(
+    clients: &Clients,
+    options: &TeardownOptions,
+    name: &str,
+    progress: &mut dyn FnMut(TeardownProgress),
+) -> StepResult {
+    let Some(status) = endpoint_status(clients, name).await? else {
+        return Ok((Outcome::AlreadyGone, String::new()));
+    };
+    let already_deleting = status == "Deleting";
+    let deleted = already_deleting
+        || found(
+            "DeleteEndpoint",
+            name,
+            clients
+                .sagemaker
+                .delete_endpoint()
+                .endpoint_name(name)
+                .send()
+                .await,
+        )?
+        .is_some();
+    let waited = wait_until_gone(clients, name, options, progress).await?;
+    let detail = if already_deleting {
+        format!(
+            "already Deleting (an earlier run deleted it), gone after {} ms",
+            waited.as_millis()
+        )
+    } else {
+        format!("gone after {} ms", waited.as_millis())
+    };
+    Ok(gone_or(deleted, detail))
+}
+
+/// The endpoint's `EndpointStatus`, `None` once it is gone.
+async fn endpoint_status(clients: &Clients, endpoint: &str) -> Result<Option<String>, VerifyError> {
+    let described = found(
+        "DescribeEndpoint",
+        endpoint,
+        clients
+            .sagemaker
+            .describe_endpoint()
+            .endpoint_name(endpoint)
+            .send()
+            .await,
+    )?;
+    Ok(described.map(|d| {
+        d.endpoint_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default()
+    }))
+}
+
 async fn wait_until_gone(
     clients: &Clients,
     endpoint: &str,
-    timeout: Duration,
+    options: &TeardownOptions,
+    progress: &mut dyn FnMut(TeardownProgress),
 ) -> Result<Duration, VerifyError> {
     let start = Instant::now();
-    let mut pause = Duration::from_millis(100);
+    let mut pause = Duration::from_millis(100).min(options.poll_interval);
     loop {
-        let described = found(
-            "DescribeEndpoint",
-            endpoint,
-            clients
-                .sagemaker
-                .describe_endpoint()
-                .endpoint_name(endpoint)
-                .send()
-                .await,
-        )?;
-        if described.is_none() {
+        let Some(status) = endpoint_status(clients, endpoint).await? else {
             return Ok(start.elapsed());
-        }
-        if start.elapsed() >= timeout {
+        };
+        let elapsed = start.elapsed();
+        if elapsed >= options.endpoint_timeout {
             return Err(VerifyError::EndpointStillPresent {
                 endpoint: endpoint.to_string(),
-                waited_secs: start.elapsed().as_secs(),
+                status,
+                waited_secs: elapsed.as_secs(),
             });
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(10));
+        progress(TeardownProgress::Waiting {
+            endpoint: endpoint.to_string(),
+            status,
+            elapsed,
+        });
+        tokio::time::sleep(pause.min(options.endpoint_timeout - elapsed)).await;
+        pause = (pause * 2).min(options.poll_interval);
     }
 }
 
@@ -760,3 +849,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
         ),
     ))
 }
+
+#[cfg(test)]
+#[path = "teardown_replay_tests.rs"]
+mod replay_tests;
