@@ -191,6 +191,8 @@ impl LocalStack {
             let runtime = runtime::start(RuntimeConfig {
                 control_plane: control_plane(&moto_url, &opts.region, &admin),
                 state_dir: dot.join("runtime"),
+                // The runtime is this process: its model servers go with it.
+                models_outlive_runtime: None,
             })
             .await
             .map_err(|e| LocalError::Runtime {
@@ -444,6 +446,9 @@ pub(crate) async fn run_front_door_process(
     let runtime = runtime::start(RuntimeConfig {
         control_plane: control_plane(&moto_url, &record.region, &record.admin()),
         state_dir: dot_dir(root).join("runtime"),
+        // This process's parent is the stack's supervisor, which starts it again when it dies;
+        // the model servers stay with the supervisor and the next front door takes them over.
+        models_outlive_runtime: Some(std::os::unix::process::parent_id()),
     })
     .await
     .map_err(|e| LocalError::Runtime {

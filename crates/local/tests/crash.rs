@@ -170,6 +170,7 @@ async fn kill_each_process_under_load(root: &Path) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let pid = wait_for(|| find(supervisor), what).await;
+        let model_before = model_pid(supervisor);
         sigkill(pid);
         println!(
             "killed the {what} (pid {pid}) after {} answers",
@@ -177,6 +178,23 @@ async fn kill_each_process_under_load(root: &Path) {
         );
         let again = wait_for(|| find(supervisor).filter(|p| *p != pid), what).await;
         println!("the {what} runs again (pid {again})");
+        if what == "front door" {
+            // The model server is not the front door's to take along: the new front door
+            // serves with the same process.
+            assert!(
+                model_before.is_some(),
+                "no model server ran before the kill"
+            );
+            assert_eq!(
+                model_pid(supervisor),
+                model_before,
+                "the model server did not survive the front door's death"
+            );
+            println!(
+                "the model server (pid {}) survived it",
+                model_before.unwrap_or_default()
+            );
+        }
     }
 
     let mut accepted = Vec::new();
@@ -211,10 +229,17 @@ async fn kill_each_process_under_load(root: &Path) {
     resources_are_there(&env, &stack).await;
 
     // The supervisor itself: everything dies with it; `up` brings back the same stack.
+    let model = model_pid(supervisor);
     sigkill(supervisor);
     assert!(
         common::wait_gone(supervisor),
         "the supervisor outlived SIGKILL"
+    );
+    // What outlives the front door does not outlive the stack.
+    let model = model.expect("a model server ran before the supervisor's kill");
+    assert!(
+        common::wait_gone(model),
+        "the model server (pid {model}) outlived the supervisor"
     );
     let restarted = up(root, "us-east-1", serve_command(root))
         .await
@@ -464,8 +489,8 @@ async fn wait_for(find: impl Fn() -> Option<u32>, what: &str) -> u32 {
     }
 }
 
-/// Live processes with their parent and command line.
-fn processes() -> Vec<(u32, u32, String)> {
+/// Live processes with their parent, process group and command line.
+fn processes() -> Vec<(u32, u32, u32, String)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -478,10 +503,12 @@ fn processes() -> Vec<(u32, u32, String)> {
                 return None;
             }
             let ppid = fields.get(1)?.parse().ok()?;
+            let group = fields.get(2)?.parse().ok()?;
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
             Some((
                 pid,
                 ppid,
+                group,
                 String::from_utf8_lossy(&cmdline).replace('\0', " "),
             ))
         })
@@ -491,21 +518,22 @@ fn processes() -> Vec<(u32, u32, String)> {
 fn moto_pid(supervisor: u32) -> Option<u32> {
     processes()
         .into_iter()
-        .find(|(_, ppid, cmd)| *ppid == supervisor && cmd.contains("moto_persist.py"))
+        .find(|(_, ppid, _, cmd)| *ppid == supervisor && cmd.contains("moto_persist.py"))
         .map(|(pid, ..)| pid)
 }
 
 fn front_door_pid(supervisor: u32) -> Option<u32> {
     processes()
         .into_iter()
-        .find(|(_, ppid, cmd)| *ppid == supervisor && cmd.contains(" serve "))
+        .find(|(_, ppid, _, cmd)| *ppid == supervisor && cmd.contains(" serve "))
         .map(|(pid, ..)| pid)
 }
 
+/// The stack's model server: in the supervisor's process group (`up` starts the supervisor as
+/// a group leader), whichever process started it.
 fn model_pid(supervisor: u32) -> Option<u32> {
-    let front_door = front_door_pid(supervisor)?;
     processes()
         .into_iter()
-        .find(|(_, ppid, cmd)| *ppid == front_door && cmd.contains("bodyline-model"))
+        .find(|(_, _, group, cmd)| *group == supervisor && cmd.contains("bodyline-model"))
         .map(|(pid, ..)| pid)
 }

@@ -17,6 +17,7 @@ environment:
   BODYLINE_MODEL_FAULTS=1         honour record fields \"fail\": true (HTTP 500),
                                   \"sleep_ms\": n (delay) and \"exit\": true (the process exits)
   BODYLINE_MODEL_EXIT_WITH_PARENT=1  exit when the starting process is gone
+  BODYLINE_MODEL_EXIT_WITH_PID=<pid> exit when process <pid> is gone
 ";
 
 fn main() -> ExitCode {
@@ -67,7 +68,7 @@ fn serve() -> ExitCode {
             }
         };
         eprintln!("bodyline-model: serving on http://{}", options.addr);
-        let shutdown = shutdown_signal(options.exit_with_parent);
+        let shutdown = shutdown_signal(options.exit_with_parent, options.exit_with_pid);
         match bodyline_model::serve(listener, &options, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -79,16 +80,19 @@ fn serve() -> ExitCode {
 }
 
 /// Resolves on ctrl-c, SIGTERM or, when asked, when the parent process is gone (the process is
-/// then re-parented, so its parent id changes).
-async fn shutdown_signal(exit_with_parent: bool) {
+/// then re-parented, so its parent id changes) or when the process `exit_with_pid` is gone.
+async fn shutdown_signal(exit_with_parent: bool, exit_with_pid: Option<u32>) {
     let parent = std::os::unix::process::parent_id();
     let orphaned = async move {
-        if !exit_with_parent {
+        if !exit_with_parent && exit_with_pid.is_none() {
             return std::future::pending().await;
         }
         loop {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            if std::os::unix::process::parent_id() != parent {
+            if exit_with_parent && std::os::unix::process::parent_id() != parent {
+                return;
+            }
+            if exit_with_pid.is_some_and(|pid| !is_running(pid)) {
                 return;
             }
         }
@@ -105,5 +109,16 @@ async fn shutdown_signal(exit_with_parent: bool) {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate => {}
         _ = orphaned => {}
+    }
+}
+
+/// Whether process `pid` runs (a zombie does not): read from `/proc`, where the local stack runs.
+fn is_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z"),
+        Err(_) => false,
     }
 }

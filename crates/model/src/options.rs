@@ -13,6 +13,10 @@ pub struct Options {
     /// `BODYLINE_MODEL_EXIT_WITH_PARENT=1`: exit when the process that started the server is gone,
     /// so a runtime killed with SIGKILL leaves no model process behind.
     pub exit_with_parent: bool,
+    /// `BODYLINE_MODEL_EXIT_WITH_PID=<pid>`: exit when that process is gone. The local stack
+    /// names its supervisor here, so a server outlives the runtime that started it (a restarted
+    /// runtime takes it over) but not the stack.
+    pub exit_with_pid: Option<u32>,
 }
 
 /// Why the environment does not describe a usable server.
@@ -57,6 +61,21 @@ impl Options {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
             faults: flag(&get, "BODYLINE_MODEL_FAULTS")?,
             exit_with_parent: flag(&get, "BODYLINE_MODEL_EXIT_WITH_PARENT")?,
+            exit_with_pid: match get("BODYLINE_MODEL_EXIT_WITH_PID") {
+                None => None,
+                Some(value) => {
+                    Some(
+                        value
+                            .trim()
+                            .parse::<u32>()
+                            .map_err(|_| OptionsError::Invalid {
+                                name: "BODYLINE_MODEL_EXIT_WITH_PID",
+                                value,
+                                rule: "a process id",
+                            })?,
+                    )
+                }
+            },
         })
     }
 }
@@ -94,6 +113,23 @@ mod tests {
         .unwrap();
         assert_eq!(options.addr.port(), 9123);
         assert!(options.faults);
+    }
+
+    #[test]
+    fn the_process_to_exit_with_is_read_and_checked() {
+        let options = Options::from_lookup(|name| {
+            (name == "BODYLINE_MODEL_EXIT_WITH_PID").then(|| "42".into())
+        })
+        .unwrap();
+        assert_eq!(options.exit_with_pid, Some(42));
+        let err = Options::from_lookup(|name| {
+            (name == "BODYLINE_MODEL_EXIT_WITH_PID").then(|| "me".into())
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("BODYLINE_MODEL_EXIT_WITH_PID"),
+            "{err}"
+        );
     }
 
     #[test]

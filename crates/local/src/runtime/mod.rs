@@ -45,6 +45,9 @@ pub(crate) struct RuntimeConfig {
     pub control_plane: aws_config::SdkConfig,
     /// Where the durable journal and the model logs live: `<root>/.bodyline/runtime`.
     pub state_dir: PathBuf,
+    /// `Some(supervisor pid)` when the runtime runs in its own process under the stack's
+    /// supervisor: model servers then outlive the runtime and a restarted one takes them over.
+    pub models_outlive_runtime: Option<u32>,
 }
 
 /// A running runtime: its router, its workers and its model processes.
@@ -155,7 +158,16 @@ pub(crate) async fn start(config: RuntimeConfig) -> Result<Runtime, RuntimeError
         region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
         endpoints: Endpoints::new(aws_sdk_sagemaker::Client::new(sdk)),
         roles: Roles::new(sdk),
-        models: Models::new(log_dir, http.clone()),
+        models: Models::new(
+            log_dir,
+            http.clone(),
+            config
+                .models_outlive_runtime
+                .map(|anchor| models::Adoption {
+                    anchor,
+                    registry: config.state_dir.join("model-servers"),
+                }),
+        ),
         journal,
         stranded: crate::record::stranded_file(&config.state_dir),
         admin_s3,

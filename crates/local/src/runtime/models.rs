@@ -4,6 +4,13 @@
 //! One supervisor task per model owns the child process: it waits for `GET /ping`, publishes
 //! the server's URL, and when the process exits it records how and starts it again (with a
 //! growing pause, so a model that cannot start does not spin).
+//!
+//! When the runtime runs in the front door's own process ([`Adoption`]), a model server lives
+//! as long as the stack's supervisor, not as long as the runtime: it is told to exit with the
+//! supervisor's pid, and recorded under the runtime's state directory. A runtime started again
+//! after a crash takes over a recorded server that still answers instead of starting another,
+//! so the death of the front door does not take the model servers with it (as on SageMaker,
+//! where the container does not die with the service in front of it).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -102,9 +109,25 @@ enum Launch {
     },
 }
 
+/// Model servers that outlive the runtime: they exit with `anchor` (the stack's supervisor)
+/// and are recorded in `registry` for the next runtime to take over.
+#[derive(Debug, Clone)]
+pub(crate) struct Adoption {
+    pub anchor: u32,
+    pub registry: PathBuf,
+}
+
+/// A recorded model server: its process and port.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+struct Recorded {
+    pid: u32,
+    port: u16,
+}
+
 /// All model servers, by model.
 pub(crate) struct Models {
     hosts: Mutex<HashMap<Launch, Arc<ModelHost>>>,
+    adoption: Option<Adoption>,
     log_dir: PathBuf,
     http: reqwest::Client,
     shutdown: CancellationToken,
@@ -112,9 +135,14 @@ pub(crate) struct Models {
 }
 
 impl Models {
-    pub(crate) fn new(log_dir: PathBuf, http: reqwest::Client) -> Models {
+    pub(crate) fn new(
+        log_dir: PathBuf,
+        http: reqwest::Client,
+        adoption: Option<Adoption>,
+    ) -> Models {
         Models {
             hosts: Mutex::new(HashMap::new()),
+            adoption,
             log_dir,
             http,
             shutdown: CancellationToken::new(),
@@ -152,6 +180,11 @@ impl Models {
                     supervised: true,
                 });
                 let supervisor = Supervisor {
+                    record: self
+                        .adoption
+                        .as_ref()
+                        .map(|a| a.registry.join(format!("{}.json", fingerprint(&launch)))),
+                    anchor: self.adoption.as_ref().map(|a| a.anchor),
                     model: model.name.clone(),
                     program: program.clone(),
                     args: args.clone(),
@@ -240,7 +273,20 @@ fn resolve_program(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A name for a launch that stays the same across runtimes of one build: the key of its record.
+fn fingerprint(launch: &Launch) -> String {
+    use std::hash::{Hash, Hasher};
+    // DefaultHasher::new() uses fixed keys: the same launch hashes the same in every process.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    launch.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
 struct Supervisor {
+    /// Where this model's server is recorded for a later runtime (with [`Adoption`]).
+    record: Option<PathBuf>,
+    /// The process the server exits with (with [`Adoption`]); else it exits with the runtime.
+    anchor: Option<u32>,
     model: String,
     program: PathBuf,
     args: Vec<String>,
@@ -281,6 +327,9 @@ impl Supervisor {
 
     /// Runs one server process until it exits or the runtime shuts down; returns why it ended.
     async fn run_once(&self, generation: u64) -> String {
+        if let Some(taken) = self.take_over().await {
+            return self.watch_taken_over(generation, taken).await;
+        }
         let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
             Ok(addr) => addr.port(),
             Err(e) => return format!("no free port for the model server: {e}"),
@@ -299,11 +348,14 @@ impl Supervisor {
             .arg("serve")
             .envs(&self.env)
             .env("SAGEMAKER_BIND_TO_PORT", port.to_string())
-            .env("BODYLINE_MODEL_EXIT_WITH_PARENT", "1")
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
             .kill_on_drop(true);
+        match self.anchor {
+            Some(pid) => command.env("BODYLINE_MODEL_EXIT_WITH_PID", pid.to_string()),
+            None => command.env("BODYLINE_MODEL_EXIT_WITH_PARENT", "1"),
+        };
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) => {
@@ -349,8 +401,11 @@ impl Supervisor {
             }
         }
         tracing::info!(model = %self.model, %url, "model server ready");
+        if let Some(pid) = child.id() {
+            self.remember(Recorded { pid, port });
+        }
         let _ = self.state.send(HostState::Ready { url, generation });
-        tokio::select! {
+        let ended = tokio::select! {
             status = child.wait() => {
                 let how = match status {
                     Ok(status) => format!("exited ({status})"),
@@ -362,6 +417,73 @@ impl Supervisor {
                 let _ = child.kill().await;
                 "the runtime is shutting down".into()
             }
+        };
+        self.forget();
+        ended
+    }
+
+    /// The recorded server of an earlier runtime, when it still runs and answers `/ping`.
+    async fn take_over(&self) -> Option<(Recorded, String)> {
+        let path = self.record.as_ref()?;
+        let recorded: Recorded = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        let url = format!("http://127.0.0.1:{}", recorded.port);
+        let answers = crate::sys::is_alive(recorded.pid)
+            && self
+                .http
+                .get(format!("{url}/ping"))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+        if answers {
+            Some((recorded, url))
+        } else {
+            self.forget();
+            None
+        }
+    }
+
+    /// Serves a taken-over server until its process is gone or the runtime shuts down. It is
+    /// not this process's child, so its exit is seen by polling.
+    async fn watch_taken_over(
+        &self,
+        generation: u64,
+        (recorded, url): (Recorded, String),
+    ) -> String {
+        tracing::info!(model = %self.model, %url, pid = recorded.pid, "took over the running model server");
+        let _ = self.state.send(HostState::Ready { url, generation });
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                    if !crate::sys::is_alive(recorded.pid) {
+                        self.forget();
+                        return self.exited(generation, "exited".to_string());
+                    }
+                }
+                _ = self.shutdown.cancelled() => {
+                    let _ = crate::sys::kill(recorded.pid, crate::sys::Signal::Term);
+                    self.forget();
+                    return "the runtime is shutting down".into();
+                }
+            }
+        }
+    }
+
+    fn remember(&self, recorded: Recorded) {
+        let Some(path) = &self.record else { return };
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, serde_json::to_vec(&recorded).unwrap_or_default()));
+        if let Err(e) = written {
+            // Not fatal: a later runtime then starts a new server instead of taking this one.
+            tracing::warn!(model = %self.model, path = %path.display(), "cannot record the model server: {e}");
+        }
+    }
+
+    fn forget(&self) {
+        if let Some(path) = &self.record {
+            let _ = std::fs::remove_file(path);
         }
     }
 

@@ -34,6 +34,7 @@ async fn serve_child(spec: &str) {
     let runtime = runtime::start(RuntimeConfig {
         control_plane,
         state_dir: state_dir.into(),
+        models_outlive_runtime: None,
     })
     .await
     .expect("the runtime starts");

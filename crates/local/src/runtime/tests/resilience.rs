@@ -307,6 +307,7 @@ impl OwnRuntime {
         let runtime = runtime::start(RuntimeConfig {
             control_plane: forwarder.control_plane(stack),
             state_dir: state_dir.to_path_buf(),
+            models_outlive_runtime: None,
         })
         .await
         .expect("the runtime starts");
