@@ -162,10 +162,23 @@ pub(crate) fn has_changes(state_dir: &Path) -> bool {
 }
 
 /// A listening socket on a free 127.0.0.1 port, or on `port` when one is asked for (a
-/// restored stack keeps its URLs).
-pub(crate) fn listen(port: u16) -> Result<TcpListener, LocalError> {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, port))
-        .map_err(|e| LocalError::io(format!("127.0.0.1:{port}"), e))
+/// restored stack keeps its URLs). An asked-for port may still be held for a moment by the
+/// crashed stack's last processes (each exits once it sees its supervisor gone), so it is
+/// retried for a few seconds before the error.
+pub(crate) async fn listen(port: u16) -> Result<TcpListener, LocalError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+            Err(e)
+                if port != 0
+                    && e.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            bound => return bound.map_err(|e| LocalError::io(format!("127.0.0.1:{port}"), e)),
+        }
+    }
 }
 
 /// A plain HTTP client for loopback health checks: no proxy from the environment.

@@ -139,11 +139,11 @@ impl LocalStack {
             .map_or((0, 0), |r| (r.moto_port, r.front_door_port));
         let launch = MotoLaunch::new(
             &moto_server,
-            moto::listen(moto_port)?,
+            moto::listen(moto_port).await?,
             &state_dir,
             &dot.join("moto.log"),
         )?;
-        let front_listener = moto::listen(front_door_port)?;
+        let front_listener = moto::listen(front_door_port).await?;
         let moto_url = launch.url();
         let first_moto = launch.start().await?;
         let moto_ready = began.elapsed();

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use bodyline_stack::{
     content_hash, s3_url, stack_tags, Arns, LocalModel, Names, Stack, Target, CREATED_TAG,
+    REGION_TAG,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -488,7 +489,10 @@ impl Desired {
             context: ctx.clone(),
             tags: stack_tags(&stack.name)
                 .into_iter()
-                .chain([(CREATED_TAG.to_string(), ctx.created.clone())])
+                .chain([
+                    (CREATED_TAG.to_string(), ctx.created.clone()),
+                    (REGION_TAG.to_string(), stack.region.clone()),
+                ])
                 .collect(),
             endpoint: EndpointDesired {
                 name: names.endpoint.clone(),

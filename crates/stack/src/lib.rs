@@ -69,7 +69,7 @@ pub use sdk::{local_sdk_config, sdk_config, target_sdk_config};
 pub use state::{content_hash, ResourceRecord, State};
 pub use tags::{
     created_tag_value, ownership, parse_created_tag, stack_tags, Ownership, CREATED_TAG,
-    MANAGED_TAG, STACK_TAG,
+    MANAGED_TAG, REGION_TAG, STACK_TAG,
 };
 
 /// SageMaker's limit on an inline `Body`: 128,000 bytes of raw payload (not 128 KiB).

@@ -9,6 +9,11 @@ pub const MANAGED_TAG: &str = "bodyline:managed";
 /// CloudWatch alarms). Never compared as drift: a re-run of setup keeps the first value.
 pub const CREATED_TAG: &str = "bodyline:created";
 
+/// Tag key whose value is the region of the stack a resource belongs to. IAM is global, so a
+/// sweep of one region also sees the roles of stacks in others; this tag tells those apart from
+/// the IAM resources a half-finished teardown left in this region. Never compared as drift.
+pub const REGION_TAG: &str = "bodyline:region";
+
 /// The value of [`CREATED_TAG`] for a resource created at `at`: `2026-12-05T04:21:54Z`.
 pub fn created_tag_value(at: std::time::SystemTime) -> String {
     let secs = at

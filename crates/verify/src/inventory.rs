@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_iam::types::PolicyScopeType;
 use aws_sdk_s3::primitives::DateTime;
-use bodyline_stack::{parse_created_tag, CREATED_TAG, STACK_TAG};
+use bodyline_stack::{parse_created_tag, CREATED_TAG, REGION_TAG, STACK_TAG};
 use serde::Serialize;
 
 use crate::aws::{aws_error, found, Clients};
@@ -33,6 +33,9 @@ pub struct TaggedResource {
     /// Whether it lives in the region (IAM is global: a stack of another region has roles too).
     #[serde(skip)]
     pub regional: bool,
+    /// The region its `bodyline:region` tag names (setup writes it since that tag exists).
+    #[serde(skip)]
+    pub region: Option<String>,
 }
 
 /// The tagged resources of every stack, by stack name.
@@ -77,6 +80,7 @@ fn add(
             name: name.to_string(),
             created: reported.or_else(|| tag(CREATED_TAG).and_then(parse_created_tag)),
             regional,
+            region: tag(REGION_TAG).map(str::to_string),
         });
 }
 

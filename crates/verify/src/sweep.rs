@@ -203,7 +203,7 @@ pub async fn plan_sweep(
     let found = inventory(&clients, &base.region).await?;
     let stacks = found
         .into_iter()
-        .map(|(stack, tagged)| judge(stack, tagged, options))
+        .map(|(stack, tagged)| judge(stack, tagged, &base.region, options))
         .collect();
     Ok(SweepPlan {
         target: base.target,
@@ -215,8 +215,13 @@ pub async fn plan_sweep(
     })
 }
 
-/// The decision for one stack; pure, so the rules are unit-tested.
-fn judge(stack: String, tagged: Vec<TaggedResource>, options: &SweepOptions) -> SweepStack {
+/// The decision for one stack in `region`; pure, so the rules are unit-tested.
+fn judge(
+    stack: String,
+    tagged: Vec<TaggedResource>,
+    region: &str,
+    options: &SweepOptions,
+) -> SweepStack {
     // A creation time in the future (a clock ahead of this one) counts as created now.
     let age_of = |at: SystemTime| options.now.duration_since(at).unwrap_or_default();
     let youngest = tagged
@@ -226,10 +231,14 @@ fn judge(stack: String, tagged: Vec<TaggedResource>, options: &SweepOptions) -> 
     let undated = tagged.iter().filter(|r| r.created.is_none()).count();
     let verdict = if !stack.starts_with(&options.prefix) {
         Verdict::Keep(format!("name does not start with {:?}", options.prefix))
-    } else if !tagged.iter().any(|r| r.regional) {
-        Verdict::Keep(
-            "only global IAM resources carry its tag here: tear it down in its own region".into(),
-        )
+    } else if !tagged.iter().any(|r| r.regional)
+        && !tagged.iter().all(|r| r.region.as_deref() == Some(region))
+    {
+        // IAM only: a stack of another region, unless every resource says it is of this one
+        // (what a teardown that stopped half-way here leaves behind).
+        Verdict::Keep(format!(
+            "only global IAM resources carry its tag here, and not all of them name {region} in bodyline:region: tear it down in its own region"
+        ))
     } else {
         match youngest {
             None => Verdict::Keep("no resource has a creation time".into()),
@@ -349,6 +358,7 @@ mod tests {
             name: kind.label().replace(' ', "-"),
             created,
             regional,
+            region: None,
         }
     }
 
@@ -366,13 +376,13 @@ mod tests {
             resource(ResourceKind::Bucket, at(7200), true),
             resource(ResourceKind::Role, at(7300), false),
         ];
-        let judged = judge("ci-1".into(), old.clone(), &options());
+        let judged = judge("ci-1".into(), old.clone(), "us-east-1", &options());
         assert_eq!(judged.verdict, Verdict::Remove);
         assert_eq!((judged.age_secs, judged.resources), (Some(7200), 2));
 
         let mut in_flight = old;
         in_flight.push(resource(ResourceKind::Endpoint, at(60), true));
-        let judged = judge("ci-1".into(), in_flight, &options());
+        let judged = judge("ci-1".into(), in_flight, "us-east-1", &options());
         assert_eq!(
             judged.verdict,
             Verdict::Keep("endpoint endpoint is 1m old, under 1h".into())
@@ -384,7 +394,7 @@ mod tests {
     fn the_prefix_a_future_clock_and_missing_times_keep_a_stack() {
         let old = vec![resource(ResourceKind::Bucket, at(7200), true)];
         assert!(matches!(
-            judge("keep-1".into(), old.clone(), &options()).verdict,
+            judge("keep-1".into(), old.clone(), "us-east-1", &options()).verdict,
             Verdict::Keep(why) if why.contains("does not start with \"ci-\"")
         ));
         let mut ahead = old.clone();
@@ -393,22 +403,55 @@ mod tests {
             Some(SystemTime::UNIX_EPOCH + NOW + Duration::from_secs(600)),
             true,
         ));
-        let judged = judge("ci-2".into(), ahead, &options());
+        let judged = judge("ci-2".into(), ahead, "us-east-1", &options());
         assert_eq!(judged.age_secs, Some(0), "the future counts as now");
         assert!(matches!(judged.verdict, Verdict::Keep(_)));
         let undated = vec![resource(ResourceKind::Topic, None, true)];
         assert!(matches!(
-            judge("ci-3".into(), undated, &options()).verdict,
+            judge("ci-3".into(), undated, "us-east-1", &options()).verdict,
             Verdict::Keep(why) if why.contains("no resource has a creation time")
         ));
         let mut partly = old;
         partly.push(resource(ResourceKind::Alarm, None, true));
-        let judged = judge("ci-4".into(), partly, &options());
+        let judged = judge("ci-4".into(), partly, "us-east-1", &options());
         assert_eq!((judged.verdict, judged.undated), (Verdict::Remove, 1));
         let global = vec![resource(ResourceKind::Role, at(7200), false)];
         assert!(matches!(
-            judge("ci-5".into(), global, &options()).verdict,
+            judge("ci-5".into(), global, "us-east-1", &options()).verdict,
             Verdict::Keep(why) if why.contains("global IAM")
+        ));
+    }
+
+    #[test]
+    fn iam_left_by_a_half_finished_teardown_here_is_swept_and_another_regions_is_kept() {
+        let tagged = |region: Option<&str>| {
+            let mut role = resource(ResourceKind::Role, at(7200), false);
+            role.region = region.map(str::to_string);
+            let mut policy = resource(ResourceKind::ManagedPolicy, at(7200), false);
+            policy.region = region.map(str::to_string);
+            vec![role, policy]
+        };
+        let here = judge(
+            "ci-6".into(),
+            tagged(Some("us-east-1")),
+            "us-east-1",
+            &options(),
+        );
+        assert_eq!(here.verdict, Verdict::Remove);
+        for other in [Some("eu-west-1"), None] {
+            let judged = judge("ci-6".into(), tagged(other), "us-east-1", &options());
+            assert!(
+                matches!(&judged.verdict, Verdict::Keep(why) if why.contains("name us-east-1 in bodyline:region")),
+                "{other:?}: {:?}",
+                judged.verdict
+            );
+        }
+        // Still only when old enough.
+        let mut young = tagged(Some("us-east-1"));
+        young[0].created = at(60);
+        assert!(matches!(
+            judge("ci-6".into(), young, "us-east-1", &options()).verdict,
+            Verdict::Keep(_)
         ));
     }
 

@@ -303,6 +303,11 @@ impl Supervisor {
         let mut generation = 0;
         let mut pause = RESTART_PAUSE.0;
         while !self.shutdown.is_cancelled() {
+            if self.anchor.is_some_and(|pid| !crate::sys::is_alive(pid)) {
+                // The stack's supervisor is gone: a new server would only exit again (and
+                // could take a port the restored stack wants back).
+                break;
+            }
             generation += 1;
             let started = Instant::now();
             let reason = self.run_once(generation).await;
