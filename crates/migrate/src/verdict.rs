@@ -27,6 +27,9 @@ pub enum Verdict {
 pub enum SkipReason {
     /// The URI (or its key) comes in as a parameter: the upload happens elsewhere.
     UriParameter(String),
+    /// An upload to the same bucket is in the function, but the URI's key cannot be proved to
+    /// be its key; the detail names the part that differs.
+    UriMismatch(String),
     /// No upload of the object was seen in this function: it already exists in S3.
     NoUpload(String),
     /// The key or URI is returned or stored: the object must stay in S3.
@@ -63,6 +66,7 @@ impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SkipReason::UriParameter(d) => write!(f, "the input URI is a parameter ({d}); the upload happens elsewhere"),
+            SkipReason::UriMismatch(d) => write!(f, "the input URI cannot be proved to be the uploaded object: {d}"),
             SkipReason::NoUpload(d) => write!(f, "no upload of this object in the function ({d}); it already exists in S3, there are no bytes to inline"),
             SkipReason::Escapes(d) => write!(f, "the object name escapes the function ({d}); the input must stay in S3"),
             SkipReason::InvokeBeforeUpload(d) => write!(f, "invoke runs before the put_object of the same key ({d}): a latent race, fix it by hand"),

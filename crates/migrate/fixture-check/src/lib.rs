@@ -213,6 +213,14 @@ mod uri_returned_after;
 mod uri_returned_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/value_format_specs.fixed.rs"]
+mod value_format_specs_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/value_format_specs.rs"]
+mod value_format_specs_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/crates/helper_across_files/after/src/main.rs"]
 mod helper_across_files_crate_after;
 

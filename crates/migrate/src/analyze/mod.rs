@@ -5,6 +5,7 @@ pub(crate) mod crate_scope;
 mod pretty;
 mod resolve;
 mod site;
+mod value;
 
 use std::ops::Range;
 use std::path::Path;

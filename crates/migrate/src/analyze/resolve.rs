@@ -5,9 +5,10 @@ use std::cell::Cell;
 
 use quote::ToTokens;
 use syn::punctuated::Punctuated;
-use syn::{Expr, Lit, Token};
+use syn::{Expr, Token};
 
-use super::collect::{path_ident, FnInfo};
+use super::collect::{path_ident, FnInfo, LetInfo};
+use super::value::{self, ArgSource, Bound};
 use super::FileCtx;
 
 /// A piece of a string value: known text, or an expression named by its tokens.
@@ -133,11 +134,11 @@ impl Resolver<'_, '_, '_> {
         }
         let e = strip(e);
         match e {
-            Expr::Lit(l) => match &l.lit {
-                Lit::Str(s) => out.parts.push(Part::Lit(s.value())),
-                Lit::Char(c) => out.parts.push(Part::Lit(c.value().to_string())),
-                _ => out.parts.push(opaque()),
+            Expr::Lit(l) => match value::lit_text(&l.lit) {
+                Some(s) => out.parts.push(Part::Lit(s)),
+                None => out.parts.push(opaque()),
             },
+            Expr::Call(c) if is_empty_string(c) => out.parts.push(Part::Lit(String::new())),
             Expr::Macro(m) => self.macro_parts(&m.mac, at, depth, out),
             Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
                 self.parts(&b.left, at, depth + 1, out);
@@ -154,7 +155,7 @@ impl Resolver<'_, '_, '_> {
                         Some(init) if expandable(init) => {
                             self.parts(init, l.stmt_range.start, depth + 1, out);
                             if l.mutable {
-                                self.appended(&name, l.stmt_range.end, at, depth, out);
+                                self.appended(&name, l, at, depth, out);
                             }
                         }
                         _ => out.parts.push(Part::Expr(name)),
@@ -172,9 +173,13 @@ impl Resolver<'_, '_, '_> {
         }
     }
 
-    /// `name.push_str(x)` / `name.push(c)` / `name += x` between `from` and `to`.
-    fn appended(&self, name: &str, from: usize, to: usize, depth: u32, out: &mut Resolved) {
+    /// `name.push_str(x)` / `name.push(c)` / `name += x` between `from` and `to`. An append
+    /// inside a nested block (a branch, a loop, a closure) or another mutation of the string
+    /// makes the value unknown.
+    fn appended(&self, name: &str, l: &LetInfo<'_>, to: usize, depth: u32, out: &mut Resolved) {
+        let from = l.stmt_range.end;
         let mut pushes: Vec<(usize, &Expr)> = Vec::new();
+        let mut unknown = false;
         for c in &self.info.chains {
             if c.range.start < from
                 || c.range.start >= to
@@ -183,12 +188,42 @@ impl Resolver<'_, '_, '_> {
                 continue;
             }
             let m = c.links[0];
-            if (m.method == "push_str" || m.method == "push") && m.args.len() == 1 {
+            let method = m.method.to_string();
+            if (method == "push_str" || method == "push") && m.args.len() == 1 {
                 pushes.push((c.range.start, &m.args[0]));
-            } else {
-                pushes.push((c.range.start, &m.receiver));
-                out.parts.push(opaque());
+            } else if MUTATING.contains(&method.as_str()) {
+                unknown = true;
             }
+        }
+        for b in &self.info.blocks {
+            for (stmt, range) in &b.stmts {
+                if range.start < from || range.start >= to {
+                    continue;
+                }
+                if let syn::Stmt::Expr(Expr::Binary(add), _) = stmt {
+                    if matches!(add.op, syn::BinOp::AddAssign(_))
+                        && path_ident(&add.left).as_deref() == Some(name)
+                    {
+                        pushes.push((range.start, &add.right));
+                    }
+                }
+            }
+        }
+        let innermost = |at: usize| {
+            self.info
+                .blocks
+                .iter()
+                .filter(|b| b.range.contains(&at))
+                .min_by_key(|b| b.range.len())
+                .map(|b| b.range.clone())
+        };
+        if unknown
+            || pushes
+                .iter()
+                .any(|(at, _)| innermost(*at).as_ref() != Some(&l.scope))
+        {
+            out.parts.push(opaque());
+            return;
         }
         pushes.sort_by_key(|(at, _)| *at);
         for (at, arg) in pushes {
@@ -203,84 +238,94 @@ impl Resolver<'_, '_, '_> {
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
-        let args = match syn::parse::Parser::parse2(parser, mac.tokens.clone()) {
-            Ok(a) => a.into_iter().collect::<Vec<_>>(),
-            Err(_) => {
-                out.parts.push(opaque());
-                return;
-            }
-        };
         match name.as_str() {
-            "format" => {
-                let Some(Expr::Lit(syn::ExprLit {
-                    lit: Lit::Str(fmt), ..
-                })) = args.first()
-                else {
-                    out.parts.push(opaque());
-                    return;
-                };
-                let positional: Vec<&Expr> = args[1..]
-                    .iter()
-                    .filter(|a| !matches!(a, Expr::Assign(_)))
-                    .collect();
-                let named: Vec<(String, &Expr)> = args[1..]
-                    .iter()
-                    .filter_map(|a| match a {
-                        Expr::Assign(asg) => path_ident(&asg.left).map(|n| (n, &*asg.right)),
-                        _ => None,
-                    })
-                    .collect();
-                let mut next = 0;
-                for piece in parse_format(&fmt.value()) {
-                    match piece {
-                        FmtPiece::Lit(s) => out.parts.push(Part::Lit(s)),
-                        FmtPiece::Arg { name, spec } => {
-                            if !spec.is_empty() {
-                                out.parts.push(opaque());
-                                continue;
-                            }
-                            let arg = if name.is_empty() {
-                                next += 1;
-                                positional.get(next - 1).copied()
-                            } else if let Ok(i) = name.parse::<usize>() {
-                                positional.get(i).copied()
-                            } else if let Some((_, e)) = named.iter().find(|(n, _)| *n == name) {
-                                Some(*e)
-                            } else {
-                                // Inline argument: resolve the binding of that name.
-                                let p: Expr = match syn::parse_str(&name) {
-                                    Ok(p) => p,
-                                    Err(_) => {
-                                        out.parts.push(opaque());
-                                        continue;
-                                    }
-                                };
-                                self.parts(&p, at, depth + 1, out);
-                                continue;
-                            };
-                            match arg {
-                                Some(a) => self.parts(a, at, depth + 1, out),
-                                None => out.parts.push(opaque()),
-                            }
-                        }
-                    }
-                }
-            }
+            "format" | "format_args" => self.format_parts(mac, at, depth, out),
             "concat" => {
-                for a in &args {
-                    self.parts(a, at, depth + 1, out);
+                let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+                match syn::parse::Parser::parse2(parser, mac.tokens.clone()) {
+                    Ok(args) => args.iter().for_each(|a| self.parts(a, at, depth + 1, out)),
+                    Err(_) => out.parts.push(opaque()),
                 }
             }
             _ => out.parts.push(opaque()),
         }
     }
+
+    /// A `format!`/`format_args!` through the value model: literal text, and each argument
+    /// resolved in turn, wrapped with its spec when the spec can change the text.
+    fn format_parts(&self, mac: &syn::Macro, at: usize, depth: u32, out: &mut Resolved) {
+        let Some(call) = value::format_call(mac.tokens.clone()) else {
+            out.parts.push(opaque());
+            return;
+        };
+        let Some(bound) = call.bind() else {
+            out.parts.push(opaque());
+            return;
+        };
+        for b in bound {
+            let (source, spec) = match b {
+                Bound::Lit(s) => {
+                    out.parts.push(Part::Lit(s));
+                    continue;
+                }
+                Bound::Arg { source, spec } => (source, spec),
+            };
+            let mut sub = Resolved::default();
+            match source {
+                ArgSource::Expr(e) => self.parts(e, at, depth + 1, &mut sub),
+                ArgSource::Inline(name) => match syn::parse_str::<Expr>(&name) {
+                    Ok(e) => self.parts(&e, at, depth + 1, &mut sub),
+                    Err(_) => sub.parts.push(opaque()),
+                },
+            }
+            out.params.append(&mut sub.params);
+            if spec.is_empty() {
+                out.parts.append(&mut sub.parts);
+            } else {
+                let sub = sub.normalized();
+                out.parts
+                    .push(value::with_spec(&sub.parts, &spec).unwrap_or_else(opaque));
+            }
+        }
+    }
+}
+
+/// `String` methods that change it other than by appending.
+const MUTATING: &[&str] = &[
+    "insert",
+    "insert_str",
+    "clear",
+    "truncate",
+    "extend",
+    "retain",
+    "drain",
+    "pop",
+    "remove",
+    "replace_range",
+    "make_ascii_lowercase",
+    "make_ascii_uppercase",
+    "as_mut_str",
+    "write_str",
+    "write_fmt",
+];
+
+/// `String::new()` / `String::with_capacity(n)`.
+fn is_empty_string(c: &syn::ExprCall) -> bool {
+    let Expr::Path(p) = &*c.func else {
+        return false;
+    };
+    let s = p.path.to_token_stream().to_string().replace(' ', "");
+    matches!(
+        s.as_str(),
+        "String::new" | "String::with_capacity" | "std::string::String::new"
+    )
 }
 
 /// A `let` initializer that is only string building (safe to look through).
 fn expandable(init: &Expr) -> bool {
     match strip(init) {
         Expr::Lit(_) | Expr::Binary(_) | Expr::Path(_) => true,
+        Expr::Call(c) => is_empty_string(c),
         Expr::Macro(m) => {
             let n = m
                 .mac
@@ -293,49 +338,4 @@ fn expandable(init: &Expr) -> bool {
         }
         _ => false,
     }
-}
-
-enum FmtPiece {
-    Lit(String),
-    Arg { name: String, spec: String },
-}
-
-fn parse_format(s: &str) -> Vec<FmtPiece> {
-    let mut out = Vec::new();
-    let mut lit = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                lit.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                lit.push('}');
-            }
-            '{' => {
-                let mut inner = String::new();
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                    inner.push(c);
-                }
-                if !lit.is_empty() {
-                    out.push(FmtPiece::Lit(std::mem::take(&mut lit)));
-                }
-                let (name, spec) = match inner.split_once(':') {
-                    Some((n, s)) => (n.trim().to_owned(), s.to_owned()),
-                    None => (inner.trim().to_owned(), String::new()),
-                };
-                out.push(FmtPiece::Arg { name, spec });
-            }
-            c => lit.push(c),
-        }
-    }
-    if !lit.is_empty() {
-        out.push(FmtPiece::Lit(lit));
-    }
-    out
 }

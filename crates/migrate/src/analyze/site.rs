@@ -234,6 +234,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
         // Every put_object in the function whose bucket/key spell the same path.
         let mut before = None;
         let mut after = None;
+        let mut mismatch = None;
         for c in &self.info.chains {
             let Some(p) = c.position("put_object") else {
                 continue;
@@ -243,6 +244,13 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 continue;
             };
             if put_path != path {
+                mismatch = mismatch.or_else(|| {
+                    let why = super::value::key_mismatch(&path, &put_path)?;
+                    let line = self.ctx.text.line_col(c.range.start).0;
+                    Some(format!(
+                        "the upload on line {line} is to the same bucket, but {why}"
+                    ))
+                });
                 continue;
             }
             if c.range.end <= chain.range.start {
@@ -257,6 +265,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 return Err(SkipReason::InvokeBeforeUpload(format!(
                     "the upload is on line {l}"
                 )));
+            }
+            if let Some(why) = mismatch {
+                return Err(SkipReason::UriMismatch(why));
             }
             if let Some(param) = uri.params.first() {
                 return Err(SkipReason::UriParameter(format!(
