@@ -309,6 +309,15 @@ const MUTATING: &[&str] = &[
     "write_fmt",
 ];
 
+/// A field chain rooted at a binding (`self.a.b`).
+fn field_of_binding(e: &Expr) -> bool {
+    match e {
+        Expr::Path(p) => p.path.get_ident().is_some(),
+        Expr::Field(f) => field_of_binding(&f.base),
+        _ => false,
+    }
+}
+
 /// `String::new()` / `String::with_capacity(n)`.
 fn is_empty_string(c: &syn::ExprCall) -> bool {
     let Expr::Path(p) = &*c.func else {
@@ -326,6 +335,8 @@ fn expandable(init: &Expr) -> bool {
     match strip(init) {
         Expr::Lit(_) | Expr::Binary(_) | Expr::Path(_) => true,
         Expr::Call(c) => is_empty_string(c),
+        // `&self.bucket`, `cfg.input.bucket`: the same field wherever it is named.
+        Expr::Field(f) => field_of_binding(&f.base),
         Expr::Macro(m) => {
             let n = m
                 .mac
