@@ -40,6 +40,9 @@ pub enum SkipReason {
     CustomAttributes,
     /// The call is inside a `macro_rules!` definition.
     MacroRules,
+    /// The call is inside a macro invocation whose input is not Rust syntax bodyline parses
+    /// (the macro's name).
+    InsideMacro(String),
     /// A `// bodyline: keep-s3` marker asks to keep the S3 input.
     OptOut,
     /// The request already sends an inline body.
@@ -72,6 +75,7 @@ impl fmt::Display for SkipReason {
             SkipReason::InvokeBeforeUpload(d) => write!(f, "invoke runs before the put_object of the same key ({d}): a latent race, fix it by hand"),
             SkipReason::CustomAttributes => f.write_str("the payload travels in custom_attributes next to input_location; converting needs a container change"),
             SkipReason::MacroRules => f.write_str("inside a macro_rules! definition; edit the macro by hand"),
+            SkipReason::InsideMacro(name) => write!(f, "inside macro `{name}!`: not analysed; check it by hand"),
             SkipReason::OptOut => f.write_str("opted out with `// bodyline: keep-s3`"),
             SkipReason::AlreadyInline => f.write_str("already sends an inline body"),
             SkipReason::AlreadyBranched => f.write_str("large-payload arm of an existing size branch"),

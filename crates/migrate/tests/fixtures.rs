@@ -129,6 +129,7 @@ fixtures! {
     uri_parameter,
     uri_returned,
     value_format_specs,
+    macro_sites,
 }
 
 /// Copy the `.rs` files and the manifest of a crate fixture directory into `to`.

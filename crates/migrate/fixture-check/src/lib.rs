@@ -93,6 +93,14 @@ mod macro_rules_site_after;
 mod macro_rules_site_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/macro_sites.fixed.rs"]
+mod macro_sites_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/macro_sites.rs"]
+mod macro_sites_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/object_exists.fixed.rs"]
 mod object_exists_after;
 
