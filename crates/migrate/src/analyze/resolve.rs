@@ -16,18 +16,18 @@ use super::FileCtx;
 pub(crate) enum Part {
     Lit(String),
     Expr(String),
-    /// Something that cannot be compared (a formatting spec, a depth limit); never equal.
-    Opaque(u32),
+    /// Something that cannot be compared (what it is, for messages); never equal.
+    Opaque(u32, String),
 }
 
 thread_local! {
     static OPAQUE: Cell<u32> = const { Cell::new(0) };
 }
 
-fn opaque() -> Part {
+fn opaque(what: impl Into<String>) -> Part {
     OPAQUE.with(|c| {
         c.set(c.get().wrapping_add(1));
-        Part::Opaque(c.get())
+        Part::Opaque(c.get(), what.into())
     })
 }
 
@@ -129,14 +129,14 @@ impl Resolver<'_, '_, '_> {
 
     fn parts(&self, e: &Expr, at: usize, depth: u32, out: &mut Resolved) {
         if depth > 8 {
-            out.parts.push(opaque());
+            out.parts.push(opaque("a value built too many steps away"));
             return;
         }
         let e = strip(e);
         match e {
             Expr::Lit(l) => match value::lit_text(&l.lit) {
                 Some(s) => out.parts.push(Part::Lit(s)),
-                None => out.parts.push(opaque()),
+                None => out.parts.push(opaque("a literal that is not text")),
             },
             Expr::Call(c) if is_empty_string(c) => out.parts.push(Part::Lit(String::new())),
             Expr::Macro(m) => self.macro_parts(&m.mac, at, depth, out),
@@ -222,7 +222,9 @@ impl Resolver<'_, '_, '_> {
                 .iter()
                 .any(|(at, _)| innermost(*at).as_ref() != Some(&l.scope))
         {
-            out.parts.push(opaque());
+            out.parts.push(opaque(format!(
+                "what is appended to `{name}` in a branch, a loop or a closure, or changed in place"
+            )));
             return;
         }
         pushes.sort_by_key(|(at, _)| *at);
@@ -244,10 +246,14 @@ impl Resolver<'_, '_, '_> {
                 let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
                 match syn::parse::Parser::parse2(parser, mac.tokens.clone()) {
                     Ok(args) => args.iter().for_each(|a| self.parts(a, at, depth + 1, out)),
-                    Err(_) => out.parts.push(opaque()),
+                    Err(_) => out
+                        .parts
+                        .push(opaque("a `concat!` of something other than literals")),
                 }
             }
-            _ => out.parts.push(opaque()),
+            _ => out
+                .parts
+                .push(opaque(format!("the value of `{name}!(..)`"))),
         }
     }
 
@@ -255,11 +261,13 @@ impl Resolver<'_, '_, '_> {
     /// resolved in turn, wrapped with its spec when the spec can change the text.
     fn format_parts(&self, mac: &syn::Macro, at: usize, depth: u32, out: &mut Resolved) {
         let Some(call) = value::format_call(mac.tokens.clone()) else {
-            out.parts.push(opaque());
+            out.parts
+                .push(opaque("a `format!` whose format string is not a literal"));
             return;
         };
         let Some(bound) = call.bind() else {
-            out.parts.push(opaque());
+            out.parts
+                .push(opaque("a `format!` with a missing argument"));
             return;
         };
         for b in bound {
@@ -275,7 +283,7 @@ impl Resolver<'_, '_, '_> {
                 ArgSource::Expr(e) => self.parts(e, at, depth + 1, &mut sub),
                 ArgSource::Inline(name) => match syn::parse_str::<Expr>(&name) {
                     Ok(e) => self.parts(&e, at, depth + 1, &mut sub),
-                    Err(_) => sub.parts.push(opaque()),
+                    Err(_) => sub.parts.push(opaque(format!("`{{{name}}}`"))),
                 },
             }
             out.params.append(&mut sub.params);
@@ -284,7 +292,9 @@ impl Resolver<'_, '_, '_> {
             } else {
                 let sub = sub.normalized();
                 out.parts
-                    .push(value::with_spec(&sub.parts, &spec).unwrap_or_else(opaque));
+                    .push(value::with_spec(&sub.parts, &spec).unwrap_or_else(|| {
+                        opaque(format!("a value formatted with `{{:{spec}}}`"))
+                    }));
             }
         }
     }

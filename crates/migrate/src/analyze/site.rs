@@ -1167,7 +1167,15 @@ pub(crate) fn summarize_helper<'a>(
         .then_some((ch, p))
     });
     let Some((put, p)) = put else {
-        return Err("it uploads no object with that name".into());
+        let why = hinfo.chains.iter().find_map(|ch| {
+            let p = ch.position("put_object")?;
+            let put_path = object_path(&hres, &ch.links[p + 1..], ch.range.start)?;
+            super::value::key_mismatch(&path, &put_path)
+        });
+        return Err(match why {
+            Some(why) => format!("it uploads no object with that name: {why}"),
+            None => "it uploads no object with that name".into(),
+        });
     };
     let put_links = &put.links[p + 1..];
     let Some(body_arg) = put_links

@@ -388,7 +388,7 @@ fn source_key(s: &ArgSource<'_>) -> String {
 /// the value cannot be compared.
 pub(crate) fn with_spec(parts: &[Part], spec: &str) -> Option<Part> {
     match parts {
-        _ if parts.iter().any(|p| matches!(p, Part::Opaque(_))) => None,
+        _ if parts.iter().any(|p| matches!(p, Part::Opaque(..))) => None,
         [Part::Expr(e)] => Some(Part::Expr(format!("{e}:{spec}"))),
         _ => Some(Part::Expr(format!("\"{}\":{spec}", describe(parts)))),
     }
@@ -405,7 +405,7 @@ pub(crate) fn describe(parts: &[Part]) -> String {
                 s.push_str(&e.replace(' ', ""));
                 s.push('}');
             }
-            Part::Opaque(_) => s.push_str("{?}"),
+            Part::Opaque(..) => s.push_str("{?}"),
         }
     }
     s
@@ -440,7 +440,7 @@ pub(crate) fn key_mismatch(uri: &[Part], upload: &[Part]) -> Option<String> {
     if ub != pb || uk == pk {
         return None;
     }
-    if ub.iter().any(|p| matches!(p, Part::Opaque(_))) {
+    if ub.iter().any(|p| matches!(p, Part::Opaque(..))) {
         return None;
     }
     // Compare as text where both sides are literal, part by part where they are values.
@@ -470,8 +470,8 @@ pub(crate) fn key_mismatch(uri: &[Part], upload: &[Part]) -> Option<String> {
         }
     };
     let what = |p: Option<&Part>| match p {
-        Some(Part::Opaque(_)) => " (a value bodyline cannot compare)",
-        _ => "",
+        Some(Part::Opaque(_, w)) => format!(" ({w}: bodyline cannot compare it)"),
+        _ => String::new(),
     };
     Some(format!(
         "the URI's key `{}` is not the uploaded key `{}`: after `{}` the URI has {}{} where the upload has {}{}",
