@@ -195,6 +195,16 @@ impl Resolver<'_, '_, '_> {
                 unknown = true;
             }
         }
+        // `write!(name, ..)`, `&mut name` passed on: changed where bodyline cannot follow.
+        for use_at in self.info.uses(name, from..to, &[]) {
+            let before = self.ctx.text.original[..use_at].trim_end();
+            if ["&mut", "write!(", "writeln!("]
+                .iter()
+                .any(|w| before.ends_with(w))
+            {
+                unknown = true;
+            }
+        }
         for b in &self.info.blocks {
             for (stmt, range) in &b.stmts {
                 if range.start < from || range.start >= to {
