@@ -158,7 +158,10 @@ impl Resolver<'_, '_, '_> {
                                 self.appended(&name, l, at, depth, out);
                             }
                         }
-                        _ => out.parts.push(Part::Expr(name)),
+                        // The binding itself: a later `let` of the same name is another value.
+                        _ => out
+                            .parts
+                            .push(Part::Expr(value::binding_key(&name, l.stmt_range.start))),
                     }
                 } else if let Some((_, v)) = self.ctx.consts.iter().find(|(n, _)| *n == name) {
                     out.parts.push(Part::Lit(v.clone()));
@@ -169,6 +172,11 @@ impl Resolver<'_, '_, '_> {
                     out.parts.push(Part::Expr(name));
                 }
             }
+            // Each evaluation of a call (`Uuid::new_v4()`) may be a new value.
+            Expr::Call(_) => out.parts.push(opaque(format!(
+                "`{}`, evaluated again",
+                value::describe_key(&expr_key(e))
+            ))),
             _ => out.parts.push(Part::Expr(expr_key(e))),
         }
     }
@@ -352,6 +360,10 @@ fn is_empty_string(c: &syn::ExprCall) -> bool {
 
 /// A `let` initializer that is only string building (safe to look through).
 fn expandable(init: &Expr) -> bool {
+    // A call (`Uuid::new_v4()`) in it is evaluated once, here: the binding is the value.
+    if value::calls_a_function(init.to_token_stream()) {
+        return false;
+    }
     match strip(init) {
         Expr::Lit(_) | Expr::Binary(_) | Expr::Path(_) => true,
         Expr::Call(c) => is_empty_string(c),

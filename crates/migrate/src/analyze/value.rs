@@ -394,6 +394,63 @@ pub(crate) fn with_spec(parts: &[Part], spec: &str) -> Option<Part> {
     }
 }
 
+/// Whether tokens call a function (`f(..)`, `a::f(..)`; not a method, a macro, a tuple
+/// struct or `String::from`/`String::new`): each evaluation may give a new value.
+pub(crate) fn calls_a_function(tokens: proc_macro2::TokenStream) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, tt) in tokens.iter().enumerate() {
+        match tt {
+            TokenTree::Group(g) => {
+                if calls_a_function(g.stream()) {
+                    return true;
+                }
+                let callee = match i.checked_sub(1).map(|j| &tokens[j]) {
+                    Some(TokenTree::Ident(f)) if g.delimiter() == Delimiter::Parenthesis => f,
+                    _ => continue,
+                };
+                let name = callee.to_string();
+                let before = |k: usize| i.checked_sub(k).map(|j| tokens[j].to_string());
+                let method = before(2).as_deref() == Some(".");
+                let keyword = matches!(name.as_str(), "if" | "match" | "while" | "in" | "return");
+                let constructor = name.starts_with(|c: char| c.is_uppercase());
+                let string = matches!(name.as_str(), "from" | "new" | "with_capacity")
+                    && before(3).as_deref() == Some(":")
+                    && before(4).as_deref() == Some("String");
+                if !(method || keyword || constructor || string) {
+                    return true;
+                }
+            }
+            _ => continue,
+        }
+    }
+    false
+}
+
+/// The comparison key of a `let` binding: its name and where it is bound, so a shadowing
+/// `let` of the same name is another value.
+pub(crate) fn binding_key(name: &str, at: usize) -> String {
+    format!("{name}\u{0}{at}")
+}
+
+/// A comparison key as written: without binding positions and token spacing.
+pub(crate) fn describe_key(key: &str) -> String {
+    let mut out = String::new();
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{0}' => {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+            }
+            ' ' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A resolved value for a message: literal text as written, bound values as `{name}`.
 pub(crate) fn describe(parts: &[Part]) -> String {
     let mut s = String::new();
@@ -402,7 +459,7 @@ pub(crate) fn describe(parts: &[Part]) -> String {
             Part::Lit(l) => s.push_str(l),
             Part::Expr(e) => {
                 s.push('{');
-                s.push_str(&e.replace(' ', ""));
+                s.push_str(&describe_key(e));
                 s.push('}');
             }
             Part::Opaque(..) => s.push_str("{?}"),
@@ -473,8 +530,17 @@ pub(crate) fn key_mismatch(uri: &[Part], upload: &[Part]) -> Option<String> {
         Some(Part::Opaque(_, w)) => format!(" ({w}: bodyline cannot compare it)"),
         _ => String::new(),
     };
+    let same_text = match (uk.get(i), pk.get(i)) {
+        (Some(Part::Expr(a)), Some(Part::Expr(b))) if describe_key(a) == describe_key(b) => {
+            format!(
+                ", the same name bound by another `let` (`{}`)",
+                describe_key(a)
+            )
+        }
+        _ => String::new(),
+    };
     Some(format!(
-        "the URI's key `{}` is not the uploaded key `{}`: after `{}` the URI has {}{} where the upload has {}{}",
+        "the URI's key `{}` is not the uploaded key `{}`: after `{}` the URI has {}{} where the upload has {}{}{}",
         describe(&uk),
         describe(&pk),
         describe(&common_prefix(&uk, i, prefix_len)),
@@ -482,6 +548,7 @@ pub(crate) fn key_mismatch(uri: &[Part], upload: &[Part]) -> Option<String> {
         what(uk.get(i)),
         rest(&pk),
         what(pk.get(i)),
+        same_text,
     ))
 }
 
@@ -627,6 +694,20 @@ mod tests {
             .bind()
             .is_none());
         assert!(format_call(r#"FMT, a"#.parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn calls_are_told_from_methods_macros_and_constructors() {
+        let calls = |s: &str| calls_a_function(s.parse().unwrap());
+        assert!(calls("format!(\"in/{}\", Uuid::new_v4())"));
+        assert!(calls("now()"));
+        assert!(!calls("format!(\"in/{}\", req.id())"));
+        assert!(!calls("String::from(\"a\") + &Some(x).unwrap()"));
+        assert!(!calls("String::new()"));
+        assert!(!calls("if (a) { b } else { c }"));
+        assert_eq!(describe_key(&binding_key("id", 42)), "id");
+        assert_eq!(describe_key("self . bucket"), "self.bucket");
+        assert_ne!(binding_key("id", 1), binding_key("id", 2));
     }
 
     #[test]
