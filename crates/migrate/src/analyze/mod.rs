@@ -2,10 +2,12 @@
 
 mod collect;
 pub(crate) mod crate_scope;
-mod macros;
 mod pretty;
 mod resolve;
 mod site;
+
+// Built strings as values, and macro inputs parsed as code.
+mod macros;
 mod value;
 
 use std::ops::Range;
