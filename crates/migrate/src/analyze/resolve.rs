@@ -158,10 +158,17 @@ impl Resolver<'_, '_, '_> {
                                 self.appended(&name, l, at, depth, out);
                             }
                         }
-                        // The binding itself: a later `let` of the same name is another value.
-                        _ => out
-                            .parts
-                            .push(Part::Expr(value::binding_key(&name, l.stmt_range.start))),
+                        // The binding itself: a later `let` of the same name, or a write to
+                        // a `let mut` in between, is another value.
+                        _ => {
+                            let mut since = l.stmt_range.start;
+                            if l.mutable {
+                                let w = self.writes(&name, l.stmt_range.end..at);
+                                let last = w.appends.iter().map(|(at, _)| *at).chain(w.others);
+                                since = last.max().unwrap_or(since);
+                            }
+                            out.parts.push(Part::Expr(value::binding_key(&name, since)));
+                        }
                     }
                 } else if let Some((_, v)) = self.ctx.consts.iter().find(|(n, _)| *n == name) {
                     out.parts.push(Part::Lit(v.clone()));
@@ -181,52 +188,11 @@ impl Resolver<'_, '_, '_> {
         }
     }
 
-    /// `name.push_str(x)` / `name.push(c)` / `name += x` between `from` and `to`. An append
-    /// inside a nested block (a branch, a loop, a closure) or another mutation of the string
-    /// makes the value unknown.
+    /// `name.push_str(x)` / `name.push(c)` / `name += x` between the `let` and `to`. An
+    /// append inside a nested block (a branch, a loop, a closure) or another change of the
+    /// string (an assignment, `write!`, `&mut name`) makes the value unknown.
     fn appended(&self, name: &str, l: &LetInfo<'_>, to: usize, depth: u32, out: &mut Resolved) {
-        let from = l.stmt_range.end;
-        let mut pushes: Vec<(usize, &Expr)> = Vec::new();
-        let mut unknown = false;
-        for c in &self.info.chains {
-            if c.range.start < from
-                || c.range.start >= to
-                || c.root_ident().as_deref() != Some(name)
-            {
-                continue;
-            }
-            let m = c.links[0];
-            let method = m.method.to_string();
-            if (method == "push_str" || method == "push") && m.args.len() == 1 {
-                pushes.push((c.range.start, &m.args[0]));
-            } else if MUTATING.contains(&method.as_str()) {
-                unknown = true;
-            }
-        }
-        // `write!(name, ..)`, `&mut name` passed on: changed where bodyline cannot follow.
-        for use_at in self.info.uses(name, from..to, &[]) {
-            let before = self.ctx.text.original[..use_at].trim_end();
-            if ["&mut", "write!(", "writeln!("]
-                .iter()
-                .any(|w| before.ends_with(w))
-            {
-                unknown = true;
-            }
-        }
-        for b in &self.info.blocks {
-            for (stmt, range) in &b.stmts {
-                if range.start < from || range.start >= to {
-                    continue;
-                }
-                if let syn::Stmt::Expr(Expr::Binary(add), _) = stmt {
-                    if matches!(add.op, syn::BinOp::AddAssign(_))
-                        && path_ident(&add.left).as_deref() == Some(name)
-                    {
-                        pushes.push((range.start, &add.right));
-                    }
-                }
-            }
-        }
+        let writes = self.writes(name, l.stmt_range.end..to);
         let innermost = |at: usize| {
             self.info
                 .blocks
@@ -235,7 +201,8 @@ impl Resolver<'_, '_, '_> {
                 .min_by_key(|b| b.range.len())
                 .map(|b| b.range.clone())
         };
-        if unknown
+        let mut pushes = writes.appends;
+        if !writes.others.is_empty()
             || pushes
                 .iter()
                 .any(|(at, _)| innermost(*at).as_ref() != Some(&l.scope))
@@ -249,6 +216,55 @@ impl Resolver<'_, '_, '_> {
         for (at, arg) in pushes {
             self.parts(arg, at, depth + 1, out);
         }
+    }
+
+    /// The writes to a `let mut` binding within `range`.
+    fn writes(&self, name: &str, range: std::ops::Range<usize>) -> Writes<'_> {
+        let mut w = Writes::default();
+        for c in &self.info.chains {
+            if !range.contains(&c.range.start) || c.root_ident().as_deref() != Some(name) {
+                continue;
+            }
+            let m = c.links[0];
+            let method = m.method.to_string();
+            if (method == "push_str" || method == "push") && m.args.len() == 1 {
+                w.appends.push((c.range.start, &m.args[0]));
+            } else if MUTATING.contains(&method.as_str()) {
+                w.others.push(c.range.start);
+            }
+        }
+        // `write!(name, ..)`, `&mut name` passed on: changed where bodyline cannot follow.
+        for use_at in self.info.uses(name, range.clone(), &[]) {
+            let before = self.ctx.text.original[..use_at].trim_end();
+            if ["&mut", "write!(", "writeln!("]
+                .iter()
+                .any(|w| before.ends_with(w))
+            {
+                w.others.push(use_at);
+            }
+        }
+        for b in &self.info.blocks {
+            for (stmt, at) in &b.stmts {
+                if !range.contains(&at.start) {
+                    continue;
+                }
+                match stmt {
+                    syn::Stmt::Expr(Expr::Binary(add), _)
+                        if matches!(add.op, syn::BinOp::AddAssign(_))
+                            && path_ident(&add.left).as_deref() == Some(name) =>
+                    {
+                        w.appends.push((at.start, &add.right));
+                    }
+                    syn::Stmt::Expr(Expr::Assign(set), _)
+                        if path_ident(&set.left).as_deref() == Some(name) =>
+                    {
+                        w.others.push(at.start);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        w
     }
 
     fn macro_parts(&self, mac: &syn::Macro, at: usize, depth: u32, out: &mut Resolved) {
@@ -316,6 +332,13 @@ impl Resolver<'_, '_, '_> {
             }
         }
     }
+}
+
+/// Writes to a `let mut` binding: appends (`push_str`, `push`, `+=`) and other changes.
+#[derive(Default)]
+struct Writes<'a> {
+    appends: Vec<(usize, &'a Expr)>,
+    others: Vec<usize>,
 }
 
 /// `String` methods that change it other than by appending.

@@ -533,7 +533,7 @@ pub(crate) fn key_mismatch(uri: &[Part], upload: &[Part]) -> Option<String> {
     let same_text = match (uk.get(i), pk.get(i)) {
         (Some(Part::Expr(a)), Some(Part::Expr(b))) if describe_key(a) == describe_key(b) => {
             format!(
-                ", the same name bound by another `let` (`{}`)",
+                ", the same name (`{}`) bound or assigned again in between",
                 describe_key(a)
             )
         }
