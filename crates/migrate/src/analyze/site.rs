@@ -247,9 +247,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 mismatch = mismatch.or_else(|| {
                     let why = super::value::key_mismatch(&path, &put_path)?;
                     let line = self.ctx.text.line_col(c.range.start).0;
-                    Some(format!(
-                        "the upload on line {line} is to the same bucket, but {why}"
-                    ))
+                    Some(format!("the upload on line {line} {why}"))
                 });
                 continue;
             }
@@ -422,6 +420,23 @@ impl<'a> SiteCx<'_, 'a, '_> {
             {
                 return SkipReason::UriParameter(format!("`{name}`"));
             }
+        }
+        // An upload is right here: say why the URI cannot be matched to it.
+        let resolver = Resolver {
+            ctx: self.ctx,
+            info: self.info,
+        };
+        let upload = self.info.chains.iter().find_map(|c| {
+            let p = c.position("put_object")?;
+            let path = object_path(&resolver, &c.links[p + 1..], c.range.start)?;
+            Some((self.ctx.text.line_col(c.range.start).0, path))
+        });
+        if let Some((line, path)) = upload {
+            return SkipReason::UriMismatch(format!(
+                "it is `{}`, which does not start with a literal `s3://bucket/`, so it cannot be matched to the upload on line {line} (`s3://{}`)",
+                super::value::describe(&uri.parts),
+                super::value::describe(&path)
+            ));
         }
         if let Some(p) = uri.params.first() {
             return SkipReason::UriParameter(format!("built from parameter `{p}`"));
@@ -1173,7 +1188,7 @@ pub(crate) fn summarize_helper<'a>(
             super::value::key_mismatch(&path, &put_path)
         });
         return Err(match why {
-            Some(why) => format!("it uploads no object with that name: {why}"),
+            Some(why) => format!("it uploads no object with that name: its upload {why}"),
             None => "it uploads no object with that name".into(),
         });
     };

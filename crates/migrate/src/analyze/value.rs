@@ -489,11 +489,21 @@ pub(crate) fn split_bucket(parts: &[Part]) -> (Vec<Part>, Vec<Part>) {
     (parts.to_vec(), Vec::new())
 }
 
-/// Why the URI's `bucket/key` is not the upload's, naming the first part that differs; `None`
-/// when they are equal or the buckets differ (then the upload is of another object).
+/// Why the URI's `bucket/key` is not the upload's (completing "the upload ..."), naming the
+/// first part that differs (or the
+/// bucket, when only the bucket differs); `None` when they are equal or both differ (then the
+/// upload is of another object).
 pub(crate) fn key_mismatch(uri: &[Part], upload: &[Part]) -> Option<String> {
     let (ub, uk) = split_bucket(uri);
     let (pb, pk) = split_bucket(upload);
+    if ub != pb && uk == pk && !uk.is_empty() {
+        return Some(format!(
+            "has the same key `{}`, but the URI's bucket `{}` is not its bucket `{}`",
+            describe(&uk),
+            describe(&ub),
+            describe(&pb)
+        ));
+    }
     if ub != pb || uk == pk {
         return None;
     }
@@ -540,7 +550,7 @@ pub(crate) fn key_mismatch(uri: &[Part], upload: &[Part]) -> Option<String> {
         _ => String::new(),
     };
     Some(format!(
-        "the URI's key `{}` is not the uploaded key `{}`: after `{}` the URI has {}{} where the upload has {}{}{}",
+        "is to the same bucket, but the URI's key `{}` is not the uploaded key `{}`: after `{}` the URI has {}{} where the upload has {}{}{}",
         describe(&uk),
         describe(&pk),
         describe(&common_prefix(&uk, i, prefix_len)),
@@ -733,6 +743,17 @@ mod tests {
         assert_eq!(key_mismatch(&uri, &uri), None);
         let other_bucket = vec![Part::Lit("other/batch/".into()), Part::Expr("i".into())];
         assert_eq!(key_mismatch(&uri, &other_bucket), None);
+        let same_key = vec![
+            Part::Expr("self.bucket".into()),
+            Part::Lit("/batch/".into()),
+            Part::Expr("i".into()),
+            Part::Lit(".json".into()),
+        ];
+        let why = key_mismatch(&uri, &same_key).unwrap();
+        assert!(
+            why.contains("bucket `{bucket}` is not its bucket `{self.bucket}`"),
+            "{why}"
+        );
         let lit_uri = vec![Part::Lit("b/x/request.json".into())];
         let lit_put = vec![Part::Lit("b/x/req.json".into())];
         let why = key_mismatch(&lit_uri, &lit_put).unwrap();
