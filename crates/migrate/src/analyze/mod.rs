@@ -1,14 +1,14 @@
 //! Analysis of one file: text in, edits and verdicts out. Never touches the file system.
 
+// Built strings as values, and macro inputs parsed as code.
+mod macros;
+mod value;
+
 mod collect;
 pub(crate) mod crate_scope;
 mod pretty;
 mod resolve;
 mod site;
-
-// Built strings as values, and macro inputs parsed as code.
-mod macros;
-mod value;
 
 use std::ops::Range;
 use std::path::Path;
