@@ -365,19 +365,24 @@ impl FnFinder<'_, '_, '_> {
     /// Sites inside macros that could not be parsed: reported, never dropped.
     fn unparsed_macros(&mut self, unparsed: &[(String, Vec<proc_macro2::Span>)]) {
         for (name, spans) in unparsed {
-            for span in spans {
-                let range = self.ctx.text.range(*span);
-                let (line, column) = self.ctx.text.line_col(range.start);
-                self.sites.push(Site {
-                    line,
-                    column,
-                    range,
-                    verdict: Verdict::Skipped {
-                        reason: SkipReason::InsideMacro(name.clone()),
-                    },
-                    notes: Vec::new(),
-                });
-            }
+            self.skipped_at(spans, &SkipReason::InsideMacro(name.clone()));
+        }
+    }
+
+    /// A skipped site at each `invoke_endpoint_async` in `spans`.
+    fn skipped_at(&mut self, spans: &[proc_macro2::Span], reason: &SkipReason) {
+        for span in spans {
+            let range = self.ctx.text.range(*span);
+            let (line, column) = self.ctx.text.line_col(range.start);
+            self.sites.push(Site {
+                line,
+                column,
+                range,
+                verdict: Verdict::Skipped {
+                    reason: reason.clone(),
+                },
+                notes: Vec::new(),
+            });
         }
     }
 }
@@ -404,24 +409,12 @@ impl<'ast> Visit<'ast> for FnFinder<'_, '_, '_> {
     }
 
     fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
-        if !m.mac.path.is_ident("macro_rules") {
+        if m.mac.path.is_ident("macro_rules") {
+            let mut at = Vec::new();
+            macros::find_ident(m.mac.tokens.clone(), "invoke_endpoint_async", &mut at);
+            self.skipped_at(&at, &SkipReason::MacroRules);
+        } else {
             self.item_level_macro(&m.mac);
-            return;
-        }
-        let mut at = Vec::new();
-        macros::find_ident(m.mac.tokens.clone(), "invoke_endpoint_async", &mut at);
-        for span in at {
-            let range = self.ctx.text.range(span);
-            let (line, column) = self.ctx.text.line_col(range.start);
-            self.sites.push(Site {
-                line,
-                column,
-                range,
-                verdict: Verdict::Skipped {
-                    reason: SkipReason::MacroRules,
-                },
-                notes: Vec::new(),
-            });
         }
     }
 
