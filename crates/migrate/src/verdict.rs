@@ -27,6 +27,9 @@ pub enum Verdict {
 pub enum SkipReason {
     /// The URI (or its key) comes in as a parameter: the upload happens elsewhere.
     UriParameter(String),
+    /// An upload to the same bucket is in the function, but the URI's key cannot be proved to
+    /// be its key; the detail names the part that differs.
+    UriMismatch(String),
     /// No upload of the object was seen in this function: it already exists in S3.
     NoUpload(String),
     /// The key or URI is returned or stored: the object must stay in S3.
@@ -37,6 +40,9 @@ pub enum SkipReason {
     CustomAttributes,
     /// The call is inside a `macro_rules!` definition.
     MacroRules,
+    /// The call is inside a macro invocation whose input is not Rust syntax bodyline parses
+    /// (the macro's name).
+    InsideMacro(String),
     /// A `// bodyline: keep-s3` marker asks to keep the S3 input.
     OptOut,
     /// The request already sends an inline body.
@@ -63,11 +69,13 @@ impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SkipReason::UriParameter(d) => write!(f, "the input URI is a parameter ({d}); the upload happens elsewhere"),
+            SkipReason::UriMismatch(d) => write!(f, "the input URI cannot be proved to be the uploaded object: {d}"),
             SkipReason::NoUpload(d) => write!(f, "no upload of this object in the function ({d}); it already exists in S3, there are no bytes to inline"),
             SkipReason::Escapes(d) => write!(f, "the object name escapes the function ({d}); the input must stay in S3"),
             SkipReason::InvokeBeforeUpload(d) => write!(f, "invoke runs before the put_object of the same key ({d}): a latent race, fix it by hand"),
             SkipReason::CustomAttributes => f.write_str("the payload travels in custom_attributes next to input_location; converting needs a container change"),
             SkipReason::MacroRules => f.write_str("inside a macro_rules! definition; edit the macro by hand"),
+            SkipReason::InsideMacro(name) => write!(f, "inside macro `{name}!`: not analysed; check it by hand"),
             SkipReason::OptOut => f.write_str("opted out with `// bodyline: keep-s3`"),
             SkipReason::AlreadyInline => f.write_str("already sends an inline body"),
             SkipReason::AlreadyBranched => f.write_str("large-payload arm of an existing size branch"),

@@ -128,6 +128,8 @@ fixtures! {
     stored_builder_branch,
     uri_parameter,
     uri_returned,
+    value_format_specs,
+    macro_sites,
 }
 
 /// Copy the `.rs` files and the manifest of a crate fixture directory into `to`.

@@ -93,6 +93,14 @@ mod macro_rules_site_after;
 mod macro_rules_site_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/macro_sites.fixed.rs"]
+mod macro_sites_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/macro_sites.rs"]
+mod macro_sites_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/object_exists.fixed.rs"]
 mod object_exists_after;
 
@@ -211,6 +219,14 @@ mod uri_returned_after;
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/uri_returned.rs"]
 mod uri_returned_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/value_format_specs.fixed.rs"]
+mod value_format_specs_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/value_format_specs.rs"]
+mod value_format_specs_before;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/crates/helper_across_files/after/src/main.rs"]

@@ -1,5 +1,9 @@
 //! Analysis of one file: text in, edits and verdicts out. Never touches the file system.
 
+// Built strings as values, and macro inputs parsed as code.
+mod macros;
+mod value;
+
 mod collect;
 pub(crate) mod crate_scope;
 mod pretty;
@@ -9,12 +13,10 @@ mod site;
 use std::ops::Range;
 use std::path::Path;
 
-use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::{Expr, Item, Token, UseTree};
+use syn::{Expr, Item, UseTree};
 
 use crate::edit::EditSet;
 use crate::text::SourceText;
@@ -326,9 +328,9 @@ impl FnFinder<'_, '_, '_> {
         let text = self.ctx.text;
         let range = text.range(block.span());
         // Macro bodies that parse as expressions or statements are analysed like code.
-        let mut macros = MacroFinder { found: Vec::new() };
-        macros.visit_block(block);
-        let arena: Vec<MacroBody> = macros.found.into_iter().filter_map(parse_macro).collect();
+        let macros = macros::collect(block);
+        self.unparsed_macros(&macros.unparsed);
+        let arena = macros.bodies;
         let mut c = collect::Collector::new(text, range);
         c.add_params(params);
         if self_param {
@@ -338,12 +340,50 @@ impl FnFinder<'_, '_, '_> {
         c.visit_block(block);
         for body in &arena {
             match body {
-                MacroBody::Exprs(es) => es.iter().for_each(|e| c.visit_expr(e)),
-                MacroBody::Block(b) => c.visit_block(b),
+                macros::MacroBody::Exprs(es) => es.iter().for_each(|e| c.visit_expr(e)),
+                macros::MacroBody::Block(b) => c.visit_block(b),
             }
         }
         let info = c.info;
         site::analyze_fn(self.ctx, &info, self.edits, self.sites, self.hints);
+    }
+
+    /// A macro in item position: its items are analysed when its input is items, else its
+    /// sites are reported as not analysed.
+    fn item_level_macro(&mut self, mac: &syn::Macro) {
+        let mut at = Vec::new();
+        macros::find_ident(mac.tokens.clone(), "invoke_endpoint_async", &mut at);
+        if at.is_empty() {
+            return;
+        }
+        match syn::parse2::<syn::File>(mac.tokens.clone()) {
+            Ok(file) => self.visit_file(&file),
+            Err(_) => self.unparsed_macros(&[(macros::macro_name(mac), at)]),
+        }
+    }
+
+    /// Sites inside macros that could not be parsed: reported, never dropped.
+    fn unparsed_macros(&mut self, unparsed: &[(String, Vec<proc_macro2::Span>)]) {
+        for (name, spans) in unparsed {
+            self.skipped_at(spans, &SkipReason::InsideMacro(name.clone()));
+        }
+    }
+
+    /// A skipped site at each `invoke_endpoint_async` in `spans`.
+    fn skipped_at(&mut self, spans: &[proc_macro2::Span], reason: &SkipReason) {
+        for span in spans {
+            let range = self.ctx.text.range(*span);
+            let (line, column) = self.ctx.text.line_col(range.start);
+            self.sites.push(Site {
+                line,
+                column,
+                range,
+                verdict: Verdict::Skipped {
+                    reason: reason.clone(),
+                },
+                notes: Vec::new(),
+            });
+        }
     }
 }
 
@@ -371,21 +411,15 @@ impl<'ast> Visit<'ast> for FnFinder<'_, '_, '_> {
     fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
         if m.mac.path.is_ident("macro_rules") {
             let mut at = Vec::new();
-            find_ident(m.mac.tokens.clone(), "invoke_endpoint_async", &mut at);
-            for span in at {
-                let range = self.ctx.text.range(span);
-                let (line, column) = self.ctx.text.line_col(range.start);
-                self.sites.push(Site {
-                    line,
-                    column,
-                    range,
-                    verdict: Verdict::Skipped {
-                        reason: SkipReason::MacroRules,
-                    },
-                    notes: Vec::new(),
-                });
-            }
+            macros::find_ident(m.mac.tokens.clone(), "invoke_endpoint_async", &mut at);
+            self.skipped_at(&at, &SkipReason::MacroRules);
+        } else {
+            self.item_level_macro(&m.mac);
         }
+    }
+
+    fn visit_impl_item_macro(&mut self, m: &'ast syn::ImplItemMacro) {
+        self.item_level_macro(&m.mac);
     }
 }
 
@@ -399,58 +433,4 @@ pub(crate) fn fn_params(sig: &syn::Signature) -> (Vec<&syn::Pat>, bool) {
         }
     }
     (pats, has_self)
-}
-
-fn find_ident(tokens: TokenStream, name: &str, out: &mut Vec<proc_macro2::Span>) {
-    for tt in tokens {
-        match tt {
-            TokenTree::Ident(i) if i == name => out.push(i.span()),
-            TokenTree::Group(g) => find_ident(g.stream(), name, out),
-            _ => {}
-        }
-    }
-}
-
-fn has_interesting_ident(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => {
-            i == "invoke_endpoint_async"
-                || i == "put_object"
-                || i == "delete_object"
-                || i == "input_location"
-        }
-        TokenTree::Group(g) => has_interesting_ident(g.stream()),
-        _ => false,
-    })
-}
-
-struct MacroFinder<'a> {
-    found: Vec<&'a syn::Macro>,
-}
-
-impl<'a> Visit<'a> for MacroFinder<'a> {
-    fn visit_macro(&mut self, m: &'a syn::Macro) {
-        if has_interesting_ident(m.tokens.clone()) {
-            self.found.push(m);
-        }
-    }
-    fn visit_item(&mut self, _: &'a Item) {}
-}
-
-enum MacroBody {
-    Exprs(Vec<Expr>),
-    Block(syn::Block),
-}
-
-fn parse_macro(m: &syn::Macro) -> Option<MacroBody> {
-    use syn::parse::Parser;
-    let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
-    if let Ok(p) = parser.parse2(m.tokens.clone()) {
-        return Some(MacroBody::Exprs(p.into_iter().collect()));
-    }
-    let mut g = Group::new(Delimiter::Brace, m.tokens.clone());
-    g.set_span(m.delimiter.span().join());
-    syn::parse2::<syn::Block>(TokenTree::Group(g).into())
-        .ok()
-        .map(MacroBody::Block)
 }

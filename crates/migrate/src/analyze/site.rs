@@ -234,6 +234,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
         // Every put_object in the function whose bucket/key spell the same path.
         let mut before = None;
         let mut after = None;
+        let mut mismatch = None;
         for c in &self.info.chains {
             let Some(p) = c.position("put_object") else {
                 continue;
@@ -243,6 +244,11 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 continue;
             };
             if put_path != path {
+                mismatch = mismatch.or_else(|| {
+                    let why = super::value::key_mismatch(&path, &put_path)?;
+                    let line = self.ctx.text.line_col(c.range.start).0;
+                    Some(format!("the upload on line {line} {why}"))
+                });
                 continue;
             }
             if c.range.end <= chain.range.start {
@@ -257,6 +263,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 return Err(SkipReason::InvokeBeforeUpload(format!(
                     "the upload is on line {l}"
                 )));
+            }
+            if let Some(why) = mismatch {
+                return Err(SkipReason::UriMismatch(why));
             }
             if let Some(param) = uri.params.first() {
                 return Err(SkipReason::UriParameter(format!(
@@ -411,6 +420,23 @@ impl<'a> SiteCx<'_, 'a, '_> {
             {
                 return SkipReason::UriParameter(format!("`{name}`"));
             }
+        }
+        // An upload is right here: say why the URI cannot be matched to it.
+        let resolver = Resolver {
+            ctx: self.ctx,
+            info: self.info,
+        };
+        let upload = self.info.chains.iter().find_map(|c| {
+            let p = c.position("put_object")?;
+            let path = object_path(&resolver, &c.links[p + 1..], c.range.start)?;
+            Some((self.ctx.text.line_col(c.range.start).0, path))
+        });
+        if let Some((line, path)) = upload {
+            return SkipReason::UriMismatch(format!(
+                "it is `{}`, which does not start with a literal `s3://bucket/`, so it cannot be matched to the upload on line {line} (`s3://{}`)",
+                super::value::describe(&uri.parts),
+                super::value::describe(&path)
+            ));
         }
         if let Some(p) = uri.params.first() {
             return SkipReason::UriParameter(format!("built from parameter `{p}`"));
@@ -1156,7 +1182,15 @@ pub(crate) fn summarize_helper<'a>(
         .then_some((ch, p))
     });
     let Some((put, p)) = put else {
-        return Err("it uploads no object with that name".into());
+        let why = hinfo.chains.iter().find_map(|ch| {
+            let p = ch.position("put_object")?;
+            let put_path = object_path(&hres, &ch.links[p + 1..], ch.range.start)?;
+            super::value::key_mismatch(&path, &put_path)
+        });
+        return Err(match why {
+            Some(why) => format!("it uploads no object with that name: its upload {why}"),
+            None => "it uploads no object with that name".into(),
+        });
     };
     let put_links = &put.links[p + 1..];
     let Some(body_arg) = put_links
