@@ -219,3 +219,11 @@ mod helper_across_files_crate_after;
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/crates/helper_across_files/before/src/main.rs"]
 mod helper_across_files_crate_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/methods_across_files/after/src/main.rs"]
+mod methods_across_files_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/methods_across_files/before/src/main.rs"]
+mod methods_across_files_crate_before;

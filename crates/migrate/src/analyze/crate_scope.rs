@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use syn::{Item, UseTree};
 
+use super::method::{impl_type_name, type_ref, TypeRef};
 use super::site::{summarize_helper, HelperUpload};
 use crate::text::SourceText;
 use crate::Strategy;
@@ -45,6 +46,24 @@ struct Module {
     children: Vec<(String, usize)>,
     fns: Vec<FnEntry>,
     uses: Vec<UseEntry>,
+    methods: Vec<MethodEntry>,
+    structs: Vec<StructEntry>,
+}
+
+/// A method with a wanted name, in an `impl` block of the type named `ty` (last segment).
+#[derive(Clone)]
+struct MethodEntry {
+    ty: String,
+    /// `impl Trait for ty`: the trait's name.
+    trait_name: Option<String>,
+    entry: FnEntry,
+}
+
+/// A struct's named fields and their declared types.
+#[derive(Clone)]
+struct StructEntry {
+    name: String,
+    fields: Vec<(String, Option<TypeRef>)>,
 }
 
 /// One compilation target: the library or a binary; `modules[0]` is its root.
@@ -82,6 +101,8 @@ struct Items {
     fns: Vec<FnEntry>,
     uses: Vec<UseEntry>,
     mods: Vec<ModDecl>,
+    methods: Vec<MethodEntry>,
+    structs: Vec<StructEntry>,
 }
 
 #[derive(Clone)]
@@ -129,7 +150,8 @@ impl CrateScope {
         }
         for t in &mut targets {
             for m in &mut t.modules {
-                for f in &mut m.fns {
+                let methods = m.methods.iter_mut().map(|e| &mut e.entry);
+                for f in m.fns.iter_mut().chain(methods) {
                     f.mentions = loader.mentions.get(&f.name).copied().unwrap_or(0);
                     // Messages name the file from the package root, like cargo does.
                     if let Ok(rel) = f.file.strip_prefix(manifest_dir) {
@@ -140,6 +162,53 @@ impl CrateScope {
         }
         let lib_ident = lib_ident(manifest_dir);
         CrateScope { targets, lib_ident }
+    }
+
+    /// The inherent method `method` of the types named `ty` anywhere in the crate's module
+    /// trees. Err: no inherent method, but `impl Trait for ty` has one (the trait's name).
+    pub fn method(&self, ty: &str, method: &str) -> Result<Resolution<'_>, String> {
+        let mut found: Vec<&FnEntry> = Vec::new();
+        let mut trait_name = None;
+        let all = self.targets.iter().flat_map(|t| &t.modules);
+        for m in all.flat_map(|m| &m.methods) {
+            if m.ty != ty || m.entry.name != method {
+                continue;
+            }
+            match &m.trait_name {
+                Some(tr) => trait_name = Some(tr.clone()),
+                // Two targets may include the same file: one method.
+                None if found
+                    .iter()
+                    .any(|f| f.file == m.entry.file && f.line == m.entry.line) => {}
+                None => found.push(&m.entry),
+            }
+        }
+        match (found.len(), trait_name) {
+            (0, Some(tr)) => Err(tr),
+            (0, None) => Ok(Resolution::NotInCrate),
+            (1, _) => Ok(Resolution::Found(found[0])),
+            _ => Ok(Resolution::Ambiguous(
+                found
+                    .iter()
+                    .map(|f| format!("`{}` at {}:{}", f.qualified, f.file.display(), f.line))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// The declared type of `field` of the struct named `owner` (None when no struct or
+    /// several structs of that name declare it differently).
+    pub fn field_type(&self, owner: &str, field: &str) -> Option<TypeRef> {
+        let mut types = self
+            .targets
+            .iter()
+            .flat_map(|t| &t.modules)
+            .flat_map(|m| &m.structs)
+            .filter(|s| s.name == owner)
+            .filter_map(|s| s.fields.iter().find(|(f, _)| f == field))
+            .map(|(_, ty)| ty.clone());
+        let first = types.next()??;
+        types.all(|t| t.as_ref() == Some(&first)).then_some(first)
     }
 
     /// True when `file` is a module of some target.
@@ -320,6 +389,8 @@ impl Loader<'_> {
             children: Vec::new(),
             fns: Vec::new(),
             uses: Vec::new(),
+            methods: Vec::new(),
+            structs: Vec::new(),
         });
         let file_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         self.fill(target, index, items, file, &file_dir, child_dir, depth);
@@ -342,18 +413,28 @@ impl Loader<'_> {
             mut fns,
             uses,
             mods,
+            mut methods,
+            structs,
         } = items;
         let module_path = &target.modules[index].path;
-        for f in &mut fns {
-            f.qualified = module_path
+        let qualify = |last: &[&String]| {
+            module_path
                 .iter()
-                .chain(std::iter::once(&f.name))
+                .chain(last.iter().copied())
                 .cloned()
                 .collect::<Vec<_>>()
-                .join("::");
+                .join("::")
+        };
+        for f in &mut fns {
+            f.qualified = qualify(&[&f.name]);
+        }
+        for m in &mut methods {
+            m.entry.qualified = qualify(&[&m.ty, &m.entry.name]);
         }
         target.modules[index].fns = fns;
         target.modules[index].uses = uses;
+        target.modules[index].methods = methods;
+        target.modules[index].structs = structs;
         let base = target.modules[index].path.clone();
         for decl in mods {
             let mut path = base.clone();
@@ -369,6 +450,8 @@ impl Loader<'_> {
                         children: Vec::new(),
                         fns: Vec::new(),
                         uses: Vec::new(),
+                        methods: Vec::new(),
+                        structs: Vec::new(),
                     });
                     let dir = child_dir.join(&decl.name);
                     self.fill(target, c, inner, file, file_dir, dir, depth + 1);
@@ -443,18 +526,45 @@ fn collect_items<'a>(ctx: &super::FileCtx<'a, '_>, items: &'a [Item], wanted: &[
     for item in items {
         match item {
             Item::Fn(f) if wanted.iter().any(|w| f.sig.ident == w) => {
-                let line = ctx
-                    .text
-                    .line_col(ctx.text.range(f.sig.ident.span()).start)
-                    .0;
-                out.fns.push(FnEntry {
-                    file: ctx.path.map(Path::to_path_buf).unwrap_or_default(),
-                    line,
-                    summary: summarize_helper(ctx, &f.sig, &f.block),
-                    mentions: 0,
-                    name: f.sig.ident.to_string(),
-                    qualified: String::new(),
-                });
+                out.fns.push(fn_entry(ctx, &f.sig, &f.block));
+            }
+            Item::Impl(i) => {
+                let Some(ty) = impl_type_name(i) else {
+                    continue;
+                };
+                let trait_name = i
+                    .trait_
+                    .as_ref()
+                    .and_then(|(_, p, _)| p.segments.last())
+                    .map(|s| s.ident.to_string());
+                for it in &i.items {
+                    let syn::ImplItem::Fn(f) = it else { continue };
+                    if !wanted.iter().any(|w| f.sig.ident == w) {
+                        continue;
+                    }
+                    out.methods.push(MethodEntry {
+                        ty: ty.clone(),
+                        trait_name: trait_name.clone(),
+                        entry: fn_entry(ctx, &f.sig, &f.block),
+                    });
+                }
+            }
+            Item::Struct(st) => {
+                let generics: Vec<String> = st
+                    .generics
+                    .type_params()
+                    .map(|p| p.ident.to_string())
+                    .collect();
+                let name = st.ident.to_string();
+                let fields = st
+                    .fields
+                    .iter()
+                    .filter_map(|f| {
+                        let ty = type_ref(&f.ty, Some(&name), &generics);
+                        Some((f.ident.as_ref()?.to_string(), ty))
+                    })
+                    .collect();
+                out.structs.push(StructEntry { name, fields });
             }
             Item::Use(u) => flatten_use(&u.tree, &mut Vec::new(), &mut out.uses),
             Item::Mod(m) => {
@@ -486,6 +596,23 @@ fn collect_items<'a>(ctx: &super::FileCtx<'a, '_>, items: &'a [Item], wanted: &[
         }
     }
     out
+}
+
+/// A function or method with a wanted name, followed in its own file.
+fn fn_entry<'a>(
+    ctx: &super::FileCtx<'a, '_>,
+    sig: &'a syn::Signature,
+    block: &'a syn::Block,
+) -> FnEntry {
+    let line = ctx.text.line_col(ctx.text.range(sig.ident.span()).start).0;
+    FnEntry {
+        file: ctx.path.map(Path::to_path_buf).unwrap_or_default(),
+        line,
+        summary: summarize_helper(ctx, sig, block),
+        mentions: 0,
+        name: sig.ident.to_string(),
+        qualified: String::new(),
+    }
 }
 
 fn flatten_use(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseEntry>) {

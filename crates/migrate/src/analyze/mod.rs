@@ -2,6 +2,7 @@
 
 mod collect;
 pub(crate) mod crate_scope;
+mod method;
 mod pretty;
 mod resolve;
 mod site;
@@ -38,6 +39,8 @@ pub(crate) struct HelperFn<'a> {
     pub block: &'a syn::Block,
     /// A method (`self.name(..)`) rather than a free function.
     pub method: bool,
+    /// The `impl` block of a method or associated function.
+    pub owner: Option<&'a syn::ItemImpl>,
 }
 
 /// Facts about the whole file that sites need.
@@ -51,6 +54,8 @@ pub(crate) struct FileCtx<'a, 't> {
     pub helpers: Vec<HelperFn<'a>>,
     /// Modules (file root = `0..len`) with the `Blob` name in scope there and where to add a `use`.
     pub modules: Vec<ModuleInfo>,
+    /// Structs of the file (declared field types of `self.field.method(..)` receivers).
+    pub structs: Vec<&'a syn::ItemStruct>,
     /// The file defines its own type named `Blob`.
     pub local_blob_type: bool,
     /// `use a::b::Leaf;` items importing one name: (leaf, item range).
@@ -129,6 +134,7 @@ pub(crate) fn file_ctx<'a, 't>(
         consts: Vec::new(),
         helpers: Vec::new(),
         modules: Vec::new(),
+        structs: Vec::new(),
         local_blob_type: false,
         single_uses: Vec::new(),
         scope,
@@ -174,6 +180,7 @@ fn scan_items<'a>(
                 sig: &f.sig,
                 block: &f.block,
                 method: false,
+                owner: None,
             }),
             Item::Impl(i) => {
                 for it in &i.items {
@@ -183,11 +190,15 @@ fn scan_items<'a>(
                             sig: &f.sig,
                             block: &f.block,
                             method: f.sig.receiver().is_some(),
+                            owner: Some(i),
                         });
                     }
                 }
             }
-            Item::Struct(s) if s.ident == "Blob" => ctx.local_blob_type = true,
+            Item::Struct(s) => {
+                ctx.local_blob_type |= s.ident == "Blob";
+                ctx.structs.push(s);
+            }
             Item::Enum(s) if s.ident == "Blob" => ctx.local_blob_type = true,
             Item::Type(s) if s.ident == "Blob" => ctx.local_blob_type = true,
             Item::Mod(m) => {

@@ -9,6 +9,7 @@ use syn::{Expr, ExprMethodCall, Lit, Stmt};
 
 use super::collect::{path_ident, Chain, FnInfo};
 use super::crate_scope::Resolution;
+use super::method::MethodTarget;
 use super::resolve::{strip, Resolved, Resolver};
 use super::FileCtx;
 use crate::edit::{Edit, EditSet};
@@ -942,7 +943,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
             bound = Some(li);
             e = self.info.lets[li].init?;
         }
-        let (segments, args, method): (Vec<String>, Vec<&'a Expr>, bool) = match peel(e) {
+        let (segments, args): (Vec<String>, Vec<&'a Expr>) = match peel(e) {
             Expr::Call(call) => {
                 let Expr::Path(f) = &*call.func else {
                     return None;
@@ -956,10 +957,27 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     .iter()
                     .map(|s| s.ident.to_string())
                     .collect();
-                (segments, call.args.iter().collect(), false)
+                (segments, call.args.iter().collect())
             }
-            Expr::MethodCall(m) if path_ident(&m.receiver).as_deref() == Some("self") => {
-                (vec![m.method.to_string()], m.args.iter().collect(), true)
+            Expr::MethodCall(m) => {
+                let call_at = self.range(m).start;
+                let source = match super::method::resolve_method(self.ctx, self.info, m, call_at)? {
+                    MethodTarget::Local { sig, block } => HelperSource::Local { sig, block },
+                    MethodTarget::Crate(entry) => HelperSource::Crate {
+                        upload: entry.summary.clone(),
+                        file: entry.file.display().to_string(),
+                        line: entry.line,
+                        mentions: entry.mentions,
+                    },
+                    MethodTarget::Ambiguous(candidates) => HelperSource::Ambiguous(candidates),
+                    MethodTarget::Refused(why) => HelperSource::Refused(why),
+                };
+                return Some(HelperCall {
+                    name: m.method.to_string(),
+                    args: m.args.iter().collect(),
+                    bound,
+                    source,
+                });
             }
             _ => return None,
         };
@@ -969,7 +987,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 self.ctx
                     .helpers
                     .iter()
-                    .find(|h| h.name == name && h.method == method)
+                    .find(|h| h.name == name && !h.method && h.owner.is_none())
             })
             .flatten();
         let source = match local {
@@ -977,7 +995,6 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 sig: h.sig,
                 block: h.block,
             },
-            None if method => return None,
             None => {
                 let Some(scope) = self.ctx.scope else {
                     // Maybe defined in another file of the crate: the scan looks there.
@@ -1033,6 +1050,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
         };
         let text = self.ctx.text;
         let (upload, hint) = match source {
+            HelperSource::Refused(why) => return unsupported(&why),
             HelperSource::Ambiguous(candidates) => {
                 return unsupported(&format!(
                     "that name may mean several functions of this crate ({}); bodyline cannot prove which one runs",
@@ -1220,6 +1238,8 @@ enum HelperSource<'a> {
     },
     /// The name may mean several functions of the crate (described).
     Ambiguous(Vec<String>),
+    /// The call cannot be followed (why, completing "but ...").
+    Refused(String),
 }
 
 struct Plan<'p, 'a> {
