@@ -111,6 +111,7 @@ fixtures! {
     tabs_non_ascii,
     trait_closure_cfg,
     custom_attributes,
+    dead_helpers,
     error_handling_variants,
     file_upload_branch,
     inference_id_kept,

@@ -29,6 +29,14 @@ mod custom_attributes_after;
 mod custom_attributes_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/dead_helpers.fixed.rs"]
+mod dead_helpers_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/dead_helpers.rs"]
+mod dead_helpers_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/error_handling_variants.fixed.rs"]
 mod error_handling_variants_after;
 

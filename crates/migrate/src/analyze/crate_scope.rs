@@ -23,8 +23,6 @@ pub(crate) struct FnEntry {
     pub file: PathBuf,
     pub line: usize,
     pub summary: Result<HelperUpload, String>,
-    /// Whole-word mentions of its name in the crate's module files (definition included).
-    pub mentions: usize,
     name: String,
     /// `module::name` from the target's root, for messages.
     qualified: String,
@@ -136,7 +134,6 @@ impl CrateScope {
         let mut loader = Loader {
             wanted,
             parsed: HashMap::new(),
-            mentions: HashMap::new(),
         };
         let mut targets = Vec::new();
         for (root, lib) in roots.into_iter().filter(|(r, _)| r.is_file()) {
@@ -152,7 +149,6 @@ impl CrateScope {
             for m in &mut t.modules {
                 let methods = m.methods.iter_mut().map(|e| &mut e.entry);
                 for f in m.fns.iter_mut().chain(methods) {
-                    f.mentions = loader.mentions.get(&f.name).copied().unwrap_or(0);
                     // Messages name the file from the package root, like cargo does.
                     if let Ok(rel) = f.file.strip_prefix(manifest_dir) {
                         f.file = rel.to_path_buf();
@@ -353,8 +349,6 @@ struct Loader<'w> {
     wanted: &'w [String],
     /// Files read so far (each file is parsed once even when two targets declare it).
     parsed: HashMap<PathBuf, Option<Items>>,
-    /// Whole-word mentions of each wanted name over every file read.
-    mentions: HashMap<String, usize>,
 }
 
 impl Loader<'_> {
@@ -496,12 +490,9 @@ impl Loader<'_> {
         if let Some(cached) = self.parsed.get(file) {
             return cached.clone();
         }
-        let items = std::fs::read_to_string(file).ok().and_then(|text| {
-            for name in self.wanted {
-                *self.mentions.entry(name.clone()).or_insert(0) += super::word_count(&text, name);
-            }
-            summarize_file(&text, file, self.wanted)
-        });
+        let items = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|text| summarize_file(&text, file, self.wanted));
         self.parsed.insert(file.to_path_buf(), items.clone());
         items
     }
@@ -609,7 +600,6 @@ fn fn_entry<'a>(
         file: ctx.path.map(Path::to_path_buf).unwrap_or_default(),
         line,
         summary: summarize_helper(ctx, sig, block),
-        mentions: 0,
         name: sig.ident.to_string(),
         qualified: String::new(),
     }

@@ -2,8 +2,10 @@
 
 mod collect;
 pub(crate) mod crate_scope;
+pub(crate) mod dead;
 mod method;
 mod pretty;
+pub(crate) mod references;
 mod resolve;
 mod site;
 
@@ -30,6 +32,8 @@ pub(crate) struct Analysis {
     /// Functions called for an input URI that are not defined in this file (last path
     /// segment): analysing again with the crate's [`crate_scope::CrateScope`] may follow them.
     pub wanted_helpers: Vec<String>,
+    /// Helpers the rewrite left unmentioned in this file that may be visible elsewhere.
+    pub dead_candidates: Vec<dead::CrateCandidate>,
 }
 
 /// A same-file function that may upload and return the URI (shape 2).
@@ -104,6 +108,7 @@ pub(crate) fn analyze(
         hints: &mut hints,
     };
     finder.visit_file(&file);
+    let dead_candidates = dead::remove_dead_helpers(&text, &file, &mut edits, &mut hints);
     remove_dead_imports(&ctx, &mut edits, &mut hints);
     sites.sort_by_key(|s| s.range.start);
     hints.sort();
@@ -116,6 +121,7 @@ pub(crate) fn analyze(
         sites,
         hints,
         wanted_helpers,
+        dead_candidates,
     })
 }
 
@@ -158,7 +164,9 @@ fn scan_items<'a>(
     for item in items {
         match item {
             Item::Use(u) => {
-                if let Some(leaf) = single_leaf(&u.tree) {
+                // A `pub use` is part of the module's interface: never removed.
+                let private = matches!(u.vis, syn::Visibility::Inherited);
+                if let Some(leaf) = single_leaf(&u.tree).filter(|_| private) {
                     ctx.single_uses.push((leaf, text.range(u.span())));
                 }
                 if let Some(name) = blob_in_use_tree(&u.tree, &mut Vec::new()) {
@@ -249,21 +257,33 @@ fn single_leaf(tree: &UseTree) -> Option<String> {
     }
 }
 
-/// The rewrite removes every use of `ByteStream` / `Uuid` in some files: drop their now-unused
-/// single-name imports too, so `-D warnings` builds keep passing.
-fn remove_dead_imports(ctx: &FileCtx<'_, '_>, edits: &mut EditSet, hints: &mut Vec<String>) {
+/// The rewrite removes every mention of some imported names (`ByteStream`, `Uuid`, a helper
+/// it no longer calls, a name only a removed dead helper used): drop their now-unused
+/// single-name private imports too, so `-D warnings` builds keep passing. An import that was
+/// unused before the rewrite stays as it was.
+pub(crate) fn remove_dead_imports(
+    ctx: &FileCtx<'_, '_>,
+    edits: &mut EditSet,
+    hints: &mut Vec<String>,
+) {
     if edits.is_empty() {
         return;
     }
     let output = edits.apply();
-    for (leaf, range) in &ctx.single_uses {
-        if leaf != "ByteStream" && leaf != "Uuid" {
-            continue;
-        }
+    // `ByteStream`/`Uuid` first: their removal keeps the `Blob` import's insertion point.
+    let special = |leaf: &str| leaf == "ByteStream" || leaf == "Uuid";
+    let mut uses: Vec<&(String, Range<usize>)> = ctx.single_uses.iter().collect();
+    uses.sort_by_key(|(leaf, _)| !special(leaf));
+    for (leaf, range) in uses {
         if word_count(ctx.text.original, leaf) > 1 && word_count(&output, leaf) == 1 {
             let line = ctx.text.line_col(range.start).0;
             let text = ctx.text;
             let whole = crate::edit::Edit::delete(text.expand_to_lines(range.clone()));
+            // Only a removed helper used it: it goes with a blank line around it if it can.
+            if !special(leaf) && dead::delete_item(text, range.clone(), edits) {
+                hints.push(format!("removed the import of `{leaf}` on line {line}: nothing uses it after the rewrite"));
+                continue;
+            }
             // When the `Blob` import is added right after this item, keep that insertion point:
             // delete from the previous line break to the end of the item instead.
             let nl = text.newline();

@@ -965,9 +965,6 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     MethodTarget::Local { sig, block } => HelperSource::Local { sig, block },
                     MethodTarget::Crate(entry) => HelperSource::Crate {
                         upload: entry.summary.clone(),
-                        file: entry.file.display().to_string(),
-                        line: entry.line,
-                        mentions: entry.mentions,
                     },
                     MethodTarget::Ambiguous(candidates) => HelperSource::Ambiguous(candidates),
                     MethodTarget::Refused(why) => HelperSource::Refused(why),
@@ -1015,9 +1012,6 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     Resolution::Ambiguous(candidates) => HelperSource::Ambiguous(candidates),
                     Resolution::Found(entry) => HelperSource::Crate {
                         upload: entry.summary.clone(),
-                        file: entry.file.display().to_string(),
-                        line: entry.line,
-                        mentions: entry.mentions,
                     },
                 }
             }
@@ -1048,8 +1042,8 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 "the URI comes from helper `{name}`, but {why}"
             )))
         };
-        let text = self.ctx.text;
-        let (upload, hint) = match source {
+        // A helper left without a caller is removed (or reported) by `dead`.
+        let upload = match source {
             HelperSource::Refused(why) => return unsupported(&why),
             HelperSource::Ambiguous(candidates) => {
                 return unsupported(&format!(
@@ -1057,26 +1051,8 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     candidates.join(", ")
                 ))
             }
-            HelperSource::Local { sig, block } => {
-                let upload = summarize_helper(self.ctx, sig, block);
-                // The helper stays; say so when this was its last caller in the file.
-                let hint = (super::word_count(text.original, &name) <= 2).then(|| {
-                    let line = text.line_col(self.range(&sig.ident).start).0;
-                    format!("hint: helper `{name}` (line {line}) has no other caller in this file; remove it if nothing else in the crate uses it")
-                });
-                (upload, hint)
-            }
-            HelperSource::Crate {
-                upload,
-                file,
-                line,
-                mentions,
-            } => {
-                let hint = (mentions <= 2).then(|| {
-                    format!("hint: helper `{name}` ({file}:{line}) has no other caller in the crate; remove it")
-                });
-                (upload, hint)
-            }
+            HelperSource::Local { sig, block } => summarize_helper(self.ctx, sig, block),
+            HelperSource::Crate { upload } => upload,
         };
         let upload = match upload {
             Ok(u) => u,
@@ -1120,7 +1096,6 @@ impl<'a> SiteCx<'_, 'a, '_> {
             content_type_range: None,
             uri_value: value,
         };
-        notes.extend(hint);
         notes.push(format!("followed helper `{name}`"));
         self.finish(plan, notes, stored)
     }
@@ -1231,10 +1206,6 @@ enum HelperSource<'a> {
     /// In another file of the crate, already followed there.
     Crate {
         upload: Result<HelperUpload, String>,
-        file: String,
-        line: usize,
-        /// Whole-word mentions of its name in the crate's files (definition included).
-        mentions: usize,
     },
     /// The name may mean several functions of the crate (described).
     Ambiguous(Vec<String>),

@@ -1,0 +1,201 @@
+//! Dead helpers across a crate: after the rewrite, a function or inherent method of any file
+//! of a rewritten crate that nothing in the crate mentions any more (but something mentioned
+//! before) is removed with its doc comment and attributes, and so are the imports only it
+//! used. A `pub` helper of a library crate is kept and reported: another crate may call it.
+//! The reference search is textual (`analyze::references`): every way of naming the helper
+//! counts, in every file of the package's `src/` and every scanned file of the package.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::{FileMigration, FileReport};
+use crate::analyze::dead;
+use crate::analyze::references::mention_counts;
+use crate::edit::EditSet;
+use crate::s3_input::ManifestCache;
+use crate::text::SourceText;
+
+/// One file of the crate as it is before and after the rewrite.
+struct Unit {
+    path: PathBuf,
+    /// Index into the scan's file reports, when the scan analysed it.
+    report: Option<usize>,
+    original: String,
+    output: String,
+}
+
+/// Remove the helpers the rewrite left dead in every crate with a rewritten file; the
+/// candidates nobody decided (files outside any package) get a hint instead.
+pub(super) fn remove_dead_helpers(files: &mut Vec<FileReport>) {
+    let mut manifests = ManifestCache::default();
+    let mut crates: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for (i, f) in files.iter().enumerate() {
+        let Some(manifest) = manifests.manifest_of(&f.path) else {
+            continue;
+        };
+        let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+        crates.entry(dir).or_default().push(i);
+    }
+    for (dir, indices) in &crates {
+        if indices.iter().any(|&i| files[i].migration.is_changed()) {
+            // A removed helper may have been the last user of another: a few rounds.
+            for _ in 0..MAX_ROUNDS {
+                if !one_crate(files, dir, indices) {
+                    break;
+                }
+            }
+            for &i in indices {
+                files[i].migration.dead_candidates.clear();
+            }
+        }
+    }
+    for f in files.iter_mut() {
+        f.migration.hints.sort();
+        f.migration.hints.dedup();
+        let undecided = std::mem::take(&mut f.migration.dead_candidates);
+        f.migration
+            .hints
+            .extend(undecided.iter().map(dead::CrateCandidate::undecided_hint));
+    }
+}
+
+/// Rounds of removal per crate (helpers only used by helpers only used by ... a rewritten site).
+const MAX_ROUNDS: usize = 4;
+
+/// One round over the crate at `dir`: true when it removed a helper.
+fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool {
+    let mut any = false;
+    let mut paths = Vec::new();
+    rs_files(&dir.join("src"), &mut paths, 0);
+    paths.extend(indices.iter().map(|&i| files[i].path.clone()));
+    paths.sort();
+    paths.dedup();
+    let units: Vec<Unit> = paths
+        .into_iter()
+        .filter_map(|path| {
+            let report = files.iter().position(|f| f.path == path);
+            let (original, output) = match report {
+                Some(i) => (
+                    files[i].migration.edits.original().to_owned(),
+                    files[i].migration.output(),
+                ),
+                None => {
+                    let text = std::fs::read_to_string(&path).ok()?;
+                    (text.clone(), text)
+                }
+            };
+            Some(Unit {
+                path,
+                report,
+                original,
+                output,
+            })
+        })
+        .collect();
+    let before = sum(units.iter().map(|u| mention_counts(&u.original)).collect());
+    let after = sum(units.iter().map(|u| mention_counts(&u.output)).collect());
+    let library = dir.join("src/lib.rs").is_file()
+        || crate::s3_input::manifest_table(&dir.join("Cargo.toml"))
+            .is_some_and(|t| t.get("lib").is_some());
+    for unit in &units {
+        let text = SourceText::new(&unit.original);
+        let Ok(file) = syn::parse_file(text.code()) else {
+            continue;
+        };
+        let (helpers, _) = dead::helpers(&text, &file);
+        let edits = unit.report.map(|i| &files[i].migration.edits);
+        let mut removals: Vec<(String, usize, Range<usize>)> = Vec::new();
+        let mut hints = Vec::new();
+        for h in helpers {
+            let touched = edits.is_some_and(|e| {
+                e.edits()
+                    .iter()
+                    .any(|e| e.range.start < h.item.end && h.item.start < e.range.end)
+            });
+            if touched || h.name == "main" {
+                continue;
+            }
+            let own = mention_counts(&unit.original[h.item.clone()])
+                .get(h.name.as_str())
+                .copied()
+                .unwrap_or(0);
+            let count = |m: &HashMap<&str, usize>| m.get(h.name.as_str()).copied().unwrap_or(0);
+            if count(&after) > own || count(&before) <= own {
+                continue;
+            }
+            let line = text.line_col(h.item.start).0;
+            if h.vis == dead::Vis::Pub && library {
+                hints.push(format!(
+                    "helper `{}` (line {line}) has no caller left in the crate; it is `pub` in a library, so it is kept: remove it if no other crate uses it",
+                    h.name
+                ));
+            } else {
+                removals.push((h.name, line, h.item));
+            }
+        }
+        if removals.is_empty() && hints.is_empty() {
+            continue;
+        }
+        let i = match unit.report {
+            Some(i) => i,
+            None => {
+                files.push(FileReport {
+                    path: unit.path.clone(),
+                    migration: FileMigration {
+                        edits: EditSet::new(&unit.original),
+                        sites: Vec::new(),
+                        hints: Vec::new(),
+                        wanted_helpers: Vec::new(),
+                        dead_candidates: Vec::new(),
+                        sdk_crate: crate::sdk::DEFAULT_CRATE.to_owned(),
+                    },
+                });
+                files.len() - 1
+            }
+        };
+        let m = &mut files[i].migration;
+        m.hints.extend(hints);
+        let mut removed = false;
+        let text = SourceText::new(&unit.original);
+        for (name, line, item) in removals {
+            if dead::delete_item(&text, item, &mut m.edits) {
+                m.hints.push(format!(
+                    "removed helper `{name}` (line {line}): nothing in the crate references it after the rewrite"
+                ));
+                removed = true;
+            }
+        }
+        if removed {
+            any = true;
+            dead::drop_orphan_imports(&unit.original, &mut m.edits, &mut m.hints);
+        }
+    }
+    any
+}
+
+/// The sum of per-file mention counts.
+fn sum<'t>(texts: Vec<HashMap<&'t str, usize>>) -> HashMap<&'t str, usize> {
+    let mut total: HashMap<&str, usize> = HashMap::new();
+    for counts in texts {
+        for (k, v) in counts {
+            *total.entry(k).or_insert(0) += v;
+        }
+    }
+    total
+}
+
+/// `.rs` files under `dir`, recursively (bounded depth; a missing directory is empty).
+fn rs_files(dir: &Path, out: &mut Vec<PathBuf>, depth: u32) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() && depth < 16 {
+            rs_files(&path, out, depth + 1);
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            out.push(path);
+        }
+    }
+}
