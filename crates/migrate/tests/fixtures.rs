@@ -226,6 +226,7 @@ macro_rules! crate_fixtures {
 }
 
 crate_fixtures! {
+    dead_across_files,
     helper_across_files,
     methods_across_files,
 }

@@ -221,6 +221,14 @@ mod uri_returned_after;
 mod uri_returned_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/dead_across_files/after/src/main.rs"]
+mod dead_across_files_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/dead_across_files/before/src/main.rs"]
+mod dead_across_files_crate_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/crates/helper_across_files/after/src/main.rs"]
 mod helper_across_files_crate_after;
 

@@ -279,8 +279,8 @@ pub(crate) fn remove_dead_imports(
             let line = ctx.text.line_col(range.start).0;
             let text = ctx.text;
             let whole = crate::edit::Edit::delete(text.expand_to_lines(range.clone()));
-            // Only a removed helper used it: it goes with a blank line around it if it can.
-            if !special(leaf) && dead::delete_item(text, range.clone(), edits) {
+            // With a blank line around it when that leaves no double blank line.
+            if dead::delete_item(text, range.clone(), edits) {
                 hints.push(format!("removed the import of `{leaf}` on line {line}: nothing uses it after the rewrite"));
                 continue;
             }
