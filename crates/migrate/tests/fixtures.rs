@@ -227,6 +227,7 @@ macro_rules! crate_fixtures {
 
 crate_fixtures! {
     dead_across_files,
+    dead_in_library,
     helper_across_files,
     methods_across_files,
 }

@@ -229,6 +229,14 @@ mod dead_across_files_crate_after;
 mod dead_across_files_crate_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/dead_in_library/after/src/lib.rs"]
+mod dead_in_library_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/dead_in_library/before/src/lib.rs"]
+mod dead_in_library_crate_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/crates/helper_across_files/after/src/main.rs"]
 mod helper_across_files_crate_after;
 

@@ -10,7 +10,7 @@ use std::ops::Range;
 use syn::spanned::Spanned;
 use syn::{ImplItem, Item, Visibility};
 
-use super::references::mentions_outside;
+use super::references::{count, mention_counts};
 use crate::edit::{Edit, EditSet};
 use crate::text::SourceText;
 
@@ -79,6 +79,8 @@ pub(crate) fn remove_dead_helpers(
     let (helpers, file_children) = helpers(text, file);
     let original = text.original;
     let output = edits.apply();
+    let before_counts = mention_counts(original);
+    let after_counts = mention_counts(&output);
     for h in helpers {
         let touched = edits
             .edits()
@@ -87,9 +89,9 @@ pub(crate) fn remove_dead_helpers(
         if touched || h.name == "main" {
             continue;
         }
-        let own = mentions_outside(&original[h.item.clone()], &h.name, &[]);
-        let before = mentions_outside(original, &h.name, &[h.item.clone()]);
-        let after = mentions_outside(&output, &h.name, &[]).saturating_sub(own);
+        let own = count(&mention_counts(&original[h.item.clone()]), &h.name);
+        let before = count(&before_counts, &h.name).saturating_sub(own);
+        let after = count(&after_counts, &h.name).saturating_sub(own);
         if before == 0 || after > 0 {
             continue;
         }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::{FileMigration, FileReport};
 use crate::analyze::dead;
-use crate::analyze::references::mention_counts;
+use crate::analyze::references::{count, mention_counts};
 use crate::edit::EditSet;
 use crate::s3_input::ManifestCache;
 use crate::text::SourceText;
@@ -116,12 +116,8 @@ fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool
             if touched || h.name == "main" {
                 continue;
             }
-            let own = mention_counts(&unit.original[h.item.clone()])
-                .get(h.name.as_str())
-                .copied()
-                .unwrap_or(0);
-            let count = |m: &HashMap<&str, usize>| m.get(h.name.as_str()).copied().unwrap_or(0);
-            if count(&after) > own || count(&before) <= own {
+            let own = count(&mention_counts(&unit.original[h.item.clone()]), &h.name);
+            if count(&after, &h.name) > own || count(&before, &h.name) <= own {
                 continue;
             }
             let line = text.line_col(h.item.start).0;
@@ -175,8 +171,8 @@ fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool
 }
 
 /// The sum of per-file mention counts.
-fn sum<'t>(texts: Vec<HashMap<&'t str, usize>>) -> HashMap<&'t str, usize> {
-    let mut total: HashMap<&str, usize> = HashMap::new();
+fn sum(texts: Vec<HashMap<String, usize>>) -> HashMap<String, usize> {
+    let mut total: HashMap<String, usize> = HashMap::new();
     for counts in texts {
         for (k, v) in counts {
             *total.entry(k).or_insert(0) += v;
