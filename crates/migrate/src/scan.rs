@@ -14,6 +14,7 @@ use crate::sdk::{CrateNames, SdkRequirement, DEFAULT_CRATE};
 use crate::verdict::{Site, Verdict};
 use crate::Strategy;
 
+mod crate_cfg;
 mod crate_dead;
 
 /// The bytes a file must contain to be parsed at all.
@@ -318,6 +319,7 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
         None => follow_across_files(reports, options),
     }
     crate_dead::remove_dead_helpers(&mut report.files);
+    crate_cfg::note_cfg_modules(&mut report.files);
     report.hints = crate_hints(&report.files);
     report.sdk = crate::sdk::requirements(&report.files);
     report.walked = files;

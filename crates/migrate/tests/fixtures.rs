@@ -103,6 +103,7 @@ macro_rules! fixtures {
 
 fixtures! {
     blob_reexports,
+    cfg_inline_module,
     crlf_bom,
     helper_method,
     helper_returns_uri,
@@ -226,6 +227,7 @@ macro_rules! crate_fixtures {
 }
 
 crate_fixtures! {
+    cfg_modules,
     dead_across_files,
     dead_in_library,
     helper_across_files,

@@ -13,6 +13,14 @@ mod blob_reexports_after;
 mod blob_reexports_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/cfg_inline_module.fixed.rs"]
+mod cfg_inline_module_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/cfg_inline_module.rs"]
+mod cfg_inline_module_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/crlf_bom.fixed.rs"]
 mod crlf_bom_after;
 
@@ -219,6 +227,14 @@ mod uri_returned_after;
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/uri_returned.rs"]
 mod uri_returned_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/cfg_modules/after/src/main.rs"]
+mod cfg_modules_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/cfg_modules/before/src/main.rs"]
+mod cfg_modules_crate_before;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/crates/dead_across_files/after/src/main.rs"]

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use syn::spanned::Spanned;
 use syn::{Item, UseTree};
 
 use super::method::{impl_type_name, type_ref, TypeRef};
@@ -23,6 +24,8 @@ pub(crate) struct FnEntry {
     pub file: PathBuf,
     pub line: usize,
     pub summary: Result<HelperUpload, String>,
+    /// The `#[cfg(..)]` attributes of its module and the modules above it, as written.
+    pub cfg: Vec<String>,
     name: String,
     /// `module::name` from the target's root, for messages.
     qualified: String,
@@ -46,6 +49,11 @@ struct Module {
     uses: Vec<UseEntry>,
     methods: Vec<MethodEntry>,
     structs: Vec<StructEntry>,
+    /// The `#[cfg(..)]` attributes of its own `mod` item (a `cfg_attr` path alternative as
+    /// the `cfg` it stands for).
+    own_cfg: Vec<String>,
+    /// `own_cfg` of this module and every module above it.
+    cfg: Vec<String>,
 }
 
 /// A method with a wanted name, in an `impl` block of the type named `ty` (last segment).
@@ -108,6 +116,8 @@ struct ModDecl {
     name: String,
     path_attr: Option<String>,
     inline: Option<Items>,
+    /// Its `#[cfg(..)]` attributes, as written.
+    cfg: Vec<String>,
 }
 
 impl CrateScope {
@@ -146,9 +156,19 @@ impl CrateScope {
             targets.push(target);
         }
         for t in &mut targets {
+            // Parents come before their children: each module's chain extends its parent's.
+            for i in 0..t.modules.len() {
+                let mut cfg = t.modules[i]
+                    .parent
+                    .map(|p| t.modules[p].cfg.clone())
+                    .unwrap_or_default();
+                cfg.extend(t.modules[i].own_cfg.iter().cloned());
+                t.modules[i].cfg = cfg;
+            }
             for m in &mut t.modules {
                 let methods = m.methods.iter_mut().map(|e| &mut e.entry);
                 for f in m.fns.iter_mut().chain(methods) {
+                    f.cfg = m.cfg.clone();
                     // Messages name the file from the package root, like cargo does.
                     if let Ok(rel) = f.file.strip_prefix(manifest_dir) {
                         f.file = rel.to_path_buf();
@@ -183,11 +203,9 @@ impl CrateScope {
             (0, Some(tr)) => Err(tr),
             (0, None) => Ok(Resolution::NotInCrate),
             (1, _) => Ok(Resolution::Found(found[0])),
+            _ if cfg_alternatives(&found) => Ok(Resolution::Found(found[0])),
             _ => Ok(Resolution::Ambiguous(
-                found
-                    .iter()
-                    .map(|f| format!("`{}` at {}:{}", f.qualified, f.file.display(), f.line))
-                    .collect(),
+                found.iter().map(|f| describe(f)).collect(),
             )),
         }
     }
@@ -205,6 +223,16 @@ impl CrateScope {
             .map(|(_, ty)| ty.clone());
         let first = types.next()??;
         types.all(|t| t.as_ref() == Some(&first)).then_some(first)
+    }
+
+    /// When `file` is a module compiled only under some `#[cfg]` (its own `mod` item's or an
+    /// enclosing one's): its module path and those attributes.
+    pub fn file_cfg(&self, file: &Path) -> Option<(String, Vec<String>)> {
+        self.targets
+            .iter()
+            .flat_map(|t| &t.modules)
+            .find(|m| !m.inline && m.file == file && !m.cfg.is_empty())
+            .map(|m| (m.path.join("::"), m.cfg.clone()))
     }
 
     /// True when `file` is a module of some target.
@@ -241,13 +269,30 @@ impl<'s> FileScope<'s> {
         match found.len() {
             0 => Resolution::NotInCrate,
             1 => Resolution::Found(found[0]),
-            _ => Resolution::Ambiguous(
-                found
-                    .iter()
-                    .map(|f| format!("`{}` at {}:{}", f.qualified, f.file.display(), f.line))
-                    .collect(),
-            ),
+            _ if cfg_alternatives(&found) => Resolution::Found(found[0]),
+            _ => Resolution::Ambiguous(found.iter().map(|f| describe(f)).collect()),
         }
+    }
+}
+
+/// Several definitions, each in a module under its own `#[cfg]` (one per configuration),
+/// that all upload the same parameter the same way: following any of them is following all.
+fn cfg_alternatives(found: &[&FnEntry]) -> bool {
+    let distinct = found
+        .iter()
+        .enumerate()
+        .all(|(i, f)| !f.cfg.is_empty() && found[..i].iter().all(|g| g.cfg != f.cfg));
+    let first = found[0].summary.as_ref().ok();
+    distinct && first.is_some() && found.iter().all(|f| f.summary.as_ref().ok() == first)
+}
+
+/// A candidate for messages: its path, place and configuration.
+fn describe(f: &FnEntry) -> String {
+    let place = format!("`{}` at {}:{}", f.qualified, f.file.display(), f.line);
+    if f.cfg.is_empty() {
+        place
+    } else {
+        format!("{place} (under `{}`)", f.cfg.join(" "))
     }
 }
 
@@ -385,6 +430,8 @@ impl Loader<'_> {
             uses: Vec::new(),
             methods: Vec::new(),
             structs: Vec::new(),
+            own_cfg: Vec::new(),
+            cfg: Vec::new(),
         });
         let file_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         self.fill(target, index, items, file, &file_dir, child_dir, depth);
@@ -446,6 +493,8 @@ impl Loader<'_> {
                         uses: Vec::new(),
                         methods: Vec::new(),
                         structs: Vec::new(),
+                        own_cfg: Vec::new(),
+                        cfg: Vec::new(),
                     });
                     let dir = child_dir.join(&decl.name);
                     self.fill(target, c, inner, file, file_dir, dir, depth + 1);
@@ -479,6 +528,7 @@ impl Loader<'_> {
                 }
             };
             if let Some(c) = child {
+                target.modules[c].own_cfg = decl.cfg;
                 target.modules[index].children.push((decl.name, c));
             }
         }
@@ -574,19 +624,75 @@ fn collect_items<'a>(ctx: &super::FileCtx<'a, '_>, items: &'a [Item], wanted: &[
                         _ => None,
                     }
                 });
-                out.mods.push(ModDecl {
-                    name: m.ident.to_string(),
-                    path_attr,
-                    inline: m
-                        .content
-                        .as_ref()
-                        .map(|(_, inner)| collect_items(ctx, inner, wanted)),
-                });
+                let inline = m
+                    .content
+                    .as_ref()
+                    .map(|(_, inner)| collect_items(ctx, inner, wanted));
+                let cfg: Vec<String> = m
+                    .attrs
+                    .iter()
+                    .filter(|a| a.path().is_ident("cfg"))
+                    .map(|a| ctx.text.original[ctx.text.range(a.span())].to_owned())
+                    .collect();
+                let name = m.ident.to_string();
+                // `#[cfg_attr(PRED, path = "..")]`: that file under PRED, the usual one otherwise.
+                if let Some((pred, alt)) = cfg_attr_path(ctx, m) {
+                    let mut with = cfg.clone();
+                    with.push(format!("#[cfg({pred})]"));
+                    out.mods.push(ModDecl {
+                        name: name.clone(),
+                        path_attr: Some(alt),
+                        inline: None,
+                        cfg: with,
+                    });
+                    let mut without = cfg;
+                    without.push(format!("#[cfg(not({pred}))]"));
+                    out.mods.push(ModDecl {
+                        name,
+                        path_attr,
+                        inline,
+                        cfg: without,
+                    });
+                } else {
+                    out.mods.push(ModDecl {
+                        name,
+                        path_attr,
+                        inline,
+                        cfg,
+                    });
+                }
             }
             _ => {}
         }
     }
     out
+}
+
+/// `#[cfg_attr(PRED, path = "FILE")]` on a `mod` item: PRED as written and FILE.
+fn cfg_attr_path(ctx: &super::FileCtx<'_, '_>, m: &syn::ItemMod) -> Option<(String, String)> {
+    use syn::punctuated::Punctuated;
+    m.attrs.iter().find_map(|a| {
+        if !a.path().is_ident("cfg_attr") {
+            return None;
+        }
+        let metas = a
+            .parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            .ok()?;
+        let mut metas = metas.iter();
+        let pred = metas.next()?;
+        let file = metas.find_map(|meta| match meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })?;
+        let pred = ctx.text.original[ctx.text.range(pred.span())].to_owned();
+        Some((pred, file))
+    })
 }
 
 /// A function or method with a wanted name, followed in its own file.
@@ -600,6 +706,7 @@ fn fn_entry<'a>(
         file: ctx.path.map(Path::to_path_buf).unwrap_or_default(),
         line,
         summary: summarize_helper(ctx, sig, block),
+        cfg: Vec::new(),
         name: sig.ident.to_string(),
         qualified: String::new(),
     }

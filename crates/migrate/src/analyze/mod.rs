@@ -9,6 +9,8 @@ pub(crate) mod references;
 mod resolve;
 mod site;
 
+pub(crate) use site::cfg_note_text;
+
 use std::ops::Range;
 use std::path::Path;
 
@@ -83,6 +85,8 @@ pub(crate) struct ModuleInfo {
     pub use_at: usize,
     pub use_prefix: String,
     pub use_suffix: String,
+    /// The inline module's own `#[cfg(..)]` attributes, as written.
+    pub cfg: Vec<String>,
 }
 
 /// Analyse `src`. `path` is used to resolve `include_bytes!` sizes; `scope` (if any) holds the
@@ -147,7 +151,14 @@ pub(crate) fn file_ctx<'a, 't>(
         wanted: std::cell::RefCell::new(Vec::new()),
         sdk_crate: crate::sdk::DEFAULT_CRATE,
     };
-    scan_items(&mut ctx, &file.items, 0..text.original.len(), None, None);
+    scan_items(
+        &mut ctx,
+        &file.items,
+        0..text.original.len(),
+        None,
+        None,
+        Vec::new(),
+    );
     ctx
 }
 
@@ -157,6 +168,7 @@ fn scan_items<'a>(
     range: Range<usize>,
     brace_open: Option<usize>,
     name: Option<String>,
+    cfg: Vec<String>,
 ) {
     let text = ctx.text;
     let mut blob_name = None;
@@ -213,7 +225,14 @@ fn scan_items<'a>(
                 if let Some((brace, items)) = &m.content {
                     let r = text.range(m.span());
                     let open = text.range(brace.span.open()).end;
-                    scan_items(ctx, items, r, Some(open), Some(m.ident.to_string()));
+                    let cfg = m
+                        .attrs
+                        .iter()
+                        .filter(|a| a.path().is_ident("cfg"))
+                        .map(|a| text.original[text.range(a.span())].to_owned())
+                        .collect();
+                    let name = Some(m.ident.to_string());
+                    scan_items(ctx, items, r, Some(open), name, cfg);
                 }
             }
             _ => {}
@@ -245,6 +264,7 @@ fn scan_items<'a>(
         use_at,
         use_prefix,
         use_suffix,
+        cfg,
     });
 }
 

@@ -71,6 +71,9 @@ pub(crate) fn analyze_fn(
             );
         }
         notes.retain(|n| !n.starts_with("hint: "));
+        if matches!(verdict, Verdict::Rewritten | Verdict::Branched) {
+            notes.extend(cfg_note(ctx, name_range.start));
+        }
         sites.push(Site {
             line,
             column,
@@ -79,6 +82,31 @@ pub(crate) fn analyze_fn(
             notes,
         });
     }
+}
+
+/// The note for an edit inside inline modules under `#[cfg]` in this file.
+fn cfg_note(ctx: &FileCtx<'_, '_>, at: usize) -> Option<String> {
+    let mut enclosing: Vec<&super::ModuleInfo> = ctx
+        .modules
+        .iter()
+        .filter(|m| m.name.is_some() && m.range.contains(&at))
+        .collect();
+    enclosing.sort_by_key(|m| m.range.start);
+    let cfg: Vec<&str> = enclosing
+        .iter()
+        .flat_map(|m| m.cfg.iter().map(String::as_str))
+        .collect();
+    let path: Vec<&str> = enclosing.iter().filter_map(|m| m.name.as_deref()).collect();
+    (!cfg.is_empty()).then(|| cfg_note_text(&path.join("::"), &cfg))
+}
+
+/// "edited under `#[cfg(..)]` (module `m`): ...", for a site in a module compiled only in
+/// some configurations.
+pub(crate) fn cfg_note_text(module: &str, cfg: &[&str]) -> String {
+    format!(
+        "edited under `{}` (module `{module}`): build that configuration to check it",
+        cfg.join(" ")
+    )
 }
 
 struct SiteCx<'c, 'a, 't> {
@@ -1103,7 +1131,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
 
 /// What following a helper found: it uploads its parameter number `payload_param` (receiver
 /// not counted) under the URI it returns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HelperUpload {
     pub payload_param: usize,
     /// The upload's literal `content_type`, as written.

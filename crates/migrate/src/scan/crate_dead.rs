@@ -98,38 +98,76 @@ fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool
     let library = dir.join("src/lib.rs").is_file()
         || crate::s3_input::manifest_table(&dir.join("Cargo.toml"))
             .is_some_and(|t| t.get("lib").is_some());
-    for unit in &units {
+    // Every helper of the crate, and its own mentions of its name: a definition (or a
+    // recursive call) is not a reference, and two configurations may define one name twice.
+    struct Found {
+        unit: usize,
+        helper: dead::Helper,
+        line: usize,
+        touched: bool,
+    }
+    let mut found = Vec::new();
+    let mut own_before: HashMap<String, usize> = HashMap::new();
+    let mut own_after: HashMap<String, usize> = HashMap::new();
+    for (ui, unit) in units.iter().enumerate() {
         let text = SourceText::new(&unit.original);
         let Ok(file) = syn::parse_file(text.code()) else {
             continue;
         };
-        let (helpers, _) = dead::helpers(&text, &file);
         let edits = unit.report.map(|i| &files[i].migration.edits);
-        let mut removals: Vec<(String, usize, Range<usize>)> = Vec::new();
-        let mut hints = Vec::new();
-        for h in helpers {
+        for helper in dead::helpers(&text, &file).0 {
             let touched = edits.is_some_and(|e| {
                 e.edits()
                     .iter()
-                    .any(|e| e.range.start < h.item.end && h.item.start < e.range.end)
+                    .any(|e| e.range.start < helper.item.end && helper.item.start < e.range.end)
             });
-            if touched || h.name == "main" {
-                continue;
+            let own = count(
+                &mention_counts(&unit.original[helper.item.clone()]),
+                &helper.name,
+            );
+            *own_before.entry(helper.name.clone()).or_insert(0) += own;
+            if !touched {
+                *own_after.entry(helper.name.clone()).or_insert(0) += own;
             }
-            let own = count(&mention_counts(&unit.original[h.item.clone()]), &h.name);
-            if count(&after, &h.name) > own || count(&before, &h.name) <= own {
-                continue;
-            }
-            let line = text.line_col(h.item.start).0;
-            if h.vis == dead::Vis::Pub && library {
-                hints.push(format!(
-                    "helper `{}` (line {line}) has no caller left in the crate; it is `pub` in a library, so it is kept: remove it if no other crate uses it",
-                    h.name
-                ));
-            } else {
-                removals.push((h.name, line, h.item));
-            }
+            let line = text.line_col(helper.item.start).0;
+            found.push(Found {
+                unit: ui,
+                helper,
+                line,
+                touched,
+            });
         }
+    }
+    // Spans of these parses are not needed any more.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    let mut per_unit: Vec<(Vec<(String, usize, Range<usize>)>, Vec<String>)> =
+        units.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    for Found {
+        unit,
+        helper: h,
+        line,
+        touched,
+    } in found
+    {
+        if touched || h.name == "main" {
+            continue;
+        }
+        let refs_after = count(&after, &h.name).saturating_sub(count(&own_after, &h.name));
+        let refs_before = count(&before, &h.name).saturating_sub(count(&own_before, &h.name));
+        if refs_after > 0 || refs_before == 0 {
+            continue;
+        }
+        let (removals, hints) = &mut per_unit[unit];
+        if h.vis == dead::Vis::Pub && library {
+            hints.push(format!(
+                "helper `{}` (line {line}) has no caller left in the crate; it is `pub` in a library, so it is kept: remove it if no other crate uses it",
+                h.name
+            ));
+        } else {
+            removals.push((h.name, line, h.item));
+        }
+    }
+    for (unit, (removals, hints)) in units.iter().zip(per_unit) {
         if removals.is_empty() && hints.is_empty() {
             continue;
         }
