@@ -477,3 +477,59 @@ fn the_human_report_names_every_site_of_a_file_at_its_own_line() {
         "{human}"
     );
 }
+
+/// Copy the directory `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_edit_inside_a_cfg_module_names_its_cfg_in_every_report_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("cfg-modules");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crates/cfg_modules/before");
+    copy_dir(&fixture, &work);
+    let report = scan(std::slice::from_ref(&work), &Options::default());
+    let cfg = r#"`#[cfg(not(feature = "offline"))]` (module `jobs`)"#;
+    let human = bodyline_migrate::render_human(&report, false);
+    assert!(human.contains(cfg), "{human}");
+    let json: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_json(
+        &report,
+        &bodyline_migrate::S3InputReport::from_scan(&report, false),
+    ))
+    .unwrap();
+    let notes: Vec<String> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["sites"].as_array().unwrap().iter())
+        .filter(|s| s["verdict"] == "rewritten")
+        .flat_map(|s| s["notes"].as_array().unwrap().iter())
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect();
+    assert!(notes.iter().any(|n| n.contains(cfg)), "{notes:?}");
+    let sarif: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_sarif(
+        &report,
+        &bodyline_migrate::SourceRoot::find(std::slice::from_ref(&work)),
+    ))
+    .unwrap();
+    let messages: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "bodyline/inline-body")
+        .map(|r| r["message"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains(cfg), "{messages:?}");
+}
