@@ -533,3 +533,92 @@ fn an_edit_inside_a_cfg_module_names_its_cfg_in_every_report_format() {
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].contains(cfg), "{messages:?}");
 }
+
+/// Functions and methods (`fn NAME`) defined in `text`.
+fn fn_names(text: &str) -> Vec<String> {
+    let file = syn::parse_file(text.trim_start_matches('\u{feff}')).unwrap();
+    let mut names = Vec::new();
+    for item in &file.items {
+        match item {
+            syn::Item::Fn(f) => names.push(f.sig.ident.to_string()),
+            syn::Item::Impl(i) => names.extend(i.items.iter().filter_map(|it| match it {
+                syn::ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            })),
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Whole-word occurrences of `word` in `text` outside `//` comments.
+fn code_mentions(text: &str, word: &str) -> usize {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .flat_map(|l| l.split(|c: char| !ident(c)))
+        .filter(|w| *w == word)
+        .count()
+}
+
+/// The demo's app (`cargo xtask demo` migrates a copy of it, with the default strategy):
+/// after migrate, every function that something called before is still called by something
+/// (no dead helper left behind); with `inline`, its upload helper loses its caller and goes.
+#[test]
+fn the_legacy_app_keeps_no_dead_helper_after_migrate() {
+    for options in [Options::default(), inline()] {
+        let hints = migrate_legacy_app(&options);
+        assert!(hints.iter().all(|h| !h.contains("remove it")), "{hints:?}");
+        if options.strategy == Strategy::Inline {
+            assert!(
+                hints
+                    .iter()
+                    .any(|h| h.contains("removed helper `upload_input`")),
+                "{hints:?}"
+            );
+        }
+    }
+}
+
+/// Migrate a copy of the demo's app; panic on a function the migration left without a caller.
+/// Returns the hints.
+fn migrate_legacy_app(options: &Options) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("legacy-app");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/legacy-app");
+    std::fs::create_dir_all(app.join("src")).unwrap();
+    std::fs::copy(root.join("Cargo.toml"), app.join("Cargo.toml")).unwrap();
+    copy_dir(&root.join("src"), &app.join("src"));
+    let report = scan(std::slice::from_ref(&app), options);
+    assert!(
+        report.summary().files_changed > 0,
+        "the demo rewrites the app"
+    );
+    let mut before = String::new();
+    let mut after = String::new();
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(app.join("src")).unwrap() {
+        let path = entry.unwrap().path();
+        let original = std::fs::read_to_string(&path).unwrap();
+        let output = report
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .map_or(original.clone(), |f| f.migration.output());
+        names.extend(fn_names(&output));
+        before.push_str(&original);
+        after.push_str(&output);
+    }
+    for name in names.into_iter().filter(|n| n != "main") {
+        let called_before = code_mentions(&before, &name) > 1;
+        assert!(
+            !called_before || code_mentions(&after, &name) > 1,
+            "`{name}` is left without a caller by the migration ({options:?})"
+        );
+    }
+    report
+        .files
+        .iter()
+        .flat_map(|f| f.migration.hints.iter().cloned())
+        .collect()
+}
