@@ -60,6 +60,9 @@ pub(super) fn remove_dead_helpers(files: &mut Vec<FileReport>) {
     }
 }
 
+/// A helper to remove: its name, line and item range.
+type Removal = (String, usize, Range<usize>);
+
 /// Rounds of removal per crate (helpers only used by helpers only used by ... a rewritten site).
 const MAX_ROUNDS: usize = 4;
 
@@ -140,7 +143,7 @@ fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool
     }
     // Spans of these parses are not needed any more.
     proc_macro2::extra::invalidate_current_thread_spans();
-    let mut per_unit: Vec<(Vec<(String, usize, Range<usize>)>, Vec<String>)> =
+    let mut per_unit: Vec<(Vec<Removal>, Vec<String>)> =
         units.iter().map(|_| (Vec::new(), Vec::new())).collect();
     for Found {
         unit,
