@@ -106,6 +106,7 @@ fixtures! {
     cfg_inline_module,
     crlf_bom,
     helper_method,
+    helper_method_receivers,
     helper_returns_uri,
     shim_removable,
     size_branch_hoisted,

@@ -69,6 +69,14 @@ mod helper_method_after;
 mod helper_method_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/helper_method_receivers.fixed.rs"]
+mod helper_method_receivers_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/helper_method_receivers.rs"]
+mod helper_method_receivers_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/helper_returns_uri.fixed.rs"]
 mod helper_returns_uri_after;
 
