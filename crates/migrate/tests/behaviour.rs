@@ -622,3 +622,33 @@ fn migrate_legacy_app(options: &Options) -> Vec<String> {
         .flat_map(|f| f.migration.hints.iter().cloned())
         .collect()
 }
+
+#[test]
+fn a_file_that_only_loses_dead_helpers_is_in_the_report_and_the_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("dead-across-files");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/crates/dead_across_files/before");
+    copy_dir(&fixture, &work);
+    let report = scan(std::slice::from_ref(&work), &Options::default());
+    let human = bodyline_migrate::render_human(&report, false);
+    assert!(
+        human.contains("1 of 1 files with call sites change, and 1 more losing dead helpers"),
+        "{human}"
+    );
+    assert!(
+        human.contains("removed helper `upload_input` (line 11)"),
+        "{human}"
+    );
+    let diff = bodyline_migrate::render_diff(&report);
+    assert!(
+        diff.contains("-fn input_key() -> String {") && diff.contains("-use uuid::Uuid;"),
+        "{diff}"
+    );
+    // Written, the crate needs nothing more.
+    let (written, errors) = write_files(&report);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(written.len(), 2, "jobs.rs and storage.rs are written");
+    let again = scan(std::slice::from_ref(&work), &Options::default());
+    assert_eq!(again.summary().files_changed, 0);
+}
