@@ -82,11 +82,7 @@ pub(crate) fn remove_dead_helpers(
     let before_counts = mention_counts(original);
     let after_counts = mention_counts(&output);
     for h in helpers {
-        let touched = edits
-            .edits()
-            .iter()
-            .any(|e| e.range.start < h.item.end && h.item.start < e.range.end);
-        if touched || h.name == "main" {
+        if touches(edits, &h.item) || h.name == "main" {
             continue;
         }
         let own = count(&mention_counts(&original[h.item.clone()]), &h.name);
@@ -112,6 +108,17 @@ pub(crate) fn remove_dead_helpers(
         }
     }
     crate_wide
+}
+
+/// True when an edit of `edits` overlaps `range` (the edits are sorted and do not overlap,
+/// so a binary search finds the only candidates).
+pub(crate) fn touches(edits: &EditSet, range: &Range<usize>) -> bool {
+    let all = edits.edits();
+    let first = all.partition_point(|e| e.range.end <= range.start);
+    all[first..]
+        .iter()
+        .take_while(|e| e.range.start < range.end)
+        .any(|e| e.range.start < range.end && range.start < e.range.end)
 }
 
 /// The ranges that delete `item`, best first: its lines with the blank line after it (or
@@ -213,4 +220,45 @@ pub(crate) fn drop_orphan_imports(src: &str, edits: &mut EditSet, hints: &mut Ve
     };
     let ctx = super::file_ctx(&text, None, crate::Strategy::Auto, &file, None);
     super::remove_dead_imports(&ctx, edits, hints);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_edits_overlapping_the_range_touch_it() {
+        let src = "0123456789abcdef";
+        let mut edits = EditSet::new(src);
+        edits
+            .transaction(vec![
+                Edit::insert(2, "x"),
+                Edit::delete(4..6),
+                Edit::insert(10, "y"),
+            ])
+            .unwrap();
+        assert!(!touches(&edits, &(6..10)));
+        assert!(touches(&edits, &(5..8)));
+        assert!(touches(&edits, &(9..12)));
+        assert!(!touches(&edits, &(11..16)));
+    }
+
+    #[test]
+    fn a_deleted_item_takes_one_blank_line_with_it() {
+        let src = "fn a() {}\n\nfn dead() {}\n\nfn b() {}\n";
+        let text = SourceText::new(src);
+        let item = src.find("fn dead").unwrap()..src.find("}\n\nfn b").unwrap() + 1;
+        let first = deletions(&text, item).remove(0);
+        let mut out = src.to_owned();
+        out.replace_range(first, "");
+        assert_eq!(out, "fn a() {}\n\nfn b() {}\n");
+        // The last item of a block takes the blank line before it.
+        let src = "impl A {\n    fn a() {}\n\n    fn dead() {}\n}\n";
+        let text = SourceText::new(src);
+        let item = src.find("fn dead").unwrap()..src.rfind("}\n}").unwrap() + 1;
+        let first = deletions(&text, item).remove(0);
+        let mut out = src.to_owned();
+        out.replace_range(first, "");
+        assert_eq!(out, "impl A {\n    fn a() {}\n}\n");
+    }
 }

@@ -119,11 +119,7 @@ fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool
         };
         let edits = unit.report.map(|i| &files[i].migration.edits);
         for helper in dead::helpers(&text, &file).0 {
-            let touched = edits.is_some_and(|e| {
-                e.edits()
-                    .iter()
-                    .any(|e| e.range.start < helper.item.end && helper.item.start < e.range.end)
-            });
+            let touched = edits.is_some_and(|e| dead::touches(e, &helper.item));
             let own = count(
                 &mention_counts(&unit.original[helper.item.clone()]),
                 &helper.name,
