@@ -3,7 +3,7 @@
 //! before) is removed with its doc comment and attributes, and so are the imports only it
 //! used. A `pub` helper of a library crate is kept and reported: another crate may call it.
 //! The reference search is textual (`analyze::references`): every way of naming the helper
-//! counts, in every file of the package's `src/` and every scanned file of the package.
+//! counts, in every `.rs` file of the package (not its `target/` or nested packages).
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -70,7 +70,7 @@ const MAX_ROUNDS: usize = 4;
 fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool {
     let mut any = false;
     let mut paths = Vec::new();
-    rs_files(&dir.join("src"), &mut paths, 0);
+    rs_files(dir, &mut paths, 0);
     paths.extend(indices.iter().map(|&i| files[i].path.clone()));
     paths.sort();
     paths.dedup();
@@ -218,15 +218,21 @@ fn sum(texts: Vec<HashMap<String, usize>>) -> HashMap<String, usize> {
     total
 }
 
-/// `.rs` files under `dir`, recursively (bounded depth; a missing directory is empty).
+/// `.rs` files of the package at `dir` (all of it: a target may live outside `src/`), without
+/// its `target/` directory and nested packages.
 fn rs_files(dir: &Path, out: &mut Vec<PathBuf>, depth: u32) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() && depth < 16 {
-            rs_files(&path, out, depth + 1);
+        if path.is_dir() {
+            let skip = entry.file_name() == "target"
+                || entry.file_name().to_string_lossy().starts_with('.')
+                || path.join("Cargo.toml").is_file();
+            if !skip && depth < 16 {
+                rs_files(&path, out, depth + 1);
+            }
         } else if path.extension().is_some_and(|x| x == "rs") {
             out.push(path);
         }
