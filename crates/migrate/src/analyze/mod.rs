@@ -3,6 +3,7 @@
 mod collect;
 pub(crate) mod crate_scope;
 pub(crate) mod dead;
+mod dead_imports;
 mod method;
 mod pretty;
 pub(crate) mod references;
@@ -114,6 +115,7 @@ pub(crate) fn analyze(
     finder.visit_file(&file);
     let dead_candidates = dead::remove_dead_helpers(&text, &file, &mut edits, &mut hints);
     remove_dead_imports(&ctx, &mut edits, &mut hints);
+    dead_imports::remove_dead_group_members(&text, &file, &mut edits, &mut hints);
     sites.sort_by_key(|s| s.range.start);
     hints.sort();
     hints.dedup();
