@@ -12,17 +12,13 @@ use crate::analyze::crate_scope::CrateScope;
 use crate::s3_input::ManifestCache;
 use crate::verdict::Verdict;
 
-/// Add the `cfg` note to the rewritten and branched sites of files in `#[cfg]` modules.
+/// Add the `cfg` note to the rewritten and branched sites of files in `#[cfg]` modules, and
+/// the `cfg` to the hints of dead helpers removed there.
 pub(super) fn note_cfg_modules(files: &mut [FileReport]) {
     let mut manifests = ManifestCache::default();
     let mut crates: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
-        let edited = f
-            .migration
-            .sites
-            .iter()
-            .any(|s| matches!(s.verdict, Verdict::Rewritten | Verdict::Branched));
-        if !edited {
+        if !f.migration.is_changed() {
             continue;
         }
         if let Some(manifest) = manifests.manifest_of(&f.path) {
@@ -38,10 +34,18 @@ pub(super) fn note_cfg_modules(files: &mut [FileReport]) {
             };
             let cfg: Vec<&str> = cfg.iter().map(String::as_str).collect();
             let note = cfg_note_text(&module, &cfg);
-            for site in &mut files[i].migration.sites {
+            let m = &mut files[i].migration;
+            for site in &mut m.sites {
                 if matches!(site.verdict, Verdict::Rewritten | Verdict::Branched) {
                     site.notes.push(note.clone());
                 }
+            }
+            for hint in m
+                .hints
+                .iter_mut()
+                .filter(|h| h.starts_with("removed helper"))
+            {
+                hint.push_str(&format!(" (module `{module}`, under `{}`)", cfg.join(" ")));
             }
         }
     }
