@@ -21,6 +21,12 @@
 //! `src/bin/*`, through `mod` items and `#[path]`), resolving the call through `use` items
 //! (renames, globs, re-exports), `crate::`/`self::`/`super::` paths and the library's name.
 //! When the name may mean several functions, the site is left alone with that reason.
+//! Methods are followed too, when the receiver's type is known (a parameter, a typed `let`, a
+//! struct literal, a declared field of `self`, `Self`), to inherent `impl` blocks anywhere in
+//! the crate; trait methods are left alone. `#[cfg]` modules are followed in every
+//! configuration and edits inside them are noted with their `cfg`. A helper the rewrite leaves
+//! without any mention in the crate is removed, with the imports only it used (a `pub` helper
+//! of a library is kept and reported).
 //!
 //! Files are only written by [`write_files`] (atomic: temp file and rename). Reports come from
 //! [`render_human`], [`render_diff`], [`render_json`] and [`render_sarif`] (locations relative

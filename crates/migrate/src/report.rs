@@ -149,14 +149,28 @@ fn render_sdk(renderer: &Renderer, r: &SdkRequirement) -> String {
 /// `N rewritten, N branched, N left alone in N files (N would change), N errors`.
 pub(crate) fn summary_line(report: &ScanReport) -> String {
     let s = report.summary();
+    // Files without call sites are in the report only for dead helpers removed there.
+    let (with_sites, helper_only): (Vec<_>, Vec<_>) = report
+        .files
+        .iter()
+        .partition(|f| !f.migration.sites.is_empty());
     let mut line = format!(
         "{} rewritten, {} branched, {} left alone; {} of {} files with call sites change",
         s.rewritten,
         s.branched,
         s.skipped,
-        s.files_changed,
-        report.files.len()
+        with_sites
+            .iter()
+            .filter(|f| f.migration.is_changed())
+            .count(),
+        with_sites.len()
     );
+    if !helper_only.is_empty() {
+        line.push_str(&format!(
+            ", and {} more losing dead helpers",
+            helper_only.len()
+        ));
+    }
     if s.errors > 0 {
         line.push_str(&format!(
             "; {} error{}",

@@ -14,6 +14,9 @@ use crate::sdk::{CrateNames, SdkRequirement, DEFAULT_CRATE};
 use crate::verdict::{Site, Verdict};
 use crate::Strategy;
 
+mod crate_cfg;
+mod crate_dead;
+
 /// The bytes a file must contain to be parsed at all.
 pub const NEEDLE: &str = "input_location";
 
@@ -56,6 +59,8 @@ pub struct FileMigration {
     pub hints: Vec<String>,
     /// Functions called for an input URI that the file does not define.
     pub(crate) wanted_helpers: Vec<String>,
+    /// Helpers the rewrite left unmentioned here that may be visible in other files.
+    pub(crate) dead_candidates: Vec<crate::analyze::dead::CrateCandidate>,
     /// The SDK's crate name in the file's package, used in inserted paths.
     pub(crate) sdk_crate: String,
 }
@@ -152,7 +157,15 @@ pub fn migrate_source(
     path: Option<&Path>,
     options: &Options,
 ) -> Result<FileMigration, MigrateError> {
-    migrate_in_scope(src, path, options, None, DEFAULT_CRATE)
+    let mut m = migrate_in_scope(src, path, options, None, DEFAULT_CRATE)?;
+    // A lone text has no crate to search: report what may have been left dead.
+    let undecided = std::mem::take(&mut m.dead_candidates);
+    m.hints.extend(
+        undecided
+            .iter()
+            .map(crate::analyze::dead::CrateCandidate::undecided_hint),
+    );
+    Ok(m)
 }
 
 /// [`migrate_source`] with the other files of the crate at hand, for helpers defined there, and
@@ -183,6 +196,7 @@ pub(crate) fn migrate_in_scope(
         sites: a.sites,
         hints: a.hints,
         wanted_helpers: a.wanted_helpers,
+        dead_candidates: a.dead_candidates,
         sdk_crate: sdk_crate.to_owned(),
     })
 }
@@ -304,6 +318,8 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
         Some(pool) => pool.install(|| follow_across_files(reports, options)),
         None => follow_across_files(reports, options),
     }
+    crate_dead::remove_dead_helpers(&mut report.files);
+    crate_cfg::note_cfg_modules(&mut report.files);
     report.hints = crate_hints(&report.files);
     report.sdk = crate::sdk::requirements(&report.files);
     report.walked = files;

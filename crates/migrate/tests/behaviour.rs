@@ -477,3 +477,178 @@ fn the_human_report_names_every_site_of_a_file_at_its_own_line() {
         "{human}"
     );
 }
+
+/// Copy the directory `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_edit_inside_a_cfg_module_names_its_cfg_in_every_report_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("cfg-modules");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crates/cfg_modules/before");
+    copy_dir(&fixture, &work);
+    let report = scan(std::slice::from_ref(&work), &Options::default());
+    let cfg = r#"`#[cfg(not(feature = "offline"))]` (module `jobs`)"#;
+    let human = bodyline_migrate::render_human(&report, false);
+    assert!(human.contains(cfg), "{human}");
+    let json: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_json(
+        &report,
+        &bodyline_migrate::S3InputReport::from_scan(&report, false),
+    ))
+    .unwrap();
+    let notes: Vec<String> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["sites"].as_array().unwrap().iter())
+        .filter(|s| s["verdict"] == "rewritten")
+        .flat_map(|s| s["notes"].as_array().unwrap().iter())
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect();
+    assert!(notes.iter().any(|n| n.contains(cfg)), "{notes:?}");
+    let sarif: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_sarif(
+        &report,
+        &bodyline_migrate::SourceRoot::find(std::slice::from_ref(&work)),
+    ))
+    .unwrap();
+    let messages: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "bodyline/inline-body")
+        .map(|r| r["message"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains(cfg), "{messages:?}");
+}
+
+/// Functions and methods (`fn NAME`) defined in `text`.
+fn fn_names(text: &str) -> Vec<String> {
+    let file = syn::parse_file(text.trim_start_matches('\u{feff}')).unwrap();
+    let mut names = Vec::new();
+    for item in &file.items {
+        match item {
+            syn::Item::Fn(f) => names.push(f.sig.ident.to_string()),
+            syn::Item::Impl(i) => names.extend(i.items.iter().filter_map(|it| match it {
+                syn::ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            })),
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Whole-word occurrences of `word` in `text` outside `//` comments.
+fn code_mentions(text: &str, word: &str) -> usize {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .flat_map(|l| l.split(|c: char| !ident(c)))
+        .filter(|w| *w == word)
+        .count()
+}
+
+/// The demo's app (`cargo xtask demo` migrates a copy of it, with the default strategy):
+/// after migrate, every function that something called before is still called by something
+/// (no dead helper left behind); with `inline`, its upload helper loses its caller and goes.
+#[test]
+fn the_legacy_app_keeps_no_dead_helper_after_migrate() {
+    for options in [Options::default(), inline()] {
+        let hints = migrate_legacy_app(&options);
+        assert!(hints.iter().all(|h| !h.contains("remove it")), "{hints:?}");
+        if options.strategy == Strategy::Inline {
+            assert!(
+                hints
+                    .iter()
+                    .any(|h| h.contains("removed helper `upload_input`")),
+                "{hints:?}"
+            );
+        }
+    }
+}
+
+/// Migrate a copy of the demo's app; panic on a function the migration left without a caller.
+/// Returns the hints.
+fn migrate_legacy_app(options: &Options) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("legacy-app");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/legacy-app");
+    std::fs::create_dir_all(app.join("src")).unwrap();
+    std::fs::copy(root.join("Cargo.toml"), app.join("Cargo.toml")).unwrap();
+    copy_dir(&root.join("src"), &app.join("src"));
+    let report = scan(std::slice::from_ref(&app), options);
+    assert!(
+        report.summary().files_changed > 0,
+        "the demo rewrites the app"
+    );
+    let mut before = String::new();
+    let mut after = String::new();
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(app.join("src")).unwrap() {
+        let path = entry.unwrap().path();
+        let original = std::fs::read_to_string(&path).unwrap();
+        let output = report
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .map_or(original.clone(), |f| f.migration.output());
+        names.extend(fn_names(&output));
+        before.push_str(&original);
+        after.push_str(&output);
+    }
+    for name in names.into_iter().filter(|n| n != "main") {
+        let called_before = code_mentions(&before, &name) > 1;
+        assert!(
+            !called_before || code_mentions(&after, &name) > 1,
+            "`{name}` is left without a caller by the migration ({options:?})"
+        );
+    }
+    report
+        .files
+        .iter()
+        .flat_map(|f| f.migration.hints.iter().cloned())
+        .collect()
+}
+
+#[test]
+fn a_file_that_only_loses_dead_helpers_is_in_the_report_and_the_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("dead-across-files");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/crates/dead_across_files/before");
+    copy_dir(&fixture, &work);
+    let report = scan(std::slice::from_ref(&work), &Options::default());
+    let human = bodyline_migrate::render_human(&report, false);
+    assert!(
+        human.contains("1 of 1 files with call sites change, and 1 more losing dead helpers"),
+        "{human}"
+    );
+    assert!(
+        human.contains("removed helper `upload_input` (line 11)"),
+        "{human}"
+    );
+    let diff = bodyline_migrate::render_diff(&report);
+    assert!(
+        diff.contains("-fn input_key() -> String {") && diff.contains("-use uuid::Uuid;"),
+        "{diff}"
+    );
+    // Written, the crate needs nothing more.
+    let (written, errors) = write_files(&report);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(written.len(), 2, "jobs.rs and storage.rs are written");
+    let again = scan(std::slice::from_ref(&work), &Options::default());
+    assert_eq!(again.summary().files_changed, 0);
+}

@@ -103,14 +103,17 @@ macro_rules! fixtures {
 
 fixtures! {
     blob_reexports,
+    cfg_inline_module,
     crlf_bom,
     helper_method,
+    helper_method_receivers,
     helper_returns_uri,
     shim_removable,
     size_branch_hoisted,
     tabs_non_ascii,
     trait_closure_cfg,
     custom_attributes,
+    dead_helpers,
     error_handling_variants,
     file_upload_branch,
     inference_id_kept,
@@ -227,7 +230,11 @@ macro_rules! crate_fixtures {
 }
 
 crate_fixtures! {
+    cfg_modules,
+    dead_across_files,
+    dead_in_library,
     helper_across_files,
+    methods_across_files,
 }
 
 #[test]

@@ -13,6 +13,14 @@ mod blob_reexports_after;
 mod blob_reexports_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/cfg_inline_module.fixed.rs"]
+mod cfg_inline_module_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/cfg_inline_module.rs"]
+mod cfg_inline_module_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/crlf_bom.fixed.rs"]
 mod crlf_bom_after;
 
@@ -27,6 +35,14 @@ mod custom_attributes_after;
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/custom_attributes.rs"]
 mod custom_attributes_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/dead_helpers.fixed.rs"]
+mod dead_helpers_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/dead_helpers.rs"]
+mod dead_helpers_before;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/error_handling_variants.fixed.rs"]
@@ -51,6 +67,14 @@ mod helper_method_after;
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/helper_method.rs"]
 mod helper_method_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/helper_method_receivers.fixed.rs"]
+mod helper_method_receivers_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/helper_method_receivers.rs"]
+mod helper_method_receivers_before;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/helper_returns_uri.fixed.rs"]
@@ -229,9 +253,41 @@ mod value_format_specs_after;
 mod value_format_specs_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/cfg_modules/after/src/main.rs"]
+mod cfg_modules_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/cfg_modules/before/src/main.rs"]
+mod cfg_modules_crate_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/dead_across_files/after/src/main.rs"]
+mod dead_across_files_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/dead_across_files/before/src/main.rs"]
+mod dead_across_files_crate_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/dead_in_library/after/src/lib.rs"]
+mod dead_in_library_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/dead_in_library/before/src/lib.rs"]
+mod dead_in_library_crate_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/crates/helper_across_files/after/src/main.rs"]
 mod helper_across_files_crate_after;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/crates/helper_across_files/before/src/main.rs"]
 mod helper_across_files_crate_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/methods_across_files/after/src/main.rs"]
+mod methods_across_files_crate_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/crates/methods_across_files/before/src/main.rs"]
+mod methods_across_files_crate_before;

@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use syn::spanned::Spanned;
 use syn::{Item, UseTree};
 
+use super::method::{impl_type_name, type_ref, TypeRef};
 use super::site::{summarize_helper, HelperUpload};
 use crate::text::SourceText;
 use crate::Strategy;
@@ -22,8 +24,8 @@ pub(crate) struct FnEntry {
     pub file: PathBuf,
     pub line: usize,
     pub summary: Result<HelperUpload, String>,
-    /// Whole-word mentions of its name in the crate's module files (definition included).
-    pub mentions: usize,
+    /// The `#[cfg(..)]` attributes of its module and the modules above it, as written.
+    pub cfg: Vec<String>,
     name: String,
     /// `module::name` from the target's root, for messages.
     qualified: String,
@@ -45,6 +47,29 @@ struct Module {
     children: Vec<(String, usize)>,
     fns: Vec<FnEntry>,
     uses: Vec<UseEntry>,
+    methods: Vec<MethodEntry>,
+    structs: Vec<StructEntry>,
+    /// The `#[cfg(..)]` attributes of its own `mod` item (a `cfg_attr` path alternative as
+    /// the `cfg` it stands for).
+    own_cfg: Vec<String>,
+    /// `own_cfg` of this module and every module above it.
+    cfg: Vec<String>,
+}
+
+/// A method with a wanted name, in an `impl` block of the type named `ty` (last segment).
+#[derive(Clone)]
+struct MethodEntry {
+    ty: String,
+    /// `impl Trait for ty`: the trait's name.
+    trait_name: Option<String>,
+    entry: FnEntry,
+}
+
+/// A struct's named fields and their declared types.
+#[derive(Clone)]
+struct StructEntry {
+    name: String,
+    fields: Vec<(String, Option<TypeRef>)>,
 }
 
 /// One compilation target: the library or a binary; `modules[0]` is its root.
@@ -82,6 +107,8 @@ struct Items {
     fns: Vec<FnEntry>,
     uses: Vec<UseEntry>,
     mods: Vec<ModDecl>,
+    methods: Vec<MethodEntry>,
+    structs: Vec<StructEntry>,
 }
 
 #[derive(Clone)]
@@ -89,6 +116,8 @@ struct ModDecl {
     name: String,
     path_attr: Option<String>,
     inline: Option<Items>,
+    /// Its `#[cfg(..)]` attributes, as written.
+    cfg: Vec<String>,
 }
 
 impl CrateScope {
@@ -115,7 +144,6 @@ impl CrateScope {
         let mut loader = Loader {
             wanted,
             parsed: HashMap::new(),
-            mentions: HashMap::new(),
         };
         let mut targets = Vec::new();
         for (root, lib) in roots.into_iter().filter(|(r, _)| r.is_file()) {
@@ -128,9 +156,19 @@ impl CrateScope {
             targets.push(target);
         }
         for t in &mut targets {
+            // Parents come before their children: each module's chain extends its parent's.
+            for i in 0..t.modules.len() {
+                let mut cfg = t.modules[i]
+                    .parent
+                    .map(|p| t.modules[p].cfg.clone())
+                    .unwrap_or_default();
+                cfg.extend(t.modules[i].own_cfg.iter().cloned());
+                t.modules[i].cfg = cfg;
+            }
             for m in &mut t.modules {
-                for f in &mut m.fns {
-                    f.mentions = loader.mentions.get(&f.name).copied().unwrap_or(0);
+                let methods = m.methods.iter_mut().map(|e| &mut e.entry);
+                for f in m.fns.iter_mut().chain(methods) {
+                    f.cfg = m.cfg.clone();
                     // Messages name the file from the package root, like cargo does.
                     if let Ok(rel) = f.file.strip_prefix(manifest_dir) {
                         f.file = rel.to_path_buf();
@@ -140,6 +178,61 @@ impl CrateScope {
         }
         let lib_ident = lib_ident(manifest_dir);
         CrateScope { targets, lib_ident }
+    }
+
+    /// The inherent method `method` of the types named `ty` anywhere in the crate's module
+    /// trees. Err: no inherent method, but `impl Trait for ty` has one (the trait's name).
+    pub fn method(&self, ty: &str, method: &str) -> Result<Resolution<'_>, String> {
+        let mut found: Vec<&FnEntry> = Vec::new();
+        let mut trait_name = None;
+        let all = self.targets.iter().flat_map(|t| &t.modules);
+        for m in all.flat_map(|m| &m.methods) {
+            if m.ty != ty || m.entry.name != method {
+                continue;
+            }
+            match &m.trait_name {
+                Some(tr) => trait_name = Some(tr.clone()),
+                // Two targets may include the same file: one method.
+                None if found
+                    .iter()
+                    .any(|f| f.file == m.entry.file && f.line == m.entry.line) => {}
+                None => found.push(&m.entry),
+            }
+        }
+        match (found.len(), trait_name) {
+            (0, Some(tr)) => Err(tr),
+            (0, None) => Ok(Resolution::NotInCrate),
+            (1, _) => Ok(Resolution::Found(found[0])),
+            _ if cfg_alternatives(&found) => Ok(Resolution::Found(found[0])),
+            _ => Ok(Resolution::Ambiguous(
+                found.iter().map(|f| describe(f)).collect(),
+            )),
+        }
+    }
+
+    /// The declared type of `field` of the struct named `owner` (None when no struct or
+    /// several structs of that name declare it differently).
+    pub fn field_type(&self, owner: &str, field: &str) -> Option<TypeRef> {
+        let mut types = self
+            .targets
+            .iter()
+            .flat_map(|t| &t.modules)
+            .flat_map(|m| &m.structs)
+            .filter(|s| s.name == owner)
+            .filter_map(|s| s.fields.iter().find(|(f, _)| f == field))
+            .map(|(_, ty)| ty.clone());
+        let first = types.next()??;
+        types.all(|t| t.as_ref() == Some(&first)).then_some(first)
+    }
+
+    /// When `file` is a module compiled only under some `#[cfg]` (its own `mod` item's or an
+    /// enclosing one's): its module path and those attributes.
+    pub fn file_cfg(&self, file: &Path) -> Option<(String, Vec<String>)> {
+        self.targets
+            .iter()
+            .flat_map(|t| &t.modules)
+            .find(|m| !m.inline && m.file == file && !m.cfg.is_empty())
+            .map(|m| (m.path.join("::"), m.cfg.clone()))
     }
 
     /// True when `file` is a module of some target.
@@ -176,13 +269,30 @@ impl<'s> FileScope<'s> {
         match found.len() {
             0 => Resolution::NotInCrate,
             1 => Resolution::Found(found[0]),
-            _ => Resolution::Ambiguous(
-                found
-                    .iter()
-                    .map(|f| format!("`{}` at {}:{}", f.qualified, f.file.display(), f.line))
-                    .collect(),
-            ),
+            _ if cfg_alternatives(&found) => Resolution::Found(found[0]),
+            _ => Resolution::Ambiguous(found.iter().map(|f| describe(f)).collect()),
         }
+    }
+}
+
+/// Several definitions, each in a module under its own `#[cfg]` (one per configuration),
+/// that all upload the same parameter the same way: following any of them is following all.
+fn cfg_alternatives(found: &[&FnEntry]) -> bool {
+    let distinct = found
+        .iter()
+        .enumerate()
+        .all(|(i, f)| !f.cfg.is_empty() && found[..i].iter().all(|g| g.cfg != f.cfg));
+    let first = found[0].summary.as_ref().ok();
+    distinct && first.is_some() && found.iter().all(|f| f.summary.as_ref().ok() == first)
+}
+
+/// A candidate for messages: its path, place and configuration.
+fn describe(f: &FnEntry) -> String {
+    let place = format!("`{}` at {}:{}", f.qualified, f.file.display(), f.line);
+    if f.cfg.is_empty() {
+        place
+    } else {
+        format!("{place} (under `{}`)", f.cfg.join(" "))
     }
 }
 
@@ -284,8 +394,6 @@ struct Loader<'w> {
     wanted: &'w [String],
     /// Files read so far (each file is parsed once even when two targets declare it).
     parsed: HashMap<PathBuf, Option<Items>>,
-    /// Whole-word mentions of each wanted name over every file read.
-    mentions: HashMap<String, usize>,
 }
 
 impl Loader<'_> {
@@ -320,6 +428,10 @@ impl Loader<'_> {
             children: Vec::new(),
             fns: Vec::new(),
             uses: Vec::new(),
+            methods: Vec::new(),
+            structs: Vec::new(),
+            own_cfg: Vec::new(),
+            cfg: Vec::new(),
         });
         let file_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         self.fill(target, index, items, file, &file_dir, child_dir, depth);
@@ -342,18 +454,28 @@ impl Loader<'_> {
             mut fns,
             uses,
             mods,
+            mut methods,
+            structs,
         } = items;
         let module_path = &target.modules[index].path;
-        for f in &mut fns {
-            f.qualified = module_path
+        let qualify = |last: &[&String]| {
+            module_path
                 .iter()
-                .chain(std::iter::once(&f.name))
+                .chain(last.iter().copied())
                 .cloned()
                 .collect::<Vec<_>>()
-                .join("::");
+                .join("::")
+        };
+        for f in &mut fns {
+            f.qualified = qualify(&[&f.name]);
+        }
+        for m in &mut methods {
+            m.entry.qualified = qualify(&[&m.ty, &m.entry.name]);
         }
         target.modules[index].fns = fns;
         target.modules[index].uses = uses;
+        target.modules[index].methods = methods;
+        target.modules[index].structs = structs;
         let base = target.modules[index].path.clone();
         for decl in mods {
             let mut path = base.clone();
@@ -369,6 +491,10 @@ impl Loader<'_> {
                         children: Vec::new(),
                         fns: Vec::new(),
                         uses: Vec::new(),
+                        methods: Vec::new(),
+                        structs: Vec::new(),
+                        own_cfg: Vec::new(),
+                        cfg: Vec::new(),
                     });
                     let dir = child_dir.join(&decl.name);
                     self.fill(target, c, inner, file, file_dir, dir, depth + 1);
@@ -402,6 +528,7 @@ impl Loader<'_> {
                 }
             };
             if let Some(c) = child {
+                target.modules[c].own_cfg = decl.cfg;
                 target.modules[index].children.push((decl.name, c));
             }
         }
@@ -413,12 +540,9 @@ impl Loader<'_> {
         if let Some(cached) = self.parsed.get(file) {
             return cached.clone();
         }
-        let items = std::fs::read_to_string(file).ok().and_then(|text| {
-            for name in self.wanted {
-                *self.mentions.entry(name.clone()).or_insert(0) += super::word_count(&text, name);
-            }
-            summarize_file(&text, file, self.wanted)
-        });
+        let items = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|text| summarize_file(&text, file, self.wanted));
         self.parsed.insert(file.to_path_buf(), items.clone());
         items
     }
@@ -443,18 +567,45 @@ fn collect_items<'a>(ctx: &super::FileCtx<'a, '_>, items: &'a [Item], wanted: &[
     for item in items {
         match item {
             Item::Fn(f) if wanted.iter().any(|w| f.sig.ident == w) => {
-                let line = ctx
-                    .text
-                    .line_col(ctx.text.range(f.sig.ident.span()).start)
-                    .0;
-                out.fns.push(FnEntry {
-                    file: ctx.path.map(Path::to_path_buf).unwrap_or_default(),
-                    line,
-                    summary: summarize_helper(ctx, &f.sig, &f.block),
-                    mentions: 0,
-                    name: f.sig.ident.to_string(),
-                    qualified: String::new(),
-                });
+                out.fns.push(fn_entry(ctx, &f.sig, &f.block));
+            }
+            Item::Impl(i) => {
+                let Some(ty) = impl_type_name(i) else {
+                    continue;
+                };
+                let trait_name = i
+                    .trait_
+                    .as_ref()
+                    .and_then(|(_, p, _)| p.segments.last())
+                    .map(|s| s.ident.to_string());
+                for it in &i.items {
+                    let syn::ImplItem::Fn(f) = it else { continue };
+                    if !wanted.iter().any(|w| f.sig.ident == w) {
+                        continue;
+                    }
+                    out.methods.push(MethodEntry {
+                        ty: ty.clone(),
+                        trait_name: trait_name.clone(),
+                        entry: fn_entry(ctx, &f.sig, &f.block),
+                    });
+                }
+            }
+            Item::Struct(st) => {
+                let generics: Vec<String> = st
+                    .generics
+                    .type_params()
+                    .map(|p| p.ident.to_string())
+                    .collect();
+                let name = st.ident.to_string();
+                let fields = st
+                    .fields
+                    .iter()
+                    .filter_map(|f| {
+                        let ty = type_ref(&f.ty, Some(&name), &generics);
+                        Some((f.ident.as_ref()?.to_string(), ty))
+                    })
+                    .collect();
+                out.structs.push(StructEntry { name, fields });
             }
             Item::Use(u) => flatten_use(&u.tree, &mut Vec::new(), &mut out.uses),
             Item::Mod(m) => {
@@ -473,19 +624,92 @@ fn collect_items<'a>(ctx: &super::FileCtx<'a, '_>, items: &'a [Item], wanted: &[
                         _ => None,
                     }
                 });
-                out.mods.push(ModDecl {
-                    name: m.ident.to_string(),
-                    path_attr,
-                    inline: m
-                        .content
-                        .as_ref()
-                        .map(|(_, inner)| collect_items(ctx, inner, wanted)),
-                });
+                let inline = m
+                    .content
+                    .as_ref()
+                    .map(|(_, inner)| collect_items(ctx, inner, wanted));
+                let cfg: Vec<String> = m
+                    .attrs
+                    .iter()
+                    .filter(|a| a.path().is_ident("cfg"))
+                    .map(|a| ctx.text.original[ctx.text.range(a.span())].to_owned())
+                    .collect();
+                let name = m.ident.to_string();
+                // `#[cfg_attr(PRED, path = "..")]`: that file under PRED, the usual one otherwise.
+                if let Some((pred, alt)) = cfg_attr_path(ctx, m) {
+                    let mut with = cfg.clone();
+                    with.push(format!("#[cfg({pred})]"));
+                    out.mods.push(ModDecl {
+                        name: name.clone(),
+                        path_attr: Some(alt),
+                        inline: None,
+                        cfg: with,
+                    });
+                    let mut without = cfg;
+                    without.push(format!("#[cfg(not({pred}))]"));
+                    out.mods.push(ModDecl {
+                        name,
+                        path_attr,
+                        inline,
+                        cfg: without,
+                    });
+                } else {
+                    out.mods.push(ModDecl {
+                        name,
+                        path_attr,
+                        inline,
+                        cfg,
+                    });
+                }
             }
             _ => {}
         }
     }
     out
+}
+
+/// `#[cfg_attr(PRED, path = "FILE")]` on a `mod` item: PRED as written and FILE.
+fn cfg_attr_path(ctx: &super::FileCtx<'_, '_>, m: &syn::ItemMod) -> Option<(String, String)> {
+    use syn::punctuated::Punctuated;
+    m.attrs.iter().find_map(|a| {
+        if !a.path().is_ident("cfg_attr") {
+            return None;
+        }
+        let metas = a
+            .parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            .ok()?;
+        let mut metas = metas.iter();
+        let pred = metas.next()?;
+        let file = metas.find_map(|meta| match meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })?;
+        let pred = ctx.text.original[ctx.text.range(pred.span())].to_owned();
+        Some((pred, file))
+    })
+}
+
+/// A function or method with a wanted name, followed in its own file.
+fn fn_entry<'a>(
+    ctx: &super::FileCtx<'a, '_>,
+    sig: &'a syn::Signature,
+    block: &'a syn::Block,
+) -> FnEntry {
+    let line = ctx.text.line_col(ctx.text.range(sig.ident.span()).start).0;
+    FnEntry {
+        file: ctx.path.map(Path::to_path_buf).unwrap_or_default(),
+        line,
+        summary: summarize_helper(ctx, sig, block),
+        cfg: Vec::new(),
+        name: sig.ident.to_string(),
+        qualified: String::new(),
+    }
 }
 
 fn flatten_use(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseEntry>) {

@@ -6,9 +6,15 @@ mod value;
 
 mod collect;
 pub(crate) mod crate_scope;
+pub(crate) mod dead;
+mod dead_imports;
+mod method;
 mod pretty;
+pub(crate) mod references;
 mod resolve;
 mod site;
+
+pub(crate) use site::cfg_note_text;
 
 use std::ops::Range;
 use std::path::Path;
@@ -31,6 +37,8 @@ pub(crate) struct Analysis {
     /// Functions called for an input URI that are not defined in this file (last path
     /// segment): analysing again with the crate's [`crate_scope::CrateScope`] may follow them.
     pub wanted_helpers: Vec<String>,
+    /// Helpers the rewrite left unmentioned in this file that may be visible elsewhere.
+    pub dead_candidates: Vec<dead::CrateCandidate>,
 }
 
 /// A same-file function that may upload and return the URI (shape 2).
@@ -40,6 +48,8 @@ pub(crate) struct HelperFn<'a> {
     pub block: &'a syn::Block,
     /// A method (`self.name(..)`) rather than a free function.
     pub method: bool,
+    /// The `impl` block of a method or associated function.
+    pub owner: Option<&'a syn::ItemImpl>,
 }
 
 /// Facts about the whole file that sites need.
@@ -53,6 +63,8 @@ pub(crate) struct FileCtx<'a, 't> {
     pub helpers: Vec<HelperFn<'a>>,
     /// Modules (file root = `0..len`) with the `Blob` name in scope there and where to add a `use`.
     pub modules: Vec<ModuleInfo>,
+    /// Structs of the file (declared field types of `self.field.method(..)` receivers).
+    pub structs: Vec<&'a syn::ItemStruct>,
     /// The file defines its own type named `Blob`.
     pub local_blob_type: bool,
     /// `use a::b::Leaf;` items importing one name: (leaf, item range).
@@ -76,6 +88,8 @@ pub(crate) struct ModuleInfo {
     pub use_at: usize,
     pub use_prefix: String,
     pub use_suffix: String,
+    /// The inline module's own `#[cfg(..)]` attributes, as written.
+    pub cfg: Vec<String>,
 }
 
 /// Analyse `src`. `path` is used to resolve `include_bytes!` sizes; `scope` (if any) holds the
@@ -101,7 +115,9 @@ pub(crate) fn analyze(
         hints: &mut hints,
     };
     finder.visit_file(&file);
+    let dead_candidates = dead::remove_dead_helpers(&text, &file, &mut edits, &mut hints);
     remove_dead_imports(&ctx, &mut edits, &mut hints);
+    dead_imports::remove_dead_group_members(&text, &file, &mut edits, &mut hints);
     sites.sort_by_key(|s| s.range.start);
     hints.sort();
     hints.dedup();
@@ -113,6 +129,7 @@ pub(crate) fn analyze(
         sites,
         hints,
         wanted_helpers,
+        dead_candidates,
     })
 }
 
@@ -131,13 +148,21 @@ pub(crate) fn file_ctx<'a, 't>(
         consts: Vec::new(),
         helpers: Vec::new(),
         modules: Vec::new(),
+        structs: Vec::new(),
         local_blob_type: false,
         single_uses: Vec::new(),
         scope,
         wanted: std::cell::RefCell::new(Vec::new()),
         sdk_crate: crate::sdk::DEFAULT_CRATE,
     };
-    scan_items(&mut ctx, &file.items, 0..text.original.len(), None, None);
+    scan_items(
+        &mut ctx,
+        &file.items,
+        0..text.original.len(),
+        None,
+        None,
+        Vec::new(),
+    );
     ctx
 }
 
@@ -147,6 +172,7 @@ fn scan_items<'a>(
     range: Range<usize>,
     brace_open: Option<usize>,
     name: Option<String>,
+    cfg: Vec<String>,
 ) {
     let text = ctx.text;
     let mut blob_name = None;
@@ -154,7 +180,9 @@ fn scan_items<'a>(
     for item in items {
         match item {
             Item::Use(u) => {
-                if let Some(leaf) = single_leaf(&u.tree) {
+                // A `pub use` is part of the module's interface: never removed.
+                let private = matches!(u.vis, syn::Visibility::Inherited);
+                if let Some(leaf) = single_leaf(&u.tree).filter(|_| private) {
                     ctx.single_uses.push((leaf, text.range(u.span())));
                 }
                 if let Some(name) = blob_in_use_tree(&u.tree, &mut Vec::new()) {
@@ -176,6 +204,7 @@ fn scan_items<'a>(
                 sig: &f.sig,
                 block: &f.block,
                 method: false,
+                owner: None,
             }),
             Item::Impl(i) => {
                 for it in &i.items {
@@ -185,18 +214,29 @@ fn scan_items<'a>(
                             sig: &f.sig,
                             block: &f.block,
                             method: f.sig.receiver().is_some(),
+                            owner: Some(i),
                         });
                     }
                 }
             }
-            Item::Struct(s) if s.ident == "Blob" => ctx.local_blob_type = true,
+            Item::Struct(s) => {
+                ctx.local_blob_type |= s.ident == "Blob";
+                ctx.structs.push(s);
+            }
             Item::Enum(s) if s.ident == "Blob" => ctx.local_blob_type = true,
             Item::Type(s) if s.ident == "Blob" => ctx.local_blob_type = true,
             Item::Mod(m) => {
                 if let Some((brace, items)) = &m.content {
                     let r = text.range(m.span());
                     let open = text.range(brace.span.open()).end;
-                    scan_items(ctx, items, r, Some(open), Some(m.ident.to_string()));
+                    let cfg = m
+                        .attrs
+                        .iter()
+                        .filter(|a| a.path().is_ident("cfg"))
+                        .map(|a| text.original[text.range(a.span())].to_owned())
+                        .collect();
+                    let name = Some(m.ident.to_string());
+                    scan_items(ctx, items, r, Some(open), name, cfg);
                 }
             }
             _ => {}
@@ -228,6 +268,7 @@ fn scan_items<'a>(
         use_at,
         use_prefix,
         use_suffix,
+        cfg,
     });
 }
 
@@ -240,21 +281,33 @@ fn single_leaf(tree: &UseTree) -> Option<String> {
     }
 }
 
-/// The rewrite removes every use of `ByteStream` / `Uuid` in some files: drop their now-unused
-/// single-name imports too, so `-D warnings` builds keep passing.
-fn remove_dead_imports(ctx: &FileCtx<'_, '_>, edits: &mut EditSet, hints: &mut Vec<String>) {
+/// The rewrite removes every mention of some imported names (`ByteStream`, `Uuid`, a helper
+/// it no longer calls, a name only a removed dead helper used): drop their now-unused
+/// single-name private imports too, so `-D warnings` builds keep passing. An import that was
+/// unused before the rewrite stays as it was.
+pub(crate) fn remove_dead_imports(
+    ctx: &FileCtx<'_, '_>,
+    edits: &mut EditSet,
+    hints: &mut Vec<String>,
+) {
     if edits.is_empty() {
         return;
     }
     let output = edits.apply();
-    for (leaf, range) in &ctx.single_uses {
-        if leaf != "ByteStream" && leaf != "Uuid" {
-            continue;
-        }
+    // `ByteStream`/`Uuid` first: their removal keeps the `Blob` import's insertion point.
+    let special = |leaf: &str| leaf == "ByteStream" || leaf == "Uuid";
+    let mut uses: Vec<&(String, Range<usize>)> = ctx.single_uses.iter().collect();
+    uses.sort_by_key(|(leaf, _)| !special(leaf));
+    for (leaf, range) in uses {
         if word_count(ctx.text.original, leaf) > 1 && word_count(&output, leaf) == 1 {
             let line = ctx.text.line_col(range.start).0;
             let text = ctx.text;
             let whole = crate::edit::Edit::delete(text.expand_to_lines(range.clone()));
+            // With a blank line around it when that leaves no double blank line.
+            if dead::delete_item(text, range.clone(), edits) {
+                hints.push(format!("removed the import of `{leaf}` on line {line}: nothing uses it after the rewrite"));
+                continue;
+            }
             // When the `Blob` import is added right after this item, keep that insertion point:
             // delete from the previous line break to the end of the item instead.
             let nl = text.newline();

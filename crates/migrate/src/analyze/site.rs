@@ -9,6 +9,7 @@ use syn::{Expr, ExprMethodCall, Lit, Stmt};
 
 use super::collect::{path_ident, Chain, FnInfo};
 use super::crate_scope::Resolution;
+use super::method::MethodTarget;
 use super::resolve::{strip, Resolved, Resolver};
 use super::FileCtx;
 use crate::edit::{Edit, EditSet};
@@ -70,6 +71,9 @@ pub(crate) fn analyze_fn(
             );
         }
         notes.retain(|n| !n.starts_with("hint: "));
+        if matches!(verdict, Verdict::Rewritten | Verdict::Branched) {
+            notes.extend(cfg_note(ctx, name_range.start));
+        }
         sites.push(Site {
             line,
             column,
@@ -78,6 +82,31 @@ pub(crate) fn analyze_fn(
             notes,
         });
     }
+}
+
+/// The note for an edit inside inline modules under `#[cfg]` in this file.
+fn cfg_note(ctx: &FileCtx<'_, '_>, at: usize) -> Option<String> {
+    let mut enclosing: Vec<&super::ModuleInfo> = ctx
+        .modules
+        .iter()
+        .filter(|m| m.name.is_some() && m.range.contains(&at))
+        .collect();
+    enclosing.sort_by_key(|m| m.range.start);
+    let cfg: Vec<&str> = enclosing
+        .iter()
+        .flat_map(|m| m.cfg.iter().map(String::as_str))
+        .collect();
+    let path: Vec<&str> = enclosing.iter().filter_map(|m| m.name.as_deref()).collect();
+    (!cfg.is_empty()).then(|| cfg_note_text(&path.join("::"), &cfg))
+}
+
+/// "edited under `#[cfg(..)]` (module `m`): ...", for a site in a module compiled only in
+/// some configurations.
+pub(crate) fn cfg_note_text(module: &str, cfg: &[&str]) -> String {
+    format!(
+        "edited under `{}` (module `{module}`): build that configuration to check it",
+        cfg.join(" ")
+    )
 }
 
 struct SiteCx<'c, 'a, 't> {
@@ -968,7 +997,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
             bound = Some(li);
             e = self.info.lets[li].init?;
         }
-        let (segments, args, method): (Vec<String>, Vec<&'a Expr>, bool) = match peel(e) {
+        let (segments, args): (Vec<String>, Vec<&'a Expr>) = match peel(e) {
             Expr::Call(call) => {
                 let Expr::Path(f) = &*call.func else {
                     return None;
@@ -982,10 +1011,24 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     .iter()
                     .map(|s| s.ident.to_string())
                     .collect();
-                (segments, call.args.iter().collect(), false)
+                (segments, call.args.iter().collect())
             }
-            Expr::MethodCall(m) if path_ident(&m.receiver).as_deref() == Some("self") => {
-                (vec![m.method.to_string()], m.args.iter().collect(), true)
+            Expr::MethodCall(m) => {
+                let call_at = self.range(m).start;
+                let source = match super::method::resolve_method(self.ctx, self.info, m, call_at)? {
+                    MethodTarget::Local { sig, block } => HelperSource::Local { sig, block },
+                    MethodTarget::Crate(entry) => HelperSource::Crate {
+                        upload: entry.summary.clone(),
+                    },
+                    MethodTarget::Ambiguous(candidates) => HelperSource::Ambiguous(candidates),
+                    MethodTarget::Refused(why) => HelperSource::Refused(why),
+                };
+                return Some(HelperCall {
+                    name: m.method.to_string(),
+                    args: m.args.iter().collect(),
+                    bound,
+                    source,
+                });
             }
             _ => return None,
         };
@@ -995,7 +1038,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 self.ctx
                     .helpers
                     .iter()
-                    .find(|h| h.name == name && h.method == method)
+                    .find(|h| h.name == name && !h.method && h.owner.is_none())
             })
             .flatten();
         let source = match local {
@@ -1003,7 +1046,6 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 sig: h.sig,
                 block: h.block,
             },
-            None if method => return None,
             None => {
                 let Some(scope) = self.ctx.scope else {
                     // Maybe defined in another file of the crate: the scan looks there.
@@ -1024,9 +1066,6 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     Resolution::Ambiguous(candidates) => HelperSource::Ambiguous(candidates),
                     Resolution::Found(entry) => HelperSource::Crate {
                         upload: entry.summary.clone(),
-                        file: entry.file.display().to_string(),
-                        line: entry.line,
-                        mentions: entry.mentions,
                     },
                 }
             }
@@ -1057,34 +1096,17 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 "the URI comes from helper `{name}`, but {why}"
             )))
         };
-        let text = self.ctx.text;
-        let (upload, hint) = match source {
+        // A helper left without a caller is removed (or reported) by `dead`.
+        let upload = match source {
+            HelperSource::Refused(why) => return unsupported(&why),
             HelperSource::Ambiguous(candidates) => {
                 return unsupported(&format!(
                     "that name may mean several functions of this crate ({}); bodyline cannot prove which one runs",
                     candidates.join(", ")
                 ))
             }
-            HelperSource::Local { sig, block } => {
-                let upload = summarize_helper(self.ctx, sig, block);
-                // The helper stays; say so when this was its last caller in the file.
-                let hint = (super::word_count(text.original, &name) <= 2).then(|| {
-                    let line = text.line_col(self.range(&sig.ident).start).0;
-                    format!("hint: helper `{name}` (line {line}) has no other caller in this file; remove it if nothing else in the crate uses it")
-                });
-                (upload, hint)
-            }
-            HelperSource::Crate {
-                upload,
-                file,
-                line,
-                mentions,
-            } => {
-                let hint = (mentions <= 2).then(|| {
-                    format!("hint: helper `{name}` ({file}:{line}) has no other caller in the crate; remove it")
-                });
-                (upload, hint)
-            }
+            HelperSource::Local { sig, block } => summarize_helper(self.ctx, sig, block),
+            HelperSource::Crate { upload } => upload,
         };
         let upload = match upload {
             Ok(u) => u,
@@ -1128,7 +1150,6 @@ impl<'a> SiteCx<'_, 'a, '_> {
             content_type_range: None,
             uri_value: value,
         };
-        notes.extend(hint);
         notes.push(format!("followed helper `{name}`"));
         self.finish(plan, notes, stored)
     }
@@ -1136,7 +1157,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
 
 /// What following a helper found: it uploads its parameter number `payload_param` (receiver
 /// not counted) under the URI it returns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HelperUpload {
     pub payload_param: usize,
     /// The upload's literal `content_type`, as written.
@@ -1247,13 +1268,11 @@ enum HelperSource<'a> {
     /// In another file of the crate, already followed there.
     Crate {
         upload: Result<HelperUpload, String>,
-        file: String,
-        line: usize,
-        /// Whole-word mentions of its name in the crate's files (definition included).
-        mentions: usize,
     },
     /// The name may mean several functions of the crate (described).
     Ambiguous(Vec<String>),
+    /// The call cannot be followed (why, completing "but ...").
+    Refused(String),
 }
 
 struct Plan<'p, 'a> {

@@ -1,0 +1,184 @@
+//! Members of `use` groups (`use a::{b, c};`) that the rewrite left unused: removed from the
+//! group, or the whole item when none is left. Single-name imports are handled beside the
+//! `Blob` import in the parent module; this is the grouped form, common when a caller imports
+//! several helpers of one module.
+
+use std::ops::Range;
+
+use syn::spanned::Spanned;
+use syn::{Item, UseTree, Visibility};
+
+use super::word_count;
+use crate::edit::{Edit, EditSet};
+use crate::text::SourceText;
+
+/// Remove the group members of private `use` items of `file` that were mentioned before the
+/// `edits` and are mentioned nowhere but in their import after them.
+pub(crate) fn remove_dead_group_members(
+    text: &SourceText<'_>,
+    file: &syn::File,
+    edits: &mut EditSet,
+    hints: &mut Vec<String>,
+) {
+    if edits.is_empty() {
+        return;
+    }
+    let output = edits.apply();
+    let dead = |name: &str| word_count(text.original, name) > 1 && word_count(&output, name) == 1;
+    let mut uses = Vec::new();
+    collect_uses(&file.items, &mut uses);
+    for u in uses {
+        let mut groups = Vec::new();
+        find_groups(&u.tree, true, &mut groups);
+        for (group, at_root) in groups {
+            let members: Vec<(Option<String>, Range<usize>)> = group
+                .items
+                .iter()
+                .map(|t| (imported_name(t), text.range(t.span())))
+                .collect();
+            let is_dead: Vec<bool> = members
+                .iter()
+                .map(|(n, _)| n.as_deref().is_some_and(dead))
+                .collect();
+            if !is_dead.iter().any(|d| *d) {
+                continue;
+            }
+            let names: Vec<&str> = members
+                .iter()
+                .zip(&is_dead)
+                .filter(|(_, d)| **d)
+                .filter_map(|((n, _), _)| n.as_deref())
+                .collect();
+            let line = text.line_col(text.range(u.span()).start).0;
+            let removed = if is_dead.iter().all(|d| *d) && at_root {
+                super::dead::delete_item(text, text.range(u.span()), edits)
+            } else if is_dead.iter().all(|d| *d) {
+                false
+            } else {
+                let ranges = run_ranges(&members, &is_dead);
+                edits
+                    .transaction(ranges.into_iter().map(Edit::delete).collect())
+                    .is_ok()
+            };
+            if removed {
+                hints.push(format!(
+                    "removed `{}` from the import on line {line}: nothing uses it after the rewrite",
+                    names.join("`, `")
+                ));
+            }
+        }
+    }
+}
+
+/// The deletions for the runs of dead members: a run before a kept member goes up to that
+/// member; a run at the end goes from the end of the kept member before it.
+fn run_ranges(members: &[(Option<String>, Range<usize>)], dead: &[bool]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < members.len() {
+        if !dead[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < members.len() && dead[i] {
+            i += 1;
+        }
+        if i < members.len() {
+            out.push(members[start].1.start..members[i].1.start);
+        } else {
+            // A trailing run: keep the text after the last member (a trailing comma, `}`).
+            out.push(members[start - 1].1.end..members[i - 1].1.end);
+        }
+    }
+    out
+}
+
+fn collect_uses<'a>(items: &'a [Item], out: &mut Vec<&'a syn::ItemUse>) {
+    for item in items {
+        match item {
+            Item::Use(u) if matches!(u.vis, Visibility::Inherited) => out.push(u),
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_uses(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Groups of `tree`; `at_root` when the group is the item's whole tree after a plain path.
+fn find_groups<'a>(tree: &'a UseTree, at_root: bool, out: &mut Vec<(&'a syn::UseGroup, bool)>) {
+    match tree {
+        UseTree::Path(p) => find_groups(&p.tree, at_root, out),
+        UseTree::Group(g) => {
+            out.push((g, at_root));
+            for t in &g.items {
+                find_groups(t, false, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The name a group member brings into scope (`b`, `c as d` → `d`); None for globs, nested
+/// groups, `self` and `_`.
+fn imported_name(tree: &UseTree) -> Option<String> {
+    match tree {
+        UseTree::Name(n) if n.ident != "self" => Some(n.ident.to_string()),
+        UseTree::Rename(r) if r.rename != "_" && r.ident != "self" => Some(r.rename.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `src` with the members of its one `use` group named in `dead` removed.
+    fn without(src: &str, dead: &[&str]) -> String {
+        let file = syn::parse_file(src).unwrap();
+        let text = SourceText::new(src);
+        let Item::Use(u) = &file.items[0] else {
+            panic!("a use item")
+        };
+        let mut groups = Vec::new();
+        find_groups(&u.tree, true, &mut groups);
+        let members: Vec<(Option<String>, Range<usize>)> = groups[0]
+            .0
+            .items
+            .iter()
+            .map(|t| (imported_name(t), text.range(t.span())))
+            .collect();
+        let is_dead: Vec<bool> = members
+            .iter()
+            .map(|(n, _)| dead.contains(&n.as_deref().unwrap_or("")))
+            .collect();
+        let mut edits = EditSet::new(src);
+        edits
+            .transaction(
+                run_ranges(&members, &is_dead)
+                    .into_iter()
+                    .map(Edit::delete)
+                    .collect(),
+            )
+            .unwrap();
+        edits.apply()
+    }
+
+    #[test]
+    fn dead_members_leave_the_group_and_its_punctuation_well_formed() {
+        assert_eq!(without("use m::{a, b, c};", &["b"]), "use m::{a, c};");
+        assert_eq!(without("use m::{a, b, c};", &["a", "b"]), "use m::{c};");
+        assert_eq!(without("use m::{a, b, c};", &["c"]), "use m::{a, b};");
+        assert_eq!(
+            without("use m::{a, b as x, c};", &["x", "c"]),
+            "use m::{a};"
+        );
+        assert_eq!(
+            without("use m::{\n    a,\n    b,\n};", &["b"]),
+            "use m::{\n    a,\n};"
+        );
+    }
+}
