@@ -321,6 +321,25 @@ pub(crate) async fn resources_named(sdk: &SdkConfig, stack: &str) -> anyhow::Res
     Ok(left)
 }
 
+/// Runs `scenario` on a fresh local stack (in a temporary root) and stops the stack after it,
+/// whatever the scenario's outcome.
+pub(crate) async fn on_local_stack<F, Fut>(scenario: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Arc<Context>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let root = tempfile::tempdir()?;
+    let local = start_local(root.path()).await?;
+    let ctx = Arc::new(Context {
+        env: local.env().clone(),
+        sdk: local.sdk_config(),
+        stand_in: StandIn::spawn()?,
+    });
+    let result = scenario(ctx).await;
+    local.stop().await;
+    result
+}
+
 /// What every scenario shares.
 pub(crate) struct Context {
     /// The front door and the administrator's keys.

@@ -14,10 +14,10 @@ use aws_config::SdkConfig;
 use bodyline_provision::Desired;
 use bodyline_stack::LocalEnv;
 use bodyline_tests::forwarder::{Forwarder, Inspector, Verdict};
-use bodyline_tests::{start_local, unique};
+use bodyline_tests::unique;
 use serde_json::json;
 
-use crate::kill::{Context, Project, StandIn};
+use crate::kill::{on_local_stack, Context, Project};
 
 /// The resource kinds setup creates, in the order it creates them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,24 +46,15 @@ const OWNER: (&str, &str) = ("owner", "someone-else");
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_look_alike_of_each_kind_made_mid_setup_is_refused_and_left_whole() -> anyhow::Result<()>
 {
-    let root = tempfile::tempdir()?;
-    let local = start_local(root.path()).await?;
-    let ctx = Context {
-        env: local.env().clone(),
-        sdk: local.sdk_config(),
-        stand_in: StandIn::spawn()?,
-    };
-    let mut result = Ok(());
-    for kind in KINDS {
-        result = scenario(&ctx, kind)
-            .await
-            .with_context(|| format!("look-alike {kind:?}"));
-        if result.is_err() {
-            break;
+    on_local_stack(|ctx| async move {
+        for kind in KINDS {
+            scenario(&ctx, kind)
+                .await
+                .with_context(|| format!("look-alike {kind:?}"))?;
         }
-    }
-    local.stop().await;
-    result
+        Ok(())
+    })
+    .await
 }
 
 async fn scenario(ctx: &Context, kind: Kind) -> anyhow::Result<()> {

@@ -9,31 +9,20 @@
 //! Either way the stack ends as one setup leaves it: a third setup makes no mutating call and
 //! the endpoint answers an inline request.
 
-use std::sync::Arc;
-
 use anyhow::{ensure, Context as _};
-use bodyline_tests::{start_local, unique};
+use bodyline_tests::unique;
 
-use crate::kill::{finish, serves_an_inline_body, Context, Project, StandIn};
+use crate::kill::{finish, on_local_stack, serves_an_inline_body, Context, Project};
 
 const SETUP: [&str; 3] = ["setup", "--format", "json"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_setups_of_one_stack_at_once_end_as_one_setup() -> anyhow::Result<()> {
-    let root = tempfile::tempdir()?;
-    let local = start_local(root.path()).await?;
-    let ctx = Arc::new(Context {
-        env: local.env().clone(),
-        sdk: local.sdk_config(),
-        stand_in: StandIn::spawn()?,
-    });
-    let result = async {
+    on_local_stack(|ctx| async move {
         one_project(&ctx).await?;
         two_projects(&ctx).await
-    }
-    .await;
-    local.stop().await;
-    result
+    })
+    .await
 }
 
 /// The mutating calls a setup's JSON report counts.

@@ -7,14 +7,12 @@
 //! stands beside them. The sweep runs from another project directory, so no state file helps
 //! it; its dry run is counted by that project's forwarder.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{ensure, Context as _};
 use bodyline_stack::{created_tag_value, Stack, CREATED_TAG, STACK_TAG};
-use bodyline_tests::start_local;
 
-use crate::kill::{resources_named, Context, Project, StandIn};
+use crate::kill::{on_local_stack, resources_named, Context, Project};
 
 /// The interrupted stack's setup is killed after this many mutating calls: past the bucket's
 /// tagging, before the endpoint.
@@ -23,16 +21,7 @@ const KILLED_AFTER: usize = 8;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sweep_removes_exactly_the_old_ci_stacks_and_stack_name_overrides_the_file(
 ) -> anyhow::Result<()> {
-    let root = tempfile::tempdir()?;
-    let local = start_local(root.path()).await?;
-    let ctx = Arc::new(Context {
-        env: local.env().clone(),
-        sdk: local.sdk_config(),
-        stand_in: StandIn::spawn()?,
-    });
-    let result = scenario(&ctx).await;
-    local.stop().await;
-    result
+    on_local_stack(|ctx| async move { scenario(&ctx).await }).await
 }
 
 async fn scenario(ctx: &Context) -> anyhow::Result<()> {

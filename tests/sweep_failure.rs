@@ -11,9 +11,8 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context as _};
-use bodyline_tests::start_local;
 
-use crate::kill::{resources_named, Context, Project, StandIn};
+use crate::kill::{on_local_stack, resources_named, Context, Project};
 
 /// The foreign instance profile: no `bodyline:stack` tag.
 const HOLDER: &str = "foreign-holder";
@@ -24,16 +23,7 @@ const SWEEP: [&str; 6] = ["sweep", "--older-than", "1s", "--yes", "--prefix", "c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stack_whose_teardown_fails_fails_the_sweep_and_the_others_are_removed(
 ) -> anyhow::Result<()> {
-    let root = tempfile::tempdir()?;
-    let local = start_local(root.path()).await?;
-    let ctx = Context {
-        env: local.env().clone(),
-        sdk: local.sdk_config(),
-        stand_in: StandIn::spawn()?,
-    };
-    let result = scenario(&ctx).await;
-    local.stop().await;
-    result
+    on_local_stack(|ctx| async move { scenario(&ctx).await }).await
 }
 
 async fn scenario(ctx: &Context) -> anyhow::Result<()> {

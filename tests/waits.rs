@@ -4,25 +4,14 @@
 //! once before it gives up. A bad duration (option or `BODYLINE_WAIT_TIMEOUT`) is refused
 //! before any call.
 
-use std::sync::Arc;
-
 use anyhow::ensure;
-use bodyline_tests::{start_local, unique};
+use bodyline_tests::unique;
 
-use crate::kill::{Context, Project, StandIn};
+use crate::kill::{on_local_stack, Context, Project};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_zero_wait_timeout_passes_when_the_endpoint_converges_at_once() -> anyhow::Result<()> {
-    let root = tempfile::tempdir()?;
-    let local = start_local(root.path()).await?;
-    let ctx = Arc::new(Context {
-        env: local.env().clone(),
-        sdk: local.sdk_config(),
-        stand_in: StandIn::spawn()?,
-    });
-    let result = scenario(&ctx).await;
-    local.stop().await;
-    result
+    on_local_stack(|ctx| async move { scenario(&ctx).await }).await
 }
 
 async fn scenario(ctx: &Context) -> anyhow::Result<()> {
