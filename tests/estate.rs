@@ -106,6 +106,22 @@ async fn an_estate_made_with_the_sdk_passes_verify_endpoint_read_only() -> anyho
         "the describes went past the forwarder"
     );
 
+    // The least-privilege probe as the callers' role, on the endpoint with a failure path.
+    let least_privilege = |code| {
+        verify(
+            project.path(),
+            &[
+                "--endpoint",
+                &estate.with_failure,
+                "--invoker-role",
+                &estate.invoker_role,
+                "--check",
+                "least-privilege",
+            ],
+            code,
+        )
+    };
+
     // The callers' role still may upload; the migration report says nothing needs it.
     std::fs::write(
         project.path().join(".bodyline/migrate-report.json"),
@@ -113,18 +129,7 @@ async fn an_estate_made_with_the_sdk_passes_verify_endpoint_read_only() -> anyho
             "crates": [{"name": "scorer-client", "manifest": "Cargo.toml", "sites": []}]})
         .to_string(),
     )?;
-    let report = verify(
-        project.path(),
-        &[
-            "--endpoint",
-            &estate.with_failure,
-            "--invoker-role",
-            &estate.invoker_role,
-            "--check",
-            "least-privilege",
-        ],
-        1,
-    )?;
+    let report = least_privilege(1)?;
     let detail = report["checks"][0]["detail"].as_str().unwrap_or_default();
     for part in [
         "may still s3:PutObject to s3://",
@@ -177,18 +182,7 @@ async fn an_estate_made_with_the_sdk_passes_verify_endpoint_read_only() -> anyho
                 "sites": [{"path": "src/big.rs", "line": 7, "column": 5, "why": "over 128,000 bytes"}]}]})
         .to_string(),
     )?;
-    let report = verify(
-        project.path(),
-        &[
-            "--endpoint",
-            &estate.with_failure,
-            "--invoker-role",
-            &estate.invoker_role,
-            "--check",
-            "least-privilege",
-        ],
-        0,
-    )?;
+    let report = least_privilege(0)?;
     assert!(
         report["checks"][0]["detail"]
             .to_string()
@@ -222,18 +216,7 @@ async fn an_estate_made_with_the_sdk_passes_verify_endpoint_read_only() -> anyho
         .policy_document(document.to_string())
         .send()
         .await?;
-    let report = verify(
-        project.path(),
-        &[
-            "--endpoint",
-            &estate.with_failure,
-            "--invoker-role",
-            &estate.invoker_role,
-            "--check",
-            "least-privilege",
-        ],
-        1,
-    )?;
+    let report = least_privilege(1)?;
     let detail = report["checks"][0]["detail"].as_str().unwrap_or_default();
     for part in [
         "(not written yet) as role",
