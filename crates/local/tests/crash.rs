@@ -9,7 +9,7 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,55 +20,14 @@ use aws_sdk_sagemaker::types::{
     ContainerDefinition, ProductionVariant, ProductionVariantInstanceType,
 };
 use aws_sdk_sagemakerruntime::primitives::Blob;
-use bodyline_local::{down, up, ADMIN_ARN_VAR};
+use bodyline_local::{up, ADMIN_ARN_VAR};
 use bodyline_stack::{local_sdk_config, LocalEnv};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    if args.get(1).map(String::as_str) == Some("serve") {
-        let root = PathBuf::from(args.get(2).expect("serve <root>"));
-        let served = runtime.block_on(bodyline_local::serve(
-            common::options(&root),
-            |env| println!("ready on {}", env.endpoint_url),
-            bodyline_local::shutdown_signal(),
-        ));
-        return match served {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("serve failed: {err}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    build_model();
-    let root = common::temp_root();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(kill_each_process_under_load(root.path()))
-    }));
-    let _ = runtime.block_on(down(root.path()));
-    if outcome.is_ok() {
-        println!("test kill_each_process_under_load ... ok\n\n1 passed, 0 failed");
-        ExitCode::SUCCESS
-    } else {
-        let log =
-            std::fs::read_to_string(bodyline_local::log_file(root.path())).unwrap_or_default();
-        let tail: String = log
-            .lines()
-            .rev()
-            .take(60)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n");
-        println!("test kill_each_process_under_load ... FAILED\n--- local.log (tail) ---\n{tail}\n\n0 passed, 1 failed");
-        ExitCode::FAILURE
-    }
+    common::main_with_serve(2, "kill_each_process_under_load", |root| async move {
+        build_model();
+        kill_each_process_under_load(&root).await
+    })
 }
 
 /// Builds `bodyline-model` next to this test's `target/<profile>`, where the runtime finds it.
@@ -89,12 +48,6 @@ fn build_model() {
     assert!(status.success(), "building bodyline-model failed");
 }
 
-fn serve_command(root: &Path) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("this test binary"));
-    command.arg("serve").arg(root);
-    command
-}
-
 /// An accepted request: where its output or failure object goes.
 #[derive(Clone)]
 struct Accepted {
@@ -109,7 +62,7 @@ struct Stack {
 
 async fn kill_each_process_under_load(root: &Path) {
     let began = Instant::now();
-    let first = up(root, "us-east-1", serve_command(root))
+    let first = up(root, "us-east-1", common::serve_command(root))
         .await
         .expect("up");
     let env = first.env.clone();
@@ -241,7 +194,7 @@ async fn kill_each_process_under_load(root: &Path) {
         common::wait_gone(model),
         "the model server (pid {model}) outlived the supervisor"
     );
-    let restarted = up(root, "us-east-1", serve_command(root))
+    let restarted = up(root, "us-east-1", common::serve_command(root))
         .await
         .expect("up after a crash");
     assert!(!restarted.already_running);

@@ -3,61 +3,22 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use bodyline_local::{down, status, up, LocalError, LocalStatus};
 use bodyline_stack::{local_sdk_config, LocalEnv};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    if args.get(1).map(String::as_str) == Some("serve") {
-        let root = PathBuf::from(args.get(2).expect("serve <root>"));
-        let served = runtime.block_on(bodyline_local::serve(
-            common::options(&root),
-            |env| println!("ready on {}", env.endpoint_url),
-            bodyline_local::shutdown_signal(),
-        ));
-        return match served {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("serve failed: {err}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    let root = common::temp_root();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(up_status_down(root.path()))
-    }));
-    // Whatever happened, leave nothing running.
-    let _ = runtime.block_on(down(root.path()));
-    if outcome.is_ok() {
-        println!("test up_status_down ... ok\n\n1 passed, 0 failed");
-        ExitCode::SUCCESS
-    } else {
-        let log =
-            std::fs::read_to_string(bodyline_local::log_file(root.path())).unwrap_or_default();
-        println!("test up_status_down ... FAILED\n--- local.log ---\n{log}\n\n0 passed, 1 failed");
-        ExitCode::FAILURE
-    }
-}
-
-fn serve_command(root: &Path) -> Command {
-    let mut command = Command::new(std::env::current_exe().expect("this test binary"));
-    command.arg("serve").arg(root);
-    command
+    common::main_with_serve(1, "up_status_down", |root| async move {
+        up_status_down(&root).await
+    })
 }
 
 async fn up_status_down(root: &Path) {
     assert_eq!(status(root).await.expect("status"), LocalStatus::Stopped);
 
-    let first = up(root, "us-east-1", serve_command(root))
+    let first = up(root, "us-east-1", common::serve_command(root))
         .await
         .expect("up");
     assert!(!first.already_running);
@@ -83,12 +44,12 @@ async fn up_status_down(root: &Path) {
         .await
         .expect("GetUser through the background stack");
 
-    let again = up(root, "us-east-1", serve_command(root))
+    let again = up(root, "us-east-1", common::serve_command(root))
         .await
         .expect("up again");
     assert!(again.already_running);
     assert_eq!((again.pid, &again.env), (first.pid, &first.env));
-    match up(root, "eu-west-1", serve_command(root)).await {
+    match up(root, "eu-west-1", common::serve_command(root)).await {
         Err(LocalError::RegionMismatch { running, .. }) => assert_eq!(running, "us-east-1"),
         other => panic!("expected a region mismatch, got {other:?}"),
     }
@@ -109,7 +70,7 @@ async fn up_status_down(root: &Path) {
     assert_eq!(down(root).await.expect("down again"), None);
 
     // A supervisor killed outright (no chance to stop moto) still leaves no moto behind.
-    let second = up(root, "us-east-1", serve_command(root))
+    let second = up(root, "us-east-1", common::serve_command(root))
         .await
         .expect("up after down");
     assert!(!second.already_running);

@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response;
@@ -61,4 +62,59 @@ pub fn wait_gone(pid: u32) -> bool {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     true
+}
+
+/// The `main` of a test binary whose scenario runs the local stack in the background, as `up`
+/// does: `up` starts this same binary as `serve <root>` (see [`serve_command`]). Serves when
+/// started so; otherwise runs `scenario` on a fresh root, stops whatever it left running
+/// (also when it panicked), and reports like libtest, with the tail of `local.log` on failure.
+pub fn main_with_serve<F, Fut>(worker_threads: usize, name: &str, scenario: F) -> ExitCode
+where
+    F: FnOnce(PathBuf) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    if args.get(1).map(String::as_str) == Some("serve") {
+        let root = PathBuf::from(args.get(2).expect("serve <root>"));
+        let served = runtime.block_on(bodyline_local::serve(
+            options(&root),
+            |env| println!("ready on {}", env.endpoint_url),
+            bodyline_local::shutdown_signal(),
+        ));
+        return match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("serve failed: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let root = temp_root();
+    let path = root.path().to_path_buf();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(scenario(path))
+    }));
+    // Whatever happened, leave nothing running.
+    let _ = runtime.block_on(bodyline_local::down(root.path()));
+    if outcome.is_ok() {
+        println!("test {name} ... ok\n\n1 passed, 0 failed");
+        return ExitCode::SUCCESS;
+    }
+    let log = std::fs::read_to_string(bodyline_local::log_file(root.path())).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    let tail = lines[lines.len().saturating_sub(60)..].join("\n");
+    println!("test {name} ... FAILED\n--- local.log (tail) ---\n{tail}\n\n0 passed, 1 failed");
+    ExitCode::FAILURE
+}
+
+/// `up`'s command for a stack served by this test binary ([`main_with_serve`]).
+pub fn serve_command(root: &Path) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("this test binary"));
+    command.arg("serve").arg(root);
+    command
 }
