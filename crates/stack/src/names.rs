@@ -43,7 +43,7 @@ macro_rules! rule {
     };
     ($name:ident, $re:expr, $extra:expr, $rule:expr, $fix:expr) => {
         pub(crate) static $name: Rule = Rule {
-            // The patterns are literals checked by the `every_rule_compiles` test.
+            // The patterns are literals checked by the `every_rule_accepts_its_kind_and_refuses_another` test.
             pattern: LazyLock::new(|| Regex::new($re).expect("rule patterns are valid")),
             extra: $extra,
             rule: $rule,
@@ -364,23 +364,42 @@ pub fn s3_url(bucket: &str, prefix: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Each rule accepts a value of its kind and refuses one that is not, naming itself (a
+    /// pattern that did not compile would panic here, too).
     #[test]
-    fn every_rule_compiles() {
-        for rule in [
-            &STACK_NAME,
-            &REGION,
-            &IMAGE_URI,
-            &S3_URL,
-            &ENV_KEY,
-            &HTTP_URL,
-            &NON_EMPTY,
-            &INSTANCE_TYPE,
-            &KMS_KEY,
-            &BUCKET_NAME,
-            &S3_PREFIX,
-            &PRINCIPAL,
+    fn every_rule_accepts_its_kind_and_refuses_another() {
+        for (rule, good, bad) in [
+            (&STACK_NAME, "scoring-prod", "scoring_prod"),
+            (&REGION, "eu-west-1", "europe"),
+            (
+                &IMAGE_URI,
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1",
+                "Scorer Image",
+            ),
+            (&S3_URL, "s3://my-models/scorer/model.tar.gz", "https://x/y"),
+            (&ENV_KEY, "MODEL_NAME", "1MODEL"),
+            (&HTTP_URL, "http://127.0.0.1:9000", "ftp://host"),
+            (&NON_EMPTY, "bodyline-model", "  "),
+            (&INSTANCE_TYPE, "ml.m5.large", "m5.large"),
+            (&KMS_KEY, "alias/outputs", "my key"),
+            (&BUCKET_NAME, "scoring-prod-outputs", "Scoring"),
+            (&S3_PREFIX, "async/failures", "a//b"),
+            (
+                &PRINCIPAL,
+                "arn:aws:iam::123456789012:role/scoring-app",
+                "arn:aws:iam::1:group/x",
+            ),
         ] {
-            let _ = rule.check("f", "x");
+            assert!(
+                rule.check("f", good).is_ok(),
+                "{good:?} refused by {}",
+                rule.rule
+            );
+            let problem = rule
+                .check("f", bad)
+                .expect_err(&format!("{bad:?} accepted by {}", rule.rule));
+            assert_eq!(problem.value, bad);
+            assert!(!problem.rule.is_empty() && !problem.fix.is_empty());
         }
     }
 
