@@ -1,5 +1,8 @@
 //! Behaviour beyond the fixtures: byte identity, bad input, writing, report formats.
 
+// A test file: its helpers may unwrap too (a panic is a failed test, with its message).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use bodyline_migrate::{

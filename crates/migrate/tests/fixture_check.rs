@@ -2,6 +2,9 @@
 //! the workspace build proves they all compile (multi-file crate fixtures too).
 //! `BODYLINE_BLESS=1` regenerates it.
 
+// A test file: its helpers may unwrap too (a panic is a failed test, with its message).
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 fn module_name(file: &str) -> String {

@@ -1,6 +1,9 @@
 //! Fixture tests: `fixtures/NAME.rs` migrates to `NAME.fixed.rs` with the verdicts in
 //! `NAME.verdicts`. `BODYLINE_BLESS=1 cargo test -p bodyline-migrate` accepts new output.
 
+// A test file: its helpers may unwrap too (a panic is a failed test, with its message).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use bodyline_migrate::{migrate_source, scan, Options, Strategy};

@@ -1,6 +1,9 @@
 //! The S3-input report: which sites still send `input_location` after a run, per crate, in the
 //! code as it is on disk.
 
+// A test file: its helpers may unwrap too (a panic is a failed test, with its message).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use bodyline_migrate::{scan, write_files, Options, S3InputReport, ScanReport, Strategy};

@@ -2,6 +2,9 @@
 //! declared, what is locked, the raised manifest (only the literal changes) and the renamed
 //! crate's name in the inserted import.
 
+// A test file: its helpers may unwrap too (a panic is a failed test, with its message).
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use bodyline_migrate::{manifest_edits, scan, Options, SdkStatus, Strategy};

@@ -1,5 +1,8 @@
 //! The `bodyline-model` binary honours the SageMaker container contract and its fault options.
 
+// A test file: its helpers may unwrap too (a panic is a failed test, with its message).
+#![allow(clippy::unwrap_used)]
+
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 

@@ -1,6 +1,9 @@
 //! Setup against the real local stack (moto behind bodyline's front door, IAM enforced): every
 //! posture item is read back through the SDK, not assumed.
 
+// A test file: its helpers may unwrap too (a panic is a failed test, with its message).
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use bodyline_local::{LocalOptions, LocalStack};
