@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context as _};
-use bodyline_migrate::{Backup, Options, S3InputReport, ScanReport, Strategy};
+use bodyline_migrate::{Backup, Options, ScanReport, Strategy};
 
 /// Output format of the report.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
     pub strategy: StrategyArg,
     /// Where to save the S3-input report (which sites still need S3 input after this run).
-    #[arg(long, default_value = bodyline_migrate::DEFAULT_REPORT_FILE)]
+    #[arg(long, default_value = bodyline_migrate::DEFAULT_MIGRATION_REPORT)]
     pub report_file: PathBuf,
     /// Do not save the S3-input report.
     #[arg(long, conflicts_with = "report_file")]
@@ -127,7 +127,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     };
     // Listing every scanned crate reads each package manifest: only when the report is used.
     let s3_input = (args.format == Format::Json || !args.no_report_file)
-        .then(|| S3InputReport::from_scan_written(&report, &written));
+        .then(|| bodyline_migrate::report_from_scan_written(&report, &written));
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Human => {
@@ -152,7 +152,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     if let Some(s3_input) = s3_input.as_ref().filter(|_| !args.no_report_file) {
-        s3_input.save(&args.report_file).with_context(|| {
+        bodyline_migrate::save_report(s3_input, &args.report_file).with_context(|| {
             format!(
                 "cannot save the S3-input report to {}; pass --report-file PATH or --no-report-file",
                 args.report_file.display()
@@ -404,8 +404,10 @@ pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Res
             }
         }
 
-        fn report(&self) -> S3InputReport {
-            S3InputReport::load(&self.0.join("out/report.json")).unwrap()
+        fn report(&self) -> bodyline_migrate::MigrationReport {
+            bodyline_migrate::MigrationReport::load(&self.0.join("out/report.json"))
+                .unwrap()
+                .expect("the report was written")
         }
     }
 

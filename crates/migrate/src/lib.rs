@@ -34,10 +34,10 @@
 //!
 //! # The S3-input report
 //!
-//! [`S3InputReport`] says, per crate, which call sites still send `input_location` in the code
+//! [`MigrationReport`] says, per crate, which call sites still send `input_location` in the code
 //! as it is on disk after a run, so that the stack keeps (or drops) the input prefix and its
 //! S3 grants. `bodyline migrate` prints it as the `s3_input` member of `--format json` and saves
-//! it to `.bodyline/migrate-report.json` ([`DEFAULT_REPORT_FILE`]; `--report-file`,
+//! it to `.bodyline/migrate-report.json` ([`DEFAULT_MIGRATION_REPORT`]; `--report-file`,
 //! `--no-report-file`) on every run. The shape, version 1:
 //!
 //! ```json
@@ -124,7 +124,10 @@ pub use crate::{
     edit::{Edit, EditError, EditSet},
     error::MigrateError,
     report::{render_diff, render_human, render_json},
-    s3_input::{S3InputCrate, S3InputReport, S3InputSite, DEFAULT_REPORT_FILE, S3_INPUT_VERSION},
+    s3_input::{
+        report_from_scan, report_from_scan_written, save_report, MigrationReport, ReportCrate,
+        ReportSite, DEFAULT_MIGRATION_REPORT, MIGRATION_REPORT_VERSION,
+    },
     sarif::{render_sarif, SourceRoot, SRCROOT},
     scan::{
         migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary,

@@ -3,7 +3,7 @@
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde_json::{json, Value};
 
-use crate::s3_input::S3InputReport;
+use crate::s3_input::MigrationReport;
 use crate::scan::ScanReport;
 use crate::sdk::{manifest_edits, SdkRequirement, SdkStatus};
 use crate::verdict::{SkipReason, Verdict};
@@ -215,8 +215,8 @@ pub fn render_diff(report: &ScanReport) -> String {
 /// The report as JSON: files (sites with verdicts, notes, hints, edits), errors, a summary,
 /// `sdk` (per package with a call site to rewrite: its SDK requirement, where it is declared,
 /// the locked version, the minimum needed, the status and the message) and `s3_input` (the
-/// sites that still need S3 input after the run, see [`S3InputReport`]).
-pub fn render_json(report: &ScanReport, s3_input: &S3InputReport) -> String {
+/// sites that still need S3 input after the run, see [`MigrationReport`]).
+pub fn render_json(report: &ScanReport, s3_input: &MigrationReport) -> String {
     let files: Vec<Value> = report
         .files
         .iter()

@@ -3,197 +3,140 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::MigrateError;
 use crate::scan::{migrate_source, Options, ScanReport};
 use crate::verdict::{SkipReason, Verdict};
 
-/// The version of the S3-input report format written by this crate.
-pub const S3_INPUT_VERSION: u32 = 1;
+pub use bodyline_terms::{
+    MigrationReport, ReportCrate, ReportSite, DEFAULT_MIGRATION_REPORT, MIGRATION_REPORT_VERSION,
+};
 
-/// Where `bodyline migrate` saves the S3-input report by default, relative to the directory it
-/// runs in.
-pub const DEFAULT_REPORT_FILE: &str = ".bodyline/migrate-report.json";
-
-/// Which call sites still need an S3 upload and the input prefix, per crate, in the code as it
-/// is on disk after a run. See the crate docs for the JSON shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct S3InputReport {
-    /// Format version, [`S3_INPUT_VERSION`].
-    pub version: u32,
-    /// The run wrote rewritten files (and they are still on disk).
-    pub written: bool,
-    /// At least one site in any crate still sends `input_location`.
-    pub needed: bool,
-    /// Every crate with a walked `.rs` file, sorted by manifest path.
-    pub crates: Vec<S3InputCrate>,
+/// The report for `report` when either all of its changed files were written (`written`)
+/// or none were.
+pub fn report_from_scan(report: &ScanReport, written: bool) -> MigrationReport {
+    let files: Vec<PathBuf> = if written {
+        report
+            .files
+            .iter()
+            .filter(|f| f.migration.is_changed())
+            .map(|f| f.path.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    report_from_scan_written(report, &files)
 }
 
-/// One Cargo package and its sites that still send `input_location`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct S3InputCrate {
-    /// The package name from its `Cargo.toml` (empty for files outside any package).
-    pub name: String,
-    /// Path of the package's `Cargo.toml`, as walked (empty for files outside any package).
-    pub manifest: String,
-    /// Sites still sending `input_location`; empty when the crate needs no S3 input.
-    pub sites: Vec<S3InputSite>,
-}
-
-/// One `invoke_endpoint_async` call site that still sends `input_location`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct S3InputSite {
-    /// The file, as walked.
-    pub path: String,
-    /// 1-based line of the `invoke_endpoint_async` call in the file on disk.
-    pub line: usize,
-    /// 1-based column (in chars).
-    pub column: usize,
-    /// Why the site still sends `input_location`.
-    pub why: String,
-}
-
-impl S3InputReport {
-    /// The report for `report` when either all of its changed files were written (`written`)
-    /// or none were.
-    pub fn from_scan(report: &ScanReport, written: bool) -> Self {
-        let files: Vec<PathBuf> = if written {
-            report
-                .files
-                .iter()
-                .filter(|f| f.migration.is_changed())
-                .map(|f| f.path.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Self::from_scan_written(report, &files)
+/// The report for `report` when exactly the files in `written` now hold their rewritten
+/// text (the others hold the text that was scanned). Reads each crate's `Cargo.toml` for
+/// its name; writes nothing.
+pub fn report_from_scan_written(report: &ScanReport, written: &[PathBuf]) -> MigrationReport {
+    let mut manifests = ManifestCache::default();
+    let mut crates: Vec<ReportCrate> = Vec::new();
+    let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
+    let mut crate_of = |path: &Path, crates: &mut Vec<ReportCrate>| -> usize {
+        let manifest = manifests.manifest_of(path);
+        *index.entry(manifest.clone()).or_insert_with(|| {
+            let name = manifest.as_deref().map(package_name).unwrap_or_default();
+            crates.push(ReportCrate {
+                name,
+                manifest: manifest
+                    .map(|m| m.display().to_string())
+                    .unwrap_or_default(),
+                sites: Vec::new(),
+            });
+            crates.len() - 1
+        })
+    };
+    for path in &report.walked {
+        crate_of(path, &mut crates);
     }
-
-    /// The report for `report` when exactly the files in `written` now hold their rewritten
-    /// text (the others hold the text that was scanned). Reads each crate's `Cargo.toml` for
-    /// its name; writes nothing.
-    pub fn from_scan_written(report: &ScanReport, written: &[PathBuf]) -> Self {
-        let mut manifests = ManifestCache::default();
-        let mut crates: Vec<S3InputCrate> = Vec::new();
-        let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
-        let mut crate_of = |path: &Path, crates: &mut Vec<S3InputCrate>| -> usize {
-            let manifest = manifests.manifest_of(path);
-            *index.entry(manifest.clone()).or_insert_with(|| {
-                let name = manifest.as_deref().map(package_name).unwrap_or_default();
-                crates.push(S3InputCrate {
-                    name,
-                    manifest: manifest
-                        .map(|m| m.display().to_string())
-                        .unwrap_or_default(),
-                    sites: Vec::new(),
-                });
-                crates.len() - 1
-            })
+    let mut any_written = false;
+    for f in &report.files {
+        let i = crate_of(&f.path, &mut crates);
+        let is_written = f.migration.is_changed() && written.contains(&f.path);
+        any_written |= is_written;
+        // A written file is described by its new text: analyse it again (no disk read).
+        let mut listed: Vec<(usize, usize, String)> = if is_written {
+            match migrate_source(&f.migration.output(), Some(&f.path), &Options::default()) {
+                Ok(m) => listed_sites(&m.sites),
+                Err(_) => listed_sites(&f.migration.sites),
+            }
+        } else {
+            listed_sites(&f.migration.sites)
         };
-        for path in &report.walked {
-            crate_of(path, &mut crates);
-        }
-        let mut any_written = false;
-        for f in &report.files {
-            let i = crate_of(&f.path, &mut crates);
-            let is_written = f.migration.is_changed() && written.contains(&f.path);
-            any_written |= is_written;
-            // A written file is described by its new text: analyse it again (no disk read).
-            let mut listed: Vec<(usize, usize, String)> = if is_written {
-                match migrate_source(&f.migration.output(), Some(&f.path), &Options::default()) {
-                    Ok(m) => listed_sites(&m.sites),
-                    Err(_) => listed_sites(&f.migration.sites),
-                }
-            } else {
-                listed_sites(&f.migration.sites)
-            };
-            if is_written {
-                // Sites left alone keep their order in the new text; their reasons are the
-                // ones this run found (the new analysis lacks the crate's other files).
-                let before: Vec<String> = f
-                    .migration
-                    .sites
-                    .iter()
-                    .filter_map(|s| still_sends_input_location(&s.verdict))
-                    .filter(|why| why.starts_with(LEFT_ALONE))
-                    .collect();
-                let after: Vec<&mut (usize, usize, String)> = listed
-                    .iter_mut()
-                    .filter(|(_, _, why)| why.starts_with(LEFT_ALONE))
-                    .collect();
-                if after.len() == before.len() {
-                    for (site, why) in after.into_iter().zip(before) {
-                        site.2 = why;
-                    }
+        if is_written {
+            // Sites left alone keep their order in the new text; their reasons are the
+            // ones this run found (the new analysis lacks the crate's other files).
+            let before: Vec<String> = f
+                .migration
+                .sites
+                .iter()
+                .filter_map(|s| still_sends_input_location(&s.verdict))
+                .filter(|why| why.starts_with(LEFT_ALONE))
+                .collect();
+            let after: Vec<&mut (usize, usize, String)> = listed
+                .iter_mut()
+                .filter(|(_, _, why)| why.starts_with(LEFT_ALONE))
+                .collect();
+            if after.len() == before.len() {
+                for (site, why) in after.into_iter().zip(before) {
+                    site.2 = why;
                 }
             }
-            for (line, column, why) in listed {
-                crates[i].sites.push(S3InputSite {
-                    path: f.path.display().to_string(),
-                    line,
-                    column,
-                    why,
-                });
-            }
         }
-        // A candidate file that could not be analysed may hold sites: never claim it needs
-        // nothing (the stack would drop grants the code still uses).
-        for e in &report.errors {
-            let (line, column) = match e {
-                MigrateError::Parse { line, column, .. } => (*line, *column),
-                MigrateError::Read { .. } | MigrateError::NotUtf8 { .. } => (1, 1),
-                _ => continue,
-            };
-            let i = crate_of(e.path(), &mut crates);
-            crates[i].sites.push(S3InputSite {
-                path: e.path().display().to_string(),
-                line,
-                column,
-                why: format!("not analysed, so counted as still sending input_location: {e}"),
+        for (line, column, why) in listed {
+            crates[i].sites.push(ReportSite {
+                path: f.path.display().to_string(),
+                line: as_u32(line),
+                column: as_u32(column),
+                why,
             });
         }
-        crates.sort_by(|a, b| a.manifest.cmp(&b.manifest));
-        S3InputReport {
-            version: S3_INPUT_VERSION,
-            written: any_written,
-            needed: crates.iter().any(|c| !c.sites.is_empty()),
-            crates,
-        }
     }
-
-    /// The report as pretty JSON (the format of the report file).
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-
-    /// Save the report as pretty JSON to `path`, creating its directory, atomically (temp
-    /// file and rename).
-    pub fn save(&self, path: &Path) -> Result<(), MigrateError> {
-        let write_err = |source| MigrateError::Write {
-            path: path.to_path_buf(),
-            source,
+    // A candidate file that could not be analysed may hold sites: never claim it needs
+    // nothing (the stack would drop grants the code still uses).
+    for e in &report.errors {
+        let (line, column) = match e {
+            MigrateError::Parse { line, column, .. } => (*line, *column),
+            MigrateError::Read { .. } | MigrateError::NotUtf8 { .. } => (1, 1),
+            _ => continue,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(write_err)?;
-        }
-        let mut text = self.to_json();
-        text.push('\n');
-        crate::write::replace_atomically(path, &text).map_err(write_err)
+        let i = crate_of(e.path(), &mut crates);
+        crates[i].sites.push(ReportSite {
+            path: e.path().display().to_string(),
+            line: as_u32(line),
+            column: as_u32(column),
+            why: format!("not analysed, so counted as still sending input_location: {e}"),
+        });
     }
+    crates.sort_by(|a, b| a.manifest.cmp(&b.manifest));
+    MigrationReport {
+        version: MIGRATION_REPORT_VERSION,
+        written: any_written,
+        needed: crates.iter().any(|c| !c.sites.is_empty()),
+        crates,
+    }
+}
 
-    /// Read a report saved by [`S3InputReport::save`].
-    pub fn load(path: &Path) -> Result<Self, MigrateError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MigrateError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        serde_json::from_str(&text).map_err(|e| MigrateError::Report {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+/// Save the report as pretty JSON to `path`, creating its directory, atomically (temp file
+/// and rename).
+pub fn save_report(report: &MigrationReport, path: &Path) -> Result<(), MigrateError> {
+    let write_err = |source| MigrateError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_err)?;
     }
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    crate::write::replace_atomically(path, &text).map_err(write_err)
+}
+
+/// A line or column as the report stores it (a file of 4 billion lines is not a source file).
+fn as_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 const LEFT_ALONE: &str = "left alone: ";

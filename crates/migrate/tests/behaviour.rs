@@ -267,7 +267,7 @@ fn reports_name_file_line_and_column() {
     );
     let json: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_json(
         &report,
-        &bodyline_migrate::S3InputReport::from_scan(&report, false),
+        &bodyline_migrate::report_from_scan(&report, false),
     ))
     .unwrap();
     assert_eq!(json["summary"]["rewritten"], 1);
@@ -528,7 +528,7 @@ fn an_edit_inside_a_cfg_module_names_its_cfg_in_every_report_format() {
     assert!(human.contains(cfg), "{human}");
     let json: serde_json::Value = serde_json::from_str(&bodyline_migrate::render_json(
         &report,
-        &bodyline_migrate::S3InputReport::from_scan(&report, false),
+        &bodyline_migrate::report_from_scan(&report, false),
     ))
     .unwrap();
     let notes: Vec<String> = json["files"]

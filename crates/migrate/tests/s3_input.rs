@@ -6,7 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use bodyline_migrate::{scan, write_files, Options, S3InputReport, ScanReport, Strategy};
+use bodyline_migrate::{
+    report_from_scan, report_from_scan_written, save_report, scan, write_files, MigrationReport,
+    Options, ScanReport, Strategy,
+};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -55,7 +58,7 @@ fn two_crates(dir: &Path, fixtures_in_app: &[&str]) {
 }
 
 /// (file name, line, why) of every listed site of crate `name`.
-fn sites_of(r: &S3InputReport, name: &str) -> Vec<(String, usize, String)> {
+fn sites_of(r: &MigrationReport, name: &str) -> Vec<(String, usize, String)> {
     let c = r
         .crates
         .iter()
@@ -69,7 +72,7 @@ fn sites_of(r: &S3InputReport, name: &str) -> Vec<(String, usize, String)> {
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            (file, s.line, s.why.clone())
+            (file, s.line as usize, s.why.clone())
         })
         .collect()
 }
@@ -89,8 +92,8 @@ fn json_shape_is_the_documented_contract() {
     let dir = tempfile::tempdir().unwrap();
     two_crates(dir.path(), &["shape1_literal_key"]);
     let report = scan(&[dir.path().to_path_buf()], &options(Strategy::Auto));
-    let s3 = S3InputReport::from_scan(&report, false);
-    let v: serde_json::Value = serde_json::from_str(&s3.to_json()).unwrap();
+    let s3 = report_from_scan(&report, false);
+    let v: serde_json::Value = serde_json::to_value(&s3).unwrap();
     let keys = |v: &serde_json::Value| {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
@@ -127,7 +130,7 @@ fn check_mode_lists_rewritable_sites_and_after_write_only_what_stays_on_s3() {
     let report = scan(&[dir.path().to_path_buf()], &options(Strategy::Auto));
     assert!(report.errors.is_empty(), "{:?}", report.errors);
 
-    let before = S3InputReport::from_scan(&report, false);
+    let before = report_from_scan(&report, false);
     let sites = sites_of(&before, "app");
     let count = |file: &str| sites.iter().filter(|(f, _, _)| f == file).count();
     assert_eq!(count("shape1_format_positional.rs"), 1);
@@ -154,7 +157,7 @@ fn check_mode_lists_rewritable_sites_and_after_write_only_what_stays_on_s3() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(backups.len(), 2);
     let written: Vec<PathBuf> = backups.iter().map(|b| b.path.clone()).collect();
-    let after = S3InputReport::from_scan_written(&report, &written);
+    let after = report_from_scan_written(&report, &written);
     assert!(after.written && after.needed);
     let sites = sites_of(&after, "app");
     let count = |file: &str| sites.iter().filter(|(f, _, _)| f == file).count();
@@ -167,7 +170,7 @@ fn check_mode_lists_rewritable_sites_and_after_write_only_what_stays_on_s3() {
 
     // The report describes the disk: a fresh scan of the written files agrees, positions too.
     let rescan = scan(&[dir.path().to_path_buf()], &options(Strategy::Auto));
-    let fresh = S3InputReport::from_scan(&rescan, false);
+    let fresh = report_from_scan(&rescan, false);
     assert_eq!(fresh.crates, after.crates);
 }
 
@@ -181,14 +184,14 @@ fn a_failed_write_is_reported_as_the_code_left_on_disk() {
     let report = scan(&[dir.path().to_path_buf()], &options(Strategy::Inline));
     // Only one of the two changed files was written (the other failed or was restored).
     let one = dir.path().join("app/src/shape1_literal_key.rs");
-    let partial = S3InputReport::from_scan_written(&report, std::slice::from_ref(&one));
+    let partial = report_from_scan_written(&report, std::slice::from_ref(&one));
     let sites = sites_of(&partial, "app");
     assert_eq!(sites.len(), 1, "{sites:#?}");
     assert_eq!(sites[0].0, "shape1_format_positional.rs");
     assert!(sites[0].2.starts_with("not written yet"));
     assert!(partial.written);
-    let none = S3InputReport::from_scan_written(&report, &[]);
-    assert_eq!(none, S3InputReport::from_scan(&report, false));
+    let none = report_from_scan_written(&report, &[]);
+    assert_eq!(none, report_from_scan(&report, false));
     assert!(!none.written);
 }
 
@@ -203,12 +206,12 @@ fn legacy_app_copy(dir: &Path) -> PathBuf {
     to
 }
 
-fn write_all(path: &Path, strategy: Strategy) -> (ScanReport, S3InputReport) {
+fn write_all(path: &Path, strategy: Strategy) -> (ScanReport, MigrationReport) {
     let report = scan(&[path.to_path_buf()], &options(strategy));
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let (backups, errors) = write_files(&report);
     assert!(errors.is_empty() && !backups.is_empty(), "{errors:?}");
-    let s3 = S3InputReport::from_scan(&report, true);
+    let s3 = report_from_scan(&report, true);
     (report, s3)
 }
 
@@ -233,7 +236,8 @@ fn legacy_app_fully_inlined_keeps_only_the_existing_object_on_s3() {
     assert!(sites[0].why.contains("`input_uri`"), "{}", sites[0].why);
     // The invoke chain starts on the line after `let response = self.runtime`.
     let fn_line = line_of(&scoring, "pub async fn rescore_existing");
-    assert!(sites[0].line > fn_line && sites[0].line <= fn_line + 4);
+    let line = sites[0].line as usize;
+    assert!(line > fn_line && line <= fn_line + 4);
     assert!(s3.needed && s3.written);
 }
 
@@ -252,9 +256,12 @@ fn legacy_app_with_size_branches_keeps_each_large_payload_arm_on_s3() {
     // Each listed line really holds an `invoke_endpoint_async` in the rewritten file.
     let text = std::fs::read_to_string(app.join("src/scoring.rs")).unwrap();
     for s in sites {
-        let line = text.lines().nth(s.line - 1).unwrap();
+        let line = text.lines().nth(s.line as usize - 1).unwrap();
         assert_eq!(
-            line.chars().skip(s.column - 1).take(21).collect::<String>(),
+            line.chars()
+                .skip(s.column as usize - 1)
+                .take(21)
+                .collect::<String>(),
             "invoke_endpoint_async",
             "{s:?}"
         );
@@ -266,10 +273,10 @@ fn save_is_atomic_creates_the_directory_and_loads_back() {
     let dir = tempfile::tempdir().unwrap();
     two_crates(dir.path(), &["uri_parameter"]);
     let report = scan(&[dir.path().join("app")], &options(Strategy::Auto));
-    let s3 = S3InputReport::from_scan(&report, false);
+    let s3 = report_from_scan(&report, false);
     let path = dir.path().join("state/.bodyline/migrate-report.json");
-    s3.save(&path).unwrap();
-    assert_eq!(S3InputReport::load(&path).unwrap(), s3);
+    save_report(&s3, &path).unwrap();
+    assert_eq!(MigrationReport::load(&path).unwrap(), Some(s3.clone()));
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -278,9 +285,9 @@ fn save_is_atomic_creates_the_directory_and_loads_back() {
     // Only the scanned crate is listed.
     assert_eq!(s3.crates.len(), 1);
     std::fs::write(&path, "{\"version\": 1}").unwrap();
-    let err = S3InputReport::load(&path).unwrap_err().to_string();
+    let err = MigrationReport::load(&path).unwrap_err().to_string();
     assert!(
-        err.contains("migrate-report.json") && err.contains("not an S3-input report"),
+        err.contains("migrate-report.json") && err.contains("is unusable: missing field"),
         "{err}"
     );
 }
@@ -317,7 +324,7 @@ fn a_file_that_does_not_parse_counts_as_needing_s3() {
     .unwrap();
     let report = scan(&[dir.path().to_path_buf()], &options(Strategy::Auto));
     assert_eq!(report.errors.len(), 1);
-    let s3 = S3InputReport::from_scan(&report, false);
+    let s3 = report_from_scan(&report, false);
     assert!(s3.needed);
     let sites = sites_of(&s3, "quiet");
     assert_eq!(sites.len(), 1);

@@ -32,10 +32,9 @@ pub struct Context {
 /// metrics only there.
 pub const METRICS_NAMESPACE: &str = "/aws/sagemaker/Endpoints";
 
-/// Environment variable that tells the local runtime which command serves the model.
-pub const LOCAL_COMMAND_ENV: &str = "BODYLINE_LOCAL_COMMAND";
-/// Environment variable that tells the local runtime the URL of a running model server.
-pub const LOCAL_URL_ENV: &str = "BODYLINE_LOCAL_URL";
+/// Environment variables that tell the local runtime which command serves the model, or the
+/// URL of a running model server.
+pub use bodyline_terms::{LOCAL_COMMAND_VAR as LOCAL_COMMAND_ENV, LOCAL_URL_VAR as LOCAL_URL_ENV};
 
 /// The whole desired stack.
 #[derive(Debug, Clone, PartialEq, Serialize)]

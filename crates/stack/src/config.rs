@@ -326,8 +326,7 @@ fn default_expiry() -> u32 {
 fn default_input_prefix() -> String {
     "input".into()
 }
-/// Where `bodyline migrate` writes its report by default (relative to where it runs).
-pub const DEFAULT_MIGRATION_REPORT: &str = ".bodyline/migrate-report.json";
+pub use bodyline_terms::DEFAULT_MIGRATION_REPORT;
 fn default_migration_report() -> PathBuf {
     PathBuf::from(DEFAULT_MIGRATION_REPORT)
 }

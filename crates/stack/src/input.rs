@@ -11,86 +11,21 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::{InputMode, Stack, StackError};
 
-/// The `s3_input` report of `bodyline migrate` (version 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MigrationReport {
-    /// Format version; this crate reads version 1.
-    pub version: u32,
-    /// Whether the run that wrote it rewrote files (otherwise it describes unmigrated code).
-    #[serde(default)]
-    pub written: bool,
-    /// Whether any call site still needs S3 input.
-    pub needed: bool,
-    /// Every crate scanned, with its remaining S3-input sites (possibly none).
-    #[serde(default)]
-    pub crates: Vec<ReportCrate>,
-}
+pub use bodyline_terms::{MigrationReport, ReportCrate, ReportSite};
 
-/// One crate of a [`MigrationReport`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportCrate {
-    /// The package name.
-    pub name: String,
-    /// Its `Cargo.toml`.
-    #[serde(default)]
-    pub manifest: String,
-    /// Call sites that still send `input_location`.
-    #[serde(default)]
-    pub sites: Vec<ReportSite>,
-}
-
-/// One call site that still needs S3 input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportSite {
-    /// The source file.
-    pub path: String,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    #[serde(default)]
-    pub column: u32,
-    /// Why it still needs S3 (the verdict).
-    #[serde(default)]
-    pub why: String,
-}
-
-impl MigrationReport {
-    /// Every remaining site, as `path:line (crate)`.
-    pub fn sites(&self) -> impl Iterator<Item = (&ReportCrate, &ReportSite)> {
-        self.crates
-            .iter()
-            .flat_map(|c| c.sites.iter().map(move |s| (c, s)))
-    }
-
-    /// Reads a report; `Ok(None)` when the file does not exist.
-    pub fn load(path: &Path) -> Result<Option<MigrationReport>, StackError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StackError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
-        };
-        let report: MigrationReport =
-            serde_json::from_str(&text).map_err(|e| StackError::MigrationReport {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        if report.version != 1 {
-            return Err(StackError::MigrationReport {
-                path: path.to_path_buf(),
-                message: format!("version {} is not version 1", report.version),
-            });
-        }
-        Ok(Some(report))
-    }
+/// Reads the migration report at `path` (`Ok(None)` when there is none), as a stack error.
+fn load_report(path: &Path) -> Result<Option<MigrationReport>, StackError> {
+    MigrationReport::load(path).map_err(|e| match e {
+        bodyline_terms::ReportError::Io { path, source } => StackError::Io { path, source },
+        other => StackError::MigrationReport {
+            path: path.to_path_buf(),
+            message: other.to_string(),
+        },
+    })
 }
 
 /// Whether the stack keeps its input prefix and grants, and why.
@@ -143,7 +78,7 @@ impl Stack {
             }),
             InputMode::Auto => {
                 let path = self.migration_report_path();
-                match MigrationReport::load(&path)? {
+                match load_report(&path)? {
                     None => Ok(InputDecision {
                         keep: true,
                         reason: format!(

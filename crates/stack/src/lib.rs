@@ -72,5 +72,4 @@ pub use tags::{
     MANAGED_TAG, REGION_TAG, STACK_TAG,
 };
 
-/// SageMaker's limit on an inline `Body`: 128,000 bytes of raw payload (not 128 KiB).
-pub const MAX_INLINE_BODY_BYTES: usize = 128_000;
+pub use bodyline_terms::MAX_INLINE_BODY_BYTES;

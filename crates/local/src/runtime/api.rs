@@ -18,7 +18,7 @@ use super::s3uri::S3Uri;
 use super::{worker, Shared};
 
 /// The largest inline `Body` of `InvokeEndpointAsync`: 128,000 bytes (not 128 KiB).
-pub(crate) const MAX_INLINE_BODY: usize = 128_000;
+pub(crate) use bodyline_terms::MAX_INLINE_BODY_BYTES as MAX_INLINE_BODY;
 /// The largest payload of `InvokeEndpoint`: 6 MB.
 const MAX_REALTIME_BODY: usize = 6 * 1024 * 1024;
 /// SageMaker's limit on a real-time invocation.

@@ -23,10 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::endpoints::ModelInfo;
 
-/// The container environment variable naming the command that serves the model.
-pub(crate) const COMMAND_VAR: &str = "BODYLINE_LOCAL_COMMAND";
-/// The container environment variable naming an already running model server.
-pub(crate) const URL_VAR: &str = "BODYLINE_LOCAL_URL";
+use bodyline_terms::{LOCAL_COMMAND_VAR as COMMAND_VAR, LOCAL_URL_VAR as URL_VAR};
 
 /// How long a started server has to answer `/ping`.
 const START_TIMEOUT: Duration = Duration::from_secs(60);

@@ -21,7 +21,7 @@ mod branch;
 use super::pretty;
 
 /// The inline `Body` size limit of `InvokeEndpointAsync`, in bytes.
-pub(crate) const MAX_INLINE: u64 = 128_000;
+pub(crate) const MAX_INLINE: u64 = bodyline_terms::MAX_INLINE_BODY_BYTES as u64;
 
 const OPT_OUT: &str = "bodyline: keep-s3";
 

@@ -11,7 +11,7 @@ use super::{pretty, Outcome, Payload, Plan, SiteCx};
 use crate::edit::{apply_edits, Edit, EditSet};
 use crate::verdict::{SkipReason, Verdict};
 
-const MAX_INLINE_LIT: &str = "128_000";
+use bodyline_terms::MAX_INLINE_BODY_LITERAL as MAX_INLINE_LIT;
 
 impl<'a> SiteCx<'_, 'a, '_> {
     /// Wrap the statements from the upload to the invoke in `if <small> { inline } else { original }`.
