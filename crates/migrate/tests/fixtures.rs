@@ -140,7 +140,9 @@ fixtures! {
     survey_method_split_stages,
     survey_multipart_upload,
     survey_optional_prefix_repeated,
+    survey_path_joined_key,
     survey_retry_flag_upload,
+    survey_trait_store_returns_uri,
     survey_upload_loop_pairs,
 }
 

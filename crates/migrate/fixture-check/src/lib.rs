@@ -269,12 +269,28 @@ mod survey_optional_prefix_repeated_after;
 mod survey_optional_prefix_repeated_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_path_joined_key.fixed.rs"]
+mod survey_path_joined_key_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_path_joined_key.rs"]
+mod survey_path_joined_key_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/survey_retry_flag_upload.fixed.rs"]
 mod survey_retry_flag_upload_after;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/survey_retry_flag_upload.rs"]
 mod survey_retry_flag_upload_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_trait_store_returns_uri.fixed.rs"]
+mod survey_trait_store_returns_uri_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_trait_store_returns_uri.rs"]
+mod survey_trait_store_returns_uri_before;
 
 #[rustfmt::skip]
 #[path = "../../tests/fixtures/survey_upload_loop_pairs.fixed.rs"]
