@@ -134,6 +134,7 @@ fixtures! {
     value_format_specs,
     macro_sites,
     survey_display_location,
+    survey_encrypted_training_inline,
     survey_encrypted_training_input,
     survey_free_helpers_bucket_key,
     survey_hash_stamp_key,

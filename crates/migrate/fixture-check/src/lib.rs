@@ -221,6 +221,14 @@ mod survey_display_location_after;
 mod survey_display_location_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_encrypted_training_inline.fixed.rs"]
+mod survey_encrypted_training_inline_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_encrypted_training_inline.rs"]
+mod survey_encrypted_training_inline_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/survey_encrypted_training_input.fixed.rs"]
 mod survey_encrypted_training_input_after;
 
