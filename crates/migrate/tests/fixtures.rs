@@ -138,6 +138,7 @@ fixtures! {
     survey_encrypted_training_input,
     survey_free_helpers_bucket_key,
     survey_hash_stamp_key,
+    survey_key_fn_helper_upload,
     survey_method_split_stages,
     survey_multipart_upload,
     survey_optional_prefix_repeated,

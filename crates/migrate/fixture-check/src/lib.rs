@@ -253,6 +253,14 @@ mod survey_hash_stamp_key_after;
 mod survey_hash_stamp_key_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_key_fn_helper_upload.fixed.rs"]
+mod survey_key_fn_helper_upload_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_key_fn_helper_upload.rs"]
+mod survey_key_fn_helper_upload_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/survey_method_split_stages.fixed.rs"]
 mod survey_method_split_stages_after;
 

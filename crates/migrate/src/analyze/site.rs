@@ -308,6 +308,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     "built from parameter `{param}`"
                 )));
             }
+            if let Some(why) = self.helper_upload_reason() {
+                return Err(SkipReason::Unsupported(why));
+            }
             return Err(SkipReason::NoUpload(format!(
                 "`{}`",
                 one_line(self.src(self.range(value)))

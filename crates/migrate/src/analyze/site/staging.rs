@@ -1,9 +1,10 @@
 //! Staging shapes the rewrite does not take, named with their true reason: an upload inside a
-//! loop the invoke is not in (a retry loop, several objects staged in one loop) and a multipart
-//! upload of the object the URI names.
+//! loop the invoke is not in (a retry loop, several objects staged in one loop), a multipart
+//! upload of the object the URI names, and an upload inside a helper called before the invoke.
 
 use std::ops::Range;
 
+use syn::spanned::Spanned;
 use syn::{Expr, Stmt};
 
 use super::{object_path, Chain, SiteCx, MAX_INLINE};
@@ -67,6 +68,30 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 c.links[p].method,
                 MAX_INLINE / 1000,
                 MAX_INLINE % 1000
+            ))
+        })
+    }
+}
+
+impl SiteCx<'_, '_, '_> {
+    /// A free function of this file, called before the invoke, whose body calls `put_object`:
+    /// the object is probably uploaded there, with bytes this function never sees.
+    pub(super) fn helper_upload_reason(&self) -> Option<String> {
+        let invoke = self.chain().range.start;
+        let text = self.ctx.text;
+        self.ctx.helpers.iter().filter(|h| !h.method).find_map(|h| {
+            let (_, call) = self.info.idents.iter().find(|(name, at)| {
+                *name == h.name && self.info.range.start <= *at && *at < invoke
+            })?;
+            let body = text.range(h.block.span());
+            let put = text.original[body.clone()].find("put_object")? + body.start;
+            Some(format!(
+                "`{}` (called on line {}) uploads with `put_object` on line {}, probably this object: \
+                 its bytes are made there, and bodyline does not move a payload out of a helper; \
+                 return the bytes and send them inline by hand",
+                h.name,
+                text.line_col(*call).0,
+                text.line_col(put).0
             ))
         })
     }
