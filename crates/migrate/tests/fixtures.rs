@@ -144,6 +144,7 @@ fixtures! {
     survey_optional_prefix_repeated,
     survey_path_joined_key,
     survey_retry_flag_upload,
+    survey_stored_put_builder,
     survey_trait_store_returns_uri,
     survey_upload_loop_pairs,
 }

@@ -301,6 +301,14 @@ mod survey_retry_flag_upload_after;
 mod survey_retry_flag_upload_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_stored_put_builder.fixed.rs"]
+mod survey_stored_put_builder_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_stored_put_builder.rs"]
+mod survey_stored_put_builder_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/survey_trait_store_returns_uri.fixed.rs"]
 mod survey_trait_store_returns_uri_after;
 

@@ -321,6 +321,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
             return Err(SkipReason::Unsupported(self.loop_reason(put, keyword, at)));
         }
         let Some(put_stmt) = self.deletable_stmt(put) else {
+            if let Some(why) = self.stored_put_reason(put) {
+                return Err(SkipReason::Unsupported(why));
+            }
             return Err(SkipReason::Unsupported(
                 "the put_object statement is not a plain `...send().await` statement".into(),
             ));

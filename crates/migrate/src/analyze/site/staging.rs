@@ -1,6 +1,7 @@
 //! Staging shapes the rewrite does not take, named with their true reason: an upload inside a
 //! loop the invoke is not in (a retry loop, several objects staged in one loop), a multipart
-//! upload of the object the URI names, and an upload inside a helper called before the invoke.
+//! upload of the object the URI names, an upload inside a helper called before the invoke, and a
+//! stored upload builder sent later.
 
 use std::ops::Range;
 
@@ -94,6 +95,30 @@ impl SiteCx<'_, '_, '_> {
                 text.line_col(put).0
             ))
         })
+    }
+}
+
+impl<'a> SiteCx<'_, 'a, '_> {
+    /// The upload request is bound (`let put = s3.put_object()..;`) and sent later.
+    pub(super) fn stored_put_reason(&self, upload: &Chain<'a>) -> Option<String> {
+        let (b, s) = self.info.stmt_containing(&upload.range)?;
+        let (Stmt::Local(local), range) = &self.info.blocks[b].stmts[s] else {
+            return None;
+        };
+        let init = &local.init.as_ref()?.expr;
+        if self.range(&**init) != upload.range {
+            return None;
+        }
+        let mut names = Vec::new();
+        crate::analyze::collect::pat_idents(&local.pat, &mut names);
+        let [name] = names.as_slice() else {
+            return None;
+        };
+        let (line, _) = self.ctx.text.line_col(range.start);
+        Some(format!(
+            "the put_object request is stored in `{name}` on line {line} and sent later: \
+             bodyline follows a stored invoke builder, not a stored upload builder; rewrite it by hand"
+        ))
     }
 }
 
