@@ -136,6 +136,20 @@ fixtures! {
     uri_returned,
     value_format_specs,
     macro_sites,
+    survey_display_location,
+    survey_encrypted_training_inline,
+    survey_encrypted_training_input,
+    survey_free_helpers_bucket_key,
+    survey_hash_stamp_key,
+    survey_key_fn_helper_upload,
+    survey_method_split_stages,
+    survey_multipart_upload,
+    survey_optional_prefix_repeated,
+    survey_path_joined_key,
+    survey_retry_flag_upload,
+    survey_stored_put_builder,
+    survey_trait_store_returns_uri,
+    survey_upload_loop_pairs,
 }
 
 /// Copy the `.rs` files and the manifest of a crate fixture directory into `to`.

@@ -213,6 +213,118 @@ mod stored_builder_branch_after;
 mod stored_builder_branch_before;
 
 #[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_display_location.fixed.rs"]
+mod survey_display_location_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_display_location.rs"]
+mod survey_display_location_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_encrypted_training_inline.fixed.rs"]
+mod survey_encrypted_training_inline_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_encrypted_training_inline.rs"]
+mod survey_encrypted_training_inline_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_encrypted_training_input.fixed.rs"]
+mod survey_encrypted_training_input_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_encrypted_training_input.rs"]
+mod survey_encrypted_training_input_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_free_helpers_bucket_key.fixed.rs"]
+mod survey_free_helpers_bucket_key_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_free_helpers_bucket_key.rs"]
+mod survey_free_helpers_bucket_key_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_hash_stamp_key.fixed.rs"]
+mod survey_hash_stamp_key_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_hash_stamp_key.rs"]
+mod survey_hash_stamp_key_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_key_fn_helper_upload.fixed.rs"]
+mod survey_key_fn_helper_upload_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_key_fn_helper_upload.rs"]
+mod survey_key_fn_helper_upload_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_method_split_stages.fixed.rs"]
+mod survey_method_split_stages_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_method_split_stages.rs"]
+mod survey_method_split_stages_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_multipart_upload.fixed.rs"]
+mod survey_multipart_upload_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_multipart_upload.rs"]
+mod survey_multipart_upload_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_optional_prefix_repeated.fixed.rs"]
+mod survey_optional_prefix_repeated_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_optional_prefix_repeated.rs"]
+mod survey_optional_prefix_repeated_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_path_joined_key.fixed.rs"]
+mod survey_path_joined_key_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_path_joined_key.rs"]
+mod survey_path_joined_key_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_retry_flag_upload.fixed.rs"]
+mod survey_retry_flag_upload_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_retry_flag_upload.rs"]
+mod survey_retry_flag_upload_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_stored_put_builder.fixed.rs"]
+mod survey_stored_put_builder_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_stored_put_builder.rs"]
+mod survey_stored_put_builder_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_trait_store_returns_uri.fixed.rs"]
+mod survey_trait_store_returns_uri_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_trait_store_returns_uri.rs"]
+mod survey_trait_store_returns_uri_before;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_upload_loop_pairs.fixed.rs"]
+mod survey_upload_loop_pairs_after;
+
+#[rustfmt::skip]
+#[path = "../../tests/fixtures/survey_upload_loop_pairs.rs"]
+mod survey_upload_loop_pairs_before;
+
+#[rustfmt::skip]
 #[path = "../../tests/fixtures/tabs_non_ascii.fixed.rs"]
 mod tabs_non_ascii_after;
 

@@ -90,6 +90,9 @@ pub(crate) fn strip(mut e: &Expr) -> &Expr {
                             | "into"
                             | "borrow"
                             | "as_bytes"
+                            // A path's `Display` and its lossy string are the same text.
+                            | "display"
+                            | "to_string_lossy"
                     ) =>
             {
                 &m.receiver

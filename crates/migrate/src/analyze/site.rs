@@ -17,6 +17,7 @@ use crate::verdict::{Site, SkipReason, Verdict};
 use crate::Strategy;
 
 mod branch;
+mod staging;
 
 use super::pretty;
 
@@ -275,6 +276,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
             if put_path != path {
                 mismatch = mismatch.or_else(|| {
                     let why = super::value::key_mismatch(&path, &put_path)?;
+                    if let Some((keyword, at)) = self.loop_around(&c.range) {
+                        return Some(self.loop_reason(c, keyword, at));
+                    }
                     let line = self.ctx.text.line_col(c.range.start).0;
                     Some(format!("the upload on line {line} {why}"))
                 });
@@ -293,6 +297,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     "the upload is on line {l}"
                 )));
             }
+            if let Some(why) = self.multipart_reason(&resolver, &path) {
+                return Err(SkipReason::Unsupported(why));
+            }
             if let Some(why) = mismatch {
                 return Err(SkipReason::UriMismatch(why));
             }
@@ -301,13 +308,22 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     "built from parameter `{param}`"
                 )));
             }
+            if let Some(why) = self.helper_upload_reason() {
+                return Err(SkipReason::Unsupported(why));
+            }
             return Err(SkipReason::NoUpload(format!(
                 "`{}`",
                 one_line(self.src(self.range(value)))
             )));
         };
         let put_links: Vec<&'a ExprMethodCall> = put.links[p + 1..].to_vec();
+        if let Some((keyword, at)) = self.loop_around(&put.range) {
+            return Err(SkipReason::Unsupported(self.loop_reason(put, keyword, at)));
+        }
         let Some(put_stmt) = self.deletable_stmt(put) else {
+            if let Some(why) = self.stored_put_reason(put) {
+                return Err(SkipReason::Unsupported(why));
+            }
             return Err(SkipReason::Unsupported(
                 "the put_object statement is not a plain `...send().await` statement".into(),
             ));

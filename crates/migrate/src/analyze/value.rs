@@ -549,11 +549,17 @@ pub(crate) fn key_mismatch(uri: &[Part], upload: &[Part]) -> Option<String> {
         }
         _ => String::new(),
     };
+    let common = describe(&common_prefix(&uk, i, prefix_len));
+    let from = if common.is_empty() {
+        "from its start".to_owned()
+    } else {
+        format!("after `{common}`")
+    };
     Some(format!(
-        "is to the same bucket, but the URI's key `{}` is not the uploaded key `{}`: after `{}` the URI has {}{} where the upload has {}{}{}",
+        "is to the same bucket, but the URI's key `{}` is not the uploaded key `{}`: {} the URI has {}{} where the upload has {}{}{}",
         describe(&uk),
         describe(&pk),
-        describe(&common_prefix(&uk, i, prefix_len)),
+        from,
         rest(&uk),
         what(uk.get(i)),
         rest(&pk),

@@ -89,7 +89,9 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 .any(|at| self.info.find_let(&l.name, *at) == Some(li))
             {
                 return Err(SkipReason::Unsupported(format!(
-                    "cannot branch: `{}` is made between the upload and the invoke and used after",
+                    "cannot branch: `{}` is made between the upload and the invoke and used after \
+                     (move it above the upload, or use `--strategy inline` if the payloads stay \
+                     under {MAX_INLINE_LIT} bytes)",
                     l.name
                 )));
             }
