@@ -111,17 +111,24 @@ impl EditSet {
     /// Add all `edits` or none: on the first invalid or conflicting edit the set is left as it was.
     /// An edit identical to one already present is skipped.
     pub fn transaction(&mut self, edits: Vec<Edit>) -> Result<(), EditError> {
-        let saved = self.edits.clone();
+        // Undo by removing what this transaction added (never a copy of the whole set: a file
+        // with thousands of sites adds thousands of transactions).
+        let mut added: Vec<Edit> = Vec::new();
         for edit in edits {
-            if let Err(e) = self.add(edit) {
-                self.edits = saved;
-                return Err(e);
+            match self.add(&edit) {
+                Ok(true) => added.push(edit),
+                Ok(false) => {}
+                Err(e) => {
+                    self.edits.retain(|kept| !added.contains(kept));
+                    return Err(e);
+                }
             }
         }
         Ok(())
     }
 
-    fn add(&mut self, edit: Edit) -> Result<(), EditError> {
+    /// Add one edit; false when an identical one is already present.
+    fn add(&mut self, edit: &Edit) -> Result<bool, EditError> {
         let Range { start, end } = edit.range;
         if start > end
             || end > self.len
@@ -134,10 +141,19 @@ impl EditSet {
                 len: self.len,
             });
         }
-        if self.edits.contains(&edit) {
-            return Ok(());
-        }
-        for other in &self.edits {
+        // Only edits starting at or before `end` can equal or overlap this one. The edits are
+        // sorted and do not overlap, so their ends never decrease either: walking back, the
+        // first that ends before `start` closes the window. The first conflict in position
+        // order is the one reported.
+        let window = self.edits.partition_point(|o| o.range.start <= end);
+        let mut conflict = None;
+        for other in self.edits[..window].iter().rev() {
+            if other.range.end < start {
+                break;
+            }
+            if other == edit {
+                return Ok(false);
+            }
             let (os, oe) = (other.range.start, other.range.end);
             let overlaps = if start == end {
                 os < start && start < oe
@@ -147,20 +163,23 @@ impl EditSet {
                 start.max(os) < end.min(oe)
             };
             if overlaps {
-                return Err(EditError::Overlap {
-                    start,
-                    end,
-                    other_start: os,
-                    other_end: oe,
-                });
+                conflict = Some((os, oe));
             }
+        }
+        if let Some((other_start, other_end)) = conflict {
+            return Err(EditError::Overlap {
+                start,
+                end,
+                other_start,
+                other_end,
+            });
         }
         // Keep insertions at the same offset in the order they were added, before replacements.
         let at = self
             .edits
             .partition_point(|e| (e.range.start, !e.range.is_empty()) <= (start, start != end));
-        self.edits.insert(at, edit);
-        Ok(())
+        self.edits.insert(at, edit.clone());
+        Ok(true)
     }
 
     /// The new text: the original with every edit applied, in one pass.
@@ -207,6 +226,71 @@ mod tests {
         set.transaction(vec![Edit::insert(1, "<<")]).unwrap();
         assert_eq!(set.apply(), "a<<<X+def");
         assert_eq!(set.edits().len(), 4);
+    }
+
+    /// The set before it searched only the edits near a new one: every edit compared, the whole
+    /// set copied per transaction. The windowed search must decide exactly as it did.
+    fn naive_transaction(set: &mut Vec<Edit>, edits: Vec<Edit>) -> Result<(), EditError> {
+        let saved = set.clone();
+        for edit in edits {
+            let Range { start, end } = edit.range;
+            if set.contains(&edit) {
+                continue;
+            }
+            let conflict = set.iter().find(|o| {
+                let (os, oe) = (o.range.start, o.range.end);
+                if start == end {
+                    os < start && start < oe
+                } else if os == oe {
+                    start < os && os < end
+                } else {
+                    start.max(os) < end.min(oe)
+                }
+            });
+            if let Some(o) = conflict {
+                let err = EditError::Overlap {
+                    start,
+                    end,
+                    other_start: o.range.start,
+                    other_end: o.range.end,
+                };
+                *set = saved;
+                return Err(err);
+            }
+            let at = set
+                .partition_point(|e| (e.range.start, !e.range.is_empty()) <= (start, start != end));
+            set.insert(at, edit);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn windowed_search_decides_like_comparing_every_edit() {
+        let text = "x".repeat(40);
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        for _ in 0..300 {
+            let mut set = EditSet::new(&text);
+            let mut model = Vec::new();
+            for _ in 0..12 {
+                let edits: Vec<Edit> = (0..1 + next(3))
+                    .map(|_| {
+                        let start = next(40);
+                        let end = (start + next(4) * next(2)).min(40);
+                        Edit::replace(start..end, ["a", "b"][next(2)])
+                    })
+                    .collect();
+                let got = set.transaction(edits.clone());
+                let want = naive_transaction(&mut model, edits);
+                assert_eq!(got, want);
+                assert_eq!(set.edits(), model.as_slice());
+            }
+        }
     }
 
     #[test]

@@ -243,6 +243,7 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
     files.dedup();
     report.files_walked = files.len();
     let finder = memchr::memmem::Finder::new(NEEDLE);
+    let site_finder = memchr::memmem::Finder::new(crate::analyze::SITE_METHOD);
     let crate_names = std::sync::Mutex::new(CrateNames::default());
     let work = || -> Vec<(bool, Result<Option<FileReport>, MigrateError>)> {
         files
@@ -275,10 +276,12 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
                 let Ok(src) = String::from_utf8(bytes) else {
                     return (true, Err(MigrateError::NotUtf8 { path: path.clone() }));
                 };
-                // Only candidates get here: the manifest lookup stays off the walk's hot path.
-                let sdk_crate = match crate_names.lock() {
-                    Ok(mut names) => names.for_file(path),
-                    Err(_) => DEFAULT_CRATE.to_owned(),
+                // The SDK's name matters only where there is a site: the manifest lookup (under
+                // one lock) stays off the hot path, also when every file is parsed.
+                let has_site = site_finder.find(src.as_bytes()).is_some();
+                let sdk_crate = match has_site.then(|| crate_names.lock()) {
+                    Some(Ok(mut names)) => names.for_file(path),
+                    _ => DEFAULT_CRATE.to_owned(),
                 };
                 let m = migrate_in_scope(&src, Some(path), options, None, &sdk_crate);
                 (

@@ -2,7 +2,7 @@
 
 use proc_macro2::{LineColumn, Span};
 
-const BOM: &str = "\u{feff}";
+pub(crate) const BOM: &str = "\u{feff}";
 
 /// The original text of a file, the part handed to syn (without a BOM) and its line starts.
 pub(crate) struct SourceText<'a> {
@@ -12,6 +12,8 @@ pub(crate) struct SourceText<'a> {
     base: usize,
     /// Byte offset (into the parsed text) of the start of each line.
     line_starts: Vec<usize>,
+    /// The file's line break style, found once: sites ask for it one by one.
+    newline: &'static str,
 }
 
 impl<'a> SourceText<'a> {
@@ -24,10 +26,16 @@ impl<'a> SourceText<'a> {
         let code = &original[base..];
         let mut line_starts = vec![0];
         line_starts.extend(memchr::memchr_iter(b'\n', code.as_bytes()).map(|i| i + 1));
+        let newline = if memchr::memmem::find(original.as_bytes(), b"\r\n").is_some() {
+            "\r\n"
+        } else {
+            "\n"
+        };
         SourceText {
             original,
             base,
             line_starts,
+            newline,
         }
     }
 
@@ -97,11 +105,7 @@ impl<'a> SourceText<'a> {
 
     /// The line break style of the file.
     pub fn newline(&self) -> &'static str {
-        if self.original.contains("\r\n") {
-            "\r\n"
-        } else {
-            "\n"
-        }
+        self.newline
     }
 
     /// The whole-line range of `range` when only whitespace surrounds it on its lines (so a
