@@ -36,16 +36,12 @@ const PAYLOAD: &[u8] = br#"{"records":[{"id":"a","value":0.5},{"id":"b","value":
 async fn setup_killed_after_each_mutating_call_tears_down_to_nothing_or_converges_when_run_again(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let root = tempfile::tempdir()?;
-    let local = start_local(root.path()).await?;
-    let ctx = Arc::new(Context {
-        env: local.env().clone(),
-        sdk: local.sdk_config(),
-        stand_in: StandIn::spawn()?,
-    });
+    on_local_stack(|ctx| async move { every_kill(&ctx, started).await }).await
+}
 
+async fn every_kill(ctx: &Arc<Context>, started: Instant) -> anyhow::Result<()> {
     // One uninterrupted setup learns N, the number of mutating calls, and the order of them.
-    let baseline = Project::create(&ctx, "kill-n").await?;
+    let baseline = Project::create(ctx, "kill-n").await?;
     let out = baseline.run(&["setup", "--format", "json"]).await?;
     ensure!(
         out.status.success(),
@@ -75,7 +71,7 @@ async fn setup_killed_after_each_mutating_call_tears_down_to_nothing_or_converge
         "the forwarder's mutating calls are not setup's, in order:\nforwarder: {operations:?}\nsetup:     {reported:?}"
     );
     assert!(n > 5, "setup made only {n} mutating calls: {operations:?}");
-    teardown_leaves_nothing(&ctx, &baseline).await?;
+    teardown_leaves_nothing(ctx, &baseline).await?;
     let operations = Arc::new(operations);
 
     let permits = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
@@ -98,7 +94,6 @@ async fn setup_killed_after_each_mutating_call_tears_down_to_nothing_or_converge
         let (k, then, took, result) = done?;
         results.insert((k, then), (took, result));
     }
-    local.stop().await;
 
     let mut table = String::new();
     let mut failures = Vec::new();

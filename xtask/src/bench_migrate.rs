@@ -178,21 +178,11 @@ fn paired<'a>(
     a: impl Fn() -> xshell::Cmd<'a>,
     b: impl Fn() -> xshell::Cmd<'a>,
 ) -> anyhow::Result<(Stats, Stats, Ratios)> {
-    let once = |make: &dyn Fn() -> xshell::Cmd<'a>| -> anyhow::Result<Duration> {
-        let started = Instant::now();
-        make()
-            .ignore_status()
-            .quiet()
-            .ignore_stdout()
-            .ignore_stderr()
-            .run()?;
-        Ok(started.elapsed())
-    };
-    once(&a)?;
-    once(&b)?;
+    run_once(&a)?;
+    run_once(&b)?;
     let (mut left, mut right, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        let (ta, tb) = (once(&a)?, once(&b)?);
+        let (ta, tb) = (run_once(&a)?, run_once(&b)?);
         ratios.push(ta.as_secs_f64() / tb.as_secs_f64().max(1e-9));
         left.push(ta);
         right.push(tb);
@@ -249,27 +239,26 @@ impl Stats {
     }
 }
 
-/// Wall times of `RUNS` runs (after a warm-up); the exit status is not judged (`--check`
-/// exits 1 when it finds sites, `rg` exits 1 when nothing matches).
+/// Wall times of `RUNS` runs (after a warm-up).
 fn timing<'a>(make: impl Fn() -> xshell::Cmd<'a>) -> anyhow::Result<Stats> {
+    run_once(&make)?;
+    let times = (0..RUNS)
+        .map(|_| run_once(&make))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Stats::of(times))
+}
+
+/// The wall time of one run, output discarded; the exit status is not judged (`--check` exits
+/// 1 when it finds sites, `rg` exits 1 when nothing matches).
+fn run_once<'a>(make: &dyn Fn() -> xshell::Cmd<'a>) -> anyhow::Result<Duration> {
+    let started = Instant::now();
     make()
         .ignore_status()
         .quiet()
         .ignore_stdout()
         .ignore_stderr()
         .run()?;
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        make()
-            .ignore_status()
-            .quiet()
-            .ignore_stdout()
-            .ignore_stderr()
-            .run()?;
-        times.push(started.elapsed());
-    }
-    Ok(Stats::of(times))
+    Ok(started.elapsed())
 }
 
 /// `rg`, installing Debian's `ripgrep` if it is missing; None when that fails.

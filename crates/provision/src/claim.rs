@@ -12,8 +12,8 @@ use bodyline_stack::{ownership, Ownership};
 
 use crate::desired::Desired;
 use crate::observe::{
-    bucket_is_empty, describe_config, describe_model, has_code, observe_topic, sagemaker_not_found,
-    sagemaker_tags, tag_refs,
+    bucket_is_empty, bucket_tags, describe_config, describe_model, has_code, observe_topic,
+    sagemaker_not_found, sagemaker_tags, tag_refs,
 };
 use crate::plan::Kind;
 use crate::{Clients, ProvisionError};
@@ -191,15 +191,7 @@ pub(crate) async fn bucket_after_create(
     already_owned: bool,
 ) -> Result<BucketClaim, ProvisionError> {
     let name = &d.bucket.name;
-    let tags: Tags = match c.s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect(),
-        Err(e) if has_code(&e, &["NoSuchTagSet"]) => Vec::new(),
-        Err(e) => return Err(ProvisionError::aws("GetBucketTagging", name, e)),
-    };
+    let tags: Tags = bucket_tags(&c.s3, name).await?;
     let refuse = |why: &str| Err(taken(d, Kind::Bucket, name, why.to_string()));
     if !tags.is_empty() {
         return match not_ours(&d.stack, &tags) {

@@ -263,6 +263,22 @@ pub(crate) fn sagemaker_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, 
     })
 }
 
+/// The bucket's tags as pairs; none for a bucket without a tag set.
+pub(crate) async fn bucket_tags(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+) -> Result<Vec<(String, String)>, ProvisionError> {
+    match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => Ok(out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()),
+        Err(e) if has_code(&e, &["NoSuchTagSet"]) => Ok(Vec::new()),
+        Err(e) => Err(ProvisionError::aws("GetBucketTagging", name, e)),
+    }
+}
+
 async fn observe_bucket(
     desired: &Desired,
     clients: &Clients,
@@ -283,15 +299,7 @@ async fn observe_bucket(
         }
         Err(e) => return Err(ProvisionError::aws("HeadBucket", name, e)),
     }
-    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect(),
-        Err(e) if has_code(&e, &["NoSuchTagSet"]) => Vec::new(),
-        Err(e) => return Err(ProvisionError::aws("GetBucketTagging", name, e)),
-    };
+    let tags = bucket_tags(s3, name).await?;
     let mut bucket = BucketObserved {
         name: name.clone(),
         tags: Some(tags),
