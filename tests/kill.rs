@@ -328,7 +328,6 @@ where
     let ctx = Arc::new(Context {
         env: local.env().clone(),
         sdk: local.sdk_config(),
-        stand_in: StandIn::spawn()?,
     });
     let result = scenario(ctx).await;
     local.stop().await;
@@ -341,7 +340,6 @@ pub(crate) struct Context {
     pub env: LocalEnv,
     /// Clients straight to the front door, for the checks (not counted, never killed).
     pub sdk: SdkConfig,
-    pub stand_in: StandIn,
 }
 
 /// A project directory as a user has it: `bodyline.toml` (the template under a unique stack
@@ -375,14 +373,8 @@ impl Project {
             ..ctx.env.clone()
         }
         .write(dir.path())?;
-        // `bodyline setup` on the local target starts a background local stack unless
-        // `.bodyline/local.pid` names a live `... serve` process whose `local.env` answers.
-        // This test's stack runs in-process, so a stand-in process holds that place; the
-        // health check itself goes through the forwarder to the real front door.
-        std::fs::write(
-            dir.path().join(".bodyline/local.pid"),
-            format!("{}\n", ctx.stand_in.pid),
-        )?;
+        // `bodyline setup` uses the stack that answers at `local.env` (this in-process one,
+        // through the forwarder) instead of starting a background one.
         Ok(Project {
             dir,
             stack,
@@ -488,34 +480,6 @@ pub(crate) async fn finish(
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
-}
-
-/// A process whose command line has the argument `serve`, alive as long as the test: it
-/// stands in for `bodyline local serve` in the projects' pid files. It reads its stdin until
-/// end of file, so it ends with this process even when this process is killed.
-pub(crate) struct StandIn {
-    pid: u32,
-    _child: tokio::process::Child,
-}
-
-impl StandIn {
-    pub(crate) fn spawn() -> anyhow::Result<StandIn> {
-        // A shell loop of builtins: no child process replaces the shell and its arguments.
-        let child = tokio::process::Command::new("sh")
-            .args([
-                "-c",
-                "while read -r _; do :; done",
-                "bodyline-local-stand-in",
-                "serve",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting the stand-in for `bodyline local serve`")?;
-        let pid = child.id().context("the stand-in has no id")?;
-        Ok(StandIn { pid, _child: child })
-    }
 }
 
 /// The counting forwarder of one project, in front of the front door.

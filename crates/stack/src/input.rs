@@ -21,6 +21,10 @@ pub use bodyline_terms::{MigrationReport, ReportCrate, ReportSite};
 fn load_report(path: &Path) -> Result<Option<MigrationReport>, StackError> {
     MigrationReport::load(path).map_err(|e| match e {
         bodyline_terms::ReportError::Io { path, source } => StackError::Io { path, source },
+        // The stack error names the file and the fixes itself: only the reason is carried.
+        bodyline_terms::ReportError::Invalid { path, message } => {
+            StackError::MigrationReport { path, message }
+        }
         other => StackError::MigrationReport {
             path: path.to_path_buf(),
             message: other.to_string(),
