@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use bodyline_provision::{TeardownError, TeardownOptions, TeardownProgress};
 use bodyline_stack::{Stack, Target};
-use bodyline_verify::{TeardownOptions, TeardownProgress, VerifyError, VerifyOptions};
+use bodyline_verify::VerifyOptions;
 
 /// How results are printed.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,7 +154,7 @@ pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
 pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let stack = load(&args.stack_file, args.target, args.stack_name.as_deref())?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
-    let plan = bodyline_verify::plan_teardown(&stack, &config, &args.root)
+    let plan = bodyline_provision::plan_teardown(&stack, &config, &args.root)
         .await
         .with_context(|| format!("cannot plan the teardown of stack {}", stack.name))?;
     if args.dry_run {
@@ -198,7 +199,7 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
     }
     let mut display =
         crate::wait::Display::new(args.format == Format::Text, quiet, options.endpoint_timeout);
-    let report = bodyline_verify::execute_with_progress(&plan, &config, &options, &mut |p| {
+    let report = bodyline_provision::execute_with_progress(&plan, &config, &options, &mut |p| {
         if let TeardownProgress::Waiting {
             endpoint,
             status,
@@ -216,7 +217,7 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
         Format::Text if quiet => eprint!("{}", report.render_text()),
         Format::Text => print!("{}", report.render_text()),
     }
-    if let Some(VerifyError::EndpointStillPresent { .. }) = &report.failure {
+    if let Some(TeardownError::EndpointStillPresent { .. }) = &report.failure {
         // The report (stdout) already says why; stderr says how to continue.
         eprintln!(
             "The stack is still converging. To continue, run the same command again: {}",

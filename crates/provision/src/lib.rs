@@ -51,6 +51,7 @@ mod plan;
 mod replay_tests;
 mod run;
 mod scaling;
+mod teardown;
 mod templates;
 #[cfg(test)]
 mod testutil;
@@ -76,6 +77,12 @@ pub use plan::{plan, Action, Change, Kind, Plan};
 pub use run::{plan_stack, setup, Planned, SetupReport};
 pub use scaling::{
     alarm_tags, AlarmObserved, ScalingObserved, TrackingObserved, WakeObserved, WakeStep,
+};
+pub use teardown::{
+    delete_user, execute, execute_sweep, execute_with_progress, keys_under, plan_sweep,
+    plan_teardown, FoundBy, Outcome, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped,
+    Step, SweepOptions, SweepPlan, SweepReport, SweepStack, SweptStack, TaggedResource,
+    TeardownError, TeardownOptions, TeardownPlan, TeardownProgress, TeardownReport, Verdict,
 };
 pub use templates::{
     render_policy, BUCKET_TLS_TEMPLATE, EXECUTION_ROLE_TEMPLATE, EXECUTION_TRUST_TEMPLATE,

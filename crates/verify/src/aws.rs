@@ -14,7 +14,6 @@ pub(crate) struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub runtime: aws_sdk_sagemakerruntime::Client,
-    pub sns: aws_sdk_sns::Client,
     pub scaling: aws_sdk_applicationautoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sts: aws_sdk_sts::Client,
@@ -31,7 +30,6 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(config),
             sagemaker: aws_sdk_sagemaker::Client::new(config),
             runtime: aws_sdk_sagemakerruntime::Client::new(config),
-            sns: aws_sdk_sns::Client::new(config),
             scaling: aws_sdk_applicationautoscaling::Client::new(config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
@@ -151,28 +149,6 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     Failure::of(&err).into_error(operation, resource)
-}
-
-/// `Ok(Some(v))` on success, `Ok(None)` when the resource was not found, else the error.
-pub(crate) fn found<T, E>(
-    operation: &'static str,
-    resource: &str,
-    result: Result<T, SdkError<E, HttpResponse>>,
-) -> Result<Option<T>, VerifyError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(err) => {
-            let failure = Failure::of(&err);
-            if failure.is_not_found() {
-                Ok(None)
-            } else {
-                Err(failure.into_error(operation, resource))
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use bodyline_stack::MAX_INLINE_BODY_BYTES;
 use super::probe::Probe;
 use super::Verdict;
 use crate::aws::Failure;
-use crate::bucket::keys_under;
+use bodyline_provision::keys_under;
 
 /// What a 202 said.
 #[derive(Debug, Clone)]

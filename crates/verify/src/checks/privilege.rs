@@ -27,7 +27,7 @@ pub(crate) async fn least_privilege(ctx: &VerifyContext) -> Verdict {
         Target::Local => {
             let (user, config) = temp_user(ctx).await?;
             let verdict = probe(ctx, &config).await;
-            let cleanup = crate::teardown::delete_user(&ctx.clients, &user.name).await;
+            let cleanup = bodyline_provision::delete_user(&ctx.clients.iam, &user.name).await;
             match (verdict, cleanup) {
                 (v, Ok(_)) => v.map(|d| format!("{d}; temporary user {} removed", user.name)),
                 (Ok(d), Err(e)) => Err(format!(
@@ -118,7 +118,7 @@ async fn temp_user(ctx: &VerifyContext) -> Result<(TempUser, SdkConfig), String>
     match prepared {
         Ok(creds) => Ok((user, with_credentials(ctx, creds))),
         Err(e) => {
-            let _ = crate::teardown::delete_user(&ctx.clients, &user.name).await;
+            let _ = bodyline_provision::delete_user(&ctx.clients.iam, &user.name).await;
             Err(e)
         }
     }

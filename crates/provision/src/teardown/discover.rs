@@ -12,9 +12,10 @@ use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_iam::types::PolicyScopeType;
 use bodyline_stack::{ownership, Names, Ownership, State};
 
-use crate::aws::{aws_error, found, Clients};
-use crate::resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
-use crate::VerifyError;
+use super::failure::{aws_error, none_if_missing, Failure};
+use super::resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
+use super::TeardownError;
+use crate::Clients;
 
 /// What discovery looks for: the stack's names and, when there is one, its state file.
 pub(crate) struct Scope<'a> {
@@ -112,7 +113,7 @@ impl Found {
 }
 
 /// Lists every service and returns the owned resources in teardown order.
-pub(crate) async fn discover(clients: &Clients, scope: &Scope<'_>) -> Result<Found, VerifyError> {
+pub(crate) async fn discover(clients: &Clients, scope: &Scope<'_>) -> Result<Found, TeardownError> {
     let mut found = Found::default();
     sagemaker(clients, scope, &mut found).await?;
     scaling(clients, scope, &mut found).await?;
@@ -132,7 +133,7 @@ pub(crate) async fn discover(clients: &Clients, scope: &Scope<'_>) -> Result<Fou
 pub(crate) async fn sagemaker_tags(
     clients: &Clients,
     arn: &str,
-) -> Result<Option<Vec<(String, String)>>, VerifyError> {
+) -> Result<Option<Vec<(String, String)>>, TeardownError> {
     // Only ARNs that a List call just returned are asked about: moto answers ListTags on an
     // unknown ARN with HTTP 500. A resource deleted in between reads as "not found".
     let mut pages = clients
@@ -143,7 +144,7 @@ pub(crate) async fn sagemaker_tags(
         .send();
     let mut tags = Vec::new();
     while let Some(page) = pages.next().await {
-        let Some(page) = found("ListTags", arn, page)? else {
+        let Some(page) = none_if_missing("ListTags", arn, page)? else {
             return Ok(None);
         };
         tags.extend(
@@ -163,7 +164,7 @@ async fn sagemaker(
     clients: &Clients,
     scope: &Scope<'_>,
     acc: &mut Found,
-) -> Result<(), VerifyError> {
+) -> Result<(), TeardownError> {
     let sm = &clients.sagemaker;
     let stack = scope.stack();
 
@@ -216,7 +217,11 @@ async fn sagemaker(
     Ok(())
 }
 
-async fn scaling(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), VerifyError> {
+async fn scaling(
+    clients: &Clients,
+    scope: &Scope<'_>,
+    acc: &mut Found,
+) -> Result<(), TeardownError> {
     let owned_endpoints: BTreeSet<String> = acc
         .owned
         .iter()
@@ -297,7 +302,11 @@ pub(crate) fn endpoint_of(resource_id: &str) -> Option<&str> {
 
 /// CloudWatch alarms whose names start with the stack's (the wake-from-zero alarm), judged by
 /// their tags.
-async fn alarms(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), VerifyError> {
+async fn alarms(
+    clients: &Clients,
+    scope: &Scope<'_>,
+    acc: &mut Found,
+) -> Result<(), TeardownError> {
     let mut found_alarms = Vec::new();
     let mut pages = clients
         .cloudwatch
@@ -314,7 +323,7 @@ async fn alarms(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result
         }
     }
     for (name, arn) in found_alarms {
-        let tags = bodyline_provision::alarm_tags(&clients.cloudwatch, &arn)
+        let tags = crate::scaling::alarm_tags(&clients.cloudwatch, &arn)
             .await
             .map_err(|e| aws_error("ListTagsForResource", &arn, e))?;
         acc.judge(scope, ResourceKind::Alarm, &name, Some(&arn), pairs(&tags));
@@ -343,7 +352,11 @@ async fn scaling_target_owned(clients: &Clients, scope: &Scope<'_>, arn: &str) -
     }
 }
 
-async fn buckets(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), VerifyError> {
+async fn buckets(
+    clients: &Clients,
+    scope: &Scope<'_>,
+    acc: &mut Found,
+) -> Result<(), TeardownError> {
     let mut names = Vec::new();
     let mut pages = clients.s3.list_buckets().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -365,7 +378,7 @@ async fn buckets(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Resul
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect(),
             Err(err) => {
-                let failure = crate::aws::Failure::of(&err);
+                let failure = Failure::of(&err);
                 match failure.code.as_deref() {
                     Some("NoSuchTagSet") => Vec::new(),
                     Some("NoSuchBucket") => continue,
@@ -410,7 +423,7 @@ async fn interrupted_creation(
     name: &str,
     tags: &[(String, String)],
     created: Option<aws_smithy_types::DateTime>,
-) -> Result<bool, VerifyError> {
+) -> Result<bool, TeardownError> {
     if ownership(scope.stack(), pairs(tags)) != Ownership::Foreign {
         return Ok(false);
     }
@@ -433,12 +446,16 @@ async fn interrupted_creation(
             Err(e) => return Err(aws_error("GetBucketPolicy", name, e)),
         }
     }
-    bodyline_provision::bucket_is_empty(&clients.s3, name)
+    crate::observe::bucket_is_empty(&clients.s3, name)
         .await
         .map_err(|e| aws_error("ListObjectVersions", name, e))
 }
 
-async fn topics(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), VerifyError> {
+async fn topics(
+    clients: &Clients,
+    scope: &Scope<'_>,
+    acc: &mut Found,
+) -> Result<(), TeardownError> {
     let mut arns = Vec::new();
     let mut items = clients.sns.list_topics().into_paginator().items().send();
     while let Some(t) = items.next().await {
@@ -458,7 +475,7 @@ async fn topics(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result
             .resource_arn(&arn)
             .send()
             .await;
-        let Some(out) = found("ListTagsForResource", &arn, out)? else {
+        let Some(out) = none_if_missing("ListTagsForResource", &arn, out)? else {
             continue;
         };
         let tags: Vec<(String, String)> = out
@@ -471,7 +488,7 @@ async fn topics(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result
     Ok(())
 }
 
-async fn iam(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), VerifyError> {
+async fn iam(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), TeardownError> {
     let iam = &clients.iam;
 
     let mut roles = Vec::new();
@@ -484,7 +501,7 @@ async fn iam(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<()
     }
     for (name, arn) in roles {
         let out = iam.list_role_tags().role_name(&name).send().await;
-        let Some(out) = found("ListRoleTags", &name, out)? else {
+        let Some(out) = none_if_missing("ListRoleTags", &name, out)? else {
             continue;
         };
         let tags: Vec<(String, String)> = out
@@ -512,7 +529,7 @@ async fn iam(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<()
     }
     for (name, arn) in policies {
         let out = iam.list_policy_tags().policy_arn(&arn).send().await;
-        let Some(out) = found("ListPolicyTags", &arn, out)? else {
+        let Some(out) = none_if_missing("ListPolicyTags", &arn, out)? else {
             continue;
         };
         let tags: Vec<(String, String)> = out
@@ -539,7 +556,7 @@ async fn iam(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<()
     }
     for (name, arn) in users {
         let out = iam.list_user_tags().user_name(&name).send().await;
-        let Some(out) = found("ListUserTags", &name, out)? else {
+        let Some(out) = none_if_missing("ListUserTags", &name, out)? else {
             continue;
         };
         let tags: Vec<(String, String)> = out

@@ -15,10 +15,11 @@ use aws_sdk_s3::primitives::DateTime;
 use bodyline_stack::{parse_created_tag, CREATED_TAG, REGION_TAG, STACK_TAG};
 use serde::Serialize;
 
-use crate::aws::{aws_error, found, Clients};
-use crate::discover::{endpoint_of, sagemaker_tags};
-use crate::resource::ResourceKind;
-use crate::VerifyError;
+use super::discover::{endpoint_of, sagemaker_tags};
+use super::failure::{aws_error, none_if_missing};
+use super::resource::ResourceKind;
+use super::TeardownError;
+use crate::Clients;
 
 /// One resource that carries a `bodyline:stack` tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,7 +43,7 @@ pub struct TaggedResource {
 pub(crate) type Inventory = BTreeMap<String, Vec<TaggedResource>>;
 
 /// Lists every service and groups what carries `bodyline:stack` by its value.
-pub(crate) async fn inventory(clients: &Clients, region: &str) -> Result<Inventory, VerifyError> {
+pub(crate) async fn inventory(clients: &Clients, region: &str) -> Result<Inventory, TeardownError> {
     let mut acc = Inventory::new();
     sagemaker(clients, &mut acc).await?;
     scaling(clients, &mut acc).await?;
@@ -90,7 +91,7 @@ fn pairs<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(String,
         .collect()
 }
 
-async fn sagemaker(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyError> {
+async fn sagemaker(clients: &Clients, acc: &mut Inventory) -> Result<(), TeardownError> {
     let sm = &clients.sagemaker;
     let mut listed: Vec<(ResourceKind, String, String, Option<SystemTime>)> = Vec::new();
     let mut endpoints = sm.list_endpoints().into_paginator().items().send();
@@ -127,7 +128,7 @@ async fn sagemaker(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyE
 
 /// Scalable targets and policies belong to the stack whose endpoint they scale (their own
 /// tags are newer than the API and moto does not keep them).
-async fn scaling(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyError> {
+async fn scaling(clients: &Clients, acc: &mut Inventory) -> Result<(), TeardownError> {
     let stack_of_endpoint: BTreeMap<String, String> = acc
         .iter()
         .flat_map(|(stack, resources)| {
@@ -173,7 +174,7 @@ async fn scaling(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyErr
     Ok(())
 }
 
-async fn alarms(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyError> {
+async fn alarms(clients: &Clients, acc: &mut Inventory) -> Result<(), TeardownError> {
     let mut listed = Vec::new();
     let mut pages = clients.cloudwatch.describe_alarms().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -185,7 +186,7 @@ async fn alarms(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyErro
         }
     }
     for (name, arn) in listed {
-        let tags = bodyline_provision::alarm_tags(&clients.cloudwatch, &arn)
+        let tags = crate::scaling::alarm_tags(&clients.cloudwatch, &arn)
             .await
             .map_err(|e| aws_error("ListTagsForResource", &arn, e))?;
         add(acc, ResourceKind::Alarm, &name, None, true, &tags);
@@ -193,7 +194,11 @@ async fn alarms(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyErro
     Ok(())
 }
 
-async fn buckets(clients: &Clients, region: &str, acc: &mut Inventory) -> Result<(), VerifyError> {
+async fn buckets(
+    clients: &Clients,
+    region: &str,
+    acc: &mut Inventory,
+) -> Result<(), TeardownError> {
     let mut listed = Vec::new();
     let mut pages = clients.s3.list_buckets().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -217,7 +222,7 @@ async fn buckets(clients: &Clients, region: &str, acc: &mut Inventory) -> Result
     Ok(())
 }
 
-async fn topics(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyError> {
+async fn topics(clients: &Clients, acc: &mut Inventory) -> Result<(), TeardownError> {
     let mut arns = Vec::new();
     let mut items = clients.sns.list_topics().into_paginator().items().send();
     while let Some(t) = items.next().await {
@@ -231,7 +236,7 @@ async fn topics(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyErro
             .resource_arn(&arn)
             .send()
             .await;
-        let Some(out) = found("ListTagsForResource", &arn, out)? else {
+        let Some(out) = none_if_missing("ListTagsForResource", &arn, out)? else {
             continue;
         };
         let tags = pairs(out.tags().iter().map(|t| (t.key(), t.value())));
@@ -241,7 +246,7 @@ async fn topics(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyErro
     Ok(())
 }
 
-async fn iam(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyError> {
+async fn iam(clients: &Clients, acc: &mut Inventory) -> Result<(), TeardownError> {
     let iam = &clients.iam;
     let mut roles = Vec::new();
     let mut items = iam.list_roles().into_paginator().items().send();
@@ -251,7 +256,7 @@ async fn iam(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyError> 
     }
     for (name, at) in roles {
         let out = iam.list_role_tags().role_name(&name).send().await;
-        let Some(out) = found("ListRoleTags", &name, out)? else {
+        let Some(out) = none_if_missing("ListRoleTags", &name, out)? else {
             continue;
         };
         let tags = pairs(out.tags().iter().map(|t| (t.key(), t.value())));
@@ -273,7 +278,7 @@ async fn iam(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyError> 
     }
     for (name, arn, at) in policies {
         let out = iam.list_policy_tags().policy_arn(&arn).send().await;
-        let Some(out) = found("ListPolicyTags", &arn, out)? else {
+        let Some(out) = none_if_missing("ListPolicyTags", &arn, out)? else {
             continue;
         };
         let tags = pairs(out.tags().iter().map(|t| (t.key(), t.value())));
@@ -288,7 +293,7 @@ async fn iam(clients: &Clients, acc: &mut Inventory) -> Result<(), VerifyError> 
     }
     for (name, at) in users {
         let out = iam.list_user_tags().user_name(&name).send().await;
-        let Some(out) = found("ListUserTags", &name, out)? else {
+        let Some(out) = none_if_missing("ListUserTags", &name, out)? else {
             continue;
         };
         let tags = pairs(out.tags().iter().map(|t| (t.key(), t.value())));

@@ -7,10 +7,10 @@ use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
-use bodyline_stack::{Names, ResourceRecord, State};
-use bodyline_verify::{
+use bodyline_provision::{
     execute, plan_teardown, FoundBy, Outcome, ResourceKind, SkipReason, TeardownOptions,
 };
+use bodyline_stack::{Names, ResourceRecord, State};
 use support::Tagged;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

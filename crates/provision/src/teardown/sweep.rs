@@ -14,10 +14,10 @@ use aws_config::SdkConfig;
 use bodyline_stack::{Stack, Target};
 use serde::Serialize;
 
-use crate::aws::Clients;
-use crate::inventory::{inventory, TaggedResource};
-use crate::teardown::{execute, plan_teardown, TeardownOptions, TeardownReport};
-use crate::VerifyError;
+use super::inventory::{inventory, TaggedResource};
+use super::TeardownError;
+use super::{execute, plan_teardown, TeardownOptions, TeardownReport};
+use crate::Clients;
 
 /// What to sweep.
 #[derive(Debug, Clone)]
@@ -197,9 +197,9 @@ pub async fn plan_sweep(
     base: &Stack,
     config: &SdkConfig,
     options: &SweepOptions,
-) -> Result<SweepPlan, VerifyError> {
+) -> Result<SweepPlan, TeardownError> {
     let clients = Clients::new(config);
-    let account = clients.account(base.target).await?;
+    let account = super::account(&clients, base.target).await?;
     let found = inventory(&clients, &base.region).await?;
     let stacks = found
         .into_iter()
@@ -344,7 +344,7 @@ async fn sweep_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::ResourceKind;
+    use crate::teardown::ResourceKind;
 
     const NOW: Duration = Duration::from_secs(1_000_000);
 

@@ -12,12 +12,12 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use bodyline_stack::{Names, Stack, Target};
 
+use super::resource::{FoundBy, OwnedResource, ResourceKind};
+use super::TeardownError;
 use super::{
     delete_in_order, Outcome, TeardownOptions, TeardownPlan, TeardownProgress, TeardownReport,
 };
-use crate::aws::Clients;
-use crate::resource::{FoundBy, OwnedResource, ResourceKind};
-use crate::VerifyError;
+use crate::Clients;
 
 const ACCOUNT: &str = "123456789012";
 
@@ -185,7 +185,7 @@ async fn deleting_past_the_timeout_leaves_the_bucket_and_the_rerun_finishes() {
     )
     .await;
     match &first.failure {
-        Some(VerifyError::EndpointStillPresent {
+        Some(TeardownError::EndpointStillPresent {
             endpoint, status, ..
         }) => assert_eq!((endpoint, status.as_str()), (&name, "Deleting")),
         other => panic!("expected EndpointStillPresent, got {other:?}"),

@@ -9,10 +9,26 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use bodyline_stack::{Names, Stack, State, Target};
 use serde::Serialize;
 
-use crate::aws::{aws_error, found, Clients};
-use crate::discover::{discover, Scope};
-use crate::resource::{FoundBy, OwnedResource, ResourceKind, Skipped};
-use crate::{bucket, VerifyError};
+use crate::Clients;
+use discover::{discover, Scope};
+use failure::{aws_error, none_if_missing, Failure};
+
+mod bucket;
+mod discover;
+mod error;
+mod failure;
+mod inventory;
+mod resource;
+mod sweep;
+
+pub use bucket::keys_under;
+pub use error::TeardownError;
+pub use inventory::TaggedResource;
+pub use resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
+pub use sweep::{
+    execute_sweep, plan_sweep, SweepOptions, SweepPlan, SweepReport, SweepStack, SweptStack,
+    Verdict,
+};
 
 /// What teardown would delete and what it will leave alone, in deletion order.
 #[derive(Debug, Clone, Serialize)]
@@ -87,9 +103,9 @@ pub async fn plan_teardown(
     stack: &Stack,
     config: &SdkConfig,
     root: &Path,
-) -> Result<TeardownPlan, VerifyError> {
+) -> Result<TeardownPlan, TeardownError> {
     let clients = Clients::new(config);
-    let account = clients.account(stack.target).await?;
+    let account = account(&clients, stack.target).await?;
     let names = Names::new(stack, &account);
     let state = State::load(root, &stack.name)?;
     let found = discover(
@@ -117,6 +133,19 @@ pub async fn plan_teardown(
     })
 }
 
+/// The 12-digit account of the configured credentials.
+pub(crate) async fn account(clients: &Clients, target: Target) -> Result<String, TeardownError> {
+    let out = clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("GetCallerIdentity", "the configured credentials", e))?;
+    out.account()
+        .map(str::to_string)
+        .ok_or(TeardownError::NoAccount { target })
+}
+
 /// How to run a teardown.
 #[derive(Debug, Clone)]
 pub struct TeardownOptions {
@@ -126,7 +155,7 @@ pub struct TeardownOptions {
     /// bucket is emptied.
     pub backup_dir: Option<PathBuf>,
     /// How long to wait for a deleted endpoint to disappear (`--wait-timeout`). Past it,
-    /// teardown stops with [`VerifyError::EndpointStillPresent`] before the bucket, and the
+    /// teardown stops with [`TeardownError::EndpointStillPresent`] before the bucket, and the
     /// next run continues the wait (without deleting the endpoint twice).
     pub endpoint_timeout: Duration,
     /// The longest pause between two `DescribeEndpoint` calls while waiting: pauses start at
@@ -197,12 +226,12 @@ pub struct TeardownReport {
     pub leaks: Vec<OwnedResource>,
     /// The first error (teardown stops at it, to keep the order's guarantees).
     #[serde(serialize_with = "display_error")]
-    pub failure: Option<VerifyError>,
+    pub failure: Option<TeardownError>,
     /// Whether the state file was removed (only after a clean run).
     pub state_removed: bool,
 }
 
-fn display_error<S: serde::Serializer>(e: &Option<VerifyError>, s: S) -> Result<S::Ok, S::Error> {
+fn display_error<S: serde::Serializer>(e: &Option<TeardownError>, s: S) -> Result<S::Ok, S::Error> {
     match e {
         Some(e) => s.serialize_some(&e.to_string()),
         None => s.serialize_none(),
@@ -303,7 +332,7 @@ pub async fn execute_with_progress(
     report
 }
 
-type StepResult = Result<(Outcome, String), VerifyError>;
+type StepResult = Result<(Outcome, String), TeardownError>;
 
 /// Deletes the plan's resources in order into `report`, stopping at the first error (so a
 /// bucket is never deleted while the endpoint that writes into it is still there).
@@ -364,7 +393,7 @@ async fn delete(
             };
             let dimension = ScalableDimension::from(scaling.dimension.as_str());
             let deleted = if r.kind == ResourceKind::ScalingPolicy {
-                found(
+                none_if_missing(
                     "DeleteScalingPolicy",
                     name,
                     clients
@@ -379,7 +408,7 @@ async fn delete(
                 )?
                 .is_some()
             } else {
-                found(
+                none_if_missing(
                     "DeregisterScalableTarget",
                     name,
                     clients
@@ -397,7 +426,7 @@ async fn delete(
         }
         ResourceKind::Endpoint => delete_endpoint(clients, options, name, progress).await,
         ResourceKind::EndpointConfig => {
-            let deleted = found(
+            let deleted = none_if_missing(
                 "DeleteEndpointConfig",
                 name,
                 clients
@@ -411,7 +440,7 @@ async fn delete(
             Ok(gone_or(deleted, String::new()))
         }
         ResourceKind::Model => {
-            let deleted = found(
+            let deleted = none_if_missing(
                 "DeleteModel",
                 name,
                 clients
@@ -432,7 +461,7 @@ async fn delete(
                     "empty and untagged: an interrupted setup's".to_string(),
                 )),
                 Err(err) => {
-                    let failure = crate::aws::Failure::of(&err);
+                    let failure = Failure::of(&err);
                     if failure.is_not_found() {
                         Ok((Outcome::AlreadyGone, String::new()))
                     } else {
@@ -444,7 +473,7 @@ async fn delete(
         ResourceKind::Bucket => delete_bucket(clients, plan, options, name, backed_up).await,
         ResourceKind::Topic => {
             let arn = r.arn.as_deref().unwrap_or(name);
-            let deleted = found(
+            let deleted = none_if_missing(
                 "DeleteTopic",
                 arn,
                 clients.sns.delete_topic().topic_arn(arn).send().await,
@@ -463,7 +492,7 @@ async fn delete(
             // DeleteAlarms succeeds for names that do not exist: the leak check confirms.
             Ok((Outcome::Deleted, String::new()))
         }
-        ResourceKind::User => delete_user(clients, name).await,
+        ResourceKind::User => delete_user(&clients.iam, name).await,
         ResourceKind::ManagedPolicy => {
             let arn = r.arn.as_deref().unwrap_or(name);
             delete_policy(clients, arn).await
@@ -485,7 +514,7 @@ async fn delete_endpoint(
     };
     let already_deleting = status == "Deleting";
     let deleted = already_deleting
-        || found(
+        || none_if_missing(
             "DeleteEndpoint",
             name,
             clients
@@ -509,8 +538,11 @@ async fn delete_endpoint(
 }
 
 /// The endpoint's `EndpointStatus`, `None` once it is gone.
-async fn endpoint_status(clients: &Clients, endpoint: &str) -> Result<Option<String>, VerifyError> {
-    let described = found(
+async fn endpoint_status(
+    clients: &Clients,
+    endpoint: &str,
+) -> Result<Option<String>, TeardownError> {
+    let described = none_if_missing(
         "DescribeEndpoint",
         endpoint,
         clients
@@ -532,7 +564,7 @@ async fn wait_until_gone(
     endpoint: &str,
     options: &TeardownOptions,
     progress: &mut dyn FnMut(TeardownProgress),
-) -> Result<Duration, VerifyError> {
+) -> Result<Duration, TeardownError> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(100).min(options.poll_interval);
     loop {
@@ -541,7 +573,7 @@ async fn wait_until_gone(
         };
         let elapsed = start.elapsed();
         if elapsed >= options.endpoint_timeout {
-            return Err(VerifyError::EndpointStillPresent {
+            return Err(TeardownError::EndpointStillPresent {
                 endpoint: endpoint.to_string(),
                 status,
                 waited_secs: elapsed.as_secs(),
@@ -596,7 +628,7 @@ async fn delete_bucket(
                 return Ok((Outcome::Deleted, detail.join(", ")));
             }
             Err(err) => {
-                let failure = crate::aws::Failure::of(&err);
+                let failure = Failure::of(&err);
                 if failure.is_not_found() {
                     return Ok((Outcome::AlreadyGone, detail.join(", ")));
                 }
@@ -610,9 +642,13 @@ async fn delete_bucket(
     }
 }
 
-pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
-    let iam = &clients.iam;
-    let Some(keys) = found(
+/// Deletes an IAM user with its access keys and policies (verify's temporary invoker, too);
+/// a user already gone is [`Outcome::AlreadyGone`].
+pub async fn delete_user(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+) -> Result<(Outcome, String), TeardownError> {
+    let Some(keys) = none_if_missing(
         "ListAccessKeys",
         user,
         iam.list_access_keys().user_name(user).send().await,
@@ -622,7 +658,7 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
     };
     for key in keys.access_key_metadata() {
         if let Some(id) = key.access_key_id() {
-            found(
+            none_if_missing(
                 "DeleteAccessKey",
                 user,
                 iam.delete_access_key()
@@ -633,7 +669,7 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
             )?;
         }
     }
-    if let Some(attached) = found(
+    if let Some(attached) = none_if_missing(
         "ListAttachedUserPolicies",
         user,
         iam.list_attached_user_policies()
@@ -646,7 +682,7 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
             .iter()
             .filter_map(|p| p.policy_arn())
         {
-            found(
+            none_if_missing(
                 "DetachUserPolicy",
                 user,
                 iam.detach_user_policy()
@@ -657,13 +693,13 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
             )?;
         }
     }
-    if let Some(inline) = found(
+    if let Some(inline) = none_if_missing(
         "ListUserPolicies",
         user,
         iam.list_user_policies().user_name(user).send().await,
     )? {
         for policy in inline.policy_names() {
-            found(
+            none_if_missing(
                 "DeleteUserPolicy",
                 user,
                 iam.delete_user_policy()
@@ -674,7 +710,7 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
             )?;
         }
     }
-    let deleted = found(
+    let deleted = none_if_missing(
         "DeleteUser",
         user,
         iam.delete_user().user_name(user).send().await,
@@ -697,7 +733,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
     let mut users = Vec::new();
     let mut groups = Vec::new();
     while let Some(page) = pages.next().await {
-        let Some(page) = found("ListEntitiesForPolicy", arn, page)? else {
+        let Some(page) = none_if_missing("ListEntitiesForPolicy", arn, page)? else {
             return Ok((Outcome::AlreadyGone, String::new()));
         };
         roles.extend(
@@ -720,7 +756,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         );
     }
     for role in &roles {
-        found(
+        none_if_missing(
             "DetachRolePolicy",
             role,
             iam.detach_role_policy()
@@ -732,7 +768,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         detached += 1;
     }
     for user in &users {
-        found(
+        none_if_missing(
             "DetachUserPolicy",
             user,
             iam.detach_user_policy()
@@ -744,7 +780,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         detached += 1;
     }
     for group in &groups {
-        found(
+        none_if_missing(
             "DetachGroupPolicy",
             group,
             iam.detach_group_policy()
@@ -756,14 +792,14 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         detached += 1;
     }
     let mut versions = 0;
-    if let Some(listed) = found(
+    if let Some(listed) = none_if_missing(
         "ListPolicyVersions",
         arn,
         iam.list_policy_versions().policy_arn(arn).send().await,
     )? {
         for v in listed.versions().iter().filter(|v| !v.is_default_version()) {
             if let Some(id) = v.version_id() {
-                found(
+                none_if_missing(
                     "DeletePolicyVersion",
                     arn,
                     iam.delete_policy_version()
@@ -776,7 +812,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
             }
         }
     }
-    let deleted = found(
+    let deleted = none_if_missing(
         "DeletePolicy",
         arn,
         iam.delete_policy().policy_arn(arn).send().await,
@@ -790,7 +826,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
 
 async fn delete_role(clients: &Clients, role: &str) -> StepResult {
     let iam = &clients.iam;
-    let Some(inline) = found(
+    let Some(inline) = none_if_missing(
         "ListRolePolicies",
         role,
         iam.list_role_policies().role_name(role).send().await,
@@ -799,7 +835,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
         return Ok((Outcome::AlreadyGone, String::new()));
     };
     for policy in inline.policy_names() {
-        found(
+        none_if_missing(
             "DeleteRolePolicy",
             role,
             iam.delete_role_policy()
@@ -810,7 +846,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
         )?;
     }
     let mut detached = 0;
-    if let Some(attached) = found(
+    if let Some(attached) = none_if_missing(
         "ListAttachedRolePolicies",
         role,
         iam.list_attached_role_policies()
@@ -823,7 +859,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
             .iter()
             .filter_map(|p| p.policy_arn())
         {
-            found(
+            none_if_missing(
                 "DetachRolePolicy",
                 role,
                 iam.detach_role_policy()
@@ -835,7 +871,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
             detached += 1;
         }
     }
-    let deleted = found(
+    let deleted = none_if_missing(
         "DeleteRole",
         role,
         iam.delete_role().role_name(role).send().await,
@@ -851,5 +887,4 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
 }
 
 #[cfg(test)]
-#[path = "teardown_replay_tests.rs"]
 mod replay_tests;
