@@ -41,7 +41,7 @@ pub struct Observed {
     /// The stack's models (found the same way) that no config in use needs.
     pub leftover_models: Vec<Tagged>,
     /// Scale to zero: target, policies and alarm, by the stack's names.
-    pub scaling: crate::ScalingObserved,
+    pub scaling: crate::scaling::ScalingObserved,
 }
 
 /// A resource known by name, ARN and tags.

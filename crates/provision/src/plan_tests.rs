@@ -108,7 +108,7 @@ fn observed_after_change(old: &Desired, new: &Desired) -> Observed {
         e.current_config = Some(ConfigObserved {
             name: old.endpoint_config.name.clone(),
             tags: old.tags.clone(),
-            model: (old.model.name != new.model.name).then(|| crate::Tagged {
+            model: (old.model.name != new.model.name).then(|| crate::observe::Tagged {
                 name: old.model.name.clone(),
                 arn: old.model.arn.clone(),
                 tags: old.tags.clone(),
@@ -202,7 +202,7 @@ fn a_foreign_same_named_bucket_is_an_error_naming_it() {
     let s = stack("local");
     let d = desired(&s);
     let mut o = Observed {
-        bucket: Some(crate::BucketObserved {
+        bucket: Some(crate::observe::BucketObserved {
             name: d.bucket.name.clone(),
             tags: Some(vec![("team".into(), "data".into())]),
             ..Default::default()
@@ -222,7 +222,7 @@ fn a_foreign_same_named_bucket_is_an_error_naming_it() {
     assert!(msg.contains("rename"), "{msg}");
 
     // Taken in another account (HeadBucket 403): no tags could be read.
-    o.bucket = Some(crate::BucketObserved {
+    o.bucket = Some(crate::observe::BucketObserved {
         name: d.bucket.name.clone(),
         tags: None,
         ..Default::default()
@@ -265,8 +265,8 @@ fn invoker_attachments_follow_the_configured_principals() {
     assert_eq!(
         c.step,
         Step::Attach {
-            attach: vec![crate::Principal::Role("scoring-app".into())],
-            detach: vec![crate::Principal::Role("old-app".into())],
+            attach: vec![crate::desired::Principal::Role("scoring-app".into())],
+            detach: vec![crate::desired::Principal::Role("old-app".into())],
         }
     );
 }
@@ -316,7 +316,7 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
 fn a_missing_invoker_principal_is_an_error_before_any_change() {
     let s = stack("local");
     let o = Observed {
-        missing_principals: vec![crate::Principal::Role("scoring-app".into())],
+        missing_principals: vec![crate::desired::Principal::Role("scoring-app".into())],
         ..Observed::default()
     };
     let err = plan(&s, &ctx(), &o).unwrap_err().to_string();
@@ -330,7 +330,7 @@ fn a_missing_invoker_principal_is_an_error_before_any_change() {
 fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
     let s = stack("local");
     let d = desired(&s);
-    let leftover = |name: &str| crate::Tagged {
+    let leftover = |name: &str| crate::observe::Tagged {
         name: name.into(),
         arn: format!("arn:aws:sagemaker:us-east-1:123456789012:x/{name}"),
         tags: d.tags.clone(),

@@ -219,7 +219,7 @@ async fn observe_change(
     status: &str,
 ) -> Observed {
     let mut o = observed_again(new, clients).await;
-    o.endpoint_config = pending.map(|_| crate::Tagged {
+    o.endpoint_config = pending.map(|_| crate::observe::Tagged {
         name: new.endpoint_config.name.clone(),
         arn: new.endpoint_config.arn.clone(),
         tags: new.tags.clone(),

@@ -26,8 +26,8 @@ pub use error::TeardownError;
 pub use inventory::TaggedResource;
 pub use resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
 pub use sweep::{
-    execute_sweep, plan_sweep, SweepOptions, SweepPlan, SweepReport, SweepStack, SweptStack,
-    Verdict,
+    execute_sweep, plan_sweep, SweepDecision, SweepOptions, SweepPlan, SweepReport, SweepStack,
+    SweptStack,
 };
 
 /// What teardown would delete and what it will leave alone, in deletion order.
@@ -193,22 +193,22 @@ impl TeardownOptions {
 /// What happened to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum DeletionOutcome {
     /// Deleted by this run.
     Deleted,
     /// Already gone when its turn came (NotFound is success).
     AlreadyGone,
 }
 
-/// One executed step.
+/// One resource teardown handled: deleted by this run, or already gone.
 #[derive(Debug, Clone, Serialize)]
-pub struct Step {
+pub struct Deletion {
     /// What it was.
     pub kind: ResourceKind,
     /// Its name.
     pub name: String,
     /// What happened.
-    pub outcome: Outcome,
+    pub outcome: DeletionOutcome,
     /// Extra facts (objects removed, principals detached, files backed up).
     pub detail: String,
 }
@@ -219,7 +219,7 @@ pub struct TeardownReport {
     /// The stack name.
     pub stack: String,
     /// Each resource handled, in order.
-    pub steps: Vec<Step>,
+    pub steps: Vec<Deletion>,
     /// Files written by `--backup-dir`.
     pub backed_up: Vec<PathBuf>,
     /// Owned resources still listed by tag after the run: must be empty.
@@ -249,8 +249,8 @@ impl TeardownReport {
         let mut out = String::new();
         for s in &self.steps {
             let what = match s.outcome {
-                Outcome::Deleted => "deleted",
-                Outcome::AlreadyGone => "gone   ",
+                DeletionOutcome::Deleted => "deleted",
+                DeletionOutcome::AlreadyGone => "gone   ",
             };
             out.push_str(&format!("  {what} {:<16} {}", s.kind.label(), s.name));
             if !s.detail.is_empty() {
@@ -332,7 +332,7 @@ pub async fn execute_with_progress(
     report
 }
 
-type StepResult = Result<(Outcome, String), TeardownError>;
+type StepResult = Result<(DeletionOutcome, String), TeardownError>;
 
 /// Deletes the plan's resources in order into `report`, stopping at the first error (so a
 /// bucket is never deleted while the endpoint that writes into it is still there).
@@ -355,7 +355,7 @@ async fn delete_in_order(
         )
         .await
         {
-            Ok((outcome, detail)) => report.steps.push(Step {
+            Ok((outcome, detail)) => report.steps.push(Deletion {
                 kind: resource.kind,
                 name: resource.name.clone(),
                 outcome,
@@ -369,11 +369,12 @@ async fn delete_in_order(
     }
 }
 
-fn gone_or(deleted: bool, detail: String) -> (Outcome, String) {
+/// The outcome of a delete call that returned `deleted` (`false`: the resource was not found).
+fn deleted_or_already_gone(deleted: bool, detail: String) -> (DeletionOutcome, String) {
     if deleted {
-        (Outcome::Deleted, detail)
+        (DeletionOutcome::Deleted, detail)
     } else {
-        (Outcome::AlreadyGone, detail)
+        (DeletionOutcome::AlreadyGone, detail)
     }
 }
 
@@ -389,7 +390,10 @@ async fn delete(
     match r.kind {
         ResourceKind::ScalingPolicy | ResourceKind::ScalableTarget => {
             let Some(scaling) = &r.scaling else {
-                return Ok((Outcome::AlreadyGone, "no scaling coordinates".into()));
+                return Ok((
+                    DeletionOutcome::AlreadyGone,
+                    "no scaling coordinates".into(),
+                ));
             };
             let dimension = ScalableDimension::from(scaling.dimension.as_str());
             let deleted = if r.kind == ResourceKind::ScalingPolicy {
@@ -422,7 +426,7 @@ async fn delete(
                 )?
                 .is_some()
             };
-            Ok(gone_or(deleted, String::new()))
+            Ok(deleted_or_already_gone(deleted, String::new()))
         }
         ResourceKind::Endpoint => delete_endpoint(clients, options, name, progress).await,
         ResourceKind::EndpointConfig => {
@@ -437,7 +441,7 @@ async fn delete(
                     .await,
             )?
             .is_some();
-            Ok(gone_or(deleted, String::new()))
+            Ok(deleted_or_already_gone(deleted, String::new()))
         }
         ResourceKind::Model => {
             let deleted = none_if_missing(
@@ -451,19 +455,19 @@ async fn delete(
                     .await,
             )?
             .is_some();
-            Ok(gone_or(deleted, String::new()))
+            Ok(deleted_or_already_gone(deleted, String::new()))
         }
         // Untagged: never emptied, and S3 refuses to delete it if anything is in it now.
         ResourceKind::Bucket if r.found_by == FoundBy::InterruptedSetup => {
             match clients.s3.delete_bucket().bucket(name).send().await {
                 Ok(_) => Ok((
-                    Outcome::Deleted,
+                    DeletionOutcome::Deleted,
                     "empty and untagged: an interrupted setup's".to_string(),
                 )),
                 Err(err) => {
                     let failure = Failure::of(&err);
                     if failure.is_not_found() {
-                        Ok((Outcome::AlreadyGone, String::new()))
+                        Ok((DeletionOutcome::AlreadyGone, String::new()))
                     } else {
                         Err(failure.into_error("DeleteBucket", name))
                     }
@@ -479,7 +483,7 @@ async fn delete(
                 clients.sns.delete_topic().topic_arn(arn).send().await,
             )?
             .is_some();
-            Ok(gone_or(deleted, String::new()))
+            Ok(deleted_or_already_gone(deleted, String::new()))
         }
         ResourceKind::Alarm => {
             clients
@@ -490,7 +494,7 @@ async fn delete(
                 .await
                 .map_err(|e| aws_error("DeleteAlarms", name, e))?;
             // DeleteAlarms succeeds for names that do not exist: the leak check confirms.
-            Ok((Outcome::Deleted, String::new()))
+            Ok((DeletionOutcome::Deleted, String::new()))
         }
         ResourceKind::User => delete_user(&clients.iam, name).await,
         ResourceKind::ManagedPolicy => {
@@ -510,7 +514,7 @@ async fn delete_endpoint(
     progress: &mut dyn FnMut(TeardownProgress),
 ) -> StepResult {
     let Some(status) = endpoint_status(clients, name).await? else {
-        return Ok((Outcome::AlreadyGone, String::new()));
+        return Ok((DeletionOutcome::AlreadyGone, String::new()));
     };
     let already_deleting = status == "Deleting";
     let deleted = already_deleting
@@ -534,7 +538,7 @@ async fn delete_endpoint(
     } else {
         format!("gone after {} ms", waited.as_millis())
     };
-    Ok(gone_or(deleted, detail))
+    Ok(deleted_or_already_gone(deleted, detail))
 }
 
 /// The endpoint's `EndpointStatus`, `None` once it is gone.
@@ -603,7 +607,7 @@ async fn delete_bucket(
                 detail.push(format!("{} objects backed up", files.len()));
                 backed_up.extend(files);
             }
-            None => return Ok((Outcome::AlreadyGone, String::new())),
+            None => return Ok((DeletionOutcome::AlreadyGone, String::new())),
         }
     }
     // Outputs can still land between emptying and deleting: inferences accepted before the
@@ -615,7 +619,7 @@ async fn delete_bucket(
     let mut pause = Duration::from_millis(200);
     loop {
         let Some(emptied) = bucket::empty(&clients.s3, name).await? else {
-            return Ok((Outcome::AlreadyGone, detail.join(", ")));
+            return Ok((DeletionOutcome::AlreadyGone, detail.join(", ")));
         };
         removed.versions += emptied.versions;
         removed.uploads += emptied.uploads;
@@ -625,12 +629,12 @@ async fn delete_bucket(
                     "{} object versions, {} uploads removed",
                     removed.versions, removed.uploads
                 ));
-                return Ok((Outcome::Deleted, detail.join(", ")));
+                return Ok((DeletionOutcome::Deleted, detail.join(", ")));
             }
             Err(err) => {
                 let failure = Failure::of(&err);
                 if failure.is_not_found() {
-                    return Ok((Outcome::AlreadyGone, detail.join(", ")));
+                    return Ok((DeletionOutcome::AlreadyGone, detail.join(", ")));
                 }
                 if failure.code.as_deref() != Some("BucketNotEmpty") || Instant::now() > deadline {
                     return Err(failure.into_error("DeleteBucket", name));
@@ -643,18 +647,18 @@ async fn delete_bucket(
 }
 
 /// Deletes an IAM user with its access keys and policies (verify's temporary invoker, too);
-/// a user already gone is [`Outcome::AlreadyGone`].
+/// a user already gone is [`DeletionOutcome::AlreadyGone`].
 pub async fn delete_user(
     iam: &aws_sdk_iam::Client,
     user: &str,
-) -> Result<(Outcome, String), TeardownError> {
+) -> Result<(DeletionOutcome, String), TeardownError> {
     let Some(keys) = none_if_missing(
         "ListAccessKeys",
         user,
         iam.list_access_keys().user_name(user).send().await,
     )?
     else {
-        return Ok((Outcome::AlreadyGone, String::new()));
+        return Ok((DeletionOutcome::AlreadyGone, String::new()));
     };
     for key in keys.access_key_metadata() {
         if let Some(id) = key.access_key_id() {
@@ -716,7 +720,7 @@ pub async fn delete_user(
         iam.delete_user().user_name(user).send().await,
     )?
     .is_some();
-    Ok(gone_or(deleted, String::new()))
+    Ok(deleted_or_already_gone(deleted, String::new()))
 }
 
 async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
@@ -734,7 +738,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
     let mut groups = Vec::new();
     while let Some(page) = pages.next().await {
         let Some(page) = none_if_missing("ListEntitiesForPolicy", arn, page)? else {
-            return Ok((Outcome::AlreadyGone, String::new()));
+            return Ok((DeletionOutcome::AlreadyGone, String::new()));
         };
         roles.extend(
             page.policy_roles()
@@ -818,7 +822,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         iam.delete_policy().policy_arn(arn).send().await,
     )?
     .is_some();
-    Ok(gone_or(
+    Ok(deleted_or_already_gone(
         deleted,
         format!("detached from {detached} principals, {versions} old versions deleted"),
     ))
@@ -832,7 +836,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
         iam.list_role_policies().role_name(role).send().await,
     )?
     else {
-        return Ok((Outcome::AlreadyGone, String::new()));
+        return Ok((DeletionOutcome::AlreadyGone, String::new()));
     };
     for policy in inline.policy_names() {
         none_if_missing(
@@ -877,7 +881,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
         iam.delete_role().role_name(role).send().await,
     )?
     .is_some();
-    Ok(gone_or(
+    Ok(deleted_or_already_gone(
         deleted,
         format!(
             "{} inline policies deleted, {detached} managed detached",

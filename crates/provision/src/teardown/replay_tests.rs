@@ -15,7 +15,8 @@ use bodyline_stack::{Names, Stack, Target};
 use super::resource::{FoundBy, OwnedResource, ResourceKind};
 use super::TeardownError;
 use super::{
-    delete_in_order, Outcome, TeardownOptions, TeardownPlan, TeardownProgress, TeardownReport,
+    delete_in_order, DeletionOutcome, TeardownOptions, TeardownPlan, TeardownProgress,
+    TeardownReport,
 };
 use crate::Clients;
 
@@ -247,13 +248,13 @@ async fn deleting_past_the_timeout_leaves_the_bucket_and_the_rerun_finishes() {
             "DeleteBucket"
         ]
     );
-    let steps: Vec<(ResourceKind, Outcome)> =
+    let steps: Vec<(ResourceKind, DeletionOutcome)> =
         again.steps.iter().map(|s| (s.kind, s.outcome)).collect();
     assert_eq!(
         steps,
         vec![
-            (ResourceKind::Endpoint, Outcome::Deleted),
-            (ResourceKind::Bucket, Outcome::Deleted)
+            (ResourceKind::Endpoint, DeletionOutcome::Deleted),
+            (ResourceKind::Bucket, DeletionOutcome::Deleted)
         ]
     );
     assert!(
@@ -280,7 +281,7 @@ async fn an_endpoint_already_gone_is_neither_deleted_nor_waited_for() {
     )
     .await;
     assert!(r.failure.is_none(), "{:?}", r.failure);
-    assert_eq!(r.steps[0].outcome, Outcome::AlreadyGone);
+    assert_eq!(r.steps[0].outcome, DeletionOutcome::AlreadyGone);
     assert_eq!(
         operations(&client)[..2],
         ["DescribeEndpoint", "ListObjectVersions"]
