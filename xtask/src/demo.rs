@@ -1147,35 +1147,13 @@ async fn app_user(
 ) -> anyhow::Result<(String, String, String)> {
     let iam = aws_sdk_iam::Client::new(sdk);
     let name = app_user_name(stack);
-    let tags = bodyline_stack::stack_tags(stack)
-        .into_iter()
-        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()?;
-    let created = iam
-        .create_user()
-        .user_name(&name)
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .with_context(|| format!("CreateUser {name}"))?;
-    let arn = created
-        .user()
-        .map(|u| u.arn().to_string())
-        .with_context(|| format!("CreateUser {name} returned no user"))?;
-    let key = iam
-        .create_access_key()
-        .user_name(&name)
-        .send()
-        .await
-        .with_context(|| format!("CreateAccessKey {name}"))?;
-    let key = key
-        .access_key()
-        .with_context(|| format!("CreateAccessKey {name} returned no key"))?;
-    Ok((
-        arn,
-        key.access_key_id().to_string(),
-        key.secret_access_key().to_string(),
-    ))
+    let user =
+        bodyline_aws::create_user_with_key(&iam, &name, &bodyline_stack::stack_tags(stack), &[])
+            .await?;
+    if user.arn.is_empty() {
+        bail!("CreateUser {name} returned no user");
+    }
+    Ok((user.arn, user.access_key_id, user.secret_access_key))
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {

@@ -15,7 +15,9 @@ use bodyline_stack::{stack_tags, Target};
 use super::invoke::{submit, wait_for_result, Landed};
 use super::poll::{poll_not_written, Poll};
 use super::{Verdict, VerifyContext};
-use crate::aws::{Clients, Failure};
+use bodyline_aws::{AwsFailure, UserError};
+
+use crate::aws::Clients;
 
 /// The temporary user and its key, to be removed afterwards.
 struct TempUser {
@@ -58,68 +60,38 @@ fn with_credentials(ctx: &VerifyContext, creds: Credentials) -> SdkConfig {
 }
 
 async fn temp_user(ctx: &VerifyContext) -> Result<(TempUser, SdkConfig), String> {
-    let iam = &ctx.clients.iam;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let name = format!("{}-verify-{}", ctx.names.stack, &suffix[..8]);
-    let tags = stack_tags(&ctx.names.stack)
-        .into_iter()
-        .filter_map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .ok()
-        })
-        .collect();
-    iam.create_user()
-        .user_name(&name)
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(|e| format!("CreateUser {name}: {}", Failure::of(&e).summary()))?;
-    let user = TempUser { name };
     let policy = ctx.arns.policy(&ctx.names.invoker_policy);
-    let prepared = async {
-        iam.attach_user_policy()
-            .user_name(&user.name)
-            .policy_arn(&policy)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "attaching the invoker policy {policy}: {}; run `bodyline setup`",
-                    Failure::of(&e).summary()
-                )
-            })?;
-        let key = iam
-            .create_access_key()
-            .user_name(&user.name)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "CreateAccessKey {}: {}",
-                    user.name,
-                    Failure::of(&e).summary()
-                )
-            })?;
-        let key = key
-            .access_key()
-            .ok_or_else(|| format!("CreateAccessKey {} returned no key", user.name))?;
-        Ok::<_, String>(Credentials::new(
-            key.access_key_id(),
-            key.secret_access_key(),
-            None,
-            None,
-            "bodyline-verify-invoker",
-        ))
-    }
+    let created = bodyline_aws::create_user_with_key(
+        &ctx.clients.iam,
+        &name,
+        &stack_tags(&ctx.names.stack),
+        std::slice::from_ref(&policy),
+    )
     .await;
-    match prepared {
-        Ok(creds) => Ok((user, with_credentials(ctx, creds))),
+    match created {
+        Ok(key) => {
+            let creds = Credentials::new(
+                key.access_key_id,
+                key.secret_access_key,
+                None,
+                None,
+                "bodyline-verify-invoker",
+            );
+            Ok((TempUser { name }, with_credentials(ctx, creds)))
+        }
         Err(e) => {
-            let _ = bodyline_provision::delete_user(&ctx.clients.iam, &user.name).await;
-            Err(e)
+            if e.user_exists() {
+                let _ = bodyline_provision::delete_user(&ctx.clients.iam, &name).await;
+            }
+            Err(match e {
+                UserError::AttachPolicy { failure, .. } => format!(
+                    "attaching the invoker policy {policy}: {}; run `bodyline setup`",
+                    failure.summary()
+                ),
+                other => other.to_string(),
+            })
         }
     }
 }
@@ -133,7 +105,7 @@ async fn assume(ctx: &VerifyContext, role: &str) -> Result<SdkConfig, String> {
         .role_session_name("bodyline-verify")
         .send()
         .await
-        .map_err(|e| format!("AssumeRole {role}: {}", Failure::of(&e).summary()))?;
+        .map_err(|e| format!("AssumeRole {role}: {}", AwsFailure::of(&e).summary()))?;
     let c = out
         .credentials()
         .ok_or_else(|| format!("AssumeRole {role} returned no credentials"))?;
@@ -246,12 +218,12 @@ async fn poll_probes(
         .send()
         .await
     {
-        Err(e) if Failure::of(&e).is_access_denied() => {
+        Err(e) if AwsFailure::of(&e).is_access_denied() => {
             ok.push(format!("listing s3://{bucket}/{outside} denied"))
         }
         Err(e) => problems.push(format!(
             "listing s3://{bucket}/{outside} as the invoker failed, but not with a denial: {}",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
         Ok(_) => problems.push(format!(
             "listing s3://{bucket}/{outside} was ALLOWED with the invoker's credentials: its s3:ListBucket must be limited to the result prefixes with an s3:prefix condition; `bodyline setup` restores the invoker policy"
@@ -280,7 +252,7 @@ async fn put_probe(
         .send()
         .await;
     match put {
-        Err(e) if Failure::of(&e).is_access_denied() => match allowed {
+        Err(e) if AwsFailure::of(&e).is_access_denied() => match allowed {
             None => ok.push(format!("s3:PutObject to {url} denied")),
             Some(why) => problems.push(format!(
                 "s3:PutObject to {url} was denied, but the stack keeps S3 input ({why}); run `bodyline setup` to restore the invoker's grant"
@@ -288,7 +260,7 @@ async fn put_probe(
         },
         Err(e) => problems.push(format!(
             "s3:PutObject to {url} as the invoker failed, but not with a denial: {}",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
         Ok(_) => {
             if allowed.is_some() {
