@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::claim::{self, BucketClaim, Created, Existing};
 use crate::desired::{Desired, Encryption, Principal};
-use crate::observe::sagemaker_not_found;
 use crate::plan::{Action, Change, Kind, Plan, Step};
-use crate::{CallCounts, Clients, ProvisionError};
+use crate::ProvisionError;
+use bodyline_aws::{AwsFailure, CallCounts, Clients};
 
 /// How apply waits and retries.
 #[derive(Debug, Clone)]
@@ -706,7 +706,7 @@ async fn run_step(
                     .await
                 {
                     Ok(_) => {}
-                    Err(e) if sagemaker_not_found(&e) => {}
+                    Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => {}
                     Err(e) => return Err(ProvisionError::aws("DeleteEndpoint", name, e)),
                 }
                 wait_gone(c, name, options, progress).await?;
@@ -786,7 +786,7 @@ async fn create_model(
             .await;
         match result {
             Ok(_) => return Ok(Created::New),
-            Err(e) if claim::sagemaker_exists(&e) => {
+            Err(e) if AwsFailure::of(&e).is_already_exists() => {
                 return claim::after_create(d, c, Kind::Model, existing, true).await
             }
             // A new role takes a few seconds to be assumable by SageMaker (IAM is eventually
@@ -865,7 +865,7 @@ async fn create_endpoint_config(d: &Desired, c: &Clients) -> Result<Created, Pro
         .await
     {
         Ok(_) => Ok(Created::New),
-        Err(err) if claim::sagemaker_exists(&err) => {
+        Err(err) if AwsFailure::of(&err).is_already_exists() => {
             claim::after_create(d, c, Kind::EndpointConfig, existing, true).await
         }
         Err(err) => Err(ProvisionError::aws("CreateEndpointConfig", &e.name, err)),
@@ -888,7 +888,7 @@ async fn create_endpoint(d: &Desired, c: &Clients) -> Result<Created, ProvisionE
         .await
     {
         Ok(_) => Ok(Created::New),
-        Err(e) if claim::sagemaker_exists(&e) => {
+        Err(e) if AwsFailure::of(&e).is_already_exists() => {
             claim::after_create(d, c, Kind::Endpoint, existing, true).await
         }
         Err(e) => Err(ProvisionError::aws("CreateEndpoint", name, e)),
@@ -980,7 +980,7 @@ async fn wait_endpoint(
                     _ => status,
                 }
             }
-            Err(e) if until == Until::Gone && sagemaker_not_found(&e) => {
+            Err(e) if until == Until::Gone && AwsFailure::of(&e).is_sagemaker_not_found() => {
                 return Ok("Gone".to_string())
             }
             Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
@@ -1018,7 +1018,7 @@ async fn retire_one(c: &Clients, kind: Kind, name: &str) -> Result<(), Provision
             .map(|_| ())
             .map_err(|e| {
                 (
-                    sagemaker_not_found(&e),
+                    AwsFailure::of(&e).is_sagemaker_not_found(),
                     ProvisionError::aws("DeleteEndpointConfig", name, e),
                 )
             }),
@@ -1031,7 +1031,7 @@ async fn retire_one(c: &Clients, kind: Kind, name: &str) -> Result<(), Provision
             .map(|_| ())
             .map_err(|e| {
                 (
-                    sagemaker_not_found(&e),
+                    AwsFailure::of(&e).is_sagemaker_not_found(),
                     ProvisionError::aws("DeleteModel", name, e),
                 )
             }),

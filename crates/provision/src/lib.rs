@@ -22,8 +22,8 @@ Data moves in one direction, and only two steps talk to AWS:
 5. [`apply`] runs the changes, waits for the endpoint to be `InService`, then deletes the
    endpoint config and model it replaced. An up-to-date plan makes no call.
 
-[`Clients`] carries one SDK client per service, built from one `SdkConfig` and counting every
-operation as a read or a mutation ([`CallCounts`]), so `setup` can show that a second run made
+[`bodyline_aws::Clients`] carries one SDK client per service, built from one `SdkConfig` and
+counting every operation as a read or a mutation ([`bodyline_aws::CallCounts`]), so `setup` can show that a second run made
 no mutating call. [`setup`] and [`plan_stack`] run the whole flow.
 
 Teardown is the inverse, in two steps so it can be shown before it is done: [`plan_teardown`]
@@ -53,7 +53,6 @@ assert!(ResourceKind::ManagedPolicy < ResourceKind::Role);
 
 mod apply;
 mod claim;
-mod clients;
 mod desired;
 mod error;
 mod lint;
@@ -69,7 +68,6 @@ mod templates;
 mod testutil;
 
 pub use apply::{apply, ApplyOptions, ApplyReport, Progress};
-pub use clients::{CallCounter, CallCounts, Clients};
 pub use desired::{Context, Desired};
 pub use error::ProvisionError;
 pub use lint::{

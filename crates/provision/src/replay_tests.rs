@@ -12,7 +12,8 @@ use aws_smithy_types::body::SdkBody;
 
 use crate::observe::Observed;
 use crate::testutil::{ctx, desired, stack, up_to_date};
-use crate::{apply, plan, Action, ApplyOptions, Clients, Kind, Plan, Progress, ProvisionError};
+use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
+use bodyline_aws::Clients;
 
 #[path = "wait_replay_tests.rs"]
 mod waits;

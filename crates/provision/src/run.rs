@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use aws_config::SdkConfig;
 use bodyline_stack::{ResourceRecord, Stack, StackLock, State};
 
+use bodyline_aws::Clients;
+
 use crate::desired::Desired;
 use crate::{
-    apply, identify, observe, plan, ApplyOptions, ApplyReport, Clients, Plan, Progress,
-    ProvisionError,
+    apply, identify, observe, plan, ApplyOptions, ApplyReport, Plan, Progress, ProvisionError,
 };
 
 /// A plan together with the clients that observed it (their call counts included).

@@ -10,7 +10,8 @@ use super::{created_endpoint, json, not_found, operations, options, plan_without
 use crate::desired::Desired;
 use crate::observe::{observe_endpoint, Observed};
 use crate::testutil::{ctx, desired, stack, stack_with, up_to_date};
-use crate::{apply, plan, Action, ApplyOptions, Clients, Kind, Plan, Progress, ProvisionError};
+use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
+use bodyline_aws::Clients;
 
 /// Polls every 2 ms and gives up after 20 ms: a few polls, then the timeout.
 fn short_wait() -> ApplyOptions {

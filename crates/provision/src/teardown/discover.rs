@@ -12,10 +12,11 @@ use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use aws_sdk_iam::types::PolicyScopeType;
 use bodyline_stack::{ownership, Names, Ownership, State};
 
-use super::failure::{aws_error, none_if_missing, Failure};
+use super::failure::{aws_error, none_if_missing};
 use super::resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
 use super::TeardownError;
-use crate::Clients;
+use bodyline_aws::AwsFailure;
+use bodyline_aws::Clients;
 
 /// What discovery looks for: the stack's names and, when there is one, its state file.
 pub(crate) struct Scope<'a> {
@@ -378,14 +379,14 @@ async fn buckets(
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect(),
             Err(err) => {
-                let failure = Failure::of(&err);
+                let failure = AwsFailure::of(&err);
                 match failure.code.as_deref() {
                     Some("NoSuchTagSet") => Vec::new(),
                     Some("NoSuchBucket") => continue,
                     // Another region's or another owner's bucket that merely starts like
                     // ours: its tags cannot be read, and it is not ours to report.
                     _ if !scope.our_name(&name) => continue,
-                    _ => return Err(failure.into_error("GetBucketTagging", &name)),
+                    _ => return Err(TeardownError::aws("GetBucketTagging", &name, failure)),
                 }
             }
         };

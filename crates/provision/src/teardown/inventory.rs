@@ -19,7 +19,7 @@ use super::discover::{endpoint_of, sagemaker_tags};
 use super::failure::{aws_error, none_if_missing};
 use super::resource::ResourceKind;
 use super::TeardownError;
-use crate::Clients;
+use bodyline_aws::Clients;
 
 /// One resource that carries a `bodyline:stack` tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

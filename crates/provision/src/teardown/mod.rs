@@ -9,9 +9,10 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use bodyline_stack::{Names, Stack, State, Target};
 use serde::Serialize;
 
-use crate::Clients;
+use bodyline_aws::AwsFailure;
+use bodyline_aws::Clients;
 use discover::{discover, Scope};
-use failure::{aws_error, none_if_missing, Failure};
+use failure::{aws_error, none_if_missing};
 
 mod bucket;
 mod discover;
@@ -465,11 +466,11 @@ async fn delete(
                     "empty and untagged: an interrupted setup's".to_string(),
                 )),
                 Err(err) => {
-                    let failure = Failure::of(&err);
+                    let failure = AwsFailure::of(&err);
                     if failure.is_not_found() {
                         Ok((DeletionOutcome::AlreadyGone, String::new()))
                     } else {
-                        Err(failure.into_error("DeleteBucket", name))
+                        Err(TeardownError::aws("DeleteBucket", name, failure))
                     }
                 }
             }
@@ -632,12 +633,12 @@ async fn delete_bucket(
                 return Ok((DeletionOutcome::Deleted, detail.join(", ")));
             }
             Err(err) => {
-                let failure = Failure::of(&err);
+                let failure = AwsFailure::of(&err);
                 if failure.is_not_found() {
                     return Ok((DeletionOutcome::AlreadyGone, detail.join(", ")));
                 }
                 if failure.code.as_deref() != Some("BucketNotEmpty") || Instant::now() > deadline {
-                    return Err(failure.into_error("DeleteBucket", name));
+                    return Err(TeardownError::aws("DeleteBucket", name, failure));
                 }
             }
         }

@@ -18,7 +18,7 @@ use super::{
     delete_in_order, DeletionOutcome, TeardownOptions, TeardownPlan, TeardownProgress,
     TeardownReport,
 };
-use crate::Clients;
+use bodyline_aws::Clients;
 
 const ACCOUNT: &str = "123456789012";
 

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::inventory::{inventory, TaggedResource};
 use super::TeardownError;
 use super::{execute, plan_teardown, TeardownOptions, TeardownReport};
-use crate::Clients;
+use bodyline_aws::Clients;
 
 /// What to sweep.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use bodyline_stack::{s3_url, Target};
 use serde_json::Value;
 
 use super::{Verdict, VerifyContext};
-use crate::aws::Failure;
+use bodyline_aws::AwsFailure;
 
 /// Check 1: the endpoint is `InService` and its config writes where the stack says.
 pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
@@ -20,7 +20,7 @@ pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
         .send()
         .await
         .map_err(|e| {
-            let f = Failure::of(&e);
+            let f = AwsFailure::of(&e);
             if f.is_not_found() {
                 format!("endpoint {name} does not exist; run `bodyline setup`")
             } else {
@@ -92,7 +92,7 @@ fn call_failed<'a, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    move |e| format!("{operation} {resource}: {}", Failure::of(&e).summary())
+    move |e| format!("{operation} {resource}: {}", AwsFailure::of(&e).summary())
 }
 
 /// Scale to zero, when the stack configures it: the target's capacity, both policies, and the
@@ -228,7 +228,7 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         Err(e) => problems.push(format!(
             "bucket {bucket} has no public access block ({}); run `bodyline setup` to restore it",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 
@@ -257,7 +257,7 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         Err(e) => problems.push(format!(
             "bucket {bucket}: no default encryption ({}); run `bodyline setup`",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 
@@ -314,7 +314,7 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         Err(e) => problems.push(format!(
             "bucket {bucket}: no lifecycle configuration ({}); run `bodyline setup`",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 
@@ -332,7 +332,7 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         (Target::Aws, Err(e)) => problems.push(format!(
             "bucket {bucket}: no bucket policy ({}); the TLS-only policy is missing: run `bodyline setup`",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
         // moto applies a conditional Deny unconditionally, so setup skips the TLS-only policy
         // on the local target; there is nothing to read back.
@@ -401,7 +401,7 @@ async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         },
         Err(e) => problems.push(format!(
             "GetRolePolicy {role}/{inline}: {}; run `bodyline setup`",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 
@@ -414,7 +414,7 @@ async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         Err(e) => {
             problems.push(format!(
                 "GetPolicy {arn}: {}; run `bodyline setup`",
-                Failure::of(&e).summary()
+                AwsFailure::of(&e).summary()
             ));
             return;
         }
@@ -459,7 +459,7 @@ async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         Err(e) => problems.push(format!(
             "GetPolicyVersion {arn} {version}: {}",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 }

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use bodyline_stack::{Arns, Names, Stack};
 
-use crate::aws::Clients;
 use crate::VerifyError;
+use bodyline_aws::Clients;
 
 pub use compare::{Comparison, PathStats};
 pub use estate::{verify_endpoint, EndpointDescription, EndpointOptions};
@@ -193,7 +193,7 @@ pub async fn verify(
 ) -> Result<VerifyReport, VerifyError> {
     unknown_check(CHECKS, &options.only)?;
     let clients = Clients::new(config);
-    let account = clients.account(stack.target).await?;
+    let account = crate::aws::account(&clients, stack.target).await?;
     let ctx = VerifyContext {
         names: Names::new(stack, &account),
         arns: Arns::new(&stack.region, &account),

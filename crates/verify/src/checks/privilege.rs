@@ -17,7 +17,7 @@ use super::poll::{poll_not_written, Poll};
 use super::{Verdict, VerifyContext};
 use bodyline_aws::{AwsFailure, UserError};
 
-use crate::aws::Clients;
+use bodyline_aws::Clients;
 
 /// The temporary user and its key, to be removed afterwards.
 struct TempUser {
