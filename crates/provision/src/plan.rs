@@ -1,9 +1,9 @@
 //! The plan: what must change to turn what exists into what the stack file says. Pure.
 
-use bodyline_stack::{ownership, Ownership, Stack, Target, MANAGED_TAG};
+use bodyline_stack::{ownership, Ownership, Target, MANAGED_TAG};
 use serde::Serialize;
 
-use crate::desired::{Context, Desired, Encryption, Principal};
+use crate::desired::{Desired, Encryption, Principal};
 use crate::lint::{normalize_document, resources_allowing};
 use crate::observe::{tag_refs, Observed};
 use crate::ProvisionError;
@@ -207,8 +207,7 @@ impl Plan {
 ///
 /// A resource that has the stack's name but not its `bodyline:stack` tag is an error
 /// ([`ProvisionError::Foreign`] or [`ProvisionError::OtherStack`]), so apply never runs on it.
-pub fn plan(stack: &Stack, ctx: &Context, observed: &Observed) -> Result<Plan, ProvisionError> {
-    let desired = Desired::new(stack, ctx)?;
+pub fn plan(desired: Desired, observed: &Observed) -> Result<Plan, ProvisionError> {
     let changes = plan_desired(&desired, observed)?;
     Ok(Plan { desired, changes })
 }

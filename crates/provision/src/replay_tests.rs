@@ -11,7 +11,7 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 
 use crate::observe::Observed;
-use crate::testutil::{ctx, desired, stack, up_to_date};
+use crate::testutil::{desired, stack, up_to_date};
 use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
 use bodyline_aws::Clients;
 
@@ -129,7 +129,7 @@ fn plan_without_endpoint() -> Plan {
     let s = stack("aws");
     let mut o = up_to_date(&desired(&s));
     o.endpoint = None;
-    plan(&s, &ctx(), &o).unwrap()
+    plan(desired(&s), &o).unwrap()
 }
 
 #[tokio::test]
@@ -214,7 +214,7 @@ async fn create_model_is_retried_with_backoff_while_the_new_role_propagates() {
     o.model = None;
     o.endpoint_config = None;
     o.endpoint = None;
-    let plan = plan(&s, &ctx(), &o).unwrap();
+    let plan = plan(desired(&s), &o).unwrap();
     let cannot_assume = format!(
         r#"{{"__type":"ValidationException","message":"Could not assume role {}. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role."}}"#,
         d.role.arn
@@ -291,7 +291,7 @@ async fn create_model_gives_up_after_the_configured_attempts() {
     o.model = None;
     o.endpoint_config = None;
     o.endpoint = None;
-    let plan = plan(&s, &ctx(), &o).unwrap();
+    let plan = plan(desired(&s), &o).unwrap();
     let cannot_assume = r#"{"__type":"ValidationException","message":"Could not assume role x"}"#;
     let client = StaticReplayClient::new(vec![
         not_found("model"),
@@ -349,7 +349,7 @@ async fn throttling_is_retried_by_the_sdk_and_counted_as_one_call() {
 #[tokio::test]
 async fn an_up_to_date_plan_makes_no_call() {
     let s = stack("aws");
-    let plan = plan(&s, &ctx(), &up_to_date(&desired(&s))).unwrap();
+    let plan = plan(desired(&s), &up_to_date(&desired(&s))).unwrap();
     let client = StaticReplayClient::new(vec![]);
     let clients = Clients::new(&sdk(&client));
     let report = apply(&plan, &clients, &options(), &mut |_| {})

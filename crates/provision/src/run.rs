@@ -36,7 +36,7 @@ pub async fn plan_stack(
     let desired = Desired::new(stack, &ctx)?;
     let state = State::load(root, &stack.name)?;
     let observed = observe(&desired, &clients, state.as_ref()).await?;
-    let plan = plan(stack, &ctx, &observed)?;
+    let plan = plan(desired, &observed)?;
     Ok(Planned { plan, clients })
 }
 
