@@ -7,12 +7,13 @@
 //! (or another stack's) tag is reported as skipped; other untagged look-alikes are ignored.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
-use aws_sdk_iam::types::PolicyScopeType;
 use bodyline_stack::{ownership, Names, Ownership, State};
 
-use super::failure::{aws_error, none_if_missing};
+use super::failure::aws_error;
+use super::listing::{self, Filter, Listed};
 use super::resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
 use super::TeardownError;
 use bodyline_aws::AwsFailure;
@@ -78,50 +79,68 @@ impl Scope<'_> {
 }
 
 impl Found {
-    fn judge<'t>(
-        &mut self,
-        scope: &Scope<'_>,
-        kind: ResourceKind,
-        name: &str,
-        arn: Option<&str>,
-        tags: impl IntoIterator<Item = (&'t str, &'t str)>,
-    ) -> bool {
-        match ownership(scope.stack(), tags) {
-            Ownership::Owned => {
-                self.owned.push(OwnedResource {
-                    kind,
-                    name: name.to_string(),
-                    arn: arn.map(str::to_string),
-                    scaling: None,
-                    found_by: scope.found_by(name),
-                });
-                true
-            }
-            other if scope.our_name(name) => {
-                self.skipped.push(Skipped {
-                    kind,
-                    name: name.to_string(),
-                    reason: match other {
-                        Ownership::OtherStack(s) => SkipReason::OtherStack(s),
-                        _ => SkipReason::Foreign,
-                    },
-                });
-                false
-            }
-            _ => false,
+    /// Owned by its tag, skipped when it has one of the stack's names but not its tag, else
+    /// not the stack's business.
+    fn judge(&mut self, scope: &Scope<'_>, listed: &Listed) {
+        let (kind, name) = (listed.kind, listed.name.as_str());
+        match ownership(scope.stack(), pairs(&listed.tags)) {
+            Ownership::Owned => self.owned.push(OwnedResource {
+                kind,
+                name: name.to_string(),
+                arn: Some(listed.arn.clone()),
+                scaling: None,
+                found_by: scope.found_by(name),
+            }),
+            other if scope.our_name(name) => self.skipped.push(Skipped {
+                kind,
+                name: name.to_string(),
+                reason: match other {
+                    Ownership::OtherStack(s) => SkipReason::OtherStack(s),
+                    _ => SkipReason::Foreign,
+                },
+            }),
+            _ => {}
         }
     }
 }
 
 /// Lists every service and returns the owned resources in teardown order.
 pub(crate) async fn discover(clients: &Clients, scope: &Scope<'_>) -> Result<Found, TeardownError> {
+    let wanted = |name: &str| scope.candidate(name);
+    let must_read_bucket = |name: &str| scope.our_name(name);
+    let filter = Filter {
+        name_contains: Some(scope.stack()),
+        wanted: &wanted,
+        must_read_bucket: &must_read_bucket,
+        region: None,
+    };
     let mut found = Found::default();
-    sagemaker(clients, scope, &mut found).await?;
+    for listed in listing::sagemaker(clients, &filter).await? {
+        found.judge(scope, &listed);
+    }
     scaling(clients, scope, &mut found).await?;
-    alarms(clients, scope, &mut found).await?;
-    buckets(clients, scope, &mut found).await?;
-    topics(clients, scope, &mut found).await?;
-    iam(clients, scope, &mut found).await?;
+    for listed in listing::alarms(clients, &filter).await? {
+        found.judge(scope, &listed);
+    }
+    for listed in listing::buckets(clients, &filter).await? {
+        if interrupted_creation(clients, scope, &listed).await? {
+            found.owned.push(OwnedResource {
+                kind: ResourceKind::Bucket,
+                name: listed.name,
+                arn: Some(listed.arn),
+                scaling: None,
+                found_by: FoundBy::InterruptedSetup,
+            });
+        } else {
+            found.judge(scope, &listed);
+        }
+    }
+    for listed in listing::topics(clients, &filter).await? {
+        found.judge(scope, &listed);
+    }
+    for listed in listing::iam(clients, &filter).await? {
+        found.judge(scope, &listed);
+    }
     found
         .owned
         .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
@@ -131,91 +150,8 @@ pub(crate) async fn discover(clients: &Clients, scope: &Scope<'_>) -> Result<Fou
     Ok(found)
 }
 
-pub(crate) async fn sagemaker_tags(
-    clients: &Clients,
-    arn: &str,
-) -> Result<Option<Vec<(String, String)>>, TeardownError> {
-    // Only ARNs that a List call just returned are asked about: moto answers ListTags on an
-    // unknown ARN with HTTP 500. A resource deleted in between reads as "not found".
-    let mut pages = clients
-        .sagemaker
-        .list_tags()
-        .resource_arn(arn)
-        .into_paginator()
-        .send();
-    let mut tags = Vec::new();
-    while let Some(page) = pages.next().await {
-        let Some(page) = none_if_missing("ListTags", arn, page)? else {
-            return Ok(None);
-        };
-        tags.extend(
-            page.tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))),
-        );
-    }
-    Ok(Some(tags))
-}
-
 fn pairs(tags: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
     tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-}
-
-async fn sagemaker(
-    clients: &Clients,
-    scope: &Scope<'_>,
-    acc: &mut Found,
-) -> Result<(), TeardownError> {
-    let sm = &clients.sagemaker;
-    let stack = scope.stack();
-
-    let mut listed: Vec<(ResourceKind, String, String)> = Vec::new();
-    let mut endpoints = sm
-        .list_endpoints()
-        .name_contains(stack)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(e) = endpoints.next().await {
-        let e = e.map_err(|e| aws_error("ListEndpoints", stack, e))?;
-        if let (Some(name), Some(arn)) = (e.endpoint_name(), e.endpoint_arn()) {
-            listed.push((ResourceKind::Endpoint, name.into(), arn.into()));
-        }
-    }
-    let mut configs = sm
-        .list_endpoint_configs()
-        .name_contains(stack)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(c) = configs.next().await {
-        let c = c.map_err(|e| aws_error("ListEndpointConfigs", stack, e))?;
-        if let (Some(name), Some(arn)) = (c.endpoint_config_name(), c.endpoint_config_arn()) {
-            listed.push((ResourceKind::EndpointConfig, name.into(), arn.into()));
-        }
-    }
-    let mut models = sm
-        .list_models()
-        .name_contains(stack)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(m) = models.next().await {
-        let m = m.map_err(|e| aws_error("ListModels", stack, e))?;
-        if let (Some(name), Some(arn)) = (m.model_name(), m.model_arn()) {
-            listed.push((ResourceKind::Model, name.into(), arn.into()));
-        }
-    }
-
-    for (kind, name, arn) in listed {
-        if !scope.candidate(&name) {
-            continue;
-        }
-        if let Some(tags) = sagemaker_tags(clients, &arn).await? {
-            acc.judge(scope, kind, &name, Some(&arn), pairs(&tags));
-        }
-    }
-    Ok(())
 }
 
 async fn scaling(
@@ -301,37 +237,6 @@ pub(crate) fn endpoint_of(resource_id: &str) -> Option<&str> {
     (!endpoint.is_empty() && !variant.is_empty()).then_some(endpoint)
 }
 
-/// CloudWatch alarms whose names start with the stack's (the wake-from-zero alarm), judged by
-/// their tags.
-async fn alarms(
-    clients: &Clients,
-    scope: &Scope<'_>,
-    acc: &mut Found,
-) -> Result<(), TeardownError> {
-    let mut found_alarms = Vec::new();
-    let mut pages = clients
-        .cloudwatch
-        .describe_alarms()
-        .alarm_name_prefix(scope.stack())
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws_error("DescribeAlarms", scope.stack(), e))?;
-        for a in page.metric_alarms() {
-            if let (Some(name), Some(arn)) = (a.alarm_name(), a.alarm_arn()) {
-                found_alarms.push((name.to_string(), arn.to_string()));
-            }
-        }
-    }
-    for (name, arn) in found_alarms {
-        let tags = crate::scaling::alarm_tags(&clients.cloudwatch, &arn)
-            .await
-            .map_err(|e| aws_error("ListTagsForResource", &arn, e))?;
-        acc.judge(scope, ResourceKind::Alarm, &name, Some(&arn), pairs(&tags));
-    }
-    Ok(())
-}
-
 async fn scaling_target_owned(clients: &Clients, scope: &Scope<'_>, arn: &str) -> bool {
     // Tags on scalable targets are newer than the API; a service (or moto) that cannot answer
     // leaves the target alone: not knowing is not owning.
@@ -353,63 +258,9 @@ async fn scaling_target_owned(clients: &Clients, scope: &Scope<'_>, arn: &str) -
     }
 }
 
-async fn buckets(
-    clients: &Clients,
-    scope: &Scope<'_>,
-    acc: &mut Found,
-) -> Result<(), TeardownError> {
-    let mut names = Vec::new();
-    let mut pages = clients.s3.list_buckets().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws_error("ListBuckets", "the account", e))?;
-        names.extend(
-            page.buckets()
-                .iter()
-                .filter_map(|b| Some((b.name()?.to_string(), b.creation_date().copied()))),
-        );
-    }
-    for (name, created) in names {
-        if !scope.candidate(&name) {
-            continue;
-        }
-        let tags = match clients.s3.get_bucket_tagging().bucket(&name).send().await {
-            Ok(out) => out
-                .tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-            Err(err) => {
-                let failure = AwsFailure::of(&err);
-                match failure.code.as_deref() {
-                    Some("NoSuchTagSet") => Vec::new(),
-                    Some("NoSuchBucket") => continue,
-                    // Another region's or another owner's bucket that merely starts like
-                    // ours: its tags cannot be read, and it is not ours to report.
-                    _ if !scope.our_name(&name) => continue,
-                    _ => return Err(TeardownError::aws("GetBucketTagging", &name, failure)),
-                }
-            }
-        };
-        let arn = format!("arn:aws:s3:::{name}");
-        if interrupted_creation(clients, scope, &name, &tags, created).await? {
-            acc.owned.push(OwnedResource {
-                kind: ResourceKind::Bucket,
-                name: name.clone(),
-                arn: Some(arn),
-                scaling: None,
-                found_by: FoundBy::InterruptedSetup,
-            });
-            continue;
-        }
-        acc.judge(scope, ResourceKind::Bucket, &name, Some(&arn), pairs(&tags));
-    }
-    Ok(())
-}
-
 /// How recent an untagged bucket with the stack's exact bucket name must be for teardown to
 /// take it for an interrupted setup's when no state file records it (a CI runner keeps none).
-pub(crate) const INTERRUPTED_SETUP_WINDOW: std::time::Duration =
-    std::time::Duration::from_secs(24 * 60 * 60);
+pub(crate) const INTERRUPTED_SETUP_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A bucket an interrupted setup made (between `CreateBucket` and `PutBucketTagging`), so
 /// teardown removes it: empty (no object version, delete marker or upload), and either
@@ -421,28 +272,24 @@ pub(crate) const INTERRUPTED_SETUP_WINDOW: std::time::Duration =
 async fn interrupted_creation(
     clients: &Clients,
     scope: &Scope<'_>,
-    name: &str,
-    tags: &[(String, String)],
-    created: Option<aws_smithy_types::DateTime>,
+    bucket: &Listed,
 ) -> Result<bool, TeardownError> {
+    let (name, tags) = (bucket.name.as_str(), &bucket.tags);
     if ownership(scope.stack(), pairs(tags)) != Ownership::Foreign {
         return Ok(false);
     }
     let recorded = scope.state.is_some_and(|s| s.is_creating("bucket", name));
     if !recorded {
-        let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
-        let recent = created.is_some_and(|c| {
-            let age = now.secs() - c.secs();
-            (0..=INTERRUPTED_SETUP_WINDOW.as_secs() as i64).contains(&age)
+        let recent = bucket.created.is_some_and(|created| {
+            SystemTime::now()
+                .duration_since(created)
+                .is_ok_and(|age| age <= INTERRUPTED_SETUP_WINDOW)
         });
         if scope.state.is_some() || !tags.is_empty() || name != scope.names.bucket || !recent {
             return Ok(false);
         }
         match clients.s3.get_bucket_policy().bucket(name).send().await {
-            Err(e)
-                if e.as_service_error()
-                    .and_then(aws_smithy_types::error::metadata::ProvideErrorMetadata::code)
-                    == Some("NoSuchBucketPolicy") => {}
+            Err(e) if AwsFailure::of(&e).has_code(&["NoSuchBucketPolicy"]) => {}
             Ok(_) => return Ok(false),
             Err(e) => return Err(aws_error("GetBucketPolicy", name, e)),
         }
@@ -450,124 +297,6 @@ async fn interrupted_creation(
     crate::observe::bucket_is_empty(&clients.s3, name)
         .await
         .map_err(|e| aws_error("ListObjectVersions", name, e))
-}
-
-async fn topics(
-    clients: &Clients,
-    scope: &Scope<'_>,
-    acc: &mut Found,
-) -> Result<(), TeardownError> {
-    let mut arns = Vec::new();
-    let mut items = clients.sns.list_topics().into_paginator().items().send();
-    while let Some(t) = items.next().await {
-        let t = t.map_err(|e| aws_error("ListTopics", "the account", e))?;
-        if let Some(arn) = t.topic_arn() {
-            arns.push(arn.to_string());
-        }
-    }
-    for arn in arns {
-        let name = arn.rsplit(':').next().unwrap_or_default().to_string();
-        if !scope.candidate(&name) {
-            continue;
-        }
-        let out = clients
-            .sns
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await;
-        let Some(out) = none_if_missing("ListTagsForResource", &arn, out)? else {
-            continue;
-        };
-        let tags: Vec<(String, String)> = out
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        acc.judge(scope, ResourceKind::Topic, &name, Some(&arn), pairs(&tags));
-    }
-    Ok(())
-}
-
-async fn iam(clients: &Clients, scope: &Scope<'_>, acc: &mut Found) -> Result<(), TeardownError> {
-    let iam = &clients.iam;
-
-    let mut roles = Vec::new();
-    let mut items = iam.list_roles().into_paginator().items().send();
-    while let Some(r) = items.next().await {
-        let r = r.map_err(|e| aws_error("ListRoles", "the account", e))?;
-        if scope.candidate(r.role_name()) {
-            roles.push((r.role_name().to_string(), r.arn().to_string()));
-        }
-    }
-    for (name, arn) in roles {
-        let out = iam.list_role_tags().role_name(&name).send().await;
-        let Some(out) = none_if_missing("ListRoleTags", &name, out)? else {
-            continue;
-        };
-        let tags: Vec<(String, String)> = out
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        acc.judge(scope, ResourceKind::Role, &name, Some(&arn), pairs(&tags));
-    }
-
-    let mut policies = Vec::new();
-    let mut items = iam
-        .list_policies()
-        .scope(PolicyScopeType::Local)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(p) = items.next().await {
-        let p = p.map_err(|e| aws_error("ListPolicies", "the account", e))?;
-        if let (Some(name), Some(arn)) = (p.policy_name(), p.arn()) {
-            if scope.candidate(name) {
-                policies.push((name.to_string(), arn.to_string()));
-            }
-        }
-    }
-    for (name, arn) in policies {
-        let out = iam.list_policy_tags().policy_arn(&arn).send().await;
-        let Some(out) = none_if_missing("ListPolicyTags", &arn, out)? else {
-            continue;
-        };
-        let tags: Vec<(String, String)> = out
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        acc.judge(
-            scope,
-            ResourceKind::ManagedPolicy,
-            &name,
-            Some(&arn),
-            pairs(&tags),
-        );
-    }
-
-    let mut users = Vec::new();
-    let mut items = iam.list_users().into_paginator().items().send();
-    while let Some(u) = items.next().await {
-        let u = u.map_err(|e| aws_error("ListUsers", "the account", e))?;
-        if scope.candidate(u.user_name()) {
-            users.push((u.user_name().to_string(), u.arn().to_string()));
-        }
-    }
-    for (name, arn) in users {
-        let out = iam.list_user_tags().user_name(&name).send().await;
-        let Some(out) = none_if_missing("ListUserTags", &name, out)? else {
-            continue;
-        };
-        let tags: Vec<(String, String)> = out
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        acc.judge(scope, ResourceKind::User, &name, Some(&arn), pairs(&tags));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

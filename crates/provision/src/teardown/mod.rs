@@ -19,6 +19,7 @@ mod discover;
 mod error;
 mod failure;
 mod inventory;
+mod listing;
 mod resource;
 mod sweep;
 
