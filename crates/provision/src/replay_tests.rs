@@ -3,37 +3,17 @@
 
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-use aws_smithy_types::body::SdkBody;
 
 use crate::observe::Observed;
+use crate::testutil::replay::{json, operations, sdk, xml};
 use crate::testutil::{desired, stack, up_to_date};
 use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
 use bodyline_aws::Clients;
 
 #[path = "wait_replay_tests.rs"]
 mod waits;
-
-fn sdk(client: &StaticReplayClient) -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDTEST", "secret", None, None, "replay",
-        )))
-        .http_client(client.clone())
-        // The SDK's standard retry, with a short first backoff so the test stays fast.
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(5)),
-        )
-        .build()
-}
 
 fn options() -> ApplyOptions {
     ApplyOptions {
@@ -42,35 +22,6 @@ fn options() -> ApplyOptions {
         assume_role_attempts: 5,
         assume_role_backoff: Duration::from_millis(20),
     }
-}
-
-fn request() -> http::Request<SdkBody> {
-    http::Request::builder()
-        .uri("https://replay.invalid/")
-        .body(SdkBody::empty())
-        .unwrap()
-}
-
-fn json(status: u16, body: &str) -> ReplayEvent {
-    ReplayEvent::new(
-        request(),
-        http::Response::builder()
-            .status(status)
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(SdkBody::from(body.to_string()))
-            .unwrap(),
-    )
-}
-
-fn xml(body: &str) -> ReplayEvent {
-    ReplayEvent::new(
-        request(),
-        http::Response::builder()
-            .status(200)
-            .header("content-type", "text/xml")
-            .body(SdkBody::from(body.to_string()))
-            .unwrap(),
-    )
 }
 
 /// `DescribeEndpoint` of the aws fixture stack's endpoint, running its desired config.
@@ -104,24 +55,6 @@ fn created_endpoint() -> ReplayEvent {
         200,
         r#"{"EndpointArn":"arn:aws:sagemaker:us-east-1:123456789012:endpoint/demo"}"#,
     )
-}
-
-/// The `X-Amz-Target` (SageMaker) or `Action` (IAM) of each request the client sent.
-fn operations(client: &StaticReplayClient) -> Vec<String> {
-    client
-        .actual_requests()
-        .map(|r| match r.headers().get("x-amz-target") {
-            Some(t) => t.trim_start_matches("SageMaker.").to_string(),
-            None => {
-                let body =
-                    std::str::from_utf8(r.body().bytes().unwrap_or_default()).unwrap_or_default();
-                body.split('&')
-                    .find_map(|kv| kv.strip_prefix("Action="))
-                    .unwrap_or("?")
-                    .to_string()
-            }
-        })
-        .collect()
 }
 
 /// A plan where everything but the endpoint exists (aws target).

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 
-use super::{created_endpoint, json, not_found, operations, options, plan_without_endpoint, sdk};
+use super::{created_endpoint, not_found, options, plan_without_endpoint};
 use crate::desired::Desired;
 use crate::observe::{observe_endpoint, Observed};
+use crate::testutil::replay::{json, operations, sdk};
 use crate::testutil::{desired, stack, stack_with, up_to_date};
 use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
 use bodyline_aws::Clients;

@@ -1,5 +1,7 @@
 //! Fixtures shared by the unit tests: stacks, a caller, and an account where a stack is up to date.
 
+pub(crate) mod replay;
+
 use std::path::Path;
 
 use bodyline_stack::Stack;
