@@ -162,6 +162,20 @@ pub(crate) enum Step {
     RemoveScaling,
 }
 
+/// A plan's changes by when apply runs them, relative to the endpoint becoming `InService`.
+#[derive(Debug)]
+pub(crate) struct Phases<'p> {
+    /// Before the endpoint is ready, in dependency order (a retired resource's change is here
+    /// too, for the report; its deletion is [`Phases::retire`]).
+    pub before: Vec<&'p Change>,
+    /// Whether apply then waits for the endpoint to be `InService`.
+    pub wait: bool,
+    /// Once it is: scale to zero, registered or removed as one unit.
+    pub after: Vec<&'p Change>,
+    /// Last: the endpoint configs and models the endpoint no longer uses.
+    pub retire: Vec<(Kind, String)>,
+}
+
 /// One resource's planned change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
@@ -195,6 +209,46 @@ impl Plan {
     /// The changes that do something.
     pub fn pending(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+
+    /// The plan's phases, in the order apply runs them.
+    pub(crate) fn phases(&self) -> Phases<'_> {
+        let mut phases = Phases {
+            before: Vec::new(),
+            wait: false,
+            after: Vec::new(),
+            retire: Vec::new(),
+        };
+        for change in &self.changes {
+            match &change.step {
+                Step::Nothing => continue,
+                // AWS registers scaling only on an existing variant: after the endpoint is ready.
+                Step::PutScaling | Step::RemoveScaling => {
+                    phases.after.push(change);
+                    continue;
+                }
+                Step::CreateEndpoint | Step::WaitEndpoint => phases.wait = true,
+                Step::SwitchEndpoint {
+                    retire_config,
+                    retire_model,
+                    ..
+                }
+                | Step::FinishRecreate {
+                    retire_config,
+                    retire_model,
+                } => {
+                    phases.wait = true;
+                    let configs = retire_config.iter().map(|c| (Kind::EndpointConfig, c));
+                    let models = retire_model.iter().map(|m| (Kind::Model, m));
+                    let retired = configs.chain(models).map(|(k, n)| (k, n.clone()));
+                    phases.retire.extend(retired);
+                }
+                Step::Retire => phases.retire.push((change.kind, change.resource.clone())),
+                _ => {}
+            }
+            phases.before.push(change);
+        }
+        phases
     }
 
     /// Whether apply sends `CreateBucket` (which cannot tag the bucket in the same call).

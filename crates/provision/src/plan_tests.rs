@@ -184,6 +184,40 @@ fn a_changed_model_replaces_model_and_config_and_retires_both() {
 }
 
 #[test]
+fn the_plan_states_its_phases_wait_then_scaling_then_retirement() {
+    let old = desired(&stack("aws"));
+    let mut s = stack_with(
+        "aws",
+        "[scaling]\nmin_instances = 0\nmax_instances = 2\ntarget_backlog_per_instance = 5",
+    );
+    s.model.image = format!(
+        "{}.dkr.ecr.us-east-1.amazonaws.com/scorer:2",
+        crate::testutil::ACCOUNT
+    );
+    let new = desired(&s);
+    let plan = plan(desired(&s), &observed_after_change(&old, &new)).unwrap();
+    let phases = plan.phases();
+    let kinds = |changes: &[&crate::Change]| changes.iter().map(|c| c.kind).collect::<Vec<_>>();
+    assert!(phases.wait, "the endpoint moves: apply waits for it");
+    assert_eq!(kinds(&phases.after), vec![Kind::ScaleToZero]);
+    assert!(!kinds(&phases.before).contains(&Kind::ScaleToZero));
+    assert_eq!(
+        phases.retire,
+        vec![
+            (Kind::EndpointConfig, old.endpoint_config.name.clone()),
+            (Kind::Model, old.model.name.clone())
+        ]
+    );
+    let up_to_date = plan_up_to_date(&desired(&stack("aws")));
+    let phases = up_to_date.phases();
+    assert!(!phases.wait && phases.after.is_empty() && phases.retire.is_empty());
+}
+
+fn plan_up_to_date(d: &crate::Desired) -> crate::Plan {
+    plan(d.clone(), &up_to_date(d)).unwrap()
+}
+
+#[test]
 fn a_failed_endpoint_is_replaced() {
     let s = stack("aws");
     let mut o = up_to_date(&desired(&s));
