@@ -7,20 +7,24 @@ use bodyline_aws::{AwsFailure, Clients};
 
 use crate::VerifyError;
 
-/// The 12-digit account of the configured credentials.
-pub(crate) async fn account(
+/// Who the configured credentials are: the account (12 digits) and the caller's ARN, what
+/// the stack's names and policies derive from.
+pub(crate) async fn caller(
     clients: &Clients,
     target: bodyline_stack::Target,
-) -> Result<String, VerifyError> {
+) -> Result<bodyline_provision::Context, VerifyError> {
     let out = clients
         .sts
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| aws_error("GetCallerIdentity", "the configured credentials", e))?;
-    out.account()
-        .map(str::to_string)
-        .ok_or(VerifyError::NoAccount { target })
+    let account = out.account().ok_or(VerifyError::NoAccount { target })?;
+    Ok(bodyline_provision::Context {
+        account: account.to_string(),
+        caller_arn: out.arn().unwrap_or_default().to_string(),
+        created: bodyline_stack::created_tag_value(std::time::SystemTime::now()),
+    })
 }
 
 impl VerifyError {

@@ -21,6 +21,9 @@ pub enum VerifyError {
     /// The stack file, state file or local stack settings could not be used.
     #[error(transparent)]
     Stack(#[from] bodyline_stack::StackError),
+    /// The desired stack (names, paths, policies) could not be derived from the stack file.
+    #[error(transparent)]
+    Desired(#[from] bodyline_provision::ProvisionError),
     /// `--check` named a check that does not exist.
     #[error("there is no check named {name:?}; the checks are: {known}")]
     UnknownCheck {

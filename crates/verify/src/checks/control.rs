@@ -4,7 +4,7 @@
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemaker::types::EndpointStatus;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use bodyline_stack::{s3_url, Target};
+use bodyline_stack::Target;
 use serde_json::Value;
 
 use super::{Verdict, VerifyContext};
@@ -54,19 +54,19 @@ pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
             "endpoint config {config_name} has no AsyncInferenceConfig: it is not an async endpoint"
         ));
     };
-    let want_output = s3_url(&ctx.names.bucket, &ctx.stack.bucket.output_prefix);
-    let want_failure = s3_url(&ctx.names.bucket, &ctx.stack.bucket.failure_prefix);
+    let want_output = &ctx.desired.endpoint_config.output_path;
+    let want_failure = &ctx.desired.endpoint_config.failure_path;
     let same = |got: Option<&str>, want: &str| {
         got.is_some_and(|g| g.trim_end_matches('/') == want.trim_end_matches('/'))
     };
     let mut wrong = Vec::new();
-    if !same(output.s3_output_path(), &want_output) {
+    if !same(output.s3_output_path(), want_output) {
         wrong.push(format!(
             "S3OutputPath is {:?}, expected {want_output}",
             output.s3_output_path().unwrap_or("unset")
         ));
     }
-    if !same(output.s3_failure_path(), &want_failure) {
+    if !same(output.s3_failure_path(), want_failure) {
         wrong.push(format!(
             "S3FailurePath is {:?}, expected {want_failure}",
             output.s3_failure_path().unwrap_or("unset")
@@ -232,7 +232,7 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         )),
     }
 
-    let want = if ctx.stack.async_inference.kms_key_id.is_some() {
+    let want = if ctx.desired.endpoint_config.kms_key_id.is_some() {
         "aws:kms"
     } else {
         "AES256"
