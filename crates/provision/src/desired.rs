@@ -387,7 +387,7 @@ impl Desired {
                 "input_objects": input_objects,
             }),
         )?;
-        crate::lint::lint_policy(&names.execution_policy, &role_policy)?;
+        crate::documents::lint_policy(&names.execution_policy, &role_policy)?;
         let trust = render_policy(
             EXECUTION_TRUST_TEMPLATE,
             &json!({
@@ -415,7 +415,7 @@ impl Desired {
                 "input_objects": input_objects,
             }),
         )?;
-        crate::lint::lint_policy(&names.invoker_policy, &invoker_doc)?;
+        crate::documents::lint_policy(&names.invoker_policy, &invoker_doc)?;
         let mut principals: Vec<Principal> = stack
             .invokers
             .principals

@@ -54,6 +54,7 @@ assert!(ResourceKind::ManagedPolicy < ResourceKind::Role);
 mod apply;
 mod claim;
 mod desired;
+mod documents;
 mod error;
 mod lint;
 mod observe;
@@ -69,11 +70,9 @@ mod testutil;
 
 pub use apply::{apply, ApplyOptions, ApplyReport, Progress};
 pub use desired::{Context, Desired};
+pub use documents::{decode_policy_document, lint_policy};
 pub use error::ProvisionError;
-pub use lint::{
-    decode_policy_document, lint_document, lint_policy, normalize_document, resources_allowing,
-    Finding, LintRule,
-};
+pub use lint::{lint_document, normalize_document, resources_allowing, Finding, LintRule};
 pub use observe::{identify, observe, Observed};
 pub use plan::{plan, Action, Change, Kind, Plan};
 pub use run::{plan_stack, setup, Planned, SetupReport};

@@ -8,7 +8,7 @@ use bodyline_stack::{Stack, State, Target};
 use serde_json::Value;
 
 use crate::desired::{Context, Desired, LifecycleRuleSpec, Principal};
-use crate::lint::decode_policy_document;
+use crate::documents::decode_policy_document;
 use crate::ProvisionError;
 use bodyline_aws::{AwsFailure, Clients};
 
