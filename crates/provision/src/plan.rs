@@ -77,6 +77,28 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind a plan has a change for, in plan order (the teardown registry,
+    /// `teardown/registry.rs`, must name each; its test checks).
+    #[cfg(test)]
+    pub(crate) const ALL: [Kind; 16] = [
+        Kind::Bucket,
+        Kind::PublicAccessBlock,
+        Kind::Encryption,
+        Kind::OwnershipControls,
+        Kind::Lifecycle,
+        Kind::BucketPolicy,
+        Kind::SuccessTopic,
+        Kind::ErrorTopic,
+        Kind::ExecutionRole,
+        Kind::ExecutionPolicy,
+        Kind::InvokerPolicy,
+        Kind::InvokerAttachments,
+        Kind::Model,
+        Kind::EndpointConfig,
+        Kind::Endpoint,
+        Kind::ScaleToZero,
+    ];
+
     /// A short human name, as in messages.
     pub fn label(self) -> &'static str {
         match self {

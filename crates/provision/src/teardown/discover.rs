@@ -14,6 +14,7 @@ use bodyline_stack::{ownership, Names, Ownership, State};
 
 use super::failure::aws_error;
 use super::listing::{self, Filter, Listed};
+use super::registry::{Listing, LISTINGS};
 use super::resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
 use super::TeardownError;
 use bodyline_aws::AwsFailure;
@@ -115,31 +116,36 @@ pub(crate) async fn discover(clients: &Clients, scope: &Scope<'_>) -> Result<Fou
         region: None,
     };
     let mut found = Found::default();
-    for listed in listing::sagemaker(clients, &filter).await? {
-        found.judge(scope, &listed);
-    }
-    scaling(clients, scope, &mut found).await?;
-    for listed in listing::alarms(clients, &filter).await? {
-        found.judge(scope, &listed);
-    }
-    for listed in listing::buckets(clients, &filter).await? {
-        if interrupted_creation(clients, scope, &listed).await? {
-            found.owned.push(OwnedResource {
-                kind: ResourceKind::Bucket,
-                name: listed.name,
-                arn: Some(listed.arn),
-                scaling: None,
-                found_by: FoundBy::InterruptedSetup,
-            });
-        } else {
-            found.judge(scope, &listed);
+    for service in LISTINGS {
+        let listed = match service {
+            Listing::Scaling => {
+                scaling(clients, scope, &mut found).await?;
+                continue;
+            }
+            Listing::Buckets => {
+                for bucket in listing::buckets(clients, &filter).await? {
+                    if interrupted_creation(clients, scope, &bucket).await? {
+                        found.owned.push(OwnedResource {
+                            kind: ResourceKind::Bucket,
+                            name: bucket.name,
+                            arn: Some(bucket.arn),
+                            scaling: None,
+                            found_by: FoundBy::InterruptedSetup,
+                        });
+                    } else {
+                        found.judge(scope, &bucket);
+                    }
+                }
+                continue;
+            }
+            Listing::SageMaker => listing::sagemaker(clients, &filter).await?,
+            Listing::Alarms => listing::alarms(clients, &filter).await?,
+            Listing::Topics => listing::topics(clients, &filter).await?,
+            Listing::Iam => listing::iam(clients, &filter).await?,
+        };
+        for resource in &listed {
+            found.judge(scope, resource);
         }
-    }
-    for listed in listing::topics(clients, &filter).await? {
-        found.judge(scope, &listed);
-    }
-    for listed in listing::iam(clients, &filter).await? {
-        found.judge(scope, &listed);
     }
     found
         .owned

@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::discover::endpoint_of;
 use super::failure::aws_error;
 use super::listing::{self, Filter, Listed};
+use super::registry::{Listing, LISTINGS};
 use super::resource::ResourceKind;
 use super::TeardownError;
 use bodyline_aws::Clients;
@@ -53,21 +54,21 @@ pub(crate) async fn inventory(clients: &Clients, region: &str) -> Result<Invento
         region: Some(region),
     };
     let mut acc = Inventory::new();
-    for listed in listing::sagemaker(clients, &filter).await? {
-        add(&mut acc, &listed);
-    }
-    scaling(clients, &mut acc).await?;
-    for listed in listing::alarms(clients, &filter).await? {
-        add(&mut acc, &listed);
-    }
-    for listed in listing::buckets(clients, &filter).await? {
-        add(&mut acc, &listed);
-    }
-    for listed in listing::topics(clients, &filter).await? {
-        add(&mut acc, &listed);
-    }
-    for listed in listing::iam(clients, &filter).await? {
-        add(&mut acc, &listed);
+    for service in LISTINGS {
+        let listed = match service {
+            Listing::Scaling => {
+                scaling(clients, &mut acc).await?;
+                continue;
+            }
+            Listing::SageMaker => listing::sagemaker(clients, &filter).await?,
+            Listing::Alarms => listing::alarms(clients, &filter).await?,
+            Listing::Buckets => listing::buckets(clients, &filter).await?,
+            Listing::Topics => listing::topics(clients, &filter).await?,
+            Listing::Iam => listing::iam(clients, &filter).await?,
+        };
+        for resource in &listed {
+            add(&mut acc, resource);
+        }
     }
     for resources in acc.values_mut() {
         resources.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));

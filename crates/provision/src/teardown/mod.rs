@@ -20,6 +20,7 @@ mod error;
 mod failure;
 mod inventory;
 mod listing;
+mod registry;
 mod resource;
 mod sweep;
 

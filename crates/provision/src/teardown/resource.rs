@@ -33,6 +33,22 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
+    /// Every kind, in teardown order (each must be registered in `registry.rs`).
+    #[cfg(test)]
+    pub(crate) const ALL: [ResourceKind; 11] = [
+        ResourceKind::Alarm,
+        ResourceKind::ScalingPolicy,
+        ResourceKind::ScalableTarget,
+        ResourceKind::Endpoint,
+        ResourceKind::EndpointConfig,
+        ResourceKind::Model,
+        ResourceKind::Bucket,
+        ResourceKind::Topic,
+        ResourceKind::User,
+        ResourceKind::ManagedPolicy,
+        ResourceKind::Role,
+    ];
+
     /// A short, stable label for tables and JSON.
     pub fn label(self) -> &'static str {
         match self {
