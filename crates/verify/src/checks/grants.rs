@@ -21,7 +21,7 @@ use super::estate::EstateContext;
 use super::invoke::{submit, wait_for_result, Landed};
 use super::poll::{list_bucket_statement, poll_not_written, Poll};
 use super::probe::S3Path;
-use super::Verdict;
+use super::CheckOutcome;
 use bodyline_aws::{AwsFailure, Clients};
 
 const PUT_OBJECT: &str = "s3:PutObject";
@@ -60,7 +60,7 @@ pub(crate) struct Policy {
     pub document: Value,
 }
 
-pub(crate) async fn least_privilege(ctx: &EstateContext) -> Verdict {
+pub(crate) async fn least_privilege(ctx: &EstateContext) -> CheckOutcome {
     let Some(named) = ctx.options.checks.invoker_role.as_deref() else {
         return Err("name the callers' identity with --invoker-role <ARN>".into());
     };
@@ -302,7 +302,7 @@ async fn read_landed(
     }
 }
 
-fn verdict(ok: Vec<String>, problems: Vec<String>) -> Verdict {
+fn verdict(ok: Vec<String>, problems: Vec<String>) -> CheckOutcome {
     if problems.is_empty() {
         Ok(ok.join(", "))
     } else {

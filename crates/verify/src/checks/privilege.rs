@@ -14,7 +14,7 @@ use bodyline_stack::{stack_tags, Target};
 
 use super::invoke::{submit, wait_for_result, Landed};
 use super::poll::{poll_not_written, Poll};
-use super::{Verdict, VerifyContext};
+use super::{CheckOutcome, VerifyContext};
 use bodyline_aws::{AwsFailure, UserError};
 
 use bodyline_aws::Clients;
@@ -24,7 +24,7 @@ struct TempUser {
     name: String,
 }
 
-pub(crate) async fn least_privilege(ctx: &VerifyContext) -> Verdict {
+pub(crate) async fn least_privilege(ctx: &VerifyContext) -> CheckOutcome {
     match ctx.stack.target {
         Target::Local => {
             let (user, config) = temp_user(ctx).await?;
@@ -122,7 +122,7 @@ async fn assume(ctx: &VerifyContext, role: &str) -> Result<SdkConfig, String> {
 }
 
 /// The three probes, each reported; the check passes only if all three hold.
-async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
+async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> CheckOutcome {
     let invoker = Clients::new(config);
     let mut ok = Vec::new();
     let mut problems = Vec::new();
