@@ -14,7 +14,7 @@ use std::process::Command;
 use bodyline_tests::{bodyline, run, workspace_root};
 use serde_json::Value;
 
-use crate::sdk_requirement::without_cargo_vars;
+use bodyline_migrate::cargo_command;
 
 /// An upload-then-invoke that `bodyline migrate` rewrites (`invoke_endpoint_async` at 5:8).
 const SITE: &str = r#"//! Upload, then invoke.
@@ -82,8 +82,7 @@ fn validator() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join("target"));
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    without_cargo_vars(&mut cmd);
+    let mut cmd = cargo_command();
     let (output, _, stderr) = run(cmd
         .current_dir(root.join("tests/sarif-validate"))
         .env("CARGO_TARGET_DIR", &target)

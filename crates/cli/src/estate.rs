@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use bodyline_stack::Target;
 use bodyline_verify::{EndpointOptions, VerifyOptions};
 
-use crate::verify::{print_json, Format, VerifyArgs};
+use crate::output_format::OutputFormat;
+use crate::verify::{print_json, VerifyArgs};
 
 /// Where the keys of an IAM user named by `--invoker-role` come from (local target): bodyline
 /// cannot read a user's secret, and a secret does not belong on the command line.
@@ -50,8 +51,8 @@ pub async fn verify(
         .await
         .with_context(|| format!("cannot verify endpoint {endpoint}"))?;
     match args.format {
-        Format::Json => print_json(serde_json::to_value(&report)?)?,
-        Format::Text => print!("{}", report.render_table()),
+        OutputFormat::Json => print_json(serde_json::to_value(&report)?)?,
+        OutputFormat::Text => print!("{}", report.render_table()),
     }
     Ok(if report.passed() {
         ExitCode::SUCCESS

@@ -6,6 +6,7 @@
 mod estate;
 mod local;
 mod migrate;
+mod output_format;
 mod provision;
 mod sweep;
 mod verify;

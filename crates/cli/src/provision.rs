@@ -11,14 +11,7 @@ use bodyline_provision::{
 };
 use bodyline_stack::{Stack, Target};
 
-/// How results are printed.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// For people.
-    Text,
-    /// One JSON document on stdout, for scripts.
-    Json,
-}
+use crate::output_format::OutputFormat;
 
 /// Which stack, where.
 #[derive(clap::Args, Debug)]
@@ -37,8 +30,8 @@ pub struct StackSelect {
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 fn parse_target(s: &str) -> Result<Target, String> {
@@ -86,7 +79,7 @@ pub async fn plan(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let calls = planned.clients.calls();
     let mut out = String::new();
     match args.select.format {
-        Format::Json => {
+        OutputFormat::Json => {
             out = serde_json::to_string_pretty(&serde_json::json!({
                 "stack": stack.name,
                 "target": stack.target,
@@ -96,7 +89,7 @@ pub async fn plan(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             }))?;
             out.push('\n');
         }
-        Format::Text => {
+        OutputFormat::Text => {
             writeln!(out, "stack {} on the {} target", stack.name, stack.target)?;
             write_changes(&mut out, &planned.plan)?;
             let pending = planned.plan.pending().count();
@@ -178,7 +171,7 @@ pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     if let Some(timeout) = args.wait.wait_timeout {
         options.endpoint_timeout = timeout;
     }
-    let text = args.select.format == Format::Text;
+    let text = args.select.format == OutputFormat::Text;
     let mut display = crate::wait::Display::new(text, quiet, options.endpoint_timeout);
     let mut on_progress = |p: Progress| report_progress(&mut display, p);
     let result = bodyline_provision::setup(&stack, &sdk, &root, &options, &mut on_progress).await;
@@ -195,7 +188,7 @@ pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
                 return Err(err.into());
             };
             // Not a failure: the endpoint is still converging, and the same command continues.
-            let json = (args.select.format == Format::Json).then(|| {
+            let json = (args.select.format == OutputFormat::Json).then(|| {
                 serde_json::json!({
                     "stack": stack.name,
                     "target": stack.target,
@@ -211,9 +204,9 @@ pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         }
     };
     let out = match args.select.format {
-        Format::Json => serde_json::to_string_pretty(&summary_json(&stack, &report))? + "\n",
-        Format::Text if quiet => String::new(),
-        Format::Text => summary(&stack, &args.select, &report)?,
+        OutputFormat::Json => serde_json::to_string_pretty(&summary_json(&stack, &report))? + "\n",
+        OutputFormat::Text if quiet => String::new(),
+        OutputFormat::Text => summary(&stack, &args.select, &report)?,
     };
     emit(&out)?;
     Ok(ExitCode::SUCCESS)

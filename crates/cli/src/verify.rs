@@ -9,14 +9,7 @@ use anyhow::Context as _;
 use bodyline_stack::{Stack, Target};
 use bodyline_verify::{TeardownOptions, TeardownProgress, VerifyError, VerifyOptions};
 
-/// How results are printed.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// A table for people.
-    Text,
-    /// One JSON document on stdout, for CI.
-    Json,
-}
+use crate::output_format::OutputFormat;
 
 fn parse_target(s: &str) -> Result<Target, String> {
     s.parse()
@@ -49,8 +42,8 @@ pub struct TeardownArgs {
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     #[command(flatten)]
     pub wait: crate::wait::WaitArgs,
 }
@@ -97,8 +90,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "N")]
     pub compare_s3: Option<u32>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// Verify this async endpoint instead of a stack: one bodyline did not make, read-only on
     /// the control plane, with the caller's own credentials (no stack file needed).
     #[arg(long, value_name = "NAME", conflicts_with_all = ["stack_file", "stack_name"])]
@@ -158,15 +151,15 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
         .with_context(|| format!("cannot plan the teardown of stack {}", stack.name))?;
     if args.dry_run {
         match args.format {
-            Format::Json => print_json(serde_json::to_value(&plan)?)?,
-            Format::Text => print!("{}", plan.render_text()),
+            OutputFormat::Json => print_json(serde_json::to_value(&plan)?)?,
+            OutputFormat::Text => print!("{}", plan.render_text()),
         }
         return Ok(ExitCode::SUCCESS);
     }
     // The same lock as setup's: a teardown racing a setup of the stack would delete what
     // the setup is still creating.
     let _lock = bodyline_stack::StackLock::acquire(&args.root, &stack.name, "teardown")?;
-    if args.format == Format::Text && !quiet {
+    if args.format == OutputFormat::Text && !quiet {
         print!("{}", plan.render_text());
     }
     if !plan.is_empty() && !args.yes {
@@ -196,8 +189,11 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
     if let Some(timeout) = args.wait.wait_timeout {
         options.endpoint_timeout = timeout;
     }
-    let mut display =
-        crate::wait::Display::new(args.format == Format::Text, quiet, options.endpoint_timeout);
+    let mut display = crate::wait::Display::new(
+        args.format == OutputFormat::Text,
+        quiet,
+        options.endpoint_timeout,
+    );
     let report = bodyline_verify::execute_with_progress(&plan, &config, &options, &mut |p| {
         if let TeardownProgress::Waiting {
             endpoint,
@@ -211,10 +207,10 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
     .await;
     display.finish();
     match args.format {
-        Format::Json => print_json(serde_json::json!({ "plan": plan, "report": report }))?,
-        Format::Text if quiet && report.is_clean() => {}
-        Format::Text if quiet => eprint!("{}", report.render_text()),
-        Format::Text => print!("{}", report.render_text()),
+        OutputFormat::Json => print_json(serde_json::json!({ "plan": plan, "report": report }))?,
+        OutputFormat::Text if quiet && report.is_clean() => {}
+        OutputFormat::Text if quiet => eprint!("{}", report.render_text()),
+        OutputFormat::Text => print!("{}", report.render_text()),
     }
     if let Some(VerifyError::EndpointStillPresent { .. }) = &report.failure {
         // The report (stdout) already says why; stderr says how to continue.
@@ -253,8 +249,8 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot verify stack {}", stack.name))?;
     match args.format {
-        Format::Json => print_json(serde_json::to_value(&report)?)?,
-        Format::Text => print!("{}", report.render_table()),
+        OutputFormat::Json => print_json(serde_json::to_value(&report)?)?,
+        OutputFormat::Text => print!("{}", report.render_table()),
     }
     Ok(if report.passed() {
         ExitCode::SUCCESS

@@ -8,17 +8,17 @@ use std::path::{Path, PathBuf};
 
 use bodyline_migrate::{
     report_from_scan, report_from_scan_written, save_report, scan, write_files, MigrationReport,
-    Options, ScanReport, Strategy,
+    ScanOptions, ScanReport, Strategy,
 };
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn options(strategy: Strategy) -> Options {
-    Options {
+fn options(strategy: Strategy) -> ScanOptions {
+    ScanOptions {
         strategy,
-        ..Options::default()
+        ..ScanOptions::default()
     }
 }
 

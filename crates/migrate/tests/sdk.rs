@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use bodyline_migrate::{manifest_edits, scan, Options, SdkStatus, Strategy};
+use bodyline_migrate::{manifest_edits, scan, ScanOptions, SdkStatus, Strategy};
 
 const SITE: &str = r#"//! Upload, then invoke.
 pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
@@ -30,10 +30,10 @@ fn write(root: &Path, file: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-fn options() -> Options {
-    Options {
+fn options() -> ScanOptions {
+    ScanOptions {
         strategy: Strategy::Inline,
-        ..Options::default()
+        ..ScanOptions::default()
     }
 }
 

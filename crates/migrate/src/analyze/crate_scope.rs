@@ -10,8 +10,8 @@ use syn::{Item, UseTree};
 
 use super::method::{impl_type_name, type_ref, TypeRef};
 use super::site::{summarize_helper, HelperUpload};
+use crate::options::Strategy;
 use crate::text::SourceText;
-use crate::Strategy;
 
 /// Bounds that keep a pathological crate (generated modules, `#[path]` loops) cheap.
 const MAX_FILES: usize = 4096;
@@ -176,7 +176,7 @@ impl CrateScope {
                 }
             }
         }
-        let lib_ident = lib_ident(manifest_dir);
+        let lib_ident = crate::manifest::library_ident(manifest_dir);
         CrateScope { targets, lib_ident }
     }
 
@@ -755,15 +755,4 @@ fn flatten_use(tree: &UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseEntry>
             }
         }
     }
-}
-
-/// The library's crate name as an identifier: `[lib] name`, else the package name.
-fn lib_ident(manifest_dir: &Path) -> Option<String> {
-    let table = crate::s3_input::manifest_table(&manifest_dir.join("Cargo.toml"))?;
-    let name = table
-        .get("lib")
-        .and_then(|l| l.get("name"))
-        .or_else(|| table.get("package").and_then(|p| p.get("name")))?
-        .as_str()?;
-    Some(name.replace('-', "_"))
 }

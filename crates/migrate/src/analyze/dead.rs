@@ -218,7 +218,7 @@ pub(crate) fn drop_orphan_imports(src: &str, edits: &mut EditSet, hints: &mut Ve
     let Ok(file) = syn::parse_file(text.code()) else {
         return;
     };
-    let ctx = super::file_ctx(&text, None, crate::Strategy::Auto, &file, None);
+    let ctx = super::file_ctx(&text, None, crate::options::Strategy::Auto, &file, None);
     super::remove_dead_imports(&ctx, edits, hints);
     super::dead_imports::remove_dead_group_members(&text, &file, edits, hints);
 }

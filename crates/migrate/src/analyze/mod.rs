@@ -12,9 +12,7 @@ mod method;
 mod pretty;
 pub(crate) mod references;
 mod resolve;
-mod site;
-
-pub(crate) use site::cfg_note_text;
+pub(crate) mod site;
 
 use std::ops::Range;
 use std::path::Path;
@@ -25,9 +23,9 @@ use syn::visit::Visit;
 use syn::{Expr, Item, UseTree};
 
 use crate::edit::EditSet;
+use crate::options::Strategy;
 use crate::text::SourceText;
 use crate::verdict::{Site, SkipReason, Verdict};
-use crate::Strategy;
 
 /// The method every call site calls: an identifier, so a file without these bytes has no site.
 pub(crate) const SITE_METHOD: &str = "invoke_endpoint_async";

@@ -13,8 +13,8 @@ use super::method::MethodTarget;
 use super::resolve::{strip, Resolved, Resolver};
 use super::FileCtx;
 use crate::edit::{Edit, EditSet};
+use crate::options::Strategy;
 use crate::verdict::{Site, SkipReason, Verdict};
-use crate::Strategy;
 
 mod branch;
 mod staging;

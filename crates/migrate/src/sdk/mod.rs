@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::edit::{Edit, EditSet};
-use crate::s3_input::ManifestCache;
-use crate::scan::FileReport;
+use crate::manifest::ManifestCache;
 use cargo_files::Manifest;
 
 /// The package that defines `InvokeEndpointAsync`.
@@ -259,13 +258,14 @@ pub fn manifest_edits(requirements: &[SdkRequirement]) -> Vec<ManifestEdit> {
         .collect()
 }
 
-/// The SDK requirement of every package in which `files` rewrites a call site.
-pub(crate) fn requirements(files: &[FileReport]) -> Vec<SdkRequirement> {
+/// The SDK requirement of every package holding one of `changed_files` (the files in which
+/// the rewrite changes a call site).
+pub(crate) fn requirements<'p>(
+    changed_files: impl Iterator<Item = &'p Path>,
+) -> Vec<SdkRequirement> {
     let mut manifests = ManifestCache::default();
-    let mut seen: Vec<PathBuf> = files
-        .iter()
-        .filter(|f| f.migration.is_changed())
-        .filter_map(|f| manifests.manifest_of(&f.path))
+    let mut seen: Vec<PathBuf> = changed_files
+        .filter_map(|f| manifests.manifest_of(f))
         .collect();
     seen.sort();
     seen.dedup();
