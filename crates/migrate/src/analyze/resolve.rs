@@ -8,17 +8,9 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
 use super::collect::{path_ident, FnInfo, LetInfo};
-use super::value::{self, ArgSource, Bound};
-use super::FileCtx;
-
-/// A piece of a string value: known text, or an expression named by its tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Part {
-    Lit(String),
-    Expr(String),
-    /// Something that cannot be compared (what it is, for messages); never equal.
-    Opaque(u32, String),
-}
+use super::file::FileCtx;
+pub(crate) use super::value::Part;
+use super::value::{self, expr_key, ArgSource, Bound};
 
 thread_local! {
     static OPAQUE: Cell<u32> = const { Cell::new(0) };
@@ -110,11 +102,6 @@ fn is_string_from(func: &Expr) -> bool {
         s.as_str(),
         "String::from" | "From::from" | "Into::into" | "std::string::String::from"
     )
-}
-
-/// The tokens of an expression, for comparing expressions that are not resolved further.
-pub(crate) fn expr_key(e: &Expr) -> String {
-    e.to_token_stream().to_string()
 }
 
 pub(crate) struct Resolver<'r, 'a, 't> {

@@ -8,10 +8,10 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprMethodCall, Lit, Stmt};
 
 use super::collect::{path_ident, Chain, FnInfo};
-use super::crate_scope::Resolution;
+use super::crate_scope::{HelperUpload, Resolution};
+use super::file::{fn_params, FileCtx, ModuleInfo};
 use super::method::MethodTarget;
 use super::resolve::{strip, Resolved, Resolver};
-use super::FileCtx;
 use crate::edit::{Edit, EditSet};
 use crate::options::Strategy;
 use crate::verdict::{Site, SkipReason, Verdict};
@@ -87,7 +87,7 @@ pub(crate) fn analyze_fn(
 
 /// The note for an edit inside inline modules under `#[cfg]` in this file.
 fn cfg_note(ctx: &FileCtx<'_, '_>, at: usize) -> Option<String> {
-    let mut enclosing: Vec<&super::ModuleInfo> = ctx
+    let mut enclosing: Vec<&ModuleInfo> = ctx
         .modules
         .iter()
         .filter(|m| m.name.is_some() && m.range.contains(&at))
@@ -1069,7 +1069,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
                     return None;
                 };
                 let site = self.chain().range.start;
-                let mut inline: Vec<&super::ModuleInfo> = self
+                let mut inline: Vec<&ModuleInfo> = self
                     .ctx
                     .modules
                     .iter()
@@ -1171,15 +1171,6 @@ impl<'a> SiteCx<'_, 'a, '_> {
     }
 }
 
-/// What following a helper found: it uploads its parameter number `payload_param` (receiver
-/// not counted) under the URI it returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HelperUpload {
-    pub payload_param: usize,
-    /// The upload's literal `content_type`, as written.
-    pub content_type: Option<String>,
-}
-
 /// Follow a helper in its own file: does it upload one of its parameters and return the
 /// `s3://` URI of that object? Err says why not (completing "but ...").
 pub(crate) fn summarize_helper<'a>(
@@ -1189,7 +1180,7 @@ pub(crate) fn summarize_helper<'a>(
 ) -> Result<HelperUpload, String> {
     let text = ctx.text;
     let mut c = super::collect::Collector::new(text, text.range(block.span()));
-    let (params, _) = super::fn_params(sig);
+    let (params, _) = fn_params(sig);
     c.add_params(params.iter().copied());
     c.add_tokens(block.to_token_stream());
     syn::visit::Visit::visit_block(&mut c, block);

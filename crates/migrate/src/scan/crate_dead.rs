@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::analyze::dead;
 use crate::analyze::references::{count, mention_counts};
+use crate::analyze::{dead, dead_imports};
 use crate::edit::EditSet;
 use crate::manifest::{declares_lib, ManifestCache};
 use crate::scan_result::{FileMigration, FileReport};
@@ -199,7 +199,7 @@ fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool
         }
         if removed {
             any = true;
-            dead::drop_orphan_imports(&unit.original, &mut m.edits, &mut m.hints);
+            dead_imports::drop_orphan_imports(&unit.original, &mut m.edits, &mut m.hints);
         }
     }
     any

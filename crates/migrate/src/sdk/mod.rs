@@ -5,6 +5,7 @@
 //! order and spacing of the manifest stay as they were. Reads files; writes nothing.
 
 mod cargo_files;
+mod package;
 mod raise;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,19 +17,9 @@ use serde::Serialize;
 use crate::edit::{Edit, EditSet};
 use crate::manifest::ManifestCache;
 use cargo_files::Manifest;
-
-/// The package that defines `InvokeEndpointAsync`.
-pub const SDK_PACKAGE: &str = "aws-sdk-sagemakerruntime";
-
-/// The first `aws-sdk-sagemakerruntime` whose `InvokeEndpointAsync` takes `body`.
-pub const BODY_SINCE: &str = "1.123.0";
-
-/// The crate name the rewrite uses when a package does not rename the SDK.
-pub(crate) const DEFAULT_CRATE: &str = "aws_sdk_sagemakerruntime";
-
-fn body_since() -> semver::Version {
-    semver::Version::new(1, 123, 0)
-}
+use package::body_since;
+pub(crate) use package::DEFAULT_CRATE;
+pub use package::{BODY_SINCE, SDK_PACKAGE};
 
 /// Where a package's SDK requirement is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
