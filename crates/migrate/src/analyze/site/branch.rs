@@ -7,20 +7,24 @@ use syn::{Expr, Stmt};
 
 use quote::quote;
 
-use super::{pretty, Outcome, Payload, Plan, SiteCx};
+use super::payload::Payload;
+use super::request::CallSite;
+use super::rewrite::SiteRewrite;
+use super::upload::RewritePlan;
+use crate::analyze::pretty;
 use crate::edit::{apply_edits, Edit, EditSet};
 use crate::verdict::{SkipReason, Verdict};
 
 use bodyline_terms::MAX_INLINE_BODY_LITERAL as MAX_INLINE_LIT;
 
-impl<'a> SiteCx<'_, 'a, '_> {
+impl<'a> CallSite<'_, 'a, '_> {
     /// Wrap the statements from the upload to the invoke in `if <small> { inline } else { original }`.
     pub(super) fn branch(
         &self,
-        plan: Plan<'_, 'a>,
+        plan: RewritePlan<'_, 'a>,
         mut notes: Vec<String>,
         builder: Option<&str>,
-    ) -> Outcome {
+    ) -> SiteRewrite {
         // The small-payload arm drops the upload, so the same escape rules apply.
         self.removals(&plan, &mut Vec::new())?;
         let text = self.ctx.text;
