@@ -17,14 +17,7 @@ use serde_json::Value;
 use bodyline_migrate::cargo_command;
 
 /// An upload-then-invoke that `bodyline migrate` rewrites (`invoke_endpoint_async` at 5:8).
-const SITE: &str = r#"//! Upload, then invoke.
-pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-    let key = format!("in/{}.json", uuid::Uuid::new_v4());
-    s3.put_object().bucket(bucket).key(&key).body(ByteStream::from(payload)).send().await?;
-    rt.invoke_endpoint_async().endpoint_name("e").input_location(format!("s3://{bucket}/{key}")).send().await?;
-    Ok(())
-}
-"#;
+const SITE: &str = include_str!("../crates/migrate/tests/support/upload_then_invoke.rs");
 
 /// A candidate (it names `input_location`) with a syntax error at 3:13.
 const BROKEN: &str = "//! Broken.\nfn f() {\n    let x = ;\n    input_location(x);\n}\n";

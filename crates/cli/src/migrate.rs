@@ -214,14 +214,7 @@ mod tests {
 
     /// An upload-then-invoke that `--strategy inline` rewrites. `--write` and its refusals are
     /// tested with `bodyline_migrate::apply` (crates/migrate/tests/apply.rs).
-    const SHAPE1: &str = r#"//! Upload, then invoke.
-pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-    let key = format!("in/{}.json", uuid::Uuid::new_v4());
-    s3.put_object().bucket(bucket).key(&key).body(ByteStream::from(payload)).send().await?;
-    rt.invoke_endpoint_async().endpoint_name("e").input_location(format!("s3://{bucket}/{key}")).send().await?;
-    Ok(())
-}
-"#;
+    const SHAPE1: &str = include_str!("../../migrate/tests/support/upload_then_invoke.rs");
 
     struct TempCrate(PathBuf);
 

@@ -13,14 +13,7 @@ use bodyline_migrate::{
 
 /// An upload-then-invoke that `--strategy inline` rewrites; it does not compile on its own
 /// (no SDK dependency), so `verify_build` must fail and restore it.
-const SHAPE1: &str = r#"//! Upload, then invoke.
-pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-    let key = format!("in/{}.json", uuid::Uuid::new_v4());
-    s3.put_object().bucket(bucket).key(&key).body(ByteStream::from(payload)).send().await?;
-    rt.invoke_endpoint_async().endpoint_name("e").input_location(format!("s3://{bucket}/{key}")).send().await?;
-    Ok(())
-}
-"#;
+const SHAPE1: &str = include_str!("support/upload_then_invoke.rs");
 
 /// A package `broken` with `src/lib.rs` = [`SHAPE1`], in its own workspace.
 fn temp_crate() -> tempfile::TempDir {

@@ -9,14 +9,7 @@ use std::path::Path;
 
 use bodyline_migrate::{manifest_edits, scan, ScanOptions, SdkStatus, Strategy};
 
-const SITE: &str = r#"//! Upload, then invoke.
-pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-    let key = format!("in/{}.json", uuid::Uuid::new_v4());
-    s3.put_object().bucket(bucket).key(&key).body(ByteStream::from(payload)).send().await?;
-    rt.invoke_endpoint_async().endpoint_name("e").input_location(format!("s3://{bucket}/{key}")).send().await?;
-    Ok(())
-}
-"#;
+const SITE: &str = include_str!("support/upload_then_invoke.rs");
 
 fn lock(package: &str, sdk: &str) -> String {
     format!(

@@ -128,19 +128,7 @@ impl Loader<'_> {
         }
         let items = self.items(file)?;
         let index = target.modules.len();
-        target.modules.push(Module {
-            path,
-            file: file.to_path_buf(),
-            inline: false,
-            parent,
-            children: Vec::new(),
-            fns: Vec::new(),
-            uses: Vec::new(),
-            methods: Vec::new(),
-            structs: Vec::new(),
-            own_cfg: Vec::new(),
-            cfg: Vec::new(),
-        });
+        target.modules.push(empty_module(path, file, false, parent));
         let file_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         self.fill(target, index, items, file, &file_dir, child_dir, depth);
         Some(index)
@@ -191,19 +179,9 @@ impl Loader<'_> {
             let child = match decl.inline {
                 Some(inner) => {
                     let c = target.modules.len();
-                    target.modules.push(Module {
-                        path,
-                        file: file.to_path_buf(),
-                        inline: true,
-                        parent: Some(index),
-                        children: Vec::new(),
-                        fns: Vec::new(),
-                        uses: Vec::new(),
-                        methods: Vec::new(),
-                        structs: Vec::new(),
-                        own_cfg: Vec::new(),
-                        cfg: Vec::new(),
-                    });
+                    target
+                        .modules
+                        .push(empty_module(path, file, true, Some(index)));
                     let dir = child_dir.join(&decl.name);
                     self.fill(target, c, inner, file, file_dir, dir, depth + 1);
                     Some(c)
@@ -253,6 +231,23 @@ impl Loader<'_> {
             .and_then(|text| summarize_file(&text, file, self.wanted));
         self.parsed.insert(file.to_path_buf(), items.clone());
         items
+    }
+}
+
+/// A module with nothing in it yet (its items are filled in next).
+fn empty_module(path: Vec<String>, file: &Path, inline: bool, parent: Option<usize>) -> Module {
+    Module {
+        path,
+        file: file.to_path_buf(),
+        inline,
+        parent,
+        children: Vec::new(),
+        fns: Vec::new(),
+        uses: Vec::new(),
+        methods: Vec::new(),
+        structs: Vec::new(),
+        own_cfg: Vec::new(),
+        cfg: Vec::new(),
     }
 }
 

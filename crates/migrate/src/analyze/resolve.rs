@@ -9,6 +9,7 @@ use syn::{Expr, Token};
 
 use super::collect::{path_ident, FnInfo, LetInfo};
 use super::file::FileCtx;
+use super::macros::macro_leaf_name;
 pub(crate) use super::value::Part;
 use super::value::{self, expr_key, ArgSource, Bound};
 
@@ -258,12 +259,7 @@ impl Resolver<'_, '_, '_> {
     }
 
     fn macro_parts(&self, mac: &syn::Macro, at: usize, depth: u32, out: &mut Resolved) {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = macro_leaf_name(mac);
         match name.as_str() {
             "format" | "format_args" => self.format_parts(mac, at, depth, out),
             "concat" => {
@@ -383,13 +379,7 @@ fn expandable(init: &Expr) -> bool {
         // `&self.bucket`, `cfg.input.bucket`: the same field wherever it is named.
         Expr::Field(f) => field_of_binding(&f.base),
         Expr::Macro(m) => {
-            let n = m
-                .mac
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
+            let n = macro_leaf_name(&m.mac);
             n == "format" || n == "concat"
         }
         _ => false,

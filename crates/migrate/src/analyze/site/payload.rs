@@ -7,6 +7,7 @@ use syn::{Expr, Lit};
 use super::syntax::peel_parens;
 use crate::analyze::collect::{path_ident, FnInfo};
 use crate::analyze::file::FileCtx;
+use crate::analyze::macros::macro_leaf_name;
 
 /// The inline `Body` size limit of `InvokeEndpointAsync`, in bytes.
 pub(super) const MAX_INLINE: u64 = bodyline_terms::MAX_INLINE_BODY_BYTES as u64;
@@ -141,13 +142,7 @@ pub(super) fn provably_small(
             ) && provably_small(ctx, info, &c.args[0], at, depth + 1)
         }
         Expr::Macro(m) => {
-            let name = m
-                .mac
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
+            let name = macro_leaf_name(&m.mac);
             if name != "include_bytes" && name != "include_str" {
                 return false;
             }
