@@ -28,9 +28,25 @@
 //! without any mention in the crate is removed, with the imports only it used (a `pub` helper
 //! of a library is kept and reported).
 //!
-//! Files are only written by [`write_files`] (atomic: temp file and rename). Reports come from
-//! [`render_human`], [`render_diff`], [`render_json`] and [`render_sarif`] (locations relative
-//! to the repository's top level, [`SourceRoot`]).
+//! Files are only written by [`write_files`] (atomic: temp file and rename) and [`apply`], which
+//! is `bodyline migrate --write`: it refuses files with uncommitted changes or no write
+//! permission unless [`WriteOptions`] allows them, raises the SDK requirement where the rewrite
+//! needs it, writes, and with `verify_build` runs `cargo check` and restores every file when it
+//! fails. Reports come from [`render_human`], [`render_diff`], [`render_json`] and
+//! [`render_sarif`] (locations relative to the repository's top level, [`SourceRoot`]); all are
+//! pure functions of the [`ScanReport`].
+//!
+//! # Layers
+//!
+//! The modules form layers; each uses only those of the layers before it (no import loop):
+//!
+//! 1. words: `options`, `error`, `verdict`, `text`, `edit`, `manifest` (which package a file
+//!    belongs to), `cargo` (running cargo), `sdk` (the SDK requirement);
+//! 2. `analyze`: one file's text to edits and verdicts (its `site` module split by job:
+//!    locate the request, the payload, the upload or helper, the rewrite, the size branch);
+//! 3. the scan: `scan_result` (plain data) and `scan`;
+//! 4. the reports: `s3_input`, `report`, `sarif`;
+//! 5. writing: `write`, `lock_update`, `apply`.
 //!
 //! # The S3-input report
 //!
