@@ -26,8 +26,11 @@ pub(crate) fn summarize_helper<'a>(
     c.add_params(params.iter().copied());
     c.add_tokens(block.to_token_stream());
     syn::visit::Visit::visit_block(&mut c, block);
-    let hinfo = c.info;
-    let hres = Resolver { ctx, info: &hinfo };
+    let helper_info = c.info;
+    let helper_resolver = Resolver {
+        ctx,
+        info: &helper_info,
+    };
     // The helper's value: the tail `Ok(uri)` or `uri`.
     let Some(Stmt::Expr(tail, None)) = block.stmts.last() else {
         return Err("it does not end in the URI it returns".into());
@@ -42,19 +45,20 @@ pub(crate) fn summarize_helper<'a>(
         e => e,
     };
     let tail_at = text.range(tail.span()).start;
-    let Some(path) = hres.resolve(returned, tail_at).s3_path() else {
+    let Some(path) = helper_resolver.resolve(returned, tail_at).s3_path() else {
         return Err("what it returns is not an s3:// URI built there".into());
     };
-    let put = hinfo.chains.iter().find_map(|ch| {
+    let put = helper_info.chains.iter().find_map(|ch| {
         let p = ch.position("put_object")?;
         (ch.range.end <= tail_at
-            && object_path(&hres, &ch.links[p + 1..], ch.range.start).as_ref() == Some(&path))
+            && object_path(&helper_resolver, &ch.links[p + 1..], ch.range.start).as_ref()
+                == Some(&path))
         .then_some((ch, p))
     });
     let Some((put, p)) = put else {
-        let why = hinfo.chains.iter().find_map(|ch| {
+        let why = helper_info.chains.iter().find_map(|ch| {
             let p = ch.position("put_object")?;
-            let put_path = object_path(&hres, &ch.links[p + 1..], ch.range.start)?;
+            let put_path = object_path(&helper_resolver, &ch.links[p + 1..], ch.range.start)?;
             crate::analyze::value::key_mismatch(&path, &put_path)
         });
         return Err(match why {
@@ -69,7 +73,8 @@ pub(crate) fn summarize_helper<'a>(
     else {
         return Err("its put_object sets no body".into());
     };
-    let Some((Payload::Bytes(pe), _)) = payload_source(&hinfo, body_arg, put.range.start) else {
+    let Some((Payload::Bytes(pe), _)) = payload_source(&helper_info, body_arg, put.range.start)
+    else {
         return Err("its payload is not a recognised ByteStream source".into());
     };
     // The payload must be one of the helper's parameters: the caller's argument replaces it.
