@@ -4,7 +4,6 @@
 mod compare;
 mod control;
 mod estate;
-mod grants;
 mod invoke;
 mod poll;
 mod privilege;

@@ -17,11 +17,11 @@ use aws_credential_types::Credentials;
 use bodyline_stack::{MigrationReport, Target};
 use serde_json::{json, Value};
 
-use super::estate::EstateContext;
-use super::invoke::{submit, wait_for_result, Landed};
-use super::poll::{list_bucket_statement, poll_not_written, Poll};
-use super::probe::S3Path;
-use super::Verdict;
+use super::super::invoke::{submit, wait_for_result, Landed};
+use super::super::poll::{list_bucket_statement, poll_not_written, Poll};
+use super::super::probe::S3Path;
+use super::super::Verdict;
+use super::EstateContext;
 use crate::aws::{Clients, Failure};
 
 const PUT_OBJECT: &str = "s3:PutObject";
@@ -97,7 +97,7 @@ pub(crate) async fn least_privilege(ctx: &EstateContext) -> Verdict {
                 Ok(Landed::Output(url, _)) => ok.push(format!("reading {url} allowed")),
                 Ok(Landed::Failure(url, bytes)) => problems.push(format!(
                     "the request as {who} failed; {url} says: {}",
-                    super::invoke::shown(&bytes)
+                    super::super::invoke::shown(&bytes)
                 )),
                 Err(e) => problems.push(format!("reading the result as {who}: {e}")),
             }
@@ -290,7 +290,7 @@ async fn read_landed(
             Landed::Output(..) => ok.push(format!("reading {url} once written allowed")),
             Landed::Failure(_, bytes) => problems.push(format!(
                 "the request as {who} failed; {url} says: {}",
-                super::invoke::shown(&bytes)
+                super::super::invoke::shown(&bytes)
             )),
         },
         Err(e) => problems.push(format!(

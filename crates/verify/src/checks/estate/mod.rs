@@ -5,7 +5,7 @@
 //! target) its execution role's trust policy are described, nothing is created, changed or
 //! deleted. The request-path checks are the stack's own ([`super::invoke`]), pointed at the
 //! paths the endpoint's `AsyncInferenceConfig` names; the least-privilege probe runs as the
-//! identity `--invoker-role` names ([`super::grants`]).
+//! identity `--invoker-role` names ([`grants`]).
 
 use std::path::PathBuf;
 
@@ -15,8 +15,10 @@ use aws_sdk_sagemaker::types::EndpointStatus;
 use bodyline_stack::Target;
 use serde::Serialize;
 
+mod grants;
+
 use super::probe::{Probe, S3Path};
-use super::{compare, grants, invoke, run_checks, unknown_check, Check, VerifyOptions};
+use super::{compare, invoke, run_checks, unknown_check, Check, VerifyOptions};
 use crate::aws::{Clients, Failure};
 use crate::{EndpointReport, VerifyError};
 
