@@ -145,7 +145,8 @@ struct Accepted {
     at: Instant,
 }
 
-struct Clients {
+/// What every round of the bench sends to: the endpoint, its bucket, the clients and the payload.
+struct BenchTarget {
     runtime: aws_sdk_sagemakerruntime::Client,
     s3: aws_sdk_s3::Client,
     endpoint: String,
@@ -186,7 +187,7 @@ async fn measure_on(
     bodyline_provision::setup(&stack, &sdk, work, &ApplyOptions::default(), &mut |_| {})
         .await
         .context("provisioning the bench stack")?;
-    let mut clients = Clients {
+    let mut clients = BenchTarget {
         runtime: aws_sdk_sagemakerruntime::Client::new(&sdk),
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&sdk)
@@ -325,7 +326,7 @@ struct Submits {
 }
 
 /// `n` `InvokeEndpointAsync` calls from [`CONCURRENCY`] callers; counts the 202s.
-async fn submit_all(clients: &Clients, n: usize) -> Submits {
+async fn submit_all(clients: &BenchTarget, n: usize) -> Submits {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();
@@ -417,7 +418,7 @@ struct Completion {
 /// locations are checked (not timed); requests still without an object are polled until they
 /// have one, and the completion time moves to when they did.
 async fn complete(
-    clients: &Clients,
+    clients: &BenchTarget,
     accepted: &[Accepted],
     started: Instant,
 ) -> anyhow::Result<Completion> {
@@ -483,7 +484,10 @@ async fn complete(
 }
 
 /// (output exists, failure exists) for every request, checked by [`CONCURRENCY`] callers.
-async fn check_all(clients: &Clients, accepted: &[Accepted]) -> anyhow::Result<Vec<(bool, bool)>> {
+async fn check_all(
+    clients: &BenchTarget,
+    accepted: &[Accepted],
+) -> anyhow::Result<Vec<(bool, bool)>> {
     let shared: Arc<Vec<Accepted>> = Arc::new(accepted.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     let mut set = tokio::task::JoinSet::new();
@@ -549,7 +553,7 @@ struct Puts {
 
 /// The ceiling: `n` `PutObject` calls of the same payload by [`CONCURRENCY`] callers through
 /// the front door, into the stack's bucket.
-async fn put_all(clients: &Clients, round: usize, n: usize) -> Puts {
+async fn put_all(clients: &BenchTarget, round: usize, n: usize) -> Puts {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();

@@ -7,6 +7,8 @@ mod bench_migrate;
 mod bench_runtime;
 mod bench_stack;
 mod demo;
+#[cfg(test)]
+mod module_cycles;
 mod tidy;
 
 use std::path::{Path, PathBuf};

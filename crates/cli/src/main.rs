@@ -3,7 +3,6 @@
 //! Exit codes follow Terraform: 0 ok / no changes; 1 an error or a failed check (`verify`,
 //! `migrate --check`); 2 `plan` found changes.
 
-mod estate;
 mod local;
 mod migrate;
 mod output_format;

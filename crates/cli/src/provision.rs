@@ -59,6 +59,7 @@ fn load(select: &StackSelect) -> anyhow::Result<Stack> {
         &select.stack_file,
         select.target,
         select.stack_name.as_deref(),
+        &select.root,
     )
 }
 

@@ -1,5 +1,7 @@
 //! `bodyline verify` and `bodyline teardown`: load the stack, call bodyline-verify, print.
 
+mod estate;
+
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -118,14 +120,16 @@ impl VerifyArgs {
     }
 }
 
-/// Loads the stack file and applies the command line's `--target` and `--stack-name`; both
-/// are checked here, before any call.
+/// Loads the stack file and applies the command line's `--target`, `--stack-name` and
+/// `--root` (the project directory, whose `.bodyline/` holds the migration report); the
+/// first two are checked here, before any call.
 pub(crate) fn load(
     stack_file: &std::path::Path,
     target: Option<Target>,
     stack_name: Option<&str>,
+    root: &std::path::Path,
 ) -> anyhow::Result<Stack> {
-    let mut stack = Stack::load(stack_file)?;
+    let mut stack = Stack::load(stack_file)?.in_project(bodyline_stack::ProjectDir::new(root));
     if let Some(name) = stack_name {
         stack = stack.with_name(name)?;
     }
@@ -144,7 +148,12 @@ pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
 
 /// Runs `bodyline teardown`; `quiet` prints neither the plan nor a clean report (only errors).
 pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let stack = load(&args.stack_file, args.target, args.stack_name.as_deref())?;
+    let stack = load(
+        &args.stack_file,
+        args.target,
+        args.stack_name.as_deref(),
+        &args.root,
+    )?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
     let plan = bodyline_verify::plan_teardown(&stack, &config, &args.root)
         .await
@@ -241,9 +250,14 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(endpoint) = &args.endpoint {
-        return crate::estate::verify(args, endpoint, options(args)?).await;
+        return estate::verify(args, endpoint, options(args)?).await;
     }
-    let stack = load(&args.stack_file, args.target, args.stack_name().as_deref())?;
+    let stack = load(
+        &args.stack_file,
+        args.target,
+        args.stack_name().as_deref(),
+        &args.root,
+    )?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
     let report = bodyline_verify::verify(&stack, &config, &options(args)?)
         .await

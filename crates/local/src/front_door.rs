@@ -17,6 +17,8 @@ use hyper_util::rt::TokioExecutor;
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
+use bodyline_aws::error_chain;
+
 use crate::callers::Callers;
 use crate::s3_strict::{credential_scope, forward_strictly};
 use crate::LocalError;
@@ -224,17 +226,6 @@ fn is_moto_reset(uri: &Uri) -> bool {
         uri.path().trim_end_matches('/'),
         "/moto-api/reset" | "/moto-api/reset-auth"
     )
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -321,12 +321,12 @@ async fn refresh(
 /// moto answers an unknown name with HTTP 400 (`ValidationException`), as SageMaker does.
 fn lookup_error<E>(err: SdkError<E, HttpResponse>, what: impl Fn() -> String) -> LookupError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: aws_sdk_sagemaker::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     if err.raw_response().map(|r| r.status().as_u16()) == Some(400) {
         return LookupError::NotFound(what());
     }
-    let transient = super::worker::is_transient(&err);
+    let transient = bodyline_aws::AwsFailure::of(&err).is_transient();
     let detail = aws_sdk_sagemaker::error::DisplayErrorContext(&err).to_string();
     let detail = format!("describing {} failed: {detail}", what());
     if transient {

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 
+use bodyline_aws::{error_chain, AwsFailure};
+
 use super::endpoints::LookupError;
 use super::job::{Job, Queued};
 use super::notify::{self, Ending};
@@ -181,7 +183,7 @@ async fn already_finished(shared: &Shared, job: &Job) -> bool {
                 }
                 // No answer (moto restarting): not knowing is not "absent"; running the request
                 // again could end it in a second object.
-                Err(e) if is_transient(&e) => {
+                Err(e) if AwsFailure::of(&e).is_transient() => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(WRITE_RETRY_PAUSE.1);
                 }
@@ -492,30 +494,12 @@ async fn put(
             Err(e) => e,
         };
         let detail = aws_sdk_s3::error::DisplayErrorContext(&error).to_string();
-        if !is_transient(&error) {
+        if !AwsFailure::of(&error).is_transient() {
             return Err(detail);
         }
         tracing::warn!(%location, error = %detail, retry_in = ?pause, "writing the object failed on the way; retrying");
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(WRITE_RETRY_PAUSE.1);
-    }
-}
-
-/// Whether a failed call may succeed if sent again: it never got an answer, or the answer was a
-/// server error or throttling.
-pub(super) fn is_transient<E>(
-    error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> bool {
-    use aws_sdk_s3::error::SdkError;
-    match error {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(e) => {
-            let status = e.raw().status().as_u16();
-            status >= 500 || status == 429
-        }
-        _ => false,
     }
 }
 
@@ -588,15 +572,4 @@ async fn publish(
             tracing::warn!(inference_id = %job.inference_id, %topic, error = %e, "no notification")
         }
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

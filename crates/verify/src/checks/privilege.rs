@@ -8,14 +8,14 @@
 //! afterwards. On the aws target the user names a role (`--invoker-role`) that verify assumes.
 
 use aws_config::SdkConfig;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use bodyline_stack::{stack_tags, Target};
 
 use super::invoke::{submit, wait_for_result, Landed};
 use super::poll::{poll_not_written, Poll};
 use super::{Verdict, VerifyContext};
-use crate::aws::{Clients, Failure};
+use bodyline_aws::{static_credentials, with_credentials, AwsFailure, UserError};
+
+use crate::aws::Clients;
 
 /// The temporary user and its key, to be removed afterwards.
 struct TempUser {
@@ -50,103 +50,42 @@ pub(crate) async fn least_privilege(ctx: &VerifyContext) -> Verdict {
     }
 }
 
-fn with_credentials(ctx: &VerifyContext, creds: Credentials) -> SdkConfig {
-    ctx.config
-        .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(creds))
-        .build()
-}
-
 async fn temp_user(ctx: &VerifyContext) -> Result<(TempUser, SdkConfig), String> {
-    let iam = &ctx.clients.iam;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let name = format!("{}-verify-{}", ctx.names.stack, &suffix[..8]);
-    let tags = stack_tags(&ctx.names.stack)
-        .into_iter()
-        .filter_map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .ok()
-        })
-        .collect();
-    iam.create_user()
-        .user_name(&name)
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(|e| format!("CreateUser {name}: {}", Failure::of(&e).summary()))?;
-    let user = TempUser { name };
     let policy = ctx.arns.policy(&ctx.names.invoker_policy);
-    let prepared = async {
-        iam.attach_user_policy()
-            .user_name(&user.name)
-            .policy_arn(&policy)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "attaching the invoker policy {policy}: {}; run `bodyline setup`",
-                    Failure::of(&e).summary()
-                )
-            })?;
-        let key = iam
-            .create_access_key()
-            .user_name(&user.name)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "CreateAccessKey {}: {}",
-                    user.name,
-                    Failure::of(&e).summary()
-                )
-            })?;
-        let key = key
-            .access_key()
-            .ok_or_else(|| format!("CreateAccessKey {} returned no key", user.name))?;
-        Ok::<_, String>(Credentials::new(
-            key.access_key_id(),
-            key.secret_access_key(),
-            None,
-            None,
-            "bodyline-verify-invoker",
-        ))
-    }
+    let created = bodyline_aws::create_user_with_key(
+        &ctx.clients.iam,
+        &name,
+        &stack_tags(&ctx.names.stack),
+        std::slice::from_ref(&policy),
+    )
     .await;
-    match prepared {
-        Ok(creds) => Ok((user, with_credentials(ctx, creds))),
+    match created {
+        Ok(key) => {
+            let creds = static_credentials(&key.access_key_id, &key.secret_access_key);
+            Ok((TempUser { name }, with_credentials(&ctx.config, creds)))
+        }
         Err(e) => {
-            let _ = crate::teardown::delete_user(&ctx.clients, &user.name).await;
-            Err(e)
+            if e.user_exists() {
+                let _ = crate::teardown::delete_user(&ctx.clients, &name).await;
+            }
+            Err(match e {
+                UserError::AttachPolicy { failure, .. } => format!(
+                    "attaching the invoker policy {policy}: {}; run `bodyline setup`",
+                    failure.summary()
+                ),
+                other => other.to_string(),
+            })
         }
     }
 }
 
 async fn assume(ctx: &VerifyContext, role: &str) -> Result<SdkConfig, String> {
-    let out = ctx
-        .clients
-        .sts
-        .assume_role()
-        .role_arn(role)
-        .role_session_name("bodyline-verify")
-        .send()
+    let credentials = bodyline_aws::assume_role(&ctx.clients.sts, role, "bodyline-verify")
         .await
-        .map_err(|e| format!("AssumeRole {role}: {}", Failure::of(&e).summary()))?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| format!("AssumeRole {role} returned no credentials"))?;
-    Ok(with_credentials(
-        ctx,
-        Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            None,
-            "bodyline-verify-invoker",
-        ),
-    ))
+        .map_err(|e| e.to_string())?;
+    Ok(with_credentials(&ctx.config, credentials))
 }
 
 /// The three probes, each reported; the check passes only if all three hold.
@@ -246,12 +185,12 @@ async fn poll_probes(
         .send()
         .await
     {
-        Err(e) if Failure::of(&e).is_access_denied() => {
+        Err(e) if AwsFailure::of(&e).is_access_denied() => {
             ok.push(format!("listing s3://{bucket}/{outside} denied"))
         }
         Err(e) => problems.push(format!(
             "listing s3://{bucket}/{outside} as the invoker failed, but not with a denial: {}",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
         Ok(_) => problems.push(format!(
             "listing s3://{bucket}/{outside} was ALLOWED with the invoker's credentials: its s3:ListBucket must be limited to the result prefixes with an s3:prefix condition; `bodyline setup` restores the invoker policy"
@@ -280,7 +219,7 @@ async fn put_probe(
         .send()
         .await;
     match put {
-        Err(e) if Failure::of(&e).is_access_denied() => match allowed {
+        Err(e) if AwsFailure::of(&e).is_access_denied() => match allowed {
             None => ok.push(format!("s3:PutObject to {url} denied")),
             Some(why) => problems.push(format!(
                 "s3:PutObject to {url} was denied, but the stack keeps S3 input ({why}); run `bodyline setup` to restore the invoker's grant"
@@ -288,7 +227,7 @@ async fn put_probe(
         },
         Err(e) => problems.push(format!(
             "s3:PutObject to {url} as the invoker failed, but not with a denial: {}",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
         Ok(_) => {
             if allowed.is_some() {

@@ -7,8 +7,8 @@ use anyhow::Context as _;
 use bodyline_stack::Target;
 use bodyline_verify::{EndpointOptions, VerifyOptions};
 
+use super::{print_json, VerifyArgs};
 use crate::output_format::OutputFormat;
-use crate::verify::{print_json, VerifyArgs};
 
 /// Where the keys of an IAM user named by `--invoker-role` come from (local target): bodyline
 /// cannot read a user's secret, and a secret does not belong on the command line.
@@ -41,7 +41,7 @@ pub async fn verify(
         migration_report: Some(
             args.migration_report
                 .clone()
-                .unwrap_or_else(|| args.root.join(".bodyline").join("migrate-report.json")),
+                .unwrap_or_else(|| bodyline_stack::ProjectDir::new(&args.root).migration_report()),
         ),
         invoker_keys,
         checks,
