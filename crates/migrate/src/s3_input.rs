@@ -1,7 +1,7 @@
 //! The S3-input report: per crate, the call sites whose code on disk still sends `input_location`.
 //!
 //! A pure function of the scan result (and of which of its files were written): the packages
-//! come from the scan's [`PackageIndex`], the sites of a written file from its rewritten text.
+//! come from the scan's [`crate::manifest::PackageIndex`], the sites of a written file from its rewritten text.
 //! It reads and writes no file; [`crate::write::save_report`] saves it.
 
 use std::collections::HashMap;

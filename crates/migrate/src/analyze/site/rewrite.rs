@@ -142,7 +142,7 @@ impl<'a> CallSite<'_, 'a, '_> {
         let text = self.ctx.text;
         let mut removed = vec![plan.put_stmt.range.clone()];
         let mut deleted: Vec<Range<usize>> =
-            vec![plan.put_stmt.range.clone(), self.range(plan.value)];
+            vec![plan.put_stmt.range.clone(), self.range(plan.uri)];
         let resolver = Resolver {
             ctx: self.ctx,
             info: self.info,
@@ -185,7 +185,7 @@ impl<'a> CallSite<'_, 'a, '_> {
         let (dead, dead_ranges) = self.dead_bindings(&mut deleted, &keep);
         removed.extend(dead_ranges);
         // Bindings that named the object must not escape.
-        for e in [Some(plan.uri_value), key_arg(&plan.put_links)]
+        for e in [Some(plan.uri), key_arg(&plan.put_links)]
             .into_iter()
             .flatten()
         {

@@ -37,15 +37,20 @@ const SETTINGS_THAT_GO_WITH_THE_UPLOAD: &[&str] = &[
 /// What the rewrite of one site works from: where the input location is set, the upload (when
 /// it is in this function), the statement that goes with it, the payload and its content type.
 pub(super) struct RewritePlan<'p, 'a> {
+    /// The call that sets the input location (replaced by the body call).
     pub loc: &'p InputLocation<'a>,
-    pub value: &'a Expr,
+    /// The URI expression it is given.
+    pub uri: &'a Expr,
+    /// The upload chain, when it is in this function (shape 1).
     pub put: Option<&'p Chain<'a>>,
+    /// The calls on the upload request after `put_object()`.
     pub put_links: Vec<&'a ExprMethodCall>,
+    /// The statement that goes: the upload, or the `let` of the helper's result.
     pub put_stmt: StmtLoc,
     pub payload: Payload<'a>,
+    /// The upload's content type, as written, moved onto the invoke.
     pub content_type: Option<String>,
     pub content_type_range: Option<Range<usize>>,
-    pub uri_value: &'a Expr,
 }
 
 /// A call of a helper that may upload and return the URI.
@@ -91,8 +96,8 @@ impl<'a> CallSite<'_, 'a, '_> {
         let Some(path) = uri.s3_path() else {
             return Err(self.unresolved(value, &uri));
         };
-        let (put, p) = self.matching_upload(&resolver, &path, &uri, value)?;
-        let put_links: Vec<&'a ExprMethodCall> = put.links[p + 1..].to_vec();
+        let (put, put_link) = self.matching_upload(&resolver, &path, &uri, value)?;
+        let put_links: Vec<&'a ExprMethodCall> = put.links[put_link + 1..].to_vec();
         let put_stmt = self.removable_upload_statement(put)?;
         if claimed_uploads.contains(&put.range) {
             return Err(SkipReason::Unsupported(
@@ -113,14 +118,13 @@ impl<'a> CallSite<'_, 'a, '_> {
         claimed_uploads.push(put.range.clone());
         let plan = RewritePlan {
             loc,
-            value,
+            uri: value,
             put: Some(put),
             put_links,
             put_stmt,
             payload,
             content_type,
             content_type_range,
-            uri_value: value,
         };
         Ok((plan, notes))
     }
@@ -455,14 +459,13 @@ impl<'a> CallSite<'_, 'a, '_> {
         let mut notes = Vec::new();
         let plan = RewritePlan {
             loc,
-            value,
+            uri: value,
             put: None,
             put_links: Vec::new(),
             put_stmt,
             payload: Payload::Bytes(arg),
             content_type,
             content_type_range: None,
-            uri_value: value,
         };
         notes.push(format!("followed helper `{name}`"));
         Ok((plan, notes))
