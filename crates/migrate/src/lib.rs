@@ -38,10 +38,10 @@
 //!
 //! # Layers
 //!
-//! The modules form layers; each uses only those of the layers before it (no import loop):
+//! The modules form layers; each uses only modules listed before it (no import loop):
 //!
-//! 1. words: `options`, `error`, `verdict`, `text`, `edit`, `manifest` (which package a file
-//!    belongs to), `cargo` (running cargo), `sdk` (the SDK requirement);
+//! 1. words: `options`, `verdict`, `text`, `edit`, `manifest` (which package a file belongs
+//!    to), `cargo` (running cargo), `sdk` (the SDK requirement), `error`;
 //! 2. `analyze`: one file's text to edits and verdicts (its `site` module split by job:
 //!    locate the request, the payload, the upload or helper, the rewrite, the size branch);
 //! 3. the scan: `scan_result` (plain data) and `scan`;
