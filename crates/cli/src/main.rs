@@ -7,6 +7,7 @@ mod local;
 mod migrate;
 mod output_format;
 mod provision;
+mod stack_select;
 mod sweep;
 mod verify;
 mod wait;

@@ -74,7 +74,7 @@ pub async fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             "bodyline sweep deletes stacks: pass --dry-run to see which, or --yes to delete them"
         );
     }
-    let base = crate::verify::load(&args.stack_file, args.target, None, &args.root)?;
+    let base = crate::stack_select::load(&args.stack_file, args.target, None, &args.root)?;
     let config = bodyline_stack::sdk_config(&base, &args.root).await?;
     let options = SweepOptions {
         prefix: args.prefix.clone(),

@@ -8,32 +8,18 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use bodyline_stack::{Stack, Target};
+use bodyline_stack::Target;
 use bodyline_verify::{TeardownOptions, TeardownProgress, VerifyError, VerifyOptions};
 
 use crate::output_format::OutputFormat;
-
-fn parse_target(s: &str) -> Result<Target, String> {
-    s.parse()
-}
+use crate::stack_select::StackSelect;
 
 /// `bodyline teardown`: remove every resource the stack owns (tagged `bodyline:stack=<name>`),
 /// and nothing else; then list again by tag and fail if anything remains.
 #[derive(clap::Args, Debug)]
 pub struct TeardownArgs {
-    /// The stack file.
-    #[arg(long, default_value = "bodyline.toml")]
-    pub stack_file: PathBuf,
-    /// Where the stack lives; overrides `stack.target` of the file.
-    #[arg(long, value_parser = parse_target)]
-    pub target: Option<Target>,
-    /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
-    /// every derived name follow it.
-    #[arg(long, env = "BODYLINE_STACK_NAME", value_name = "NAME")]
-    pub stack_name: Option<String>,
-    /// The project root (holds `.bodyline/`: local stack connection and state).
-    #[arg(long, default_value = ".")]
-    pub root: PathBuf,
+    #[command(flatten)]
+    pub select: StackSelect,
     /// Delete without asking (for CI).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -43,9 +29,6 @@ pub struct TeardownArgs {
     /// First download every output and failure object to `<DIR>/<bucket>/<key>`.
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
     #[command(flatten)]
     pub wait: crate::wait::WaitArgs,
 }
@@ -57,7 +40,7 @@ pub struct VerifyArgs {
     #[arg(long, default_value = "bodyline.toml")]
     pub stack_file: PathBuf,
     /// Where the stack lives; overrides `stack.target` of the file.
-    #[arg(long, value_parser = parse_target)]
+    #[arg(long, value_parser = crate::stack_select::parse_target)]
     pub target: Option<Target>,
     /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
     /// every derived name follow it. [env: BODYLINE_STACK_NAME=]
@@ -120,25 +103,6 @@ impl VerifyArgs {
     }
 }
 
-/// Loads the stack file and applies the command line's `--target`, `--stack-name` and
-/// `--root` (the project directory, whose `.bodyline/` holds the migration report); the
-/// first two are checked here, before any call.
-pub(crate) fn load(
-    stack_file: &std::path::Path,
-    target: Option<Target>,
-    stack_name: Option<&str>,
-    root: &std::path::Path,
-) -> anyhow::Result<Stack> {
-    let mut stack = Stack::load(stack_file)?.in_project(bodyline_stack::ProjectDir::new(root));
-    if let Some(name) = stack_name {
-        stack = stack.with_name(name)?;
-    }
-    Ok(match target {
-        Some(t) => stack.with_target(t),
-        None => stack,
-    })
-}
-
 pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &value)?;
@@ -148,18 +112,13 @@ pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
 
 /// Runs `bodyline teardown`; `quiet` prints neither the plan nor a clean report (only errors).
 pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let stack = load(
-        &args.stack_file,
-        args.target,
-        args.stack_name.as_deref(),
-        &args.root,
-    )?;
-    let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
-    let plan = bodyline_verify::plan_teardown(&stack, &config, &args.root)
+    let stack = args.select.load()?;
+    let config = bodyline_stack::sdk_config(&stack, &args.select.root).await?;
+    let plan = bodyline_verify::plan_teardown(&stack, &config, &args.select.root)
         .await
         .with_context(|| format!("cannot plan the teardown of stack {}", stack.name))?;
     if args.dry_run {
-        match args.format {
+        match args.select.format {
             OutputFormat::Json => print_json(serde_json::to_value(&plan)?)?,
             OutputFormat::Text => print!("{}", plan.render_text()),
         }
@@ -167,8 +126,8 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
     }
     // The same lock as setup's: a teardown racing a setup of the stack would delete what
     // the setup is still creating.
-    let _lock = bodyline_stack::StackLock::acquire(&args.root, &stack.name, "teardown")?;
-    if args.format == OutputFormat::Text && !quiet {
+    let _lock = bodyline_stack::StackLock::acquire(&args.select.root, &stack.name, "teardown")?;
+    if args.select.format == OutputFormat::Text && !quiet {
         print!("{}", plan.render_text());
     }
     if !plan.is_empty() && !args.yes {
@@ -193,13 +152,13 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
             return Ok(ExitCode::FAILURE);
         }
     }
-    let mut options = TeardownOptions::new(&args.root);
+    let mut options = TeardownOptions::new(&args.select.root);
     options.backup_dir = args.backup_dir.clone();
     if let Some(timeout) = args.wait.wait_timeout {
         options.endpoint_timeout = timeout;
     }
     let mut display = crate::wait::Display::new(
-        args.format == OutputFormat::Text,
+        args.select.format == OutputFormat::Text,
         quiet,
         options.endpoint_timeout,
     );
@@ -215,7 +174,7 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
     })
     .await;
     display.finish();
-    match args.format {
+    match args.select.format {
         OutputFormat::Json => print_json(serde_json::json!({ "plan": plan, "report": report }))?,
         OutputFormat::Text if quiet && report.is_clean() => {}
         OutputFormat::Text if quiet => eprint!("{}", report.render_text()),
@@ -252,7 +211,7 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     if let Some(endpoint) = &args.endpoint {
         return estate::verify(args, endpoint, options(args)?).await;
     }
-    let stack = load(
+    let stack = crate::stack_select::load(
         &args.stack_file,
         args.target,
         args.stack_name().as_deref(),
@@ -262,11 +221,26 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let report = bodyline_verify::verify(&stack, &config, &options(args)?)
         .await
         .with_context(|| format!("cannot verify stack {}", stack.name))?;
-    match args.format {
-        OutputFormat::Json => print_json(serde_json::to_value(&report)?)?,
-        OutputFormat::Text => print!("{}", report.render_table()),
+    print_verdict(
+        args.format,
+        serde_json::to_value(&report)?,
+        report.render_table(),
+        report.passed(),
+    )
+}
+
+/// Prints a verify report (JSON, or its table) and exits 0 when it passed, 1 otherwise.
+pub(crate) fn print_verdict(
+    format: OutputFormat,
+    json: serde_json::Value,
+    table: String,
+    passed: bool,
+) -> anyhow::Result<ExitCode> {
+    match format {
+        OutputFormat::Json => print_json(json)?,
+        OutputFormat::Text => print!("{table}"),
     }
-    Ok(if report.passed() {
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

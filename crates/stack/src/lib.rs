@@ -57,6 +57,8 @@ mod sdk;
 mod state;
 mod tags;
 
+/// The SDK configuration [`sdk_config`] builds, for callers that only pass it on.
+pub use aws_config::SdkConfig;
 pub use config::{
     AsyncSpec, BucketSpec, EndpointSpec, InputMode, InvokersSpec, LocalModel, ModelSpec,
     ScalingSpec, Stack, Target, DEFAULT_LOCAL_MODEL_COMMAND, DEFAULT_MIGRATION_REPORT,

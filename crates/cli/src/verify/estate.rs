@@ -7,8 +7,7 @@ use anyhow::Context as _;
 use bodyline_stack::Target;
 use bodyline_verify::{EndpointOptions, VerifyOptions};
 
-use super::{print_json, VerifyArgs};
-use crate::output_format::OutputFormat;
+use super::VerifyArgs;
 
 /// Where the keys of an IAM user named by `--invoker-role` come from (local target): bodyline
 /// cannot read a user's secret, and a secret does not belong on the command line.
@@ -50,13 +49,10 @@ pub async fn verify(
     let report = bodyline_verify::verify_endpoint(&config, &options)
         .await
         .with_context(|| format!("cannot verify endpoint {endpoint}"))?;
-    match args.format {
-        OutputFormat::Json => print_json(serde_json::to_value(&report)?)?,
-        OutputFormat::Text => print!("{}", report.render_table()),
-    }
-    Ok(if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    super::print_verdict(
+        args.format,
+        serde_json::to_value(&report)?,
+        report.render_table(),
+        report.passed(),
+    )
 }
