@@ -11,10 +11,11 @@ use anyhow::{ensure, Context as _};
 use aws_sdk_iam::error::ProvideErrorMetadata as _;
 use bodyline_contract::{botocore_data_dir, Contract, Violation};
 use bodyline_provision::ApplyOptions;
+use bodyline_provision::TeardownOptions;
 use bodyline_stack::{local_sdk_config, LocalEnv, Stack};
 use bodyline_tests::forwarder::Forwarder;
 use bodyline_tests::{shared_venv, start_local, template_toml, unique};
-use bodyline_verify::{TeardownOptions, VerifyOptions};
+use bodyline_verify::VerifyOptions;
 
 /// The template with every option turned on, and names at (or near) their longest.
 fn every_option(name: &str, bucket: &str) -> anyhow::Result<String> {
@@ -87,9 +88,9 @@ async fn every_request_of_setup_verify_and_teardown_keeps_aws_service_models() -
     .context("setup with every option")?;
     ensure!(setup.report.endpoint_status == "InService");
     let verified = bodyline_verify::verify(&stack, &sdk, &VerifyOptions::default()).await?;
-    let teardown_plan = bodyline_verify::plan_teardown(&stack, &sdk, root.path()).await?;
+    let teardown_plan = bodyline_provision::plan_teardown(&stack, &sdk, root.path()).await?;
     let torn_down =
-        bodyline_verify::execute(&teardown_plan, &sdk, &TeardownOptions::new(root.path())).await;
+        bodyline_provision::execute(&teardown_plan, &sdk, &TeardownOptions::new(root.path())).await;
     let flow_took = started.elapsed();
     local.stop().await;
 

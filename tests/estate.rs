@@ -426,7 +426,7 @@ async fn create_estate(sdk: &SdkConfig, name: &str) -> anyhow::Result<Estate> {
                     "{account}.dkr.ecr.us-east-1.amazonaws.com/scorer:1"
                 ))
                 .environment(
-                    bodyline_provision::LOCAL_COMMAND_ENV,
+                    bodyline_terms::LOCAL_COMMAND_VAR,
                     bodyline_stack::DEFAULT_LOCAL_MODEL_COMMAND,
                 )
                 .build(),

@@ -198,7 +198,7 @@ pub(crate) async fn teardown_leaves_nothing(
         "teardown's leak check found resources\n{out}"
     );
     let again =
-        bodyline_verify::plan_teardown(&project.stack, &ctx.sdk, project.dir.path()).await?;
+        bodyline_provision::plan_teardown(&project.stack, &ctx.sdk, project.dir.path()).await?;
     ensure!(
         again.delete.is_empty() && again.skipped.is_empty(),
         "after teardown (exit 0) the stack's resources are still there:\n{}teardown said:\n{}",

@@ -252,7 +252,7 @@ fn renamed(stack: &Stack, name: &str) -> anyhow::Result<Stack> {
 
 /// What teardown would delete for `stack` from `project`'s root, as `kind name` lines.
 async fn plan_of(ctx: &Context, stack: &Stack, project: &Project) -> anyhow::Result<Vec<String>> {
-    let plan = bodyline_verify::plan_teardown(stack, &ctx.sdk, project.dir.path()).await?;
+    let plan = bodyline_provision::plan_teardown(stack, &ctx.sdk, project.dir.path()).await?;
     Ok(plan
         .delete
         .iter()

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use bodyline_provision::SweepOptions;
 use bodyline_stack::Target;
-use bodyline_verify::SweepOptions;
 
 use crate::output_format::OutputFormat;
 
@@ -81,7 +81,7 @@ pub async fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         older_than: args.older_than,
         now: SystemTime::now(),
     };
-    let plan = bodyline_verify::plan_sweep(&base, &config, &options).await?;
+    let plan = bodyline_provision::plan_sweep(&base, &config, &options).await?;
     let mut out = std::io::stdout().lock();
     if args.dry_run {
         match args.format {
@@ -94,7 +94,7 @@ pub async fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         write!(out, "{}", plan.render_text(false))?;
         out.flush()?;
     }
-    let report = bodyline_verify::execute_sweep(&plan, &base, &config, &args.root).await;
+    let report = bodyline_provision::execute_sweep(&plan, &base, &config, &args.root).await;
     match args.format {
         OutputFormat::Json => writeln!(
             out,

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use bodyline_provision::{TeardownError, TeardownOptions, TeardownProgress};
 use bodyline_stack::Target;
-use bodyline_verify::{TeardownOptions, TeardownProgress, VerifyError, VerifyOptions};
+use bodyline_verify::VerifyOptions;
 
 use crate::output_format::OutputFormat;
 use crate::stack_select::StackSelect;
@@ -114,7 +115,7 @@ pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
 pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let stack = args.select.load()?;
     let config = bodyline_stack::sdk_config(&stack, &args.select.root).await?;
-    let plan = bodyline_verify::plan_teardown(&stack, &config, &args.select.root)
+    let plan = bodyline_provision::plan_teardown(&stack, &config, &args.select.root)
         .await
         .with_context(|| format!("cannot plan the teardown of stack {}", stack.name))?;
     if args.dry_run {
@@ -162,7 +163,7 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
         quiet,
         options.endpoint_timeout,
     );
-    let report = bodyline_verify::execute_with_progress(&plan, &config, &options, &mut |p| {
+    let report = bodyline_provision::execute_with_progress(&plan, &config, &options, &mut |p| {
         if let TeardownProgress::Waiting {
             endpoint,
             status,
@@ -180,7 +181,7 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
         OutputFormat::Text if quiet => eprint!("{}", report.render_text()),
         OutputFormat::Text => print!("{}", report.render_text()),
     }
-    if let Some(VerifyError::EndpointStillPresent { .. }) = &report.failure {
+    if let Some(TeardownError::EndpointStillPresent { .. }) = &report.failure {
         // The report (stdout) already says why; stderr says how to continue.
         eprintln!(
             "The stack is still converging. To continue, run the same command again: {}",

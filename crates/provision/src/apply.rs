@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::claim::{self, BucketClaim, Created, Existing};
 use crate::desired::{Desired, Encryption, Principal};
-use crate::observe::sagemaker_not_found;
 use crate::plan::{Action, Change, Kind, Plan, Step};
-use crate::{CallCounts, Clients, ProvisionError};
+use crate::ProvisionError;
+use bodyline_aws::{AwsFailure, CallCounts, Clients};
 
 /// How apply waits and retries.
 #[derive(Debug, Clone)]
@@ -107,20 +107,10 @@ pub async fn apply(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ApplyReport, ProvisionError> {
     let d = &plan.desired;
+    let phases = plan.phases();
     let mut applied: Vec<(Kind, String, Action)> = Vec::new();
     let mut found_own = Vec::new();
-    let mut retire: Vec<(Kind, String)> = Vec::new();
-    let mut wait = false;
-    let mut after_endpoint = Vec::new();
-    for change in &plan.changes {
-        if change.step == Step::Nothing {
-            continue;
-        }
-        // AWS registers scaling only on an existing variant: after the endpoint is ready.
-        if matches!(change.step, Step::PutScaling | Step::RemoveScaling) {
-            after_endpoint.push(change);
-            continue;
-        }
+    for change in phases.before {
         // Retired resources are reported when they are deleted, after the endpoint is ready.
         if change.action != Action::NoOp && change.step != Step::Retire {
             progress(Progress::Applying {
@@ -129,17 +119,7 @@ pub async fn apply(
                 action: change.action,
             });
         }
-        let created = match run_step(
-            d,
-            clients,
-            options,
-            change,
-            progress,
-            &mut retire,
-            &mut wait,
-        )
-        .await
-        {
+        let created = match run_step(d, clients, options, change, progress).await {
             Ok(created) => created,
             Err(ProvisionError::TakenDuringSetup {
                 kind,
@@ -168,12 +148,12 @@ pub async fn apply(
             applied.push((change.kind, change.resource.clone(), change.action));
         }
     }
-    let endpoint_status = if wait {
+    let endpoint_status = if phases.wait {
         wait_in_service(clients, d, options, progress).await?
     } else {
         "InService".to_string()
     };
-    for change in after_endpoint {
+    for change in phases.after {
         progress(Progress::Applying {
             kind: change.kind,
             resource: change.resource.clone(),
@@ -185,7 +165,7 @@ pub async fn apply(
         }
         applied.push((change.kind, change.resource.clone(), change.action));
     }
-    for (kind, name) in &retire {
+    for (kind, name) in &phases.retire {
         progress(Progress::Retiring {
             kind: *kind,
             resource: name.clone(),
@@ -195,7 +175,7 @@ pub async fn apply(
     Ok(ApplyReport {
         applied,
         found_own,
-        retired: retire,
+        retired: phases.retire,
         endpoint_status,
         calls: clients.calls(),
         state: state_of(d),
@@ -306,8 +286,6 @@ async fn run_step(
     options: &ApplyOptions,
     change: &Change,
     progress: &mut dyn FnMut(Progress),
-    retire: &mut Vec<(Kind, String)>,
-    wait: &mut bool,
 ) -> Result<Created, ProvisionError> {
     let bucket = &d.bucket.name;
     match &change.step {
@@ -685,15 +663,8 @@ async fn run_step(
         }
         Step::CreateModel => return create_model(d, c, options, progress).await,
         Step::CreateEndpointConfig => return create_endpoint_config(d, c).await,
-        Step::CreateEndpoint => {
-            *wait = true;
-            return create_endpoint(d, c).await;
-        }
-        Step::SwitchEndpoint {
-            recreate,
-            retire_config,
-            retire_model,
-        } => {
+        Step::CreateEndpoint => return create_endpoint(d, c).await,
+        Step::SwitchEndpoint { recreate, .. } => {
             let name = &d.endpoint.name;
             if *recreate {
                 // moto has no UpdateEndpoint, and a Failed endpoint cannot be updated on AWS:
@@ -706,7 +677,7 @@ async fn run_step(
                     .await
                 {
                     Ok(_) => {}
-                    Err(e) if sagemaker_not_found(&e) => {}
+                    Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => {}
                     Err(e) => return Err(ProvisionError::aws("DeleteEndpoint", name, e)),
                 }
                 wait_gone(c, name, options, progress).await?;
@@ -720,33 +691,14 @@ async fn run_step(
                     .await
                     .map_err(|e| ProvisionError::aws("UpdateEndpoint", name, e))?;
             }
-            *wait = true;
-            if let Some(cfg) = retire_config {
-                retire.push((Kind::EndpointConfig, cfg.clone()));
-            }
-            if let Some(model) = retire_model {
-                retire.push((Kind::Model, model.clone()));
-            }
         }
-        Step::WaitEndpoint => *wait = true,
-        Step::FinishRecreate {
-            retire_config,
-            retire_model,
-        } => {
+        Step::FinishRecreate { .. } => {
             // Already Deleting: a second DeleteEndpoint is not needed (and AWS may refuse it).
             wait_gone(c, &d.endpoint.name, options, progress).await?;
             create_endpoint(d, c).await?;
-            *wait = true;
-            if let Some(cfg) = retire_config {
-                retire.push((Kind::EndpointConfig, cfg.clone()));
-            }
-            if let Some(model) = retire_model {
-                retire.push((Kind::Model, model.clone()));
-            }
         }
-        Step::Retire => retire.push((change.kind, change.resource.clone())),
-        // Run by `apply` itself once the endpoint is ready.
-        Step::PutScaling | Step::RemoveScaling => {}
+        // Phases of their own (`Plan::phases`): the wait, the scaling after it, the retirement.
+        Step::WaitEndpoint | Step::Retire | Step::PutScaling | Step::RemoveScaling => {}
     }
     Ok(Created::New)
 }
@@ -786,7 +738,7 @@ async fn create_model(
             .await;
         match result {
             Ok(_) => return Ok(Created::New),
-            Err(e) if claim::sagemaker_exists(&e) => {
+            Err(e) if AwsFailure::of(&e).is_already_exists() => {
                 return claim::after_create(d, c, Kind::Model, existing, true).await
             }
             // A new role takes a few seconds to be assumable by SageMaker (IAM is eventually
@@ -865,7 +817,7 @@ async fn create_endpoint_config(d: &Desired, c: &Clients) -> Result<Created, Pro
         .await
     {
         Ok(_) => Ok(Created::New),
-        Err(err) if claim::sagemaker_exists(&err) => {
+        Err(err) if AwsFailure::of(&err).is_already_exists() => {
             claim::after_create(d, c, Kind::EndpointConfig, existing, true).await
         }
         Err(err) => Err(ProvisionError::aws("CreateEndpointConfig", &e.name, err)),
@@ -888,7 +840,7 @@ async fn create_endpoint(d: &Desired, c: &Clients) -> Result<Created, ProvisionE
         .await
     {
         Ok(_) => Ok(Created::New),
-        Err(e) if claim::sagemaker_exists(&e) => {
+        Err(e) if AwsFailure::of(&e).is_already_exists() => {
             claim::after_create(d, c, Kind::Endpoint, existing, true).await
         }
         Err(e) => Err(ProvisionError::aws("CreateEndpoint", name, e)),
@@ -980,7 +932,7 @@ async fn wait_endpoint(
                     _ => status,
                 }
             }
-            Err(e) if until == Until::Gone && sagemaker_not_found(&e) => {
+            Err(e) if until == Until::Gone && AwsFailure::of(&e).is_sagemaker_not_found() => {
                 return Ok("Gone".to_string())
             }
             Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
@@ -1018,7 +970,7 @@ async fn retire_one(c: &Clients, kind: Kind, name: &str) -> Result<(), Provision
             .map(|_| ())
             .map_err(|e| {
                 (
-                    sagemaker_not_found(&e),
+                    AwsFailure::of(&e).is_sagemaker_not_found(),
                     ProvisionError::aws("DeleteEndpointConfig", name, e),
                 )
             }),
@@ -1031,7 +983,7 @@ async fn retire_one(c: &Clients, kind: Kind, name: &str) -> Result<(), Provision
             .map(|_| ())
             .map_err(|e| {
                 (
-                    sagemaker_not_found(&e),
+                    AwsFailure::of(&e).is_sagemaker_not_found(),
                     ProvisionError::aws("DeleteModel", name, e),
                 )
             }),

@@ -12,11 +12,12 @@ use bodyline_stack::{ownership, Ownership};
 
 use crate::desired::Desired;
 use crate::observe::{
-    bucket_is_empty, bucket_tags, describe_config, describe_model, has_code, observe_topic,
-    sagemaker_not_found, sagemaker_tags, tag_refs,
+    bucket_is_empty, bucket_tags, describe_config, describe_model, observe_topic, sagemaker_tags,
+    tag_refs,
 };
 use crate::plan::Kind;
-use crate::{Clients, ProvisionError};
+use crate::ProvisionError;
+use bodyline_aws::{AwsFailure, Clients};
 
 type Tags = Vec<(String, String)>;
 
@@ -165,7 +166,7 @@ async fn tags_of(c: &Clients, what: Existing<'_>) -> Result<Option<Tags>, Provis
                     let arn = out.endpoint_arn().unwrap_or_default();
                     Ok(Some(sagemaker_tags(c, arn).await?))
                 }
-                Err(e) if sagemaker_not_found(&e) => Ok(None),
+                Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => Ok(None),
                 Err(e) => Err(ProvisionError::aws("DescribeEndpoint", name, e)),
             }
         }
@@ -212,22 +213,9 @@ pub(crate) async fn bucket_after_create(
     }
     match c.s3.get_bucket_policy().bucket(name).send().await {
         Ok(_) => refuse("it has no tags and has a bucket policy"),
-        Err(e) if has_code(&e, &["NoSuchBucketPolicy"]) => Ok(BucketClaim::Untagged),
+        Err(e) if AwsFailure::of(&e).has_code(&["NoSuchBucketPolicy"]) => Ok(BucketClaim::Untagged),
         Err(e) => Err(ProvisionError::aws("GetBucketPolicy", name, e)),
     }
-}
-
-/// Whether a SageMaker create failed because the resource is there already; AWS rejects
-/// duplicates (moto overwrites them, hence [`before_create`]).
-pub(crate) fn sagemaker_exists<E: aws_smithy_types::error::metadata::ProvideErrorMetadata, R>(
-    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-) -> bool {
-    err.as_service_error().is_some_and(|e| {
-        (e.code() == Some("ValidationException")
-            && e.message()
-                .is_some_and(|m| m.contains("already existing") || m.contains("already exists")))
-            || e.code() == Some("ResourceInUse")
-    })
 }
 
 #[cfg(test)]

@@ -32,9 +32,9 @@ pub struct Context {
 /// metrics only there.
 pub const METRICS_NAMESPACE: &str = "/aws/sagemaker/Endpoints";
 
-/// Environment variables that tell the local runtime which command serves the model, or the
-/// URL of a running model server.
-pub use bodyline_terms::{LOCAL_COMMAND_VAR as LOCAL_COMMAND_ENV, LOCAL_URL_VAR as LOCAL_URL_ENV};
+// The environment variables that tell the local runtime which command serves the model, or
+// the URL of a running model server: one name each, in `terms`.
+use bodyline_terms::{LOCAL_COMMAND_VAR, LOCAL_URL_VAR};
 
 /// The whole desired stack.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -387,7 +387,7 @@ impl Desired {
                 "input_objects": input_objects,
             }),
         )?;
-        crate::lint::lint_policy(&names.execution_policy, &role_policy)?;
+        crate::documents::lint_policy(&names.execution_policy, &role_policy)?;
         let trust = render_policy(
             EXECUTION_TRUST_TEMPLATE,
             &json!({
@@ -415,7 +415,7 @@ impl Desired {
                 "input_objects": input_objects,
             }),
         )?;
-        crate::lint::lint_policy(&names.invoker_policy, &invoker_doc)?;
+        crate::documents::lint_policy(&names.invoker_policy, &invoker_doc)?;
         let mut principals: Vec<Principal> = stack
             .invokers
             .principals
@@ -436,9 +436,9 @@ impl Desired {
             // The local runtime finds how to serve the model through DescribeModel.
             match &stack.model.local {
                 LocalModel::Command(cmd) => {
-                    environment.insert(LOCAL_COMMAND_ENV.into(), cmd.clone())
+                    environment.insert(LOCAL_COMMAND_VAR.into(), cmd.clone())
                 }
-                LocalModel::Url(url) => environment.insert(LOCAL_URL_ENV.into(), url.clone()),
+                LocalModel::Url(url) => environment.insert(LOCAL_URL_VAR.into(), url.clone()),
             };
         }
         let mut model = ModelDesired {

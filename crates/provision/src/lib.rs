@@ -1,7 +1,7 @@
 /*!
-Plan and apply a bodyline stack: the output bucket, SNS topics, the execution role, the invoker
-policy, the model, the endpoint config and the async endpoint — plus the IAM policy lint that
-keeps every policy least-privilege.
+Create and delete a bodyline stack: the output bucket, SNS topics, the execution role, the
+invoker policy, the model, the endpoint config and the async endpoint (setup, and teardown and
+sweep, its inverse) — plus the IAM policy lint that keeps every policy least-privilege.
 
 # Brief overview
 
@@ -11,8 +11,8 @@ Data moves in one direction, and only two steps talk to AWS:
    missing credentials are reported here, before anything else.
 2. [`Desired::new`] derives the whole desired stack from the [`bodyline_stack::Stack`] and the
    context: names (from [`bodyline_stack::Names`]), ARNs, bucket settings, and the policy
-   documents rendered from the `templates/iam` JSON files ([`render_policy`]) and checked by
-   [`lint_policy`]. No call.
+   documents rendered from the `templates/iam` JSON files and checked by [`lint_policy`]. No
+   call.
 3. [`observe`] reads what exists, by the derived names, and whose it is, by the
    `bodyline:stack` tag ([`Observed`]). Only `Describe`/`Get`/`List`/`Head` calls.
 4. [`plan()`] compares the two and returns a [`Plan`]: one [`Change`] per resource, in
@@ -22,9 +22,16 @@ Data moves in one direction, and only two steps talk to AWS:
 5. [`apply`] runs the changes, waits for the endpoint to be `InService`, then deletes the
    endpoint config and model it replaced. An up-to-date plan makes no call.
 
-[`Clients`] carries one SDK client per service, built from one `SdkConfig` and counting every
-operation as a read or a mutation ([`CallCounts`]), so `setup` can show that a second run made
+[`bodyline_aws::Clients`] carries one SDK client per service, built from one `SdkConfig` and
+counting every operation as a read or a mutation ([`bodyline_aws::CallCounts`]), so `setup` can show that a second run made
 no mutating call. [`setup`] and [`plan_stack`] run the whole flow.
+
+Teardown is the inverse, in two steps so it can be shown before it is done: [`plan_teardown`]
+finds what the stack owns (state file, then tag discovery: a candidate is owned only when it
+carries `bodyline:stack=<name>`) and lists it in [`ResourceKind`] order, with the look-alikes
+it leaves alone ([`Skipped`]); [`execute`] deletes in that order, treats NotFound as done,
+stops at the first error and ends with a leak check by tag. [`plan_sweep`] and
+[`execute_sweep`] find every stack by its tag alone and tear down the old ones the same way.
 
 ```
 use bodyline_provision::{lint_document, LintRule};
@@ -35,14 +42,19 @@ let doc = serde_json::json!({
 });
 let findings = lint_document(&doc);
 assert_eq!(findings[0].rule, LintRule::WildcardAction);
+
+// Teardown deletes in the order of the kinds: the execution role goes last.
+use bodyline_provision::ResourceKind;
+assert!(ResourceKind::Endpoint < ResourceKind::EndpointConfig);
+assert!(ResourceKind::ManagedPolicy < ResourceKind::Role);
 ```
 */
 #![deny(missing_docs)]
 
 mod apply;
 mod claim;
-mod clients;
 mod desired;
+mod documents;
 mod error;
 mod lint;
 mod observe;
@@ -51,33 +63,23 @@ mod plan;
 mod replay_tests;
 mod run;
 mod scaling;
+mod teardown;
 mod templates;
 #[cfg(test)]
 mod testutil;
 
-pub use apply::{apply, state_of, ApplyOptions, ApplyReport, Progress};
-pub use clients::{CallCounter, CallCounts, Clients};
-pub use desired::{
-    BucketDesired, Context, Desired, Encryption, EndpointConfigDesired, EndpointDesired,
-    InputDesired, InvokerDesired, LifecycleRuleSpec, ModelDesired, Principal, RoleDesired,
-    ScalingDesired, TopicDesired, TopicsDesired, BACKLOG_METRIC, LOCAL_COMMAND_ENV, LOCAL_URL_ENV,
-    METRICS_NAMESPACE, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
-};
+pub use apply::{apply, ApplyOptions, ApplyReport, Progress};
+pub use desired::{Context, Desired};
+pub use documents::{decode_policy_document, lint_policy};
 pub use error::ProvisionError;
-pub use lint::{
-    decode_policy_document, lint_document, lint_policy, normalize_document, resources_allowing,
-    Finding, LintRule,
-};
-pub use observe::{
-    bucket_is_empty, identify, observe, BucketObserved, ConfigObserved, EndpointObserved, Observed,
-    PolicyObserved, RoleObserved, Tagged,
-};
+pub use lint::{lint_document, normalize_document, resources_allowing, Finding, LintRule};
+pub use observe::{identify, observe, Observed};
 pub use plan::{plan, Action, Change, Kind, Plan};
 pub use run::{plan_stack, setup, Planned, SetupReport};
-pub use scaling::{
-    alarm_tags, AlarmObserved, ScalingObserved, TrackingObserved, WakeObserved, WakeStep,
-};
-pub use templates::{
-    render_policy, BUCKET_TLS_TEMPLATE, EXECUTION_ROLE_TEMPLATE, EXECUTION_TRUST_TEMPLATE,
-    INVOKER_TEMPLATE, TEMPLATES,
+pub use teardown::{
+    delete_user, execute, execute_sweep, execute_with_progress, keys_under, plan_sweep,
+    plan_teardown, Deletion, DeletionOutcome, FoundBy, OwnedResource, ResourceKind, ScalingRef,
+    SkipReason, Skipped, SweepDecision, SweepOptions, SweepPlan, SweepReport, SweepStack,
+    SweptStack, TaggedResource, TeardownError, TeardownOptions, TeardownPlan, TeardownProgress,
+    TeardownReport,
 };

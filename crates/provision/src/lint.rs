@@ -3,10 +3,7 @@
 //! Only `Allow` statements are judged: a wildcard in a `Deny` narrows access (the TLS-only
 //! bucket policy denies `s3:*`), it never widens it.
 
-use percent_encoding::percent_decode_str;
 use serde_json::Value;
-
-use crate::ProvisionError;
 
 /// A least-privilege rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -151,37 +148,6 @@ pub fn lint_document(document: &Value) -> Vec<Finding> {
     findings
 }
 
-/// Lints a named policy: `Ok` when it passes, [`ProvisionError::Lint`] listing every finding.
-pub fn lint_policy(name: &str, document: &Value) -> Result<(), ProvisionError> {
-    let findings = lint_document(document);
-    if findings.is_empty() {
-        Ok(())
-    } else {
-        Err(ProvisionError::Lint {
-            policy: name.to_string(),
-            findings,
-        })
-    }
-}
-
-/// Parses a policy document as IAM returns it: `GetRole`, `GetRolePolicy` and
-/// `GetPolicyVersion` percent-encode it; a plain JSON document is accepted too.
-pub fn decode_policy_document(resource: &str, text: &str) -> Result<Value, ProvisionError> {
-    if let Ok(value) = serde_json::from_str(text) {
-        return Ok(value);
-    }
-    let decoded = percent_decode_str(text)
-        .decode_utf8()
-        .map_err(|e| ProvisionError::Document {
-            resource: resource.to_string(),
-            message: e.to_string(),
-        })?;
-    serde_json::from_str(&decoded).map_err(|e| ProvisionError::Document {
-        resource: resource.to_string(),
-        message: e.to_string(),
-    })
-}
-
 /// A policy document in a canonical form for comparison: a single string where a list is
 /// allowed becomes a one-item list, and lists are sorted, so `"a"` equals `["a"]`.
 pub fn normalize_document(document: &Value) -> Value {
@@ -293,6 +259,7 @@ fn is_bucket_arn(resource: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::documents::{decode_policy_document, lint_policy};
     use serde_json::json;
 
     fn rules(doc: Value) -> Vec<LintRule> {

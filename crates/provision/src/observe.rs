@@ -4,13 +4,13 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use bodyline_stack::{Stack, State, Target};
 use serde_json::Value;
 
 use crate::desired::{Context, Desired, LifecycleRuleSpec, Principal};
-use crate::lint::decode_policy_document;
-use crate::{Clients, ProvisionError};
+use crate::documents::decode_policy_document;
+use crate::ProvisionError;
+use bodyline_aws::{AwsFailure, Clients};
 
 type Tags = Vec<(String, String)>;
 
@@ -41,7 +41,7 @@ pub struct Observed {
     /// The stack's models (found the same way) that no config in use needs.
     pub leftover_models: Vec<Tagged>,
     /// Scale to zero: target, policies and alarm, by the stack's names.
-    pub scaling: crate::ScalingObserved,
+    pub scaling: crate::scaling::ScalingObserved,
 }
 
 /// A resource known by name, ARN and tags.
@@ -146,7 +146,7 @@ pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, Provi
     if stack.target == Target::Aws {
         let provider =
             clients
-                .sdk
+                .sdk()
                 .credentials_provider()
                 .ok_or_else(|| ProvisionError::NoCredentials {
                     message: "no credential provider is configured".into(),
@@ -155,7 +155,7 @@ pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, Provi
             .provide_credentials()
             .await
             .map_err(|e| ProvisionError::NoCredentials {
-                message: error_chain(&e),
+                message: bodyline_aws::error_chain(&e),
             })?;
     }
     let me = clients
@@ -169,21 +169,6 @@ pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, Provi
         caller_arn: me.arn().unwrap_or_default().to_string(),
         created: bodyline_stack::created_tag_value(std::time::SystemTime::now()),
     })
-}
-
-/// An error and its sources, each shown once: the credential chain's own message already
-/// lists every provider it tried.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
 }
 
 /// Reads what exists of the stack. Makes only `Describe`/`Get`/`List`/`Head` calls.
@@ -245,25 +230,6 @@ pub async fn bucket_is_empty(
     Ok(out.versions().is_empty() && out.delete_markers().is_empty())
 }
 
-pub(crate) fn has_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
-    err.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|c| codes.contains(&c))
-}
-
-fn http_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
-    err.raw_response().map(|r| r.status().as_u16())
-}
-
-/// SageMaker has no NotFound error: a missing resource is a `ValidationException` "Could not find …".
-pub(crate) fn sagemaker_not_found<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.as_service_error().is_some_and(|e| {
-        e.code() == Some("ValidationException")
-            && e.message().is_some_and(|m| m.contains("Could not find"))
-    })
-}
-
-/// The bucket's tags as pairs; none for a bucket without a tag set.
 pub(crate) async fn bucket_tags(
     s3: &aws_sdk_s3::Client,
     name: &str,
@@ -274,7 +240,7 @@ pub(crate) async fn bucket_tags(
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect()),
-        Err(e) if has_code(&e, &["NoSuchTagSet"]) => Ok(Vec::new()),
+        Err(e) if AwsFailure::of(&e).has_code(&["NoSuchTagSet"]) => Ok(Vec::new()),
         Err(e) => Err(ProvisionError::aws("GetBucketTagging", name, e)),
     }
 }
@@ -289,9 +255,9 @@ async fn observe_bucket(
     match s3.head_bucket().bucket(name).send().await {
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
-        Err(e) if http_status(&e) == Some(404) => return Ok(None),
+        Err(e) if AwsFailure::of(&e).status == Some(404) => return Ok(None),
         // The name is taken in another account: nothing of it can be read or changed.
-        Err(e) if http_status(&e) == Some(403) => {
+        Err(e) if AwsFailure::of(&e).status == Some(403) => {
             return Ok(Some(BucketObserved {
                 name: name.clone(),
                 ..BucketObserved::default()
@@ -329,7 +295,7 @@ async fn observe_bucket(
                 c.restrict_public_buckets().unwrap_or(false),
             ]
         }),
-        Err(e) if has_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => None,
+        Err(e) if AwsFailure::of(&e).has_code(&["NoSuchPublicAccessBlockConfiguration"]) => None,
         Err(e) => return Err(ProvisionError::aws("GetPublicAccessBlock", name, e)),
     };
     bucket.encryption = match s3.get_bucket_encryption().bucket(name).send().await {
@@ -343,7 +309,11 @@ async fn observe_bucket(
                     d.kms_master_key_id().map(str::to_string),
                 )
             }),
-        Err(e) if has_code(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => None,
+        Err(e)
+            if AwsFailure::of(&e).has_code(&["ServerSideEncryptionConfigurationNotFoundError"]) =>
+        {
+            None
+        }
         Err(e) => return Err(ProvisionError::aws("GetBucketEncryption", name, e)),
     };
     bucket.object_ownership = match s3.get_bucket_ownership_controls().bucket(name).send().await {
@@ -351,7 +321,7 @@ async fn observe_bucket(
             .ownership_controls()
             .and_then(|c| c.rules().first())
             .map(|r| r.object_ownership().as_str().to_string()),
-        Err(e) if has_code(&e, &["OwnershipControlsNotFoundError"]) => None,
+        Err(e) if AwsFailure::of(&e).has_code(&["OwnershipControlsNotFoundError"]) => None,
         Err(e) => return Err(ProvisionError::aws("GetBucketOwnershipControls", name, e)),
     };
     bucket.lifecycle = match s3
@@ -377,7 +347,7 @@ async fn observe_bucket(
             rules.sort();
             rules
         }
-        Err(e) if has_code(&e, &["NoSuchLifecycleConfiguration"]) => Vec::new(),
+        Err(e) if AwsFailure::of(&e).has_code(&["NoSuchLifecycleConfiguration"]) => Vec::new(),
         Err(e) => {
             return Err(ProvisionError::aws(
                 "GetBucketLifecycleConfiguration",
@@ -392,7 +362,7 @@ async fn observe_bucket(
                 Some(text) => Some(decode_policy_document(name, text)?),
                 None => None,
             },
-            Err(e) if has_code(&e, &["NoSuchBucketPolicy"]) => None,
+            Err(e) if AwsFailure::of(&e).has_code(&["NoSuchBucketPolicy"]) => None,
             Err(e) => return Err(ProvisionError::aws("GetBucketPolicy", name, e)),
         };
     }
@@ -427,7 +397,12 @@ pub(crate) async fn observe_topic(
         .await
     {
         Ok(_) => {}
-        Err(e) if has_code(&e, &["NotFound"]) || http_status(&e) == Some(404) => return Ok(None),
+        Err(e)
+            if AwsFailure::of(&e).has_code(&["NotFound"])
+                || AwsFailure::of(&e).status == Some(404) =>
+        {
+            return Ok(None)
+        }
         Err(e) => return Err(ProvisionError::aws("GetTopicAttributes", arn, e)),
     }
     let tags = clients
@@ -744,7 +719,7 @@ pub(crate) async fn describe_model(
         .await
     {
         Ok(out) => out,
-        Err(e) if sagemaker_not_found(&e) => return Ok(None),
+        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
         Err(e) => return Err(ProvisionError::aws("DescribeModel", name, e)),
     };
     let arn = out.model_arn().unwrap_or_default().to_string();
@@ -768,7 +743,7 @@ pub(crate) async fn describe_config(
         .await
     {
         Ok(out) => out,
-        Err(e) if sagemaker_not_found(&e) => return Ok(None),
+        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
         Err(e) => return Err(ProvisionError::aws("DescribeEndpointConfig", name, e)),
     };
     let arn = out.endpoint_config_arn().unwrap_or_default().to_string();
@@ -800,7 +775,7 @@ pub(crate) async fn observe_endpoint(
         .await
     {
         Ok(out) => out,
-        Err(e) if sagemaker_not_found(&e) => return Ok(None),
+        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
         Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
     };
     let arn = out.endpoint_arn().unwrap_or_default().to_string();

@@ -1,9 +1,9 @@
 //! The plan: what must change to turn what exists into what the stack file says. Pure.
 
-use bodyline_stack::{ownership, Ownership, Stack, Target, MANAGED_TAG};
+use bodyline_stack::{ownership, Ownership, Target, MANAGED_TAG};
 use serde::Serialize;
 
-use crate::desired::{Context, Desired, Encryption, Principal};
+use crate::desired::{Desired, Encryption, Principal};
 use crate::lint::{normalize_document, resources_allowing};
 use crate::observe::{tag_refs, Observed};
 use crate::ProvisionError;
@@ -162,6 +162,20 @@ pub(crate) enum Step {
     RemoveScaling,
 }
 
+/// A plan's changes by when apply runs them, relative to the endpoint becoming `InService`.
+#[derive(Debug)]
+pub(crate) struct Phases<'p> {
+    /// Before the endpoint is ready, in dependency order (a retired resource's change is here
+    /// too, for the report; its deletion is [`Phases::retire`]).
+    pub before: Vec<&'p Change>,
+    /// Whether apply then waits for the endpoint to be `InService`.
+    pub wait: bool,
+    /// Once it is: scale to zero, registered or removed as one unit.
+    pub after: Vec<&'p Change>,
+    /// Last: the endpoint configs and models the endpoint no longer uses.
+    pub retire: Vec<(Kind, String)>,
+}
+
 /// One resource's planned change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
@@ -197,6 +211,46 @@ impl Plan {
         self.changes.iter().filter(|c| c.action != Action::NoOp)
     }
 
+    /// The plan's phases, in the order apply runs them.
+    pub(crate) fn phases(&self) -> Phases<'_> {
+        let mut phases = Phases {
+            before: Vec::new(),
+            wait: false,
+            after: Vec::new(),
+            retire: Vec::new(),
+        };
+        for change in &self.changes {
+            match &change.step {
+                Step::Nothing => continue,
+                // AWS registers scaling only on an existing variant: after the endpoint is ready.
+                Step::PutScaling | Step::RemoveScaling => {
+                    phases.after.push(change);
+                    continue;
+                }
+                Step::CreateEndpoint | Step::WaitEndpoint => phases.wait = true,
+                Step::SwitchEndpoint {
+                    retire_config,
+                    retire_model,
+                    ..
+                }
+                | Step::FinishRecreate {
+                    retire_config,
+                    retire_model,
+                } => {
+                    phases.wait = true;
+                    let configs = retire_config.iter().map(|c| (Kind::EndpointConfig, c));
+                    let models = retire_model.iter().map(|m| (Kind::Model, m));
+                    let retired = configs.chain(models).map(|(k, n)| (k, n.clone()));
+                    phases.retire.extend(retired);
+                }
+                Step::Retire => phases.retire.push((change.kind, change.resource.clone())),
+                _ => {}
+            }
+            phases.before.push(change);
+        }
+        phases
+    }
+
     /// Whether apply sends `CreateBucket` (which cannot tag the bucket in the same call).
     pub(crate) fn creates_bucket(&self) -> bool {
         self.changes.iter().any(|c| c.step == Step::CreateBucket)
@@ -207,8 +261,7 @@ impl Plan {
 ///
 /// A resource that has the stack's name but not its `bodyline:stack` tag is an error
 /// ([`ProvisionError::Foreign`] or [`ProvisionError::OtherStack`]), so apply never runs on it.
-pub fn plan(stack: &Stack, ctx: &Context, observed: &Observed) -> Result<Plan, ProvisionError> {
-    let desired = Desired::new(stack, ctx)?;
+pub fn plan(desired: Desired, observed: &Observed) -> Result<Plan, ProvisionError> {
     let changes = plan_desired(&desired, observed)?;
     Ok(Plan { desired, changes })
 }

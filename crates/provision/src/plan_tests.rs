@@ -4,7 +4,7 @@ use bodyline_stack::{MANAGED_TAG, STACK_TAG};
 
 use super::*;
 use crate::observe::ConfigObserved;
-use crate::testutil::{ctx, desired, stack, stack_with, up_to_date};
+use crate::testutil::{desired, stack, stack_with, up_to_date};
 
 fn actions(plan: &Plan) -> Vec<(Kind, Action)> {
     plan.changes.iter().map(|c| (c.kind, c.action)).collect()
@@ -19,7 +19,7 @@ fn change(plan: &Plan, kind: Kind) -> &Change {
 
 #[test]
 fn a_fresh_account_creates_everything_in_dependency_order() {
-    let plan = plan(&stack("local"), &ctx(), &Observed::default()).unwrap();
+    let plan = plan(desired(&stack("local")), &Observed::default()).unwrap();
     assert!(plan.has_changes());
     assert_eq!(
         actions(&plan),
@@ -52,7 +52,7 @@ fn a_fresh_account_creates_everything_in_dependency_order() {
 
 #[test]
 fn the_aws_target_plans_the_tls_policy_and_no_local_trust() {
-    let plan = plan(&stack("aws"), &ctx(), &Observed::default()).unwrap();
+    let plan = plan(desired(&stack("aws")), &Observed::default()).unwrap();
     assert_eq!(change(&plan, Kind::BucketPolicy).action, Action::Create);
     assert!(!change(&plan, Kind::ExecutionRole).detail.contains("local"));
 }
@@ -61,7 +61,7 @@ fn the_aws_target_plans_the_tls_policy_and_no_local_trust() {
 fn an_up_to_date_account_is_all_no_op() {
     for target in ["local", "aws"] {
         let s = stack(target);
-        let plan = plan(&s, &ctx(), &up_to_date(&desired(&s))).unwrap();
+        let plan = plan(desired(&s), &up_to_date(&desired(&s))).unwrap();
         assert!(
             !plan.has_changes(),
             "{target}: {:#?}",
@@ -83,7 +83,7 @@ fn drifted_bucket_settings_and_policies_are_updated() {
     if let Some(r) = o.role.as_mut() {
         r.policy = Some(serde_json::json!({"Version": "2012-10-17", "Statement": []}));
     }
-    let plan = plan(&s, &ctx(), &o).unwrap();
+    let plan = plan(desired(&s), &o).unwrap();
     let pending: Vec<(Kind, Action)> = plan.pending().map(|c| (c.kind, c.action)).collect();
     assert_eq!(
         pending,
@@ -108,7 +108,7 @@ fn observed_after_change(old: &Desired, new: &Desired) -> Observed {
         e.current_config = Some(ConfigObserved {
             name: old.endpoint_config.name.clone(),
             tags: old.tags.clone(),
-            model: (old.model.name != new.model.name).then(|| crate::Tagged {
+            model: (old.model.name != new.model.name).then(|| crate::observe::Tagged {
                 name: old.model.name.clone(),
                 arn: old.model.arn.clone(),
                 tags: old.tags.clone(),
@@ -131,7 +131,7 @@ fn a_changed_config_is_replaced_and_the_endpoint_moves() {
         };
         assert_ne!(old.endpoint_config.name, new.endpoint_config.name);
         assert_eq!(old.model.name, new.model.name);
-        let plan = plan(&s, &ctx(), &observed_after_change(&old, &new)).unwrap();
+        let plan = plan(desired(&s), &observed_after_change(&old, &new)).unwrap();
         let pending: Vec<(Kind, Action)> = plan.pending().map(|c| (c.kind, c.action)).collect();
         assert_eq!(
             pending,
@@ -170,7 +170,7 @@ fn a_changed_model_replaces_model_and_config_and_retires_both() {
         crate::testutil::ACCOUNT
     );
     let new = desired(&s);
-    let plan = plan(&s, &ctx(), &observed_after_change(&old, &new)).unwrap();
+    let plan = plan(desired(&s), &observed_after_change(&old, &new)).unwrap();
     assert_eq!(change(&plan, Kind::Model).action, Action::Replace);
     assert_eq!(change(&plan, Kind::EndpointConfig).action, Action::Replace);
     assert_eq!(
@@ -184,6 +184,40 @@ fn a_changed_model_replaces_model_and_config_and_retires_both() {
 }
 
 #[test]
+fn the_plan_states_its_phases_wait_then_scaling_then_retirement() {
+    let old = desired(&stack("aws"));
+    let mut s = stack_with(
+        "aws",
+        "[scaling]\nmin_instances = 0\nmax_instances = 2\ntarget_backlog_per_instance = 5",
+    );
+    s.model.image = format!(
+        "{}.dkr.ecr.us-east-1.amazonaws.com/scorer:2",
+        crate::testutil::ACCOUNT
+    );
+    let new = desired(&s);
+    let plan = plan(desired(&s), &observed_after_change(&old, &new)).unwrap();
+    let phases = plan.phases();
+    let kinds = |changes: &[&crate::Change]| changes.iter().map(|c| c.kind).collect::<Vec<_>>();
+    assert!(phases.wait, "the endpoint moves: apply waits for it");
+    assert_eq!(kinds(&phases.after), vec![Kind::ScaleToZero]);
+    assert!(!kinds(&phases.before).contains(&Kind::ScaleToZero));
+    assert_eq!(
+        phases.retire,
+        vec![
+            (Kind::EndpointConfig, old.endpoint_config.name.clone()),
+            (Kind::Model, old.model.name.clone())
+        ]
+    );
+    let up_to_date = plan_up_to_date(&desired(&stack("aws")));
+    let phases = up_to_date.phases();
+    assert!(!phases.wait && phases.after.is_empty() && phases.retire.is_empty());
+}
+
+fn plan_up_to_date(d: &crate::Desired) -> crate::Plan {
+    plan(d.clone(), &up_to_date(d)).unwrap()
+}
+
+#[test]
 fn a_failed_endpoint_is_replaced() {
     let s = stack("aws");
     let mut o = up_to_date(&desired(&s));
@@ -191,7 +225,7 @@ fn a_failed_endpoint_is_replaced() {
         e.status = "Failed".into();
         e.failure_reason = Some("image not found".into());
     }
-    let plan = plan(&s, &ctx(), &o).unwrap();
+    let plan = plan(desired(&s), &o).unwrap();
     let endpoint = change(&plan, Kind::Endpoint);
     assert_eq!(endpoint.action, Action::Replace);
     assert!(endpoint.detail.contains("image not found"));
@@ -202,14 +236,14 @@ fn a_foreign_same_named_bucket_is_an_error_naming_it() {
     let s = stack("local");
     let d = desired(&s);
     let mut o = Observed {
-        bucket: Some(crate::BucketObserved {
+        bucket: Some(crate::observe::BucketObserved {
             name: d.bucket.name.clone(),
             tags: Some(vec![("team".into(), "data".into())]),
             ..Default::default()
         }),
         ..Observed::default()
     };
-    let err = plan(&s, &ctx(), &o).unwrap_err();
+    let err = plan(desired(&s), &o).unwrap_err();
     assert!(
         matches!(&err, ProvisionError::Foreign { kind: "bucket", name, .. } if *name == d.bucket.name),
         "{err}"
@@ -222,13 +256,13 @@ fn a_foreign_same_named_bucket_is_an_error_naming_it() {
     assert!(msg.contains("rename"), "{msg}");
 
     // Taken in another account (HeadBucket 403): no tags could be read.
-    o.bucket = Some(crate::BucketObserved {
+    o.bucket = Some(crate::observe::BucketObserved {
         name: d.bucket.name.clone(),
         tags: None,
         ..Default::default()
     });
     assert!(matches!(
-        plan(&s, &ctx(), &o),
+        plan(desired(&s), &o),
         Err(ProvisionError::Foreign { .. })
     ));
 }
@@ -244,7 +278,7 @@ fn a_resource_of_another_stack_is_an_error() {
             (MANAGED_TAG.into(), "true".into()),
         ];
     }
-    let err = plan(&s, &ctx(), &o).unwrap_err();
+    let err = plan(desired(&s), &o).unwrap_err();
     assert!(
         matches!(&err, ProvisionError::OtherStack { owner, .. } if owner == "other"),
         "{err}"
@@ -259,14 +293,14 @@ fn invoker_attachments_follow_the_configured_principals() {
     if let Some(i) = o.invoker.as_mut() {
         i.roles = vec!["old-app".into()];
     }
-    let plan = plan(&s, &ctx(), &o).unwrap();
+    let plan = plan(desired(&s), &o).unwrap();
     let c = change(&plan, Kind::InvokerAttachments);
     assert_eq!(c.action, Action::Update);
     assert_eq!(
         c.step,
         Step::Attach {
-            attach: vec![crate::Principal::Role("scoring-app".into())],
-            detach: vec![crate::Principal::Role("old-app".into())],
+            attach: vec![crate::desired::Principal::Role("scoring-app".into())],
+            detach: vec![crate::desired::Principal::Role("old-app".into())],
         }
     );
 }
@@ -291,7 +325,7 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
             "both grants were there to remove"
         );
     }
-    let planned = plan(&s, &ctx(), &o).unwrap();
+    let planned = plan(desired(&s), &o).unwrap();
     let c = change(&planned, Kind::InvokerPolicy);
     assert_eq!(c.action, Action::Update);
     assert!(
@@ -308,7 +342,7 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
         c.detail
     );
     // Applied, the same stack plans nothing for the invoker.
-    let applied = plan(&s, &ctx(), &up_to_date(&d)).unwrap();
+    let applied = plan(desired(&s), &up_to_date(&d)).unwrap();
     assert_eq!(change(&applied, Kind::InvokerPolicy).action, Action::NoOp);
 }
 
@@ -316,10 +350,10 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
 fn a_missing_invoker_principal_is_an_error_before_any_change() {
     let s = stack("local");
     let o = Observed {
-        missing_principals: vec![crate::Principal::Role("scoring-app".into())],
+        missing_principals: vec![crate::desired::Principal::Role("scoring-app".into())],
         ..Observed::default()
     };
-    let err = plan(&s, &ctx(), &o).unwrap_err().to_string();
+    let err = plan(desired(&s), &o).unwrap_err().to_string();
     assert!(
         err.contains("role scoring-app") && err.contains("invokers.principals"),
         "{err}"
@@ -330,7 +364,7 @@ fn a_missing_invoker_principal_is_an_error_before_any_change() {
 fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
     let s = stack("local");
     let d = desired(&s);
-    let leftover = |name: &str| crate::Tagged {
+    let leftover = |name: &str| crate::observe::Tagged {
         name: name.into(),
         arn: format!("arn:aws:sagemaker:us-east-1:123456789012:x/{name}"),
         tags: d.tags.clone(),
@@ -340,7 +374,7 @@ fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
         leftover_models: vec![leftover("demo-0000000002")],
         ..up_to_date(&d)
     };
-    let plan = plan(&s, &ctx(), &o).unwrap();
+    let plan = plan(desired(&s), &o).unwrap();
     let pending: Vec<(Kind, &str, Action)> = plan
         .pending()
         .map(|c| (c.kind, c.resource.as_str(), c.action))
@@ -365,7 +399,7 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
         scale_in_cooldown_seconds: 600,
         scale_out_cooldown_seconds: 300,
     });
-    let fresh = plan(&s, &ctx(), &Observed::default()).unwrap();
+    let fresh = plan(desired(&s), &Observed::default()).unwrap();
     let unit = change(&fresh, Kind::ScaleToZero);
     assert_eq!(unit.action, Action::Create);
     assert_eq!(unit.resource, "endpoint/demo/variant/AllTraffic");
@@ -377,19 +411,19 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
 
     let d = desired(&s);
     let observed = up_to_date(&d);
-    let same = plan(&s, &ctx(), &observed).unwrap();
+    let same = plan(desired(&s), &observed).unwrap();
     assert!(!same.has_changes(), "{:#?}", same.changes);
 
     let mut wider = observed.clone();
     wider.scaling.target = Some((0, 2));
-    let update = plan(&s, &ctx(), &wider).unwrap();
+    let update = plan(desired(&s), &wider).unwrap();
     let unit = change(&update, Kind::ScaleToZero);
     assert_eq!(unit.action, Action::Update);
     assert_eq!(unit.detail, "capacity 0..2 -> 0..4");
 
     let mut without = s.clone();
     without.scaling = None;
-    let removal = plan(&without, &ctx(), &observed).unwrap();
+    let removal = plan(desired(&without), &observed).unwrap();
     let unit = change(&removal, Kind::ScaleToZero);
     assert_eq!(unit.step, Step::RemoveScaling);
     assert_eq!(unit.action, Action::Update);

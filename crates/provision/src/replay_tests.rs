@@ -3,36 +3,17 @@
 
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-use aws_smithy_types::body::SdkBody;
 
 use crate::observe::Observed;
-use crate::testutil::{ctx, desired, stack, up_to_date};
-use crate::{apply, plan, Action, ApplyOptions, Clients, Kind, Plan, Progress, ProvisionError};
+use crate::testutil::replay::{json, operations, sdk, xml};
+use crate::testutil::{desired, stack, up_to_date};
+use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
+use bodyline_aws::Clients;
 
 #[path = "wait_replay_tests.rs"]
 mod waits;
-
-fn sdk(client: &StaticReplayClient) -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDTEST", "secret", None, None, "replay",
-        )))
-        .http_client(client.clone())
-        // The SDK's standard retry, with a short first backoff so the test stays fast.
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(5)),
-        )
-        .build()
-}
 
 fn options() -> ApplyOptions {
     ApplyOptions {
@@ -41,35 +22,6 @@ fn options() -> ApplyOptions {
         assume_role_attempts: 5,
         assume_role_backoff: Duration::from_millis(20),
     }
-}
-
-fn request() -> http::Request<SdkBody> {
-    http::Request::builder()
-        .uri("https://replay.invalid/")
-        .body(SdkBody::empty())
-        .unwrap()
-}
-
-fn json(status: u16, body: &str) -> ReplayEvent {
-    ReplayEvent::new(
-        request(),
-        http::Response::builder()
-            .status(status)
-            .header("content-type", "application/x-amz-json-1.1")
-            .body(SdkBody::from(body.to_string()))
-            .unwrap(),
-    )
-}
-
-fn xml(body: &str) -> ReplayEvent {
-    ReplayEvent::new(
-        request(),
-        http::Response::builder()
-            .status(200)
-            .header("content-type", "text/xml")
-            .body(SdkBody::from(body.to_string()))
-            .unwrap(),
-    )
 }
 
 /// `DescribeEndpoint` of the aws fixture stack's endpoint, running its desired config.
@@ -105,30 +57,12 @@ fn created_endpoint() -> ReplayEvent {
     )
 }
 
-/// The `X-Amz-Target` (SageMaker) or `Action` (IAM) of each request the client sent.
-fn operations(client: &StaticReplayClient) -> Vec<String> {
-    client
-        .actual_requests()
-        .map(|r| match r.headers().get("x-amz-target") {
-            Some(t) => t.trim_start_matches("SageMaker.").to_string(),
-            None => {
-                let body =
-                    std::str::from_utf8(r.body().bytes().unwrap_or_default()).unwrap_or_default();
-                body.split('&')
-                    .find_map(|kv| kv.strip_prefix("Action="))
-                    .unwrap_or("?")
-                    .to_string()
-            }
-        })
-        .collect()
-}
-
 /// A plan where everything but the endpoint exists (aws target).
 fn plan_without_endpoint() -> Plan {
     let s = stack("aws");
     let mut o = up_to_date(&desired(&s));
     o.endpoint = None;
-    plan(&s, &ctx(), &o).unwrap()
+    plan(desired(&s), &o).unwrap()
 }
 
 #[tokio::test]
@@ -213,7 +147,7 @@ async fn create_model_is_retried_with_backoff_while_the_new_role_propagates() {
     o.model = None;
     o.endpoint_config = None;
     o.endpoint = None;
-    let plan = plan(&s, &ctx(), &o).unwrap();
+    let plan = plan(desired(&s), &o).unwrap();
     let cannot_assume = format!(
         r#"{{"__type":"ValidationException","message":"Could not assume role {}. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role."}}"#,
         d.role.arn
@@ -290,7 +224,7 @@ async fn create_model_gives_up_after_the_configured_attempts() {
     o.model = None;
     o.endpoint_config = None;
     o.endpoint = None;
-    let plan = plan(&s, &ctx(), &o).unwrap();
+    let plan = plan(desired(&s), &o).unwrap();
     let cannot_assume = r#"{"__type":"ValidationException","message":"Could not assume role x"}"#;
     let client = StaticReplayClient::new(vec![
         not_found("model"),
@@ -348,7 +282,7 @@ async fn throttling_is_retried_by_the_sdk_and_counted_as_one_call() {
 #[tokio::test]
 async fn an_up_to_date_plan_makes_no_call() {
     let s = stack("aws");
-    let plan = plan(&s, &ctx(), &up_to_date(&desired(&s))).unwrap();
+    let plan = plan(desired(&s), &up_to_date(&desired(&s))).unwrap();
     let client = StaticReplayClient::new(vec![]);
     let clients = Clients::new(&sdk(&client));
     let report = apply(&plan, &clients, &options(), &mut |_| {})

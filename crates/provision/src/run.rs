@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use aws_config::SdkConfig;
 use bodyline_stack::{ResourceRecord, Stack, StackLock, State};
 
+use bodyline_aws::Clients;
+
 use crate::desired::Desired;
 use crate::{
-    apply, identify, observe, plan, ApplyOptions, ApplyReport, Clients, Plan, Progress,
-    ProvisionError,
+    apply, identify, observe, plan, ApplyOptions, ApplyReport, Plan, Progress, ProvisionError,
 };
 
 /// A plan together with the clients that observed it (their call counts included).
@@ -35,7 +36,7 @@ pub async fn plan_stack(
     let desired = Desired::new(stack, &ctx)?;
     let state = State::load(root, &stack.name)?;
     let observed = observe(&desired, &clients, state.as_ref()).await?;
-    let plan = plan(stack, &ctx, &observed)?;
+    let plan = plan(desired, &observed)?;
     Ok(Planned { plan, clients })
 }
 

@@ -22,7 +22,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::desired::{
     Desired, ScalingDesired, BACKLOG_METRIC, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
 };
-use crate::{Clients, ProvisionError};
+use crate::ProvisionError;
+use bodyline_aws::Clients;
 
 /// SageMaker's metric namespace.
 const SAGEMAKER_NAMESPACE: &str = "AWS/SageMaker";

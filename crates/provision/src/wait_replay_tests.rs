@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 
-use super::{created_endpoint, json, not_found, operations, options, plan_without_endpoint, sdk};
+use super::{created_endpoint, not_found, options, plan_without_endpoint};
 use crate::desired::Desired;
 use crate::observe::{observe_endpoint, Observed};
-use crate::testutil::{ctx, desired, stack, stack_with, up_to_date};
-use crate::{apply, plan, Action, ApplyOptions, Clients, Kind, Plan, Progress, ProvisionError};
+use crate::testutil::replay::{json, operations, sdk};
+use crate::testutil::{desired, stack, stack_with, up_to_date};
+use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
+use bodyline_aws::Clients;
 
 /// Polls every 2 ms and gives up after 20 ms: a few polls, then the timeout.
 fn short_wait() -> ApplyOptions {
@@ -156,7 +158,7 @@ async fn creating_past_the_timeout_is_still_converging_and_the_rerun_creates_not
     ]);
     let clients = Clients::new(&sdk(&client));
     let o = observed_again(&d, &clients).await;
-    let rerun = plan(&s, &ctx(), &o).unwrap();
+    let rerun = plan(desired(&s), &o).unwrap();
     assert_eq!(rerun.pending().count(), 0);
     let report = apply(&rerun, &clients, &short_wait(), &mut |_| {})
         .await
@@ -179,7 +181,7 @@ async fn a_rerun_that_finds_the_endpoint_still_creating_waits_without_creating_i
     ]);
     let clients = Clients::new(&sdk(&client));
     let o = observed_again(&d, &clients).await;
-    let rerun = plan(&s, &ctx(), &o).unwrap();
+    let rerun = plan(desired(&s), &o).unwrap();
     let mut seen = Vec::new();
     let report = apply(&rerun, &clients, &options(), &mut |p| seen.push(p))
         .await
@@ -219,7 +221,7 @@ async fn observe_change(
     status: &str,
 ) -> Observed {
     let mut o = observed_again(new, clients).await;
-    o.endpoint_config = pending.map(|_| crate::Tagged {
+    o.endpoint_config = pending.map(|_| crate::observe::Tagged {
         name: new.endpoint_config.name.clone(),
         arn: new.endpoint_config.arn.clone(),
         tags: new.tags.clone(),
@@ -263,7 +265,7 @@ async fn a_config_change_updates_the_endpoint_and_retires_the_old_config_once_in
     let client = StaticReplayClient::new(events);
     let clients = Clients::new(&sdk(&client));
     let o = observe_change(&old, &new, &clients, None, "InService").await;
-    let p = plan(&s, &ctx(), &o).unwrap();
+    let p = plan(desired(&s), &o).unwrap();
     assert_eq!(
         p.pending().map(|c| (c.kind, c.action)).collect::<Vec<_>>(),
         vec![
@@ -340,7 +342,7 @@ async fn an_update_rolled_back_to_the_old_config_keeps_it() {
     let clients = Clients::new(&sdk(&client));
     let o = observe_change(&old, &new, &clients, None, "InService").await;
     let err = apply(
-        &plan(&s, &ctx(), &o).unwrap(),
+        &plan(desired(&s), &o).unwrap(),
         &clients,
         &options(),
         &mut |_| {},
@@ -380,7 +382,7 @@ async fn a_timeout_while_updating_keeps_the_old_config_and_the_rerun_retires_it(
     let clients = Clients::new(&sdk(&client));
     let o = observe_change(&old, &new, &clients, None, "InService").await;
     runs_out(
-        &plan(&s, &ctx(), &o).unwrap(),
+        &plan(desired(&s), &o).unwrap(),
         &clients,
         &new.endpoint.name,
         "Updating",
@@ -414,7 +416,7 @@ async fn a_timeout_while_updating_keeps_the_old_config_and_the_rerun_retires_it(
         "Updating",
     )
     .await;
-    let rerun = plan(&s, &ctx(), &o).unwrap();
+    let rerun = plan(desired(&s), &o).unwrap();
     assert_eq!(
         rerun
             .pending()
@@ -466,7 +468,7 @@ async fn a_failed_endpoint_deleting_past_the_timeout_is_created_again_by_the_rer
     let client = StaticReplayClient::new(events);
     let clients = Clients::new(&sdk(&client));
     runs_out(
-        &plan(&s, &ctx(), &o).unwrap(),
+        &plan(desired(&s), &o).unwrap(),
         &clients,
         &d.endpoint.name,
         "Deleting",
@@ -493,7 +495,7 @@ async fn a_failed_endpoint_deleting_past_the_timeout_is_created_again_by_the_rer
     ]);
     let clients = Clients::new(&sdk(&client));
     let o = observed_again(&d, &clients).await;
-    let rerun = plan(&s, &ctx(), &o).unwrap();
+    let rerun = plan(desired(&s), &o).unwrap();
     assert_eq!(
         rerun
             .pending()

@@ -4,9 +4,9 @@
 // A test file: its helpers may unwrap too (a panic is a failed test, with its message).
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use bodyline_local::{LocalOptions, LocalStack};
+use bodyline_local::LocalStack;
 use bodyline_provision::{
     decode_policy_document, lint_document, normalize_document, plan_stack, setup, Action,
     ApplyOptions, ProvisionError, SetupReport,
@@ -14,20 +14,12 @@ use bodyline_provision::{
 use bodyline_stack::{Stack, State, MANAGED_TAG, STACK_TAG};
 use serde_json::json;
 
-/// The virtualenv the tests share: `BODYLINE_VENV`, else the workspace's `.bodyline/venv`
-/// (where `cargo xtask test` installs moto).
-fn venv() -> PathBuf {
-    // The workspace root: the same virtualenv `cargo xtask test` installs moto into.
-    bodyline_local::default_venv(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
-}
+mod support;
 
+/// A project root with a local stack of its own.
 async fn local_stack() -> (tempfile::TempDir, LocalStack) {
-    let root = tempfile::Builder::new()
-        .prefix("bodyline-provision-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
-    let opts = LocalOptions::new(root.path(), "us-east-1").with_venv(venv());
-    let stack = LocalStack::start(opts).await.unwrap();
+    let root = support::temp_root();
+    let stack = support::local(root.path()).await;
     (root, stack)
 }
 
@@ -78,18 +70,6 @@ async fn run_setup(
     root: &Path,
 ) -> Result<SetupReport, ProvisionError> {
     setup(stack, &local.sdk_config(), root, &fast(), &mut |_| {}).await
-}
-
-/// The account the local stack's credentials belong to.
-async fn account(sdk: &aws_config::SdkConfig) -> String {
-    aws_sdk_sts::Client::new(sdk)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap()
-        .account()
-        .unwrap()
-        .to_string()
 }
 
 fn has_tags(tags: &[(String, String)], stack: &str) -> bool {
@@ -521,7 +501,7 @@ async fn a_foreign_same_named_bucket_stops_setup_before_anything_is_created() {
     let (root, local) = local_stack().await;
     let sdk = local.sdk_config();
     let stack = stack_file("clash", "", &[]);
-    let account = account(&sdk).await;
+    let account = support::account(&sdk).await;
     let bucket = bodyline_stack::Names::new(&stack, &account).bucket;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
@@ -574,7 +554,7 @@ async fn the_untagged_bucket_of_an_interrupted_setup_is_adopted_only_when_record
     let (root, local) = local_stack().await;
     let sdk = local.sdk_config();
     let s3 = aws_sdk_s3::Client::new(&sdk);
-    let account = account(&sdk).await;
+    let account = support::account(&sdk).await;
     let record = |stack: &Stack, bucket: &str| {
         let mut state = State {
             stack: stack.name.clone(),
@@ -1097,7 +1077,10 @@ async fn a_look_alike_made_after_observe_stops_apply_before_it_is_touched() {
     let model = planned.plan.desired.model.name.clone();
     sm.create_model()
         .model_name(&model)
-        .execution_role_arn(format!("arn:aws:iam::{}:role/theirs", account(&sdk).await))
+        .execution_role_arn(format!(
+            "arn:aws:iam::{}:role/theirs",
+            support::account(&sdk).await
+        ))
         .primary_container(
             aws_sdk_sagemaker::types::ContainerDefinition::builder()
                 .image("theirs:1")

@@ -1,8 +1,6 @@
-//! The one error type of verify and teardown: every variant names the resource it is about.
+//! The error type of verify: every variant names the resource it is about.
 
-use std::path::PathBuf;
-
-/// Why a teardown or a verify run could not do its work.
+/// Why a verify run could not do its work.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
@@ -23,36 +21,9 @@ pub enum VerifyError {
     /// The stack file, state file or local stack settings could not be used.
     #[error(transparent)]
     Stack(#[from] bodyline_stack::StackError),
-    /// A backup file could not be written.
-    #[error("{}: cannot write the backup copy ({source}); the bucket was left untouched — free space or choose another --backup-dir", path.display())]
-    Backup {
-        /// The file being written.
-        path: PathBuf,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The deleted endpoint was still there when the wait timed out. Nothing failed: the stack
-    /// is still converging, and the next teardown continues where this one stopped.
-    #[error("endpoint {endpoint} is still {status} after waiting {waited_secs} s (the wait timeout): the stack is still converging; the bucket and the resources after it were left for now, nothing is lost. Run the same teardown command again to continue: it waits for the endpoint without deleting it twice (raise --wait-timeout to wait longer)")]
-    EndpointStillPresent {
-        /// The endpoint name.
-        endpoint: String,
-        /// Its last status, e.g. `Deleting`.
-        status: String,
-        /// How long teardown waited.
-        waited_secs: u64,
-    },
-    /// S3 refused to delete some objects while emptying the bucket.
-    #[error("bucket {bucket}: {count} objects could not be deleted (first: {first}); check for object lock or a bucket policy denying s3:DeleteObject*")]
-    ObjectsNotDeleted {
-        /// The bucket.
-        bucket: String,
-        /// How many objects failed.
-        count: usize,
-        /// The first failure: key and error code.
-        first: String,
-    },
+    /// The desired stack (names, paths, policies) could not be derived from the stack file.
+    #[error(transparent)]
+    Desired(#[from] bodyline_provision::ProvisionError),
     /// `--check` named a check that does not exist.
     #[error("there is no check named {name:?}; the checks are: {known}")]
     UnknownCheck {

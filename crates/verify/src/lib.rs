@@ -1,28 +1,12 @@
 /*!
-End-to-end checks and teardown of a bodyline stack.
+End-to-end checks of a bodyline stack.
 
 `bodyline verify` proves, against the deployed endpoint, that the inline `Body` path works and
-that the permissions are tight; `bodyline teardown` removes every resource the stack owns and
-nothing else, and says so. Both run against AWS or the local stack: they only need the
+that the permissions are tight. It runs against AWS or the local stack: it only needs the
 `SdkConfig` that [`bodyline_stack::sdk_config`] builds for the stack's target.
 
 # Brief overview
 
-* Teardown is two steps, so it can be shown before it is done. [`plan_teardown`] reads the
-  state file (if any) and lists every service (SageMaker, S3, SNS, IAM, Application Auto
-  Scaling); a candidate is owned only when it carries `bodyline:stack=<name>`
-  ([`bodyline_stack::ownership`]). The [`TeardownPlan`] lists owned resources in
-  [`ResourceKind`] order and the look-alikes it will leave alone ([`Skipped`]).
-  [`execute`] deletes in that order (scaling → endpoint, waiting until it is gone → endpoint
-  configs → models → bucket, optionally backed up and then emptied of every version, marker
-  and upload → topics → users → invoker policy, detached first → execution role, last),
-  treats NotFound as done, stops at the first error, then lists everything again by tag: the
-  [`TeardownReport`]'s `leaks` must be empty. A clean run removes the state file.
-* [`plan_sweep`] finds every stack by its `bodyline:stack` tag alone, with each resource's
-  creation time (AWS's, else the `bodyline:created` tag), and chooses those named with a
-  prefix whose youngest resource is older than a threshold; [`execute_sweep`] tears each down
-  with [`plan_teardown`] and [`execute`], one failure not stopping the others, then lists
-  every service again for anything still tagged with a swept name.
 * Verify runs checks that are data: a name and an async function each ([`check_names`]).
   [`verify`] runs them in order against a [`VerifyContext`] and returns a [`VerifyReport`]
   (table or JSON); it passes only when every check passes.
@@ -31,24 +15,19 @@ nothing else, and says so. Both run against AWS or the local stack: they only ne
   request-path checks against the paths its config names, and, with an invoker identity,
   probes that identity's grants; it returns an [`EndpointReport`].
 
+Teardown and sweep, the inverse of setup, live in `bodyline_provision` (which owns create
+and delete); verify only reads.
+
 ```
-use bodyline_verify::ResourceKind;
-// The deletion order is the order of the kinds: the execution role goes last.
-assert!(ResourceKind::Endpoint < ResourceKind::EndpointConfig);
-assert!(ResourceKind::ManagedPolicy < ResourceKind::Role);
+let names: Vec<&str> = bodyline_verify::check_names().into_iter().map(|(n, _)| n).collect();
+assert_eq!(names[0], "endpoint");
 ```
 */
 #![deny(missing_docs)]
 
 mod aws;
-mod bucket;
 mod checks;
-mod discover;
 mod error;
-mod inventory;
-mod resource;
-mod sweep;
-mod teardown;
 
 pub use checks::{
     check_names, verify, verify_endpoint, CheckResult, Comparison, EndpointDescription,
@@ -56,13 +35,3 @@ pub use checks::{
     DEFAULT_PAYLOAD,
 };
 pub use error::VerifyError;
-pub use inventory::TaggedResource;
-pub use resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
-pub use sweep::{
-    execute_sweep, plan_sweep, SweepOptions, SweepPlan, SweepReport, SweepStack, SweptStack,
-    Verdict,
-};
-pub use teardown::{
-    execute, execute_with_progress, plan_teardown, Outcome, Step, TeardownOptions, TeardownPlan,
-    TeardownProgress, TeardownReport,
-};

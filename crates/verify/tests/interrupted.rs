@@ -11,15 +11,18 @@
 //! `CreateBucket`; with that record, teardown deletes the empty untagged bucket and a new setup
 //! adopts it. Nothing is skipped and nothing is removed by hand here.
 
+// The test helpers provision's tests share (one copy for both crates).
+#[path = "../../provision/tests/support/mod.rs"]
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bodyline_provision::{execute, plan_teardown, TeardownOptions};
 use bodyline_provision::{ApplyOptions, Progress};
 use bodyline_stack::State;
-use bodyline_verify::{execute, plan_teardown, verify, TeardownOptions, VerifyOptions};
+use bodyline_verify::{verify, VerifyOptions};
 
 fn apply_options() -> ApplyOptions {
     ApplyOptions {

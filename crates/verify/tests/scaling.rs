@@ -2,15 +2,16 @@
 //! as configured (and fails when the alarm is gone), teardown removes it first, and the leak
 //! check covers the target, both policies and the alarm.
 
+// The test helpers provision's tests share (one copy for both crates).
+#[path = "../../provision/tests/support/mod.rs"]
 mod support;
 
 use std::time::Duration;
 
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use bodyline_provision::ApplyOptions;
-use bodyline_verify::{
-    execute, plan_teardown, verify, ResourceKind, TeardownOptions, VerifyOptions,
-};
+use bodyline_provision::{execute, plan_teardown, ResourceKind, TeardownOptions};
+use bodyline_verify::{verify, VerifyOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scale_to_zero_is_verified_and_torn_down_with_the_stack() {

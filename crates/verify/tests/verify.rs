@@ -1,15 +1,16 @@
 //! setup → verify → teardown on the local stack, and verify failing for the right reasons
 //! when the invoker policy is widened and the bucket loses its public access block.
 
+// The test helpers provision's tests share (one copy for both crates).
+#[path = "../../provision/tests/support/mod.rs"]
 mod support;
 
 use std::time::Duration;
 
 use bodyline_provision::ApplyOptions;
+use bodyline_provision::{execute, plan_teardown, TeardownOptions};
 use bodyline_stack::{Arns, Names, State};
-use bodyline_verify::{
-    execute, plan_teardown, verify, TeardownOptions, VerifyOptions, VerifyReport,
-};
+use bodyline_verify::{verify, VerifyOptions, VerifyReport};
 
 fn check<'r>(report: &'r VerifyReport, name: &str) -> &'r bodyline_verify::CheckResult {
     report

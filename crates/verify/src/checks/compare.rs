@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::invoke::submit;
 use super::probe::{Probe, S3Path};
-use crate::aws::Failure;
+use bodyline_aws::AwsFailure;
 
 /// S3 Standard PUT list prices in USD per 1,000 requests (public price list, 2025). Regions
 /// not listed are priced like us-east-1, and the report says so.
@@ -173,7 +173,7 @@ pub(crate) async fn compare(
                 .map(|_| ())
                 .map_err(|f| format!("InputLocation: {}", f.summary()))
             }
-            Err(e) => Err(format!("PutObject: {}", Failure::of(&e).summary())),
+            Err(e) => Err(format!("PutObject: {}", AwsFailure::of(&e).summary())),
         };
         match result {
             Ok(()) => s3_path.push(start.elapsed().as_secs_f64() * 1000.0),
@@ -196,7 +196,7 @@ pub(crate) async fn compare(
         if let Err(e) = deleted {
             left_behind.push(format!(
                 "s3://{bucket}/{key} ({})",
-                Failure::of(&e).summary()
+                AwsFailure::of(&e).summary()
             ));
         }
     }

@@ -4,11 +4,11 @@
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemaker::types::EndpointStatus;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use bodyline_stack::{s3_url, Target};
+use bodyline_stack::Target;
 use serde_json::Value;
 
 use super::{Verdict, VerifyContext};
-use crate::aws::Failure;
+use bodyline_aws::AwsFailure;
 
 /// Check 1: the endpoint is `InService` and its config writes where the stack says.
 pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
@@ -20,7 +20,7 @@ pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
         .send()
         .await
         .map_err(|e| {
-            let f = Failure::of(&e);
+            let f = AwsFailure::of(&e);
             if f.is_not_found() {
                 format!("endpoint {name} does not exist; run `bodyline setup`")
             } else {
@@ -54,19 +54,19 @@ pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
             "endpoint config {config_name} has no AsyncInferenceConfig: it is not an async endpoint"
         ));
     };
-    let want_output = s3_url(&ctx.names.bucket, &ctx.stack.bucket.output_prefix);
-    let want_failure = s3_url(&ctx.names.bucket, &ctx.stack.bucket.failure_prefix);
+    let want_output = &ctx.desired.endpoint_config.output_path;
+    let want_failure = &ctx.desired.endpoint_config.failure_path;
     let same = |got: Option<&str>, want: &str| {
         got.is_some_and(|g| g.trim_end_matches('/') == want.trim_end_matches('/'))
     };
     let mut wrong = Vec::new();
-    if !same(output.s3_output_path(), &want_output) {
+    if !same(output.s3_output_path(), want_output) {
         wrong.push(format!(
             "S3OutputPath is {:?}, expected {want_output}",
             output.s3_output_path().unwrap_or("unset")
         ));
     }
-    if !same(output.s3_failure_path(), &want_failure) {
+    if !same(output.s3_failure_path(), want_failure) {
         wrong.push(format!(
             "S3FailurePath is {:?}, expected {want_failure}",
             output.s3_failure_path().unwrap_or("unset")
@@ -92,7 +92,7 @@ fn call_failed<'a, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    move |e| format!("{operation} {resource}: {}", Failure::of(&e).summary())
+    move |e| format!("{operation} {resource}: {}", AwsFailure::of(&e).summary())
 }
 
 /// Scale to zero, when the stack configures it: the target's capacity, both policies, and the
@@ -228,11 +228,11 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         Err(e) => problems.push(format!(
             "bucket {bucket} has no public access block ({}); run `bodyline setup` to restore it",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 
-    let want = if ctx.stack.async_inference.kms_key_id.is_some() {
+    let want = if ctx.desired.endpoint_config.kms_key_id.is_some() {
         "aws:kms"
     } else {
         "AES256"
@@ -257,7 +257,7 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         Err(e) => problems.push(format!(
             "bucket {bucket}: no default encryption ({}); run `bodyline setup`",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 
@@ -314,7 +314,7 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         Err(e) => problems.push(format!(
             "bucket {bucket}: no lifecycle configuration ({}); run `bodyline setup`",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 
@@ -332,7 +332,7 @@ async fn bucket_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         (Target::Aws, Err(e)) => problems.push(format!(
             "bucket {bucket}: no bucket policy ({}); the TLS-only policy is missing: run `bodyline setup`",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
         // moto applies a conditional Deny unconditionally, so setup skips the TLS-only policy
         // on the local target; there is nothing to read back.
@@ -401,7 +401,7 @@ async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         },
         Err(e) => problems.push(format!(
             "GetRolePolicy {role}/{inline}: {}; run `bodyline setup`",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 
@@ -414,7 +414,7 @@ async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         Err(e) => {
             problems.push(format!(
                 "GetPolicy {arn}: {}; run `bodyline setup`",
-                Failure::of(&e).summary()
+                AwsFailure::of(&e).summary()
             ));
             return;
         }
@@ -459,7 +459,7 @@ async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
         }
         Err(e) => problems.push(format!(
             "GetPolicyVersion {arn} {version}: {}",
-            Failure::of(&e).summary()
+            AwsFailure::of(&e).summary()
         )),
     }
 }

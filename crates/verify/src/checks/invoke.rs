@@ -10,8 +10,8 @@ use bodyline_stack::MAX_INLINE_BODY_BYTES;
 
 use super::probe::Probe;
 use super::Verdict;
-use crate::aws::Failure;
-use crate::bucket::keys_under;
+use bodyline_aws::AwsFailure;
+use bodyline_provision::keys_under;
 
 /// What a 202 said.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub(crate) async fn submit(
     endpoint: &str,
     body: Option<Vec<u8>>,
     input_location: Option<String>,
-) -> Result<Submitted, Failure> {
+) -> Result<Submitted, AwsFailure> {
     let out = runtime
         .invoke_endpoint_async()
         .endpoint_name(endpoint)
@@ -35,7 +35,7 @@ pub(crate) async fn submit(
         .set_input_location(input_location)
         .send()
         .await
-        .map_err(|e| Failure::of(&e))?;
+        .map_err(|e| AwsFailure::of(&e))?;
     Ok(Submitted {
         output: out.output_location().map(str::to_string),
         failure: out.failure_location().map(str::to_string),
@@ -68,7 +68,7 @@ async fn read(s3: &aws_sdk_s3::Client, url: &str) -> Result<Option<Vec<u8>>, Str
             .map(|d| Some(d.into_bytes().to_vec()))
             .map_err(|e| format!("reading {url}: {e}")),
         Err(e) => {
-            let f = Failure::of(&e);
+            let f = AwsFailure::of(&e);
             if f.is_not_found() {
                 Ok(None)
             } else {
@@ -123,7 +123,7 @@ pub(crate) fn shown(bytes: &[u8]) -> String {
     }
 }
 
-fn runtime_refused(f: &Failure) -> String {
+fn runtime_refused(f: &AwsFailure) -> String {
     format!("runtime answered {}", f.summary())
 }
 
@@ -187,7 +187,7 @@ pub(crate) fn padded(sample: &[u8], len: usize) -> Vec<u8> {
     out
 }
 
-fn is_validation_error(f: &Failure) -> bool {
+fn is_validation_error(f: &AwsFailure) -> bool {
     f.status == Some(400) && f.code.as_deref() == Some("ValidationError")
 }
 

@@ -15,10 +15,11 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
+use bodyline_provision::Desired;
 use bodyline_stack::{Arns, Names, Stack};
 
-use crate::aws::Clients;
 use crate::VerifyError;
+use bodyline_aws::Clients;
 
 pub use compare::{Comparison, PathStats};
 pub use estate::{verify_endpoint, EndpointDescription, EndpointOptions};
@@ -169,10 +170,12 @@ impl Default for VerifyOptions {
 /// The payload sent when none is given: two records for the model to score.
 pub const DEFAULT_PAYLOAD: &[u8] = br#"{"records":[{"amount":12.5},{"amount":3}]}"#;
 
-/// Everything a check needs: the stack, its names and ARNs, the clients and the options.
+/// Everything a check needs: the stack, what it should be ([`Desired`], derived once, as
+/// setup derives it), its names and ARNs, the clients and the options.
 #[derive(Debug)]
 pub struct VerifyContext {
     pub(crate) stack: Stack,
+    pub(crate) desired: Desired,
     pub(crate) names: Names,
     pub(crate) arns: Arns,
     pub(crate) config: SdkConfig,
@@ -187,16 +190,16 @@ impl VerifyContext {
 }
 
 impl Probed for VerifyContext {
-    /// The stack's endpoint as the request-path checks see it: where the stack file says it
-    /// writes.
+    /// The stack's endpoint as the request-path checks see it: where the desired stack says
+    /// it writes.
     fn probe(&self) -> Probe<'_> {
+        let path = |url: &str| {
+            S3Path::parse(url).unwrap_or_else(|| S3Path::new(&self.desired.bucket.name, ""))
+        };
         Probe {
-            endpoint: &self.names.endpoint,
-            output: S3Path::new(&self.names.bucket, &self.stack.bucket.output_prefix),
-            failure: Some(S3Path::new(
-                &self.names.bucket,
-                &self.stack.bucket.failure_prefix,
-            )),
+            endpoint: &self.desired.endpoint.name,
+            output: path(&self.desired.bucket.output_path),
+            failure: Some(path(&self.desired.bucket.failure_path)),
             clients: &self.clients,
             options: &self.options,
         }
@@ -212,10 +215,12 @@ pub async fn verify(
 ) -> Result<VerifyReport, VerifyError> {
     unknown_check(CHECKS, &options.only)?;
     let clients = Clients::new(config);
-    let account = clients.account(stack.target).await?;
+    let caller = crate::aws::caller(&clients, stack.target).await?;
+    let desired = Desired::new(stack, &caller)?;
     let ctx = VerifyContext {
-        names: Names::new(stack, &account),
-        arns: Arns::new(&stack.region, &account),
+        names: desired.names.clone(),
+        arns: Arns::new(&stack.region, &caller.account),
+        desired,
         stack: stack.clone(),
         config: config.clone(),
         clients,

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use super::probe::S3Path;
-use crate::aws::Failure;
+use bodyline_aws::AwsFailure;
 
 /// What GetObject of a key that verify never writes answered.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ pub(crate) async fn poll_not_written(s3: &aws_sdk_s3::Client, bucket: &str, key:
     match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(_) => Poll::Exists,
         Err(e) => {
-            let failure = Failure::of(&e);
+            let failure = AwsFailure::of(&e);
             if failure.is_not_found() {
                 Poll::NotFound
             } else if failure.is_access_denied() {

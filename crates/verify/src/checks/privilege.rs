@@ -15,7 +15,7 @@ use super::poll::{poll_not_written, Poll};
 use super::{Verdict, VerifyContext};
 use bodyline_aws::{static_credentials, with_credentials, AwsFailure, UserError};
 
-use crate::aws::Clients;
+use bodyline_aws::Clients;
 
 /// The temporary user and its key, to be removed afterwards.
 struct TempUser {
@@ -27,7 +27,7 @@ pub(crate) async fn least_privilege(ctx: &VerifyContext) -> Verdict {
         Target::Local => {
             let (user, config) = temp_user(ctx).await?;
             let verdict = probe(ctx, &config).await;
-            let cleanup = crate::teardown::delete_user(&ctx.clients, &user.name).await;
+            let cleanup = bodyline_provision::delete_user(&ctx.clients.iam, &user.name).await;
             match (verdict, cleanup) {
                 (v, Ok(_)) => v.map(|d| format!("{d}; temporary user {} removed", user.name)),
                 (Ok(d), Err(e)) => Err(format!(
@@ -68,7 +68,7 @@ async fn temp_user(ctx: &VerifyContext) -> Result<(TempUser, SdkConfig), String>
         }
         Err(e) => {
             if e.user_exists() {
-                let _ = crate::teardown::delete_user(&ctx.clients, &name).await;
+                let _ = bodyline_provision::delete_user(&ctx.clients.iam, &name).await;
             }
             Err(match e {
                 UserError::AttachPolicy { failure, .. } => format!(

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use super::VerifyOptions;
-use crate::aws::Clients;
+use bodyline_aws::Clients;
 
 /// An S3 location `s3://bucket/prefix`; `prefix` has no leading or trailing `/` (it may be
 /// empty: the whole bucket).

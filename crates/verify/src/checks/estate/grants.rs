@@ -22,7 +22,7 @@ use super::super::poll::{list_bucket_statement, poll_not_written, Poll};
 use super::super::probe::S3Path;
 use super::super::{Probed as _, Verdict};
 use super::EstateContext;
-use crate::aws::{Clients, Failure};
+use bodyline_aws::{AwsFailure, Clients};
 
 const PUT_OBJECT: &str = "s3:PutObject";
 
@@ -162,11 +162,11 @@ pub(crate) async fn least_privilege(ctx: &EstateContext) -> Verdict {
             }
             true
         }
-        Err(e) if Failure::of(&e).is_access_denied() => false,
+        Err(e) if AwsFailure::of(&e).is_access_denied() => false,
         Err(e) => {
             problems.push(format!(
                 "s3:PutObject to {url} as {who} failed, but not with a denial: {}",
-                Failure::of(&e).summary()
+                AwsFailure::of(&e).summary()
             ));
             return verdict(ok, problems);
         }
@@ -295,7 +295,7 @@ async fn read_landed(
         },
         Err(e) => problems.push(format!(
             "reading {url} (written) as {who}: {}; {who} needs s3:GetObject on arn:aws:s3:::{}/{}",
-            Failure::of(&e).summary(),
+            AwsFailure::of(&e).summary(),
             path.bucket,
             path.prefix
         )),
@@ -439,7 +439,7 @@ async fn remove_probe(
             .await
         {
             Ok(_) => return Ok(()),
-            Err(e) => refusals.push(format!("as {who}: {}", Failure::of(&e).summary())),
+            Err(e) => refusals.push(format!("as {who}: {}", AwsFailure::of(&e).summary())),
         }
     }
     Err(format!(
@@ -492,24 +492,24 @@ async fn resolve(ctx: &EstateContext, named: &str) -> Result<Identity, String> {
                 named.to_string(),
                 out.role().map(|r| r.arn().to_string()).unwrap_or_default(),
             ),
-            Err(e) if Failure::of(&e).is_not_found() => {
+            Err(e) if AwsFailure::of(&e).is_not_found() => {
                 match iam.get_user().user_name(named).send().await {
                     Ok(out) => (
                         Kind::User,
                         named.to_string(),
                         out.user().map(|u| u.arn().to_string()).unwrap_or_default(),
                     ),
-                    Err(e) if Failure::of(&e).is_not_found() => {
+                    Err(e) if AwsFailure::of(&e).is_not_found() => {
                         return Err(format!(
                             "--invoker-role {named}: there is no IAM role or user of that name on the local target; check the name (`aws iam list-roles`, `aws iam list-users`)"
                         ))
                     }
                     Err(e) => {
-                        return Err(format!("GetUser {named}: {}", Failure::of(&e).summary()))
+                        return Err(format!("GetUser {named}: {}", AwsFailure::of(&e).summary()))
                     }
                 }
             }
-            Err(e) => return Err(format!("GetRole {named}: {}", Failure::of(&e).summary())),
+            Err(e) => return Err(format!("GetRole {named}: {}", AwsFailure::of(&e).summary())),
         }
     };
     let credentials = match kind {
@@ -567,7 +567,7 @@ async fn identity_policies(
                 .role_name(name)
                 .send()
                 .await
-                .map_err(|e| failed("ListRolePolicies", Failure::of(&e).summary()))?;
+                .map_err(|e| failed("ListRolePolicies", AwsFailure::of(&e).summary()))?;
             for policy in names.policy_names() {
                 let out = iam
                     .get_role_policy()
@@ -575,7 +575,7 @@ async fn identity_policies(
                     .policy_name(policy)
                     .send()
                     .await
-                    .map_err(|e| failed("GetRolePolicy", Failure::of(&e).summary()))?;
+                    .map_err(|e| failed("GetRolePolicy", AwsFailure::of(&e).summary()))?;
                 inline.push((policy.clone(), out.policy_document().to_string()));
             }
             let out = iam
@@ -583,7 +583,7 @@ async fn identity_policies(
                 .role_name(name)
                 .send()
                 .await
-                .map_err(|e| failed("ListAttachedRolePolicies", Failure::of(&e).summary()))?;
+                .map_err(|e| failed("ListAttachedRolePolicies", AwsFailure::of(&e).summary()))?;
             attached.extend(
                 out.attached_policies()
                     .iter()
@@ -596,7 +596,7 @@ async fn identity_policies(
                 .user_name(name)
                 .send()
                 .await
-                .map_err(|e| failed("ListUserPolicies", Failure::of(&e).summary()))?;
+                .map_err(|e| failed("ListUserPolicies", AwsFailure::of(&e).summary()))?;
             for policy in names.policy_names() {
                 let out = iam
                     .get_user_policy()
@@ -604,7 +604,7 @@ async fn identity_policies(
                     .policy_name(policy)
                     .send()
                     .await
-                    .map_err(|e| failed("GetUserPolicy", Failure::of(&e).summary()))?;
+                    .map_err(|e| failed("GetUserPolicy", AwsFailure::of(&e).summary()))?;
                 inline.push((policy.clone(), out.policy_document().to_string()));
             }
             let out = iam
@@ -612,7 +612,7 @@ async fn identity_policies(
                 .user_name(name)
                 .send()
                 .await
-                .map_err(|e| failed("ListAttachedUserPolicies", Failure::of(&e).summary()))?;
+                .map_err(|e| failed("ListAttachedUserPolicies", AwsFailure::of(&e).summary()))?;
             attached.extend(
                 out.attached_policies()
                     .iter()
@@ -633,7 +633,7 @@ async fn identity_policies(
             .policy_arn(&arn)
             .send()
             .await
-            .map_err(|e| failed("GetPolicy", Failure::of(&e).summary()))?;
+            .map_err(|e| failed("GetPolicy", AwsFailure::of(&e).summary()))?;
         let Some(version) = described.policy().and_then(|p| p.default_version_id()) else {
             continue;
         };
@@ -643,7 +643,7 @@ async fn identity_policies(
             .version_id(version)
             .send()
             .await
-            .map_err(|e| failed("GetPolicyVersion", Failure::of(&e).summary()))?;
+            .map_err(|e| failed("GetPolicyVersion", AwsFailure::of(&e).summary()))?;
         let text = out
             .policy_version()
             .and_then(|v| v.document())

@@ -19,8 +19,8 @@ mod grants;
 
 use super::probe::{Probe, S3Path};
 use super::{compare, run_checks, unknown_check, Check, Probed, RequestPath, VerifyOptions};
-use crate::aws::{Clients, Failure};
 use crate::{EndpointReport, VerifyError};
+use bodyline_aws::{AwsFailure, Clients};
 
 /// How to run `verify --endpoint`.
 #[derive(Debug, Clone)]
@@ -255,7 +255,7 @@ async fn describe(
     let endpoint = match sm.describe_endpoint().endpoint_name(name).send().await {
         Ok(out) => out,
         Err(e) => {
-            let failure = Failure::of(&e);
+            let failure = AwsFailure::of(&e);
             return Err(if failure.is_not_found() {
                 VerifyError::EndpointNotFound {
                     endpoint: name.clone(),
@@ -263,7 +263,7 @@ async fn describe(
                     target: options.target,
                 }
             } else {
-                failure.into_error("DescribeEndpoint", name)
+                VerifyError::aws("DescribeEndpoint", name, failure)
             });
         }
     };

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use crate::aws::{aws_error, found};
-use crate::VerifyError;
+use super::failure::{aws_error, none_if_missing};
+use super::TeardownError;
 
 /// S3 deletes at most this many keys per `DeleteObjects`.
 const DELETE_BATCH: usize = 1000;
@@ -17,7 +17,7 @@ pub(crate) async fn backup(
     bucket: &str,
     prefixes: &[String],
     dir: &Path,
-) -> Result<Option<Vec<PathBuf>>, VerifyError> {
+) -> Result<Option<Vec<PathBuf>>, TeardownError> {
     let mut written = Vec::new();
     for prefix in prefixes {
         let Some(keys) = keys_under(s3, bucket, prefix).await? else {
@@ -25,7 +25,7 @@ pub(crate) async fn backup(
         };
         for key in &keys {
             let resource = format!("s3://{bucket}/{key}");
-            let Some(out) = found(
+            let Some(out) = none_if_missing(
                 "GetObject",
                 &resource,
                 s3.get_object().bucket(bucket).key(key).send().await,
@@ -37,7 +37,7 @@ pub(crate) async fn backup(
                 .body
                 .collect()
                 .await
-                .map_err(|e| VerifyError::Aws {
+                .map_err(|e| TeardownError::Aws {
                     operation: "GetObject",
                     resource: resource.clone(),
                     code: None,
@@ -59,11 +59,11 @@ pub(crate) async fn backup(
 /// The listing asks for `prefix` without its trailing slash and filters here: moto (5.2.1,
 /// IAM enforced) rejects a `prefix` query containing `/` with `SignatureDoesNotMatch`, and
 /// the filter keeps `output2/…` out on AWS too.
-pub(crate) async fn keys_under(
+pub async fn keys_under(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
-) -> Result<Option<Vec<String>>, VerifyError> {
+) -> Result<Option<Vec<String>>, TeardownError> {
     let dir = if prefix.is_empty() {
         String::new()
     } else {
@@ -78,7 +78,7 @@ pub(crate) async fn keys_under(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let Some(page) = found("ListObjectsV2", bucket, page)? else {
+        let Some(page) = none_if_missing("ListObjectsV2", bucket, page)? else {
             return Ok(None);
         };
         keys.extend(
@@ -92,8 +92,8 @@ pub(crate) async fn keys_under(
     Ok(Some(keys))
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), VerifyError> {
-    let io = |source| VerifyError::Backup {
+fn write(path: &Path, bytes: &[u8]) -> Result<(), TeardownError> {
+    let io = |source| TeardownError::Backup {
         path: path.to_path_buf(),
         source,
     };
@@ -128,12 +128,12 @@ pub(crate) struct Emptied {
 pub(crate) async fn empty(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-) -> Result<Option<Emptied>, VerifyError> {
+) -> Result<Option<Emptied>, TeardownError> {
     let mut emptied = Emptied::default();
     let mut previous: Vec<ObjectIdentifier> = Vec::new();
     // Each round lists from the start: deleting while paging with markers could skip keys.
     loop {
-        let Some(listing) = found(
+        let Some(listing) = none_if_missing(
             "ListObjectVersions",
             bucket,
             s3.list_object_versions().bucket(bucket).send().await,
@@ -154,7 +154,7 @@ pub(crate) async fn empty(
         }
         if ids == previous {
             // S3 said the deletes succeeded, yet the same versions are listed again.
-            return Err(VerifyError::ObjectsNotDeleted {
+            return Err(TeardownError::ObjectsNotDeleted {
                 bucket: bucket.to_string(),
                 count: ids.len(),
                 first: format!("{} still listed after DeleteObjects", ids[0].key()),
@@ -165,7 +165,7 @@ pub(crate) async fn empty(
                 .set_objects(Some(batch.to_vec()))
                 .quiet(true)
                 .build()
-                .map_err(|e| VerifyError::Aws {
+                .map_err(|e| TeardownError::Aws {
                     operation: "DeleteObjects",
                     resource: bucket.to_string(),
                     code: None,
@@ -180,7 +180,7 @@ pub(crate) async fn empty(
                 .await
                 .map_err(|e| aws_error("DeleteObjects", bucket, e))?;
             if let Some(first) = out.errors().first() {
-                return Err(VerifyError::ObjectsNotDeleted {
+                return Err(TeardownError::ObjectsNotDeleted {
                     bucket: bucket.to_string(),
                     count: out.errors().len(),
                     first: format!(
@@ -195,7 +195,7 @@ pub(crate) async fn empty(
         previous = ids;
     }
     loop {
-        let Some(listing) = found(
+        let Some(listing) = none_if_missing(
             "ListMultipartUploads",
             bucket,
             s3.list_multipart_uploads().bucket(bucket).send().await,
@@ -210,7 +210,7 @@ pub(crate) async fn empty(
             let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else {
                 continue;
             };
-            found(
+            none_if_missing(
                 "AbortMultipartUpload",
                 &format!("s3://{bucket}/{key}"),
                 s3.abort_multipart_upload()

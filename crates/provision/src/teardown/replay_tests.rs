@@ -5,46 +5,19 @@
 use std::path::Path;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-use aws_smithy_types::body::SdkBody;
 use bodyline_stack::{Names, Stack, Target};
 
+use super::resource::{FoundBy, OwnedResource, ResourceKind};
+use super::TeardownError;
 use super::{
-    delete_in_order, Outcome, TeardownOptions, TeardownPlan, TeardownProgress, TeardownReport,
+    delete_in_order, DeletionOutcome, TeardownOptions, TeardownPlan, TeardownProgress,
+    TeardownReport,
 };
-use crate::aws::Clients;
-use crate::resource::{FoundBy, OwnedResource, ResourceKind};
-use crate::VerifyError;
+use crate::testutil::replay::{event, operations, sdk};
+use bodyline_aws::Clients;
 
 const ACCOUNT: &str = "123456789012";
-
-fn sdk(client: &StaticReplayClient) -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDTEST", "secret", None, None, "replay",
-        )))
-        .http_client(client.clone())
-        .build()
-}
-
-fn event(status: u16, content_type: &str, body: &str) -> ReplayEvent {
-    ReplayEvent::new(
-        http::Request::builder()
-            .uri("https://replay.invalid/")
-            .body(SdkBody::empty())
-            .expect("a request"),
-        http::Response::builder()
-            .status(status)
-            .header("content-type", content_type)
-            .body(SdkBody::from(body.to_string()))
-            .expect("a response"),
-    )
-}
 
 fn endpoint(name: &str, status: &str) -> ReplayEvent {
     event(
@@ -87,25 +60,6 @@ fn bucket_deleted(bucket: &str) -> Vec<ReplayEvent> {
         ),
         event(204, "application/xml", ""),
     ]
-}
-
-/// Each request's operation: SageMaker's target, or S3's method and sub-resource.
-fn operations(client: &StaticReplayClient) -> Vec<String> {
-    client
-        .actual_requests()
-        .map(|r| match r.headers().get("x-amz-target") {
-            Some(t) => t.trim_start_matches("SageMaker.").to_string(),
-            None => {
-                let query = r.uri().split_once('?').map(|(_, q)| q).unwrap_or_default();
-                match (r.method(), query) {
-                    ("DELETE", _) => "DeleteBucket".to_string(),
-                    ("GET", q) if q.starts_with("versions") => "ListObjectVersions".to_string(),
-                    ("GET", q) if q.starts_with("uploads") => "ListMultipartUploads".to_string(),
-                    (m, q) => format!("S3 {m} ?{q}"),
-                }
-            }
-        })
-        .collect()
 }
 
 /// A plan with the endpoint and the bucket: the endpoint is deleted first.
@@ -185,7 +139,7 @@ async fn deleting_past_the_timeout_leaves_the_bucket_and_the_rerun_finishes() {
     )
     .await;
     match &first.failure {
-        Some(VerifyError::EndpointStillPresent {
+        Some(TeardownError::EndpointStillPresent {
             endpoint, status, ..
         }) => assert_eq!((endpoint, status.as_str()), (&name, "Deleting")),
         other => panic!("expected EndpointStillPresent, got {other:?}"),
@@ -247,13 +201,13 @@ async fn deleting_past_the_timeout_leaves_the_bucket_and_the_rerun_finishes() {
             "DeleteBucket"
         ]
     );
-    let steps: Vec<(ResourceKind, Outcome)> =
+    let steps: Vec<(ResourceKind, DeletionOutcome)> =
         again.steps.iter().map(|s| (s.kind, s.outcome)).collect();
     assert_eq!(
         steps,
         vec![
-            (ResourceKind::Endpoint, Outcome::Deleted),
-            (ResourceKind::Bucket, Outcome::Deleted)
+            (ResourceKind::Endpoint, DeletionOutcome::Deleted),
+            (ResourceKind::Bucket, DeletionOutcome::Deleted)
         ]
     );
     assert!(
@@ -280,7 +234,7 @@ async fn an_endpoint_already_gone_is_neither_deleted_nor_waited_for() {
     )
     .await;
     assert!(r.failure.is_none(), "{:?}", r.failure);
-    assert_eq!(r.steps[0].outcome, Outcome::AlreadyGone);
+    assert_eq!(r.steps[0].outcome, DeletionOutcome::AlreadyGone);
     assert_eq!(
         operations(&client)[..2],
         ["DescribeEndpoint", "ListObjectVersions"]

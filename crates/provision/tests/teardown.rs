@@ -7,10 +7,10 @@ use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
-use bodyline_stack::{Names, ResourceRecord, State};
-use bodyline_verify::{
-    execute, plan_teardown, FoundBy, Outcome, ResourceKind, SkipReason, TeardownOptions,
+use bodyline_provision::{
+    execute, plan_teardown, DeletionOutcome, FoundBy, ResourceKind, SkipReason, TeardownOptions,
 };
+use bodyline_stack::{Names, ResourceRecord, State};
 use support::Tagged;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,7 +198,10 @@ async fn teardown_removes_every_owned_resource_backs_up_outputs_and_runs_twice()
     let report = execute(&plan, &config, &options).await;
     assert!(report.is_clean(), "{}", report.render_text());
     assert!(
-        report.steps.iter().all(|s| s.outcome == Outcome::Deleted),
+        report
+            .steps
+            .iter()
+            .all(|s| s.outcome == DeletionOutcome::Deleted),
         "{}",
         report.render_text()
     );

@@ -9,10 +9,28 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace}
 use bodyline_stack::{Names, Stack, State, Target};
 use serde::Serialize;
 
-use crate::aws::{aws_error, found, Clients};
-use crate::discover::{discover, Scope};
-use crate::resource::{FoundBy, OwnedResource, ResourceKind, Skipped};
-use crate::{bucket, VerifyError};
+use bodyline_aws::AwsFailure;
+use bodyline_aws::Clients;
+use discover::{discover, Scope};
+use failure::{aws_error, none_if_missing};
+
+mod bucket;
+mod discover;
+mod error;
+mod failure;
+mod inventory;
+mod listing;
+mod resource;
+mod sweep;
+
+pub use bucket::keys_under;
+pub use error::TeardownError;
+pub use inventory::TaggedResource;
+pub use resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
+pub use sweep::{
+    execute_sweep, plan_sweep, SweepDecision, SweepOptions, SweepPlan, SweepReport, SweepStack,
+    SweptStack,
+};
 
 /// What teardown would delete and what it will leave alone, in deletion order.
 #[derive(Debug, Clone, Serialize)]
@@ -87,9 +105,9 @@ pub async fn plan_teardown(
     stack: &Stack,
     config: &SdkConfig,
     root: &Path,
-) -> Result<TeardownPlan, VerifyError> {
+) -> Result<TeardownPlan, TeardownError> {
     let clients = Clients::new(config);
-    let account = clients.account(stack.target).await?;
+    let account = account(&clients, stack.target).await?;
     let names = Names::new(stack, &account);
     let state = State::load(root, &stack.name)?;
     let found = discover(
@@ -117,6 +135,19 @@ pub async fn plan_teardown(
     })
 }
 
+/// The 12-digit account of the configured credentials.
+pub(crate) async fn account(clients: &Clients, target: Target) -> Result<String, TeardownError> {
+    let out = clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("GetCallerIdentity", "the configured credentials", e))?;
+    out.account()
+        .map(str::to_string)
+        .ok_or(TeardownError::NoAccount { target })
+}
+
 /// How to run a teardown.
 #[derive(Debug, Clone)]
 pub struct TeardownOptions {
@@ -126,7 +157,7 @@ pub struct TeardownOptions {
     /// bucket is emptied.
     pub backup_dir: Option<PathBuf>,
     /// How long to wait for a deleted endpoint to disappear (`--wait-timeout`). Past it,
-    /// teardown stops with [`VerifyError::EndpointStillPresent`] before the bucket, and the
+    /// teardown stops with [`TeardownError::EndpointStillPresent`] before the bucket, and the
     /// next run continues the wait (without deleting the endpoint twice).
     pub endpoint_timeout: Duration,
     /// The longest pause between two `DescribeEndpoint` calls while waiting: pauses start at
@@ -164,22 +195,22 @@ impl TeardownOptions {
 /// What happened to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum DeletionOutcome {
     /// Deleted by this run.
     Deleted,
     /// Already gone when its turn came (NotFound is success).
     AlreadyGone,
 }
 
-/// One executed step.
+/// One resource teardown handled: deleted by this run, or already gone.
 #[derive(Debug, Clone, Serialize)]
-pub struct Step {
+pub struct Deletion {
     /// What it was.
     pub kind: ResourceKind,
     /// Its name.
     pub name: String,
     /// What happened.
-    pub outcome: Outcome,
+    pub outcome: DeletionOutcome,
     /// Extra facts (objects removed, principals detached, files backed up).
     pub detail: String,
 }
@@ -190,19 +221,19 @@ pub struct TeardownReport {
     /// The stack name.
     pub stack: String,
     /// Each resource handled, in order.
-    pub steps: Vec<Step>,
+    pub steps: Vec<Deletion>,
     /// Files written by `--backup-dir`.
     pub backed_up: Vec<PathBuf>,
     /// Owned resources still listed by tag after the run: must be empty.
     pub leaks: Vec<OwnedResource>,
     /// The first error (teardown stops at it, to keep the order's guarantees).
     #[serde(serialize_with = "display_error")]
-    pub failure: Option<VerifyError>,
+    pub failure: Option<TeardownError>,
     /// Whether the state file was removed (only after a clean run).
     pub state_removed: bool,
 }
 
-fn display_error<S: serde::Serializer>(e: &Option<VerifyError>, s: S) -> Result<S::Ok, S::Error> {
+fn display_error<S: serde::Serializer>(e: &Option<TeardownError>, s: S) -> Result<S::Ok, S::Error> {
     match e {
         Some(e) => s.serialize_some(&e.to_string()),
         None => s.serialize_none(),
@@ -220,8 +251,8 @@ impl TeardownReport {
         let mut out = String::new();
         for s in &self.steps {
             let what = match s.outcome {
-                Outcome::Deleted => "deleted",
-                Outcome::AlreadyGone => "gone   ",
+                DeletionOutcome::Deleted => "deleted",
+                DeletionOutcome::AlreadyGone => "gone   ",
             };
             out.push_str(&format!("  {what} {:<16} {}", s.kind.label(), s.name));
             if !s.detail.is_empty() {
@@ -303,7 +334,7 @@ pub async fn execute_with_progress(
     report
 }
 
-type StepResult = Result<(Outcome, String), VerifyError>;
+type StepResult = Result<(DeletionOutcome, String), TeardownError>;
 
 /// Deletes the plan's resources in order into `report`, stopping at the first error (so a
 /// bucket is never deleted while the endpoint that writes into it is still there).
@@ -326,7 +357,7 @@ async fn delete_in_order(
         )
         .await
         {
-            Ok((outcome, detail)) => report.steps.push(Step {
+            Ok((outcome, detail)) => report.steps.push(Deletion {
                 kind: resource.kind,
                 name: resource.name.clone(),
                 outcome,
@@ -340,11 +371,12 @@ async fn delete_in_order(
     }
 }
 
-fn gone_or(deleted: bool, detail: String) -> (Outcome, String) {
+/// The outcome of a delete call that returned `deleted` (`false`: the resource was not found).
+fn deleted_or_already_gone(deleted: bool, detail: String) -> (DeletionOutcome, String) {
     if deleted {
-        (Outcome::Deleted, detail)
+        (DeletionOutcome::Deleted, detail)
     } else {
-        (Outcome::AlreadyGone, detail)
+        (DeletionOutcome::AlreadyGone, detail)
     }
 }
 
@@ -360,11 +392,14 @@ async fn delete(
     match r.kind {
         ResourceKind::ScalingPolicy | ResourceKind::ScalableTarget => {
             let Some(scaling) = &r.scaling else {
-                return Ok((Outcome::AlreadyGone, "no scaling coordinates".into()));
+                return Ok((
+                    DeletionOutcome::AlreadyGone,
+                    "no scaling coordinates".into(),
+                ));
             };
             let dimension = ScalableDimension::from(scaling.dimension.as_str());
             let deleted = if r.kind == ResourceKind::ScalingPolicy {
-                found(
+                none_if_missing(
                     "DeleteScalingPolicy",
                     name,
                     clients
@@ -379,7 +414,7 @@ async fn delete(
                 )?
                 .is_some()
             } else {
-                found(
+                none_if_missing(
                     "DeregisterScalableTarget",
                     name,
                     clients
@@ -393,11 +428,11 @@ async fn delete(
                 )?
                 .is_some()
             };
-            Ok(gone_or(deleted, String::new()))
+            Ok(deleted_or_already_gone(deleted, String::new()))
         }
         ResourceKind::Endpoint => delete_endpoint(clients, options, name, progress).await,
         ResourceKind::EndpointConfig => {
-            let deleted = found(
+            let deleted = none_if_missing(
                 "DeleteEndpointConfig",
                 name,
                 clients
@@ -408,10 +443,10 @@ async fn delete(
                     .await,
             )?
             .is_some();
-            Ok(gone_or(deleted, String::new()))
+            Ok(deleted_or_already_gone(deleted, String::new()))
         }
         ResourceKind::Model => {
-            let deleted = found(
+            let deleted = none_if_missing(
                 "DeleteModel",
                 name,
                 clients
@@ -422,21 +457,21 @@ async fn delete(
                     .await,
             )?
             .is_some();
-            Ok(gone_or(deleted, String::new()))
+            Ok(deleted_or_already_gone(deleted, String::new()))
         }
         // Untagged: never emptied, and S3 refuses to delete it if anything is in it now.
         ResourceKind::Bucket if r.found_by == FoundBy::InterruptedSetup => {
             match clients.s3.delete_bucket().bucket(name).send().await {
                 Ok(_) => Ok((
-                    Outcome::Deleted,
+                    DeletionOutcome::Deleted,
                     "empty and untagged: an interrupted setup's".to_string(),
                 )),
                 Err(err) => {
-                    let failure = crate::aws::Failure::of(&err);
+                    let failure = AwsFailure::of(&err);
                     if failure.is_not_found() {
-                        Ok((Outcome::AlreadyGone, String::new()))
+                        Ok((DeletionOutcome::AlreadyGone, String::new()))
                     } else {
-                        Err(failure.into_error("DeleteBucket", name))
+                        Err(TeardownError::aws("DeleteBucket", name, failure))
                     }
                 }
             }
@@ -444,13 +479,13 @@ async fn delete(
         ResourceKind::Bucket => delete_bucket(clients, plan, options, name, backed_up).await,
         ResourceKind::Topic => {
             let arn = r.arn.as_deref().unwrap_or(name);
-            let deleted = found(
+            let deleted = none_if_missing(
                 "DeleteTopic",
                 arn,
                 clients.sns.delete_topic().topic_arn(arn).send().await,
             )?
             .is_some();
-            Ok(gone_or(deleted, String::new()))
+            Ok(deleted_or_already_gone(deleted, String::new()))
         }
         ResourceKind::Alarm => {
             clients
@@ -461,9 +496,9 @@ async fn delete(
                 .await
                 .map_err(|e| aws_error("DeleteAlarms", name, e))?;
             // DeleteAlarms succeeds for names that do not exist: the leak check confirms.
-            Ok((Outcome::Deleted, String::new()))
+            Ok((DeletionOutcome::Deleted, String::new()))
         }
-        ResourceKind::User => delete_user(clients, name).await,
+        ResourceKind::User => delete_user(&clients.iam, name).await,
         ResourceKind::ManagedPolicy => {
             let arn = r.arn.as_deref().unwrap_or(name);
             delete_policy(clients, arn).await
@@ -481,11 +516,11 @@ async fn delete_endpoint(
     progress: &mut dyn FnMut(TeardownProgress),
 ) -> StepResult {
     let Some(status) = endpoint_status(clients, name).await? else {
-        return Ok((Outcome::AlreadyGone, String::new()));
+        return Ok((DeletionOutcome::AlreadyGone, String::new()));
     };
     let already_deleting = status == "Deleting";
     let deleted = already_deleting
-        || found(
+        || none_if_missing(
             "DeleteEndpoint",
             name,
             clients
@@ -505,12 +540,15 @@ async fn delete_endpoint(
     } else {
         format!("gone after {} ms", waited.as_millis())
     };
-    Ok(gone_or(deleted, detail))
+    Ok(deleted_or_already_gone(deleted, detail))
 }
 
 /// The endpoint's `EndpointStatus`, `None` once it is gone.
-async fn endpoint_status(clients: &Clients, endpoint: &str) -> Result<Option<String>, VerifyError> {
-    let described = found(
+async fn endpoint_status(
+    clients: &Clients,
+    endpoint: &str,
+) -> Result<Option<String>, TeardownError> {
+    let described = none_if_missing(
         "DescribeEndpoint",
         endpoint,
         clients
@@ -532,7 +570,7 @@ async fn wait_until_gone(
     endpoint: &str,
     options: &TeardownOptions,
     progress: &mut dyn FnMut(TeardownProgress),
-) -> Result<Duration, VerifyError> {
+) -> Result<Duration, TeardownError> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(100).min(options.poll_interval);
     loop {
@@ -541,7 +579,7 @@ async fn wait_until_gone(
         };
         let elapsed = start.elapsed();
         if elapsed >= options.endpoint_timeout {
-            return Err(VerifyError::EndpointStillPresent {
+            return Err(TeardownError::EndpointStillPresent {
                 endpoint: endpoint.to_string(),
                 status,
                 waited_secs: elapsed.as_secs(),
@@ -571,7 +609,7 @@ async fn delete_bucket(
                 detail.push(format!("{} objects backed up", files.len()));
                 backed_up.extend(files);
             }
-            None => return Ok((Outcome::AlreadyGone, String::new())),
+            None => return Ok((DeletionOutcome::AlreadyGone, String::new())),
         }
     }
     // Outputs can still land between emptying and deleting: inferences accepted before the
@@ -583,7 +621,7 @@ async fn delete_bucket(
     let mut pause = Duration::from_millis(200);
     loop {
         let Some(emptied) = bucket::empty(&clients.s3, name).await? else {
-            return Ok((Outcome::AlreadyGone, detail.join(", ")));
+            return Ok((DeletionOutcome::AlreadyGone, detail.join(", ")));
         };
         removed.versions += emptied.versions;
         removed.uploads += emptied.uploads;
@@ -593,15 +631,15 @@ async fn delete_bucket(
                     "{} object versions, {} uploads removed",
                     removed.versions, removed.uploads
                 ));
-                return Ok((Outcome::Deleted, detail.join(", ")));
+                return Ok((DeletionOutcome::Deleted, detail.join(", ")));
             }
             Err(err) => {
-                let failure = crate::aws::Failure::of(&err);
+                let failure = AwsFailure::of(&err);
                 if failure.is_not_found() {
-                    return Ok((Outcome::AlreadyGone, detail.join(", ")));
+                    return Ok((DeletionOutcome::AlreadyGone, detail.join(", ")));
                 }
                 if failure.code.as_deref() != Some("BucketNotEmpty") || Instant::now() > deadline {
-                    return Err(failure.into_error("DeleteBucket", name));
+                    return Err(TeardownError::aws("DeleteBucket", name, failure));
                 }
             }
         }
@@ -610,19 +648,23 @@ async fn delete_bucket(
     }
 }
 
-pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
-    let iam = &clients.iam;
-    let Some(keys) = found(
+/// Deletes an IAM user with its access keys and policies (verify's temporary invoker, too);
+/// a user already gone is [`DeletionOutcome::AlreadyGone`].
+pub async fn delete_user(
+    iam: &aws_sdk_iam::Client,
+    user: &str,
+) -> Result<(DeletionOutcome, String), TeardownError> {
+    let Some(keys) = none_if_missing(
         "ListAccessKeys",
         user,
         iam.list_access_keys().user_name(user).send().await,
     )?
     else {
-        return Ok((Outcome::AlreadyGone, String::new()));
+        return Ok((DeletionOutcome::AlreadyGone, String::new()));
     };
     for key in keys.access_key_metadata() {
         if let Some(id) = key.access_key_id() {
-            found(
+            none_if_missing(
                 "DeleteAccessKey",
                 user,
                 iam.delete_access_key()
@@ -633,7 +675,7 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
             )?;
         }
     }
-    if let Some(attached) = found(
+    if let Some(attached) = none_if_missing(
         "ListAttachedUserPolicies",
         user,
         iam.list_attached_user_policies()
@@ -646,7 +688,7 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
             .iter()
             .filter_map(|p| p.policy_arn())
         {
-            found(
+            none_if_missing(
                 "DetachUserPolicy",
                 user,
                 iam.detach_user_policy()
@@ -657,13 +699,13 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
             )?;
         }
     }
-    if let Some(inline) = found(
+    if let Some(inline) = none_if_missing(
         "ListUserPolicies",
         user,
         iam.list_user_policies().user_name(user).send().await,
     )? {
         for policy in inline.policy_names() {
-            found(
+            none_if_missing(
                 "DeleteUserPolicy",
                 user,
                 iam.delete_user_policy()
@@ -674,13 +716,13 @@ pub(crate) async fn delete_user(clients: &Clients, user: &str) -> StepResult {
             )?;
         }
     }
-    let deleted = found(
+    let deleted = none_if_missing(
         "DeleteUser",
         user,
         iam.delete_user().user_name(user).send().await,
     )?
     .is_some();
-    Ok(gone_or(deleted, String::new()))
+    Ok(deleted_or_already_gone(deleted, String::new()))
 }
 
 async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
@@ -697,8 +739,8 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
     let mut users = Vec::new();
     let mut groups = Vec::new();
     while let Some(page) = pages.next().await {
-        let Some(page) = found("ListEntitiesForPolicy", arn, page)? else {
-            return Ok((Outcome::AlreadyGone, String::new()));
+        let Some(page) = none_if_missing("ListEntitiesForPolicy", arn, page)? else {
+            return Ok((DeletionOutcome::AlreadyGone, String::new()));
         };
         roles.extend(
             page.policy_roles()
@@ -720,7 +762,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         );
     }
     for role in &roles {
-        found(
+        none_if_missing(
             "DetachRolePolicy",
             role,
             iam.detach_role_policy()
@@ -732,7 +774,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         detached += 1;
     }
     for user in &users {
-        found(
+        none_if_missing(
             "DetachUserPolicy",
             user,
             iam.detach_user_policy()
@@ -744,7 +786,7 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         detached += 1;
     }
     for group in &groups {
-        found(
+        none_if_missing(
             "DetachGroupPolicy",
             group,
             iam.detach_group_policy()
@@ -756,14 +798,14 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
         detached += 1;
     }
     let mut versions = 0;
-    if let Some(listed) = found(
+    if let Some(listed) = none_if_missing(
         "ListPolicyVersions",
         arn,
         iam.list_policy_versions().policy_arn(arn).send().await,
     )? {
         for v in listed.versions().iter().filter(|v| !v.is_default_version()) {
             if let Some(id) = v.version_id() {
-                found(
+                none_if_missing(
                     "DeletePolicyVersion",
                     arn,
                     iam.delete_policy_version()
@@ -776,13 +818,13 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
             }
         }
     }
-    let deleted = found(
+    let deleted = none_if_missing(
         "DeletePolicy",
         arn,
         iam.delete_policy().policy_arn(arn).send().await,
     )?
     .is_some();
-    Ok(gone_or(
+    Ok(deleted_or_already_gone(
         deleted,
         format!("detached from {detached} principals, {versions} old versions deleted"),
     ))
@@ -790,16 +832,16 @@ async fn delete_policy(clients: &Clients, arn: &str) -> StepResult {
 
 async fn delete_role(clients: &Clients, role: &str) -> StepResult {
     let iam = &clients.iam;
-    let Some(inline) = found(
+    let Some(inline) = none_if_missing(
         "ListRolePolicies",
         role,
         iam.list_role_policies().role_name(role).send().await,
     )?
     else {
-        return Ok((Outcome::AlreadyGone, String::new()));
+        return Ok((DeletionOutcome::AlreadyGone, String::new()));
     };
     for policy in inline.policy_names() {
-        found(
+        none_if_missing(
             "DeleteRolePolicy",
             role,
             iam.delete_role_policy()
@@ -810,7 +852,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
         )?;
     }
     let mut detached = 0;
-    if let Some(attached) = found(
+    if let Some(attached) = none_if_missing(
         "ListAttachedRolePolicies",
         role,
         iam.list_attached_role_policies()
@@ -823,7 +865,7 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
             .iter()
             .filter_map(|p| p.policy_arn())
         {
-            found(
+            none_if_missing(
                 "DetachRolePolicy",
                 role,
                 iam.detach_role_policy()
@@ -835,13 +877,13 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
             detached += 1;
         }
     }
-    let deleted = found(
+    let deleted = none_if_missing(
         "DeleteRole",
         role,
         iam.delete_role().role_name(role).send().await,
     )?
     .is_some();
-    Ok(gone_or(
+    Ok(deleted_or_already_gone(
         deleted,
         format!(
             "{} inline policies deleted, {detached} managed detached",
@@ -851,5 +893,4 @@ async fn delete_role(clients: &Clients, role: &str) -> StepResult {
 }
 
 #[cfg(test)]
-#[path = "teardown_replay_tests.rs"]
 mod replay_tests;

@@ -1,5 +1,6 @@
-//! Helpers shared by verify's test binaries: a local stack per test, a unique stack, and
-//! creating resources through the SDK the way setup does (tagged, or deliberately not).
+//! Helpers shared by provision's and verify's test binaries: a local stack per test, a unique
+//! stack, and creating resources through the SDK the way setup does (tagged, or deliberately
+//! not).
 
 #![allow(dead_code)]
 
@@ -18,7 +19,7 @@ pub fn venv() -> PathBuf {
 /// A fresh project root under cargo's per-target temp dir.
 pub fn temp_root() -> tempfile::TempDir {
     tempfile::Builder::new()
-        .prefix("bodyline-verify-")
+        .prefix("bodyline-test-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("a temp dir under CARGO_TARGET_TMPDIR")
 }

@@ -14,10 +14,10 @@ use aws_config::SdkConfig;
 use bodyline_stack::{Stack, Target};
 use serde::Serialize;
 
-use crate::aws::Clients;
-use crate::inventory::{inventory, TaggedResource};
-use crate::teardown::{execute, plan_teardown, TeardownOptions, TeardownReport};
-use crate::VerifyError;
+use super::inventory::{inventory, TaggedResource};
+use super::TeardownError;
+use super::{execute, plan_teardown, TeardownOptions, TeardownReport};
+use bodyline_aws::Clients;
 
 /// What to sweep.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ pub struct SweepOptions {
 /// What the sweep decided for one stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "verdict", content = "reason")]
-pub enum Verdict {
+pub enum SweepDecision {
     /// Old enough and named with the prefix: it is torn down.
     Remove,
     /// Left alone, for the reason given.
@@ -53,7 +53,7 @@ pub struct SweepStack {
     pub undated: usize,
     /// The decision.
     #[serde(flatten)]
-    pub verdict: Verdict,
+    pub verdict: SweepDecision,
 }
 
 /// Every stack found, and what the sweep will do with each.
@@ -100,7 +100,9 @@ pub struct SweepReport {
 impl SweepPlan {
     /// The stacks to tear down.
     pub fn chosen(&self) -> impl Iterator<Item = &SweepStack> {
-        self.stacks.iter().filter(|s| s.verdict == Verdict::Remove)
+        self.stacks
+            .iter()
+            .filter(|s| s.verdict == SweepDecision::Remove)
     }
 
     /// A table: every stack, its age, its resource count and the decision.
@@ -122,9 +124,9 @@ impl SweepPlan {
         for s in &self.stacks {
             let age = s.age_secs.map_or("unknown".into(), render_age);
             let decision = match &s.verdict {
-                Verdict::Remove if dry_run => "would remove".to_string(),
-                Verdict::Remove => "remove".to_string(),
-                Verdict::Keep(why) => format!("keep: {why}"),
+                SweepDecision::Remove if dry_run => "would remove".to_string(),
+                SweepDecision::Remove => "remove".to_string(),
+                SweepDecision::Keep(why) => format!("keep: {why}"),
             };
             out.push_str(&format!(
                 "  {:<width$}  {age:>8}  {:>9}  {decision}\n",
@@ -197,9 +199,9 @@ pub async fn plan_sweep(
     base: &Stack,
     config: &SdkConfig,
     options: &SweepOptions,
-) -> Result<SweepPlan, VerifyError> {
+) -> Result<SweepPlan, TeardownError> {
     let clients = Clients::new(config);
-    let account = clients.account(base.target).await?;
+    let account = super::account(&clients, base.target).await?;
     let found = inventory(&clients, &base.region).await?;
     let stacks = found
         .into_iter()
@@ -230,26 +232,26 @@ fn judge(
         .min_by_key(|(age, _)| *age);
     let undated = tagged.iter().filter(|r| r.created.is_none()).count();
     let verdict = if !stack.starts_with(&options.prefix) {
-        Verdict::Keep(format!("name does not start with {:?}", options.prefix))
+        SweepDecision::Keep(format!("name does not start with {:?}", options.prefix))
     } else if !tagged.iter().any(|r| r.regional)
         && !tagged.iter().all(|r| r.region.as_deref() == Some(region))
     {
         // IAM only: a stack of another region, unless every resource says it is of this one
         // (what a teardown that stopped half-way here leaves behind).
-        Verdict::Keep(format!(
+        SweepDecision::Keep(format!(
             "only global IAM resources carry its tag here, and not all of them name {region} in bodyline:region: tear it down in its own region"
         ))
     } else {
         match youngest {
-            None => Verdict::Keep("no resource has a creation time".into()),
-            Some((age, r)) if age < options.older_than => Verdict::Keep(format!(
+            None => SweepDecision::Keep("no resource has a creation time".into()),
+            Some((age, r)) if age < options.older_than => SweepDecision::Keep(format!(
                 "{} {} is {} old, under {}",
                 r.kind.label(),
                 r.name,
                 render_age(age.as_secs()),
                 render_age(options.older_than.as_secs())
             )),
-            Some(_) => Verdict::Remove,
+            Some(_) => SweepDecision::Remove,
         }
     };
     SweepStack {
@@ -344,7 +346,7 @@ async fn sweep_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::ResourceKind;
+    use crate::teardown::ResourceKind;
 
     const NOW: Duration = Duration::from_secs(1_000_000);
 
@@ -377,7 +379,7 @@ mod tests {
             resource(ResourceKind::Role, at(7300), false),
         ];
         let judged = judge("ci-1".into(), old.clone(), "us-east-1", &options());
-        assert_eq!(judged.verdict, Verdict::Remove);
+        assert_eq!(judged.verdict, SweepDecision::Remove);
         assert_eq!((judged.age_secs, judged.resources), (Some(7200), 2));
 
         let mut in_flight = old;
@@ -385,7 +387,7 @@ mod tests {
         let judged = judge("ci-1".into(), in_flight, "us-east-1", &options());
         assert_eq!(
             judged.verdict,
-            Verdict::Keep("endpoint endpoint is 1m old, under 1h".into())
+            SweepDecision::Keep("endpoint endpoint is 1m old, under 1h".into())
         );
         assert_eq!(judged.age_secs, Some(60));
     }
@@ -395,7 +397,7 @@ mod tests {
         let old = vec![resource(ResourceKind::Bucket, at(7200), true)];
         assert!(matches!(
             judge("keep-1".into(), old.clone(), "us-east-1", &options()).verdict,
-            Verdict::Keep(why) if why.contains("does not start with \"ci-\"")
+            SweepDecision::Keep(why) if why.contains("does not start with \"ci-\"")
         ));
         let mut ahead = old.clone();
         ahead.push(resource(
@@ -405,20 +407,20 @@ mod tests {
         ));
         let judged = judge("ci-2".into(), ahead, "us-east-1", &options());
         assert_eq!(judged.age_secs, Some(0), "the future counts as now");
-        assert!(matches!(judged.verdict, Verdict::Keep(_)));
+        assert!(matches!(judged.verdict, SweepDecision::Keep(_)));
         let undated = vec![resource(ResourceKind::Topic, None, true)];
         assert!(matches!(
             judge("ci-3".into(), undated, "us-east-1", &options()).verdict,
-            Verdict::Keep(why) if why.contains("no resource has a creation time")
+            SweepDecision::Keep(why) if why.contains("no resource has a creation time")
         ));
         let mut partly = old;
         partly.push(resource(ResourceKind::Alarm, None, true));
         let judged = judge("ci-4".into(), partly, "us-east-1", &options());
-        assert_eq!((judged.verdict, judged.undated), (Verdict::Remove, 1));
+        assert_eq!((judged.verdict, judged.undated), (SweepDecision::Remove, 1));
         let global = vec![resource(ResourceKind::Role, at(7200), false)];
         assert!(matches!(
             judge("ci-5".into(), global, "us-east-1", &options()).verdict,
-            Verdict::Keep(why) if why.contains("global IAM")
+            SweepDecision::Keep(why) if why.contains("global IAM")
         ));
     }
 
@@ -437,11 +439,11 @@ mod tests {
             "us-east-1",
             &options(),
         );
-        assert_eq!(here.verdict, Verdict::Remove);
+        assert_eq!(here.verdict, SweepDecision::Remove);
         for other in [Some("eu-west-1"), None] {
             let judged = judge("ci-6".into(), tagged(other), "us-east-1", &options());
             assert!(
-                matches!(&judged.verdict, Verdict::Keep(why) if why.contains("name us-east-1 in bodyline:region")),
+                matches!(&judged.verdict, SweepDecision::Keep(why) if why.contains("name us-east-1 in bodyline:region")),
                 "{other:?}: {:?}",
                 judged.verdict
             );
@@ -451,7 +453,7 @@ mod tests {
         young[0].created = at(60);
         assert!(matches!(
             judge("ci-6".into(), young, "us-east-1", &options()).verdict,
-            Verdict::Keep(_)
+            SweepDecision::Keep(_)
         ));
     }
 

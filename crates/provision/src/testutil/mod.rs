@@ -1,5 +1,7 @@
 //! Fixtures shared by the unit tests: stacks, a caller, and an account where a stack is up to date.
 
+pub(crate) mod replay;
+
 use std::path::Path;
 
 use bodyline_stack::Stack;
@@ -98,8 +100,8 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
                 .principals
                 .iter()
                 .filter_map(|p| match p {
-                    crate::Principal::Role(n) => Some(n.clone()),
-                    crate::Principal::User(_) => None,
+                    crate::desired::Principal::Role(n) => Some(n.clone()),
+                    crate::desired::Principal::User(_) => None,
                 })
                 .collect(),
             users: Vec::new(),
@@ -123,21 +125,21 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
             .as_ref()
             .map(|s| {
                 let wake_arn = format!("arn:aws:autoscaling:policy/{}", d.names.wake_policy);
-                crate::ScalingObserved {
+                crate::scaling::ScalingObserved {
                     target: Some((s.min, s.max)),
-                    backlog_policy: Some(crate::TrackingObserved {
+                    backlog_policy: Some(crate::scaling::TrackingObserved {
                         target_value: f64::from(s.target_backlog),
                         scale_in_cooldown: Some(s.scale_in_cooldown),
                         scale_out_cooldown: Some(s.scale_out_cooldown),
-                        metric: Some(crate::BACKLOG_METRIC.into()),
+                        metric: Some(crate::desired::BACKLOG_METRIC.into()),
                     }),
-                    wake_policy: Some(crate::WakeObserved {
+                    wake_policy: Some(crate::scaling::WakeObserved {
                         arn: wake_arn.clone(),
                         steps: crate::scaling::wake_steps(),
                     }),
-                    alarm: Some(crate::AlarmObserved {
+                    alarm: Some(crate::scaling::AlarmObserved {
                         arn: format!("arn:aws:cloudwatch:alarm:{}", d.names.wake_alarm),
-                        metric: crate::NO_CAPACITY_METRIC.into(),
+                        metric: crate::desired::NO_CAPACITY_METRIC.into(),
                         actions: vec![wake_arn],
                         tags: d.tags.clone(),
                     }),
