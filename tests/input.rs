@@ -114,16 +114,18 @@ principals = ["{invoker_arn}"]
     );
     let path = dir.join("bodyline.toml");
     std::fs::write(&path, &text)?;
-    Ok(Stack::load(&path)?)
+    Ok(Stack::load(&path)?.in_project(bodyline_stack::ProjectDir::new(dir)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_input_grants_follow_what_the_migration_left_on_s3() -> anyhow::Result<()> {
-    let root = tempfile::tempdir()?;
-    let local = start_local(root.path()).await?;
-    let admin = local.sdk_config();
+    // The application's directory is the project directory (`--root`): `bodyline migrate`
+    // writes its report to `.bodyline/` there, and setup, plan and verify read it there.
     let app = tempfile::tempdir()?;
     copy_legacy_app(app.path())?;
+    let root = &app;
+    let local = start_local(root.path()).await?;
+    let admin = local.sdk_config();
 
     // The application's own identity: an IAM user that gets the invoker policy.
     let name = unique("input");

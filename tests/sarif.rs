@@ -14,17 +14,10 @@ use std::process::Command;
 use bodyline_tests::{bodyline, run, workspace_root};
 use serde_json::Value;
 
-use crate::sdk_requirement::without_cargo_vars;
+use bodyline_migrate::cargo_command;
 
 /// An upload-then-invoke that `bodyline migrate` rewrites (`invoke_endpoint_async` at 5:8).
-const SITE: &str = r#"//! Upload, then invoke.
-pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-    let key = format!("in/{}.json", uuid::Uuid::new_v4());
-    s3.put_object().bucket(bucket).key(&key).body(ByteStream::from(payload)).send().await?;
-    rt.invoke_endpoint_async().endpoint_name("e").input_location(format!("s3://{bucket}/{key}")).send().await?;
-    Ok(())
-}
-"#;
+const SITE: &str = include_str!("../crates/migrate/tests/support/upload_then_invoke.rs");
 
 /// A candidate (it names `input_location`) with a syntax error at 3:13.
 const BROKEN: &str = "//! Broken.\nfn f() {\n    let x = ;\n    input_location(x);\n}\n";
@@ -82,8 +75,7 @@ fn validator() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| root.join("target"));
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    without_cargo_vars(&mut cmd);
+    let mut cmd = cargo_command();
     let (output, _, stderr) = run(cmd
         .current_dir(root.join("tests/sarif-validate"))
         .env("CARGO_TARGET_DIR", &target)

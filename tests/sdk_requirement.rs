@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use bodyline_migrate::{cargo_command, without_cargo_vars};
 use bodyline_tests::{bodyline, run, workspace_root};
 use serde_json::Value;
 
@@ -27,15 +28,28 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// Copies `tests/fixtures/sdk/<name>` and writes its `Cargo.lock`: the workspace's lock,
+    /// Copies `tests/fixtures/sdk/<name>` with the shared source (`pinned/src/lib.rs`, the SDK
+    /// under the package's name for it) and writes its `Cargo.lock`: the workspace's lock,
     /// pruned to the fixture's packages by cargo (offline), with the SDK set to 1.122.0.
     fn new(name: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join(name);
-        copy_dir(
-            &workspace_root().join("tests/fixtures/sdk").join(name),
-            &root,
+        let fixtures = workspace_root().join("tests/fixtures/sdk");
+        copy_dir(&fixtures.join(name), &root);
+        // One source for every fixture: `pinned`'s, under the name each package gives the SDK.
+        let (source, sdk_name) = match name {
+            "renamed" => ("src/lib.rs", "smr"),
+            "workspace" => ("service/src/lib.rs", "aws_sdk_sagemakerruntime"),
+            _ => ("src/lib.rs", "aws_sdk_sagemakerruntime"),
+        };
+        let shared = std::fs::read_to_string(fixtures.join("pinned/src/lib.rs")).unwrap();
+        let source = root.join(source);
+        std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+        let text = shared.replace(
+            "aws_sdk_sagemakerruntime::Client",
+            &format!("{sdk_name}::Client"),
         );
+        std::fs::write(source, text).unwrap();
         std::fs::copy(workspace_root().join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
         let (out, _, stderr) = run(cargo(&root).args(["update", "--offline", "--workspace"]));
         assert!(out.status.success(), "cargo update --workspace: {stderr}");
@@ -78,31 +92,9 @@ fn target_root() -> PathBuf {
 
 /// cargo in `dir`, with the shared target directory.
 fn cargo(dir: &Path) -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    without_cargo_vars(&mut cmd);
+    let mut cmd = cargo_command();
     cmd.current_dir(dir).env("CARGO_TARGET_DIR", target_root());
     cmd
-}
-
-/// The variables cargo set for this test binary: a nested cargo that inherits them sees build
-/// scripts' `rerun-if-env-changed` inputs as changed and rebuilds (see xtask's main).
-pub(crate) fn without_cargo_vars(cmd: &mut Command) {
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        let set_by_cargo = key.starts_with("CARGO_PKG_")
-            || key.starts_with("CARGO_MANIFEST_")
-            || key.starts_with("CARGO_BIN_")
-            || [
-                "CARGO_CRATE_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "CARGO_RUSTC_CURRENT_DIR",
-            ]
-            .contains(&key.as_ref());
-        if set_by_cargo {
-            cmd.env_remove(key.as_ref());
-        }
-    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {

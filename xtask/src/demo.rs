@@ -34,7 +34,7 @@ const PACKAGE: &str = "legacy-app-demo";
 
 /// What the demo was asked to do.
 #[derive(Debug, Clone, PartialEq)]
-struct Options {
+struct DemoOptions {
     keep: bool,
     scratch: PathBuf,
     compare_s3: u32,
@@ -42,8 +42,8 @@ struct Options {
     summary_json: Option<PathBuf>,
 }
 
-fn parse_args(root: &Path, args: &[String]) -> anyhow::Result<Options> {
-    let mut options = Options {
+fn parse_args(root: &Path, args: &[String]) -> anyhow::Result<DemoOptions> {
+    let mut options = DemoOptions {
         keep: false,
         scratch: default_scratch(root),
         compare_s3: 20,
@@ -116,24 +116,24 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq)]
-enum Outcome {
+enum StepOutcome {
     Passed(String),
     Failed(String),
     Skipped(String),
 }
 
-impl Outcome {
+impl StepOutcome {
     fn label(&self) -> &'static str {
         match self {
-            Outcome::Passed(_) => "passed",
-            Outcome::Failed(_) => "FAILED",
-            Outcome::Skipped(_) => "skipped",
+            StepOutcome::Passed(_) => "passed",
+            StepOutcome::Failed(_) => "FAILED",
+            StepOutcome::Skipped(_) => "skipped",
         }
     }
 
     fn detail(&self) -> &str {
         match self {
-            Outcome::Passed(d) | Outcome::Failed(d) | Outcome::Skipped(d) => d,
+            StepOutcome::Passed(d) | StepOutcome::Failed(d) | StepOutcome::Skipped(d) => d,
         }
     }
 }
@@ -141,7 +141,7 @@ impl Outcome {
 #[derive(Debug)]
 struct StepRecord {
     name: &'static str,
-    outcome: Outcome,
+    outcome: StepOutcome,
     seconds: f64,
 }
 
@@ -317,7 +317,7 @@ struct Deployed {
 
 struct Demo {
     root: PathBuf,
-    options: Options,
+    options: DemoOptions,
     target: PathBuf,
     bodyline: PathBuf,
     steps: Vec<StepRecord>,
@@ -332,7 +332,7 @@ struct Demo {
 }
 
 impl Demo {
-    fn new(root: &Path, options: Options) -> anyhow::Result<Demo> {
+    fn new(root: &Path, options: DemoOptions) -> anyhow::Result<Demo> {
         let target = crate::target_dir(root);
         Ok(Demo {
             root: root.to_path_buf(),
@@ -362,7 +362,7 @@ impl Demo {
     fn passed(&self, name: &str) -> bool {
         self.steps
             .iter()
-            .any(|s| s.name == name && matches!(s.outcome, Outcome::Passed(_)))
+            .any(|s| s.name == name && matches!(s.outcome, StepOutcome::Passed(_)))
     }
 
     /// Runs one step: prints its header and what it proves, then its result and time.
@@ -383,11 +383,11 @@ impl Demo {
             .collect();
         let outcome = if missing.is_empty() {
             match work(self) {
-                Ok(detail) => Outcome::Passed(detail),
-                Err(e) => Outcome::Failed(format!("{e:#}")),
+                Ok(detail) => StepOutcome::Passed(detail),
+                Err(e) => StepOutcome::Failed(format!("{e:#}")),
             }
         } else {
-            Outcome::Skipped(format!("needs: {}", missing.join(", ")))
+            StepOutcome::Skipped(format!("needs: {}", missing.join(", ")))
         };
         let seconds = started.elapsed().as_secs_f64();
         println!(
@@ -395,7 +395,7 @@ impl Demo {
             outcome.label(),
             outcome.detail()
         );
-        let ok = matches!(outcome, Outcome::Passed(_));
+        let ok = matches!(outcome, StepOutcome::Passed(_));
         self.steps.push(StepRecord {
             name,
             outcome,
@@ -987,7 +987,7 @@ impl Demo {
         let passed = self
             .steps
             .iter()
-            .all(|s| matches!(s.outcome, Outcome::Passed(_)));
+            .all(|s| matches!(s.outcome, StepOutcome::Passed(_)));
         println!("\n  demo {}", if passed { "passed" } else { "FAILED" });
         passed
     }

@@ -7,6 +7,8 @@ mod bench_migrate;
 mod bench_runtime;
 mod bench_stack;
 mod demo;
+#[cfg(test)]
+mod module_cycles;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -50,7 +52,11 @@ fn main() -> anyhow::Result<()> {
     // that inherits them rebuilds ring (its build script watches them) and the AWS SDK above it.
     // Removed before any thread or child exists (the Shell copies the environment), so every
     // child of every task (the demo's cargo and bodyline too) starts without them.
-    for key in set_by_cargo() {
+    let set_by_cargo: Vec<_> = std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| bodyline_migrate::is_set_by_cargo(&key.to_string_lossy()))
+        .collect();
+    for key in set_by_cargo {
         std::env::remove_var(key);
     }
     let sh = Shell::new()?;
@@ -94,29 +100,6 @@ fn bodyline_bin() -> PathBuf {
 /// declare `rerun-if-env-changed` on them and cargo compares against its own environment, so a
 /// nested cargo that inherits them sees ring as changed and recompiles it and every crate
 /// above it (rustls, the AWS SDK), and the next plain `cargo build` does it all over again.
-fn set_by_cargo() -> Vec<std::ffi::OsString> {
-    const SET_BY_CARGO: [&str; 9] = [
-        "CARGO_MANIFEST_DIR",
-        "CARGO_MANIFEST_PATH",
-        "CARGO_MANIFEST_LINKS",
-        "CARGO_CRATE_NAME",
-        "CARGO_BIN_NAME",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_TARGET_TMPDIR",
-        "CARGO_RUSTC_CURRENT_DIR",
-        "OUT_DIR",
-    ];
-    std::env::vars_os()
-        .map(|(key, _)| key)
-        .filter(|key| {
-            let key_text = key.to_string_lossy();
-            key_text.starts_with("CARGO_PKG_")
-                || key_text.starts_with("CARGO_BIN_EXE_")
-                || SET_BY_CARGO.contains(&key_text.as_ref())
-        })
-        .collect()
-}
-
 fn stack_file() -> String {
     std::env::var("BODYLINE_STACK_FILE").unwrap_or_else(|_| "templates/bodyline.toml".to_string())
 }

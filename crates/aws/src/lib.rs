@@ -12,7 +12,8 @@ bodyline's AWS helper layer: what every crate that talks to AWS needs, written o
 * [`error_chain`] — an error and its sources on one line, each said once.
 * [`tags`] — `(key, value)` pairs to and from each service's tag type.
 * [`create_user_with_key`] — a tagged IAM user with an access key (verify's throw-away
-  invoker, the demo app's user).
+  invoker, the demo app's user); [`assume_role`] and [`with_credentials`] — acting as the
+  identity a check probes.
 
 This crate knows nothing of stacks or names (that is `bodyline-stack`) and makes no call on
 its own; `migrate` does not depend on it (it depends on no AWS crate at all).
@@ -22,10 +23,12 @@ its own; `migrate` does not depend on it (it depends on no AWS crate at all).
 mod chain;
 mod clients;
 mod failure;
+mod identity;
 pub mod tags;
 mod user;
 
 pub use chain::error_chain;
 pub use clients::{CallCounter, CallCounts, Clients};
 pub use failure::{AwsFailure, ErrorClass};
+pub use identity::{assume_role, static_credentials, with_credentials, AssumeError};
 pub use user::{create_user_with_key, UserError, UserKey};

@@ -3,10 +3,11 @@
 //! Exit codes follow Terraform: 0 ok / no changes; 1 an error or a failed check (`verify`,
 //! `migrate --check`); 2 `plan` found changes.
 
-mod estate;
 mod local;
 mod migrate;
+mod output_format;
 mod provision;
+mod stack_select;
 mod sweep;
 mod verify;
 mod wait;

@@ -1,18 +1,16 @@
 //! `bodyline migrate`: rewrite S3 upload + `input_location` call sites to an inline `Body`.
+//! Parses the flags, calls `bodyline_migrate::{scan, apply}`, prints, maps to an exit code.
 
-mod sdk;
-
-use std::collections::BTreeSet;
 use std::io::{IsTerminal as _, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
-use bodyline_migrate::{Backup, Options, ScanReport, Strategy};
+use anyhow::Context as _;
+use bodyline_migrate::{Applied, ScanOptions, Strategy, WriteOptions};
 
-/// Output format of the report.
+/// Output format of the migration report.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum MigrateFormat {
     /// rustc-style diagnostics and a summary line.
     Human,
     /// Machine-readable JSON.
@@ -58,8 +56,8 @@ pub struct MigrateArgs {
     #[arg(long, requires = "write")]
     pub verify_build: bool,
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = MigrateFormat::Human)]
+    pub format: MigrateFormat,
     /// How to treat payloads whose size is not known statically.
     #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
     pub strategy: StrategyArg,
@@ -112,25 +110,35 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         StrategyArg::Inline => Strategy::Inline,
         StrategyArg::Branch => Strategy::Branch,
     };
-    let options = Options {
+    // Listing every scanned crate reads each package manifest: only when the report is used.
+    let wants_s3_input = args.format == MigrateFormat::Json || !args.no_report_file;
+    let options = ScanOptions {
         strategy,
         prefilter: !args.no_prefilter,
         max_file_bytes: args.max_file_size,
+        list_packages: wants_s3_input,
     };
     let report = bodyline_migrate::scan(&args.paths, &options);
     let summary = report.summary();
     // Write first: the JSON report and the report file describe the files as they are after.
-    let (written, write_result) = if args.write && summary.files_changed > 0 {
-        write(args, &report)
+    let applied = if args.write {
+        let write_options = WriteOptions {
+            allow_dirty: args.allow_dirty,
+            allow_read_only: args.allow_read_only,
+            verify_build: args.verify_build,
+        };
+        bodyline_migrate::apply(&report, &write_options, &mut |line| eprintln!("{line}"))
     } else {
-        (Vec::new(), Ok(()))
+        Applied {
+            written: Vec::new(),
+            result: Ok(()),
+        }
     };
-    // Listing every scanned crate reads each package manifest: only when the report is used.
-    let s3_input = (args.format == Format::Json || !args.no_report_file)
-        .then(|| bodyline_migrate::report_from_scan_written(&report, &written));
+    let s3_input = wants_s3_input
+        .then(|| bodyline_migrate::report_from_scan_written(&report, &applied.written));
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Human => {
+        MigrateFormat::Human => {
             for e in &report.errors {
                 eprintln!("error: {e}");
             }
@@ -140,12 +148,12 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
                 write!(out, "{}", bodyline_migrate::render_diff(&report))?;
             }
         }
-        Format::Json => {
+        MigrateFormat::Json => {
             if let Some(s3_input) = &s3_input {
                 writeln!(out, "{}", bodyline_migrate::render_json(&report, s3_input))?;
             }
         }
-        Format::Sarif => {
+        MigrateFormat::Sarif => {
             let root = bodyline_migrate::SourceRoot::find(&args.paths);
             writeln!(out, "{}", bodyline_migrate::render_sarif(&report, &root))?
         }
@@ -158,7 +166,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
                 args.report_file.display()
             )
         })?;
-        if args.format == Format::Human {
+        if args.format == MigrateFormat::Human {
             let sites: usize = s3_input.crates.iter().map(|c| c.sites.len()).sum();
             eprintln!(
                 "S3-input report: {} ({sites} site{} still send input_location)",
@@ -167,12 +175,16 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    write_result?;
+    applied.result?;
     let mut failed = summary.errors > 0;
     if args.check && summary.rewritten + summary.branched > 0 {
         failed = true;
     }
-    if !args.write && !args.check && summary.files_changed > 0 && args.format == Format::Human {
+    if !args.write
+        && !args.check
+        && summary.files_changed > 0
+        && args.format == MigrateFormat::Human
+    {
         eprintln!(
             "dry run: nothing written; rerun with --write to apply, --diff to see the changes"
         );
@@ -182,164 +194,6 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Raise the SDK requirement and lock where the rewrite needs it, write the changed files (and
-/// check the build if asked). Returns the files that hold their rewritten text afterwards
-/// (none after a restore, except files that could not be restored) and the outcome.
-fn write(args: &MigrateArgs, report: &ScanReport) -> (Vec<PathBuf>, anyhow::Result<()>) {
-    let manifest_edits = bodyline_migrate::manifest_edits(&report.sdk);
-    let changed: Vec<&Path> = report
-        .files
-        .iter()
-        .filter(|f| f.migration.is_changed())
-        .map(|f| f.path.as_path())
-        .chain(manifest_edits.iter().map(|e| e.path.as_path()))
-        .collect();
-    if !args.allow_dirty {
-        let dirty = match dirty_files(&changed) {
-            Ok(d) => d,
-            Err(e) => return (Vec::new(), Err(e)),
-        };
-        if !dirty.is_empty() {
-            return (
-                Vec::new(),
-                Err(anyhow::anyhow!(
-                    "refusing to write: these files have uncommitted changes: {}; commit or stash them, or pass --allow-dirty",
-                    dirty.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                )),
-            );
-        }
-    }
-    if !args.allow_read_only {
-        let read_only = bodyline_migrate::read_only_files(&changed);
-        if !read_only.is_empty() {
-            return (
-                Vec::new(),
-                Err(anyhow::anyhow!(
-                    "refusing to write: these files are read-only (no write permission in their mode, or not writable by you): {}; nothing was written; make them writable (chmod u+w), or pass --allow-read-only",
-                    read_only.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                )),
-            );
-        }
-    }
-    // The SDK first: the rewritten code needs `body`. A failure here changes nothing.
-    let sdk_backups = match sdk::raise(&report.sdk, &manifest_edits) {
-        Ok(b) => b,
-        Err(e) => return (Vec::new(), Err(e)),
-    };
-    let (backups, errors) = bodyline_migrate::write_files(report);
-    for e in &errors {
-        eprintln!("error: {e}");
-    }
-    eprintln!("wrote {} file(s)", backups.len());
-    let mut written: Vec<PathBuf> = backups.iter().map(|b| b.path.clone()).collect();
-    if args.verify_build && !backups.is_empty() {
-        if let Err(e) = verify_build(&backups, &sdk_backups, &mut written) {
-            return (written, Err(e));
-        }
-    }
-    if !errors.is_empty() {
-        return (
-            written,
-            Err(anyhow::anyhow!(
-                "{} file(s) could not be written; the others were",
-                errors.len()
-            )),
-        );
-    }
-    (written, Ok(()))
-}
-
-/// `cargo check` each package with a written file; on failure restore every backup (sources,
-/// and the manifests and locks in `sdk_backups`, together) and keep in `written` only the
-/// files that could not be restored.
-fn verify_build(
-    backups: &[Backup],
-    sdk_backups: &[Backup],
-    written: &mut Vec<PathBuf>,
-) -> anyhow::Result<()> {
-    let manifests: BTreeSet<PathBuf> = backups
-        .iter()
-        .filter_map(|b| package_manifest(&b.path))
-        .collect();
-    for manifest in &manifests {
-        eprintln!("cargo check --manifest-path {}", manifest.display());
-        let status = sdk::cargo()
-            .args(["check", "--quiet", "--manifest-path"])
-            .arg(manifest)
-            .status();
-        let failure = match status {
-            Ok(s) if s.success() => continue,
-            Ok(_) => format!(
-                "cargo check failed for {} after the rewrite",
-                manifest.display()
-            ),
-            Err(e) => format!("cannot run cargo check for {}: {e}", manifest.display()),
-        };
-        let not_restored = sdk::restore(backups);
-        written.retain(|p| not_restored.contains(p));
-        let sdk_not_restored = sdk::restore(sdk_backups);
-        let sdk_note = if sdk_backups.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " and {} manifest and lock file(s)",
-                sdk_backups.len() - sdk_not_restored.len()
-            )
-        };
-        bail!(
-            "{failure}; restored {} original file(s){sdk_note}; rerun without --verify-build and fix by hand, or use --strategy branch",
-            backups.len() - not_restored.len()
-        );
-    }
-    Ok(())
-}
-
-/// Files with uncommitted changes according to `git status --porcelain`.
-fn dirty_files(files: &[&Path]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut dirty = Vec::new();
-    for f in files {
-        let dir = f
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = f.file_name().context("a file path has no file name")?;
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["status", "--porcelain", "--"])
-            .arg(name)
-            .output()
-            .with_context(|| {
-                format!(
-                    "cannot run git status for {}; pass --allow-dirty to write anyway",
-                    f.display()
-                )
-            })?;
-        if !out.status.success() {
-            bail!(
-                "cannot tell whether {} has uncommitted changes (git status failed: {}); pass --allow-dirty to write anyway",
-                f.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        if !out.stdout.is_empty() {
-            dirty.push(f.to_path_buf());
-        }
-    }
-    Ok(dirty)
-}
-
-/// The nearest `Cargo.toml` with a `[package]` above `file`.
-fn package_manifest(file: &Path) -> Option<PathBuf> {
-    let abs = std::fs::canonicalize(file).ok()?;
-    abs.ancestors()
-        .skip(1)
-        .map(|d| d.join("Cargo.toml"))
-        .find(|m| {
-            std::fs::read_to_string(m).is_ok_and(|t| t.lines().any(|l| l.trim() == "[package]"))
-        })
 }
 
 #[cfg(test)]
@@ -358,16 +212,9 @@ mod tests {
         }
     }
 
-    /// An upload-then-invoke that `--strategy inline` rewrites; it does not compile on its own
-    /// (no SDK dependency), so `--verify-build` must fail and restore it.
-    const SHAPE1: &str = r#"//! Upload, then invoke.
-pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-    let key = format!("in/{}.json", uuid::Uuid::new_v4());
-    s3.put_object().bucket(bucket).key(&key).body(ByteStream::from(payload)).send().await?;
-    rt.invoke_endpoint_async().endpoint_name("e").input_location(format!("s3://{bucket}/{key}")).send().await?;
-    Ok(())
-}
-"#;
+    /// An upload-then-invoke that `--strategy inline` rewrites. `--write` and its refusals are
+    /// tested with `bodyline_migrate::apply` (crates/migrate/tests/apply.rs).
+    const SHAPE1: &str = include_str!("../../migrate/tests/support/upload_then_invoke.rs");
 
     struct TempCrate(PathBuf);
 
@@ -395,7 +242,7 @@ pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Res
                 allow_dirty: false,
                 allow_read_only: false,
                 verify_build: false,
-                format: Format::Json,
+                format: MigrateFormat::Json,
                 strategy: StrategyArg::Inline,
                 report_file: self.0.join("out/report.json"),
                 no_report_file: false,
@@ -442,79 +289,5 @@ pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Res
         })
         .unwrap();
         assert!(!c.0.join("out").exists());
-    }
-
-    #[test]
-    fn write_then_restore_reports_the_restored_code() {
-        let c = TempCrate::new("restore");
-        let err = run(&MigrateArgs {
-            write: true,
-            allow_dirty: true,
-            verify_build: true,
-            ..c.args()
-        })
-        .unwrap_err();
-        assert!(
-            format!("{err:#}").contains("restored 1 original file"),
-            "{err:#}"
-        );
-        assert_eq!(
-            std::fs::read_to_string(c.0.join("src/lib.rs")).unwrap(),
-            SHAPE1
-        );
-        let r = c.report();
-        assert!(!r.written && r.needed, "{r:?}");
-        assert_eq!(r.crates[0].sites.len(), 1);
-        assert_eq!(r.crates[0].sites[0].line, 5);
-    }
-
-    #[test]
-    fn a_read_only_file_is_refused_by_name_and_left_unchanged() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let c = TempCrate::new("read-only");
-        let lib = c.0.join("src/lib.rs");
-        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o444)).unwrap();
-        let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&lib).unwrap());
-        let err = run(&MigrateArgs {
-            write: true,
-            allow_dirty: true,
-            ..c.args()
-        })
-        .unwrap_err();
-        let msg = format!("{err:#}");
-        assert!(
-            msg.contains("read-only") && msg.contains(&lib.display().to_string()),
-            "{msg}"
-        );
-        let meta = std::fs::metadata(&lib).unwrap();
-        assert_eq!(std::fs::read_to_string(&lib).unwrap(), SHAPE1);
-        assert_eq!(std::os::unix::fs::MetadataExt::ino(&meta), inode);
-        assert_eq!(meta.permissions().mode() & 0o777, 0o444);
-        // The flag says otherwise: written, and still read-only.
-        run(&MigrateArgs {
-            write: true,
-            allow_dirty: true,
-            allow_read_only: true,
-            ..c.args()
-        })
-        .unwrap();
-        assert_ne!(std::fs::read_to_string(&lib).unwrap(), SHAPE1);
-        let mode = std::fs::metadata(&lib).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o444);
-    }
-
-    #[test]
-    fn write_reports_what_is_left_on_disk() {
-        let c = TempCrate::new("write");
-        run(&MigrateArgs {
-            write: true,
-            allow_dirty: true,
-            ..c.args()
-        })
-        .unwrap();
-        let r = c.report();
-        assert!(r.written && !r.needed, "{r:?}");
-        assert_eq!(r.crates.len(), 1);
-        assert!(r.crates[0].sites.is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! `bodyline plan` and `bodyline setup`: load the stack, call bodyline-provision, print.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use std::fmt::Write as _;
@@ -11,39 +11,8 @@ use bodyline_provision::{
 };
 use bodyline_stack::{Stack, Target};
 
-/// How results are printed.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// For people.
-    Text,
-    /// One JSON document on stdout, for scripts.
-    Json,
-}
-
-/// Which stack, where.
-#[derive(clap::Args, Debug)]
-pub struct StackSelect {
-    /// The stack file.
-    #[arg(long, default_value = "bodyline.toml")]
-    pub stack_file: PathBuf,
-    /// Where the stack lives; overrides `stack.target` of the file.
-    #[arg(long, value_parser = parse_target)]
-    pub target: Option<Target>,
-    /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
-    /// every derived name follow it.
-    #[arg(long, env = "BODYLINE_STACK_NAME", value_name = "NAME")]
-    pub stack_name: Option<String>,
-    /// The project root (holds `.bodyline/`: local stack connection and state).
-    #[arg(long, default_value = ".")]
-    pub root: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-}
-
-fn parse_target(s: &str) -> Result<Target, String> {
-    s.parse()
-}
+use crate::output_format::OutputFormat;
+use crate::stack_select::StackSelect;
 
 /// `bodyline plan`.
 #[derive(clap::Args, Debug)]
@@ -61,12 +30,20 @@ pub struct SetupArgs {
     pub wait: crate::wait::WaitArgs,
 }
 
-fn load(select: &StackSelect) -> anyhow::Result<Stack> {
-    crate::verify::load(
-        &select.stack_file,
-        select.target,
-        select.stack_name.as_deref(),
-    )
+/// The selected stack, its project directory made absolute, and the SDK configuration for
+/// its target; on the local target, a missing local stack is started first.
+async fn connect(
+    select: &StackSelect,
+    quiet: bool,
+) -> anyhow::Result<(Stack, std::path::PathBuf, bodyline_stack::SdkConfig)> {
+    let stack = select.load()?;
+    let root = std::path::absolute(&select.root)
+        .with_context(|| format!("cannot resolve {}", select.root.display()))?;
+    if stack.target == Target::Local {
+        ensure_local_stack(&root, &stack.region, quiet).await?;
+    }
+    let sdk = bodyline_stack::sdk_config(&stack, &root).await?;
+    Ok((stack, root, sdk))
 }
 
 /// Prints what `setup` would do; exit 0 when nothing would change, 2 when something would
@@ -75,18 +52,12 @@ fn load(select: &StackSelect) -> anyhow::Result<Stack> {
 /// On the local target it starts a missing local stack, as `setup` does: the plan then shows
 /// what setup would do on the stack it would itself start.
 pub async fn plan(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let stack = load(&args.select)?;
-    let root = std::path::absolute(&args.select.root)
-        .with_context(|| format!("cannot resolve {}", args.select.root.display()))?;
-    if stack.target == Target::Local {
-        ensure_local_stack(&root, &stack.region, quiet).await?;
-    }
-    let sdk = bodyline_stack::sdk_config(&stack, &root).await?;
+    let (stack, root, sdk) = connect(&args.select, quiet).await?;
     let planned = bodyline_provision::plan_stack(&stack, &sdk, &root).await?;
     let calls = planned.clients.calls();
     let mut out = String::new();
     match args.select.format {
-        Format::Json => {
+        OutputFormat::Json => {
             out = serde_json::to_string_pretty(&serde_json::json!({
                 "stack": stack.name,
                 "target": stack.target,
@@ -96,7 +67,7 @@ pub async fn plan(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             }))?;
             out.push('\n');
         }
-        Format::Text => {
+        OutputFormat::Text => {
             writeln!(out, "stack {} on the {} target", stack.name, stack.target)?;
             write_changes(&mut out, &planned.plan)?;
             let pending = planned.plan.pending().count();
@@ -166,19 +137,13 @@ fn write_changes(out: &mut String, plan: &Plan) -> std::fmt::Result {
 /// Creates or updates the stack and prints a summary; on the local target it starts the local
 /// stack first when it is not running. `quiet` prints no progress and no text summary.
 pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let stack = load(&args.select)?;
-    let root = std::path::absolute(&args.select.root)
-        .with_context(|| format!("cannot resolve {}", args.select.root.display()))?;
-    if stack.target == Target::Local {
-        ensure_local_stack(&root, &stack.region, quiet).await?;
-    }
-    let sdk = bodyline_stack::sdk_config(&stack, &root).await?;
+    let (stack, root, sdk) = connect(&args.select, quiet).await?;
 
     let mut options = ApplyOptions::default();
     if let Some(timeout) = args.wait.wait_timeout {
         options.endpoint_timeout = timeout;
     }
-    let text = args.select.format == Format::Text;
+    let text = args.select.format == OutputFormat::Text;
     let mut display = crate::wait::Display::new(text, quiet, options.endpoint_timeout);
     let mut on_progress = |p: Progress| report_progress(&mut display, p);
     let result = bodyline_provision::setup(&stack, &sdk, &root, &options, &mut on_progress).await;
@@ -195,7 +160,7 @@ pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
                 return Err(err.into());
             };
             // Not a failure: the endpoint is still converging, and the same command continues.
-            let json = (args.select.format == Format::Json).then(|| {
+            let json = (args.select.format == OutputFormat::Json).then(|| {
                 serde_json::json!({
                     "stack": stack.name,
                     "target": stack.target,
@@ -211,9 +176,9 @@ pub async fn setup(args: &SetupArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         }
     };
     let out = match args.select.format {
-        Format::Json => serde_json::to_string_pretty(&summary_json(&stack, &report))? + "\n",
-        Format::Text if quiet => String::new(),
-        Format::Text => summary(&stack, &args.select, &report)?,
+        OutputFormat::Json => serde_json::to_string_pretty(&summary_json(&stack, &report))? + "\n",
+        OutputFormat::Text if quiet => String::new(),
+        OutputFormat::Text => summary(&stack, &args.select, &report)?,
     };
     emit(&out)?;
     Ok(ExitCode::SUCCESS)

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use bodyline_provision::SweepOptions;
 use bodyline_stack::Target;
 
-use crate::verify::Format;
+use crate::output_format::OutputFormat;
 
 /// `bodyline sweep`.
 #[derive(clap::Args, Debug)]
@@ -37,8 +37,8 @@ pub struct SweepArgs {
     #[arg(long, conflicts_with = "yes")]
     pub dry_run: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// `6h` → six hours. A bare number is seconds. `sweep --older-than` and `--wait-timeout` use it.
@@ -74,7 +74,7 @@ pub async fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             "bodyline sweep deletes stacks: pass --dry-run to see which, or --yes to delete them"
         );
     }
-    let base = crate::verify::load(&args.stack_file, args.target, None)?;
+    let base = crate::stack_select::load(&args.stack_file, args.target, None, &args.root)?;
     let config = bodyline_stack::sdk_config(&base, &args.root).await?;
     let options = SweepOptions {
         prefix: args.prefix.clone(),
@@ -85,23 +85,23 @@ pub async fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if args.dry_run {
         match args.format {
-            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&plan)?)?,
-            Format::Text => write!(out, "{}", plan.render_text(true))?,
+            OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&plan)?)?,
+            OutputFormat::Text => write!(out, "{}", plan.render_text(true))?,
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if args.format == Format::Text {
+    if args.format == OutputFormat::Text {
         write!(out, "{}", plan.render_text(false))?;
         out.flush()?;
     }
     let report = bodyline_provision::execute_sweep(&plan, &base, &config, &args.root).await;
     match args.format {
-        Format::Json => writeln!(
+        OutputFormat::Json => writeln!(
             out,
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "plan": plan, "report": report }))?
         )?,
-        Format::Text => write!(out, "{}", report.render_text())?,
+        OutputFormat::Text => write!(out, "{}", report.render_text())?,
     }
     Ok(if report.is_clean() {
         ExitCode::SUCCESS

@@ -1,5 +1,7 @@
 //! `bodyline verify` and `bodyline teardown`: load the stack, call bodyline-verify, print.
 
+mod estate;
+
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,39 +9,18 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bodyline_provision::{TeardownError, TeardownOptions, TeardownProgress};
-use bodyline_stack::{Stack, Target};
+use bodyline_stack::Target;
 use bodyline_verify::VerifyOptions;
 
-/// How results are printed.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// A table for people.
-    Text,
-    /// One JSON document on stdout, for CI.
-    Json,
-}
-
-fn parse_target(s: &str) -> Result<Target, String> {
-    s.parse()
-}
+use crate::output_format::OutputFormat;
+use crate::stack_select::StackSelect;
 
 /// `bodyline teardown`: remove every resource the stack owns (tagged `bodyline:stack=<name>`),
 /// and nothing else; then list again by tag and fail if anything remains.
 #[derive(clap::Args, Debug)]
 pub struct TeardownArgs {
-    /// The stack file.
-    #[arg(long, default_value = "bodyline.toml")]
-    pub stack_file: PathBuf,
-    /// Where the stack lives; overrides `stack.target` of the file.
-    #[arg(long, value_parser = parse_target)]
-    pub target: Option<Target>,
-    /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
-    /// every derived name follow it.
-    #[arg(long, env = "BODYLINE_STACK_NAME", value_name = "NAME")]
-    pub stack_name: Option<String>,
-    /// The project root (holds `.bodyline/`: local stack connection and state).
-    #[arg(long, default_value = ".")]
-    pub root: PathBuf,
+    #[command(flatten)]
+    pub select: StackSelect,
     /// Delete without asking (for CI).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -49,9 +30,6 @@ pub struct TeardownArgs {
     /// First download every output and failure object to `<DIR>/<bucket>/<key>`.
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
     #[command(flatten)]
     pub wait: crate::wait::WaitArgs,
 }
@@ -63,7 +41,7 @@ pub struct VerifyArgs {
     #[arg(long, default_value = "bodyline.toml")]
     pub stack_file: PathBuf,
     /// Where the stack lives; overrides `stack.target` of the file.
-    #[arg(long, value_parser = parse_target)]
+    #[arg(long, value_parser = crate::stack_select::parse_target)]
     pub target: Option<Target>,
     /// The stack's name; overrides `stack.name` of the file (same rule). The state file and
     /// every derived name follow it. [env: BODYLINE_STACK_NAME=]
@@ -98,8 +76,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "N")]
     pub compare_s3: Option<u32>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// Verify this async endpoint instead of a stack: one bodyline did not make, read-only on
     /// the control plane, with the caller's own credentials (no stack file needed).
     #[arg(long, value_name = "NAME", conflicts_with_all = ["stack_file", "stack_name"])]
@@ -126,23 +104,6 @@ impl VerifyArgs {
     }
 }
 
-/// Loads the stack file and applies the command line's `--target` and `--stack-name`; both
-/// are checked here, before any call.
-pub(crate) fn load(
-    stack_file: &std::path::Path,
-    target: Option<Target>,
-    stack_name: Option<&str>,
-) -> anyhow::Result<Stack> {
-    let mut stack = Stack::load(stack_file)?;
-    if let Some(name) = stack_name {
-        stack = stack.with_name(name)?;
-    }
-    Ok(match target {
-        Some(t) => stack.with_target(t),
-        None => stack,
-    })
-}
-
 pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &value)?;
@@ -152,22 +113,22 @@ pub(crate) fn print_json(value: serde_json::Value) -> anyhow::Result<()> {
 
 /// Runs `bodyline teardown`; `quiet` prints neither the plan nor a clean report (only errors).
 pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let stack = load(&args.stack_file, args.target, args.stack_name.as_deref())?;
-    let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
-    let plan = bodyline_provision::plan_teardown(&stack, &config, &args.root)
+    let stack = args.select.load()?;
+    let config = bodyline_stack::sdk_config(&stack, &args.select.root).await?;
+    let plan = bodyline_provision::plan_teardown(&stack, &config, &args.select.root)
         .await
         .with_context(|| format!("cannot plan the teardown of stack {}", stack.name))?;
     if args.dry_run {
-        match args.format {
-            Format::Json => print_json(serde_json::to_value(&plan)?)?,
-            Format::Text => print!("{}", plan.render_text()),
+        match args.select.format {
+            OutputFormat::Json => print_json(serde_json::to_value(&plan)?)?,
+            OutputFormat::Text => print!("{}", plan.render_text()),
         }
         return Ok(ExitCode::SUCCESS);
     }
     // The same lock as setup's: a teardown racing a setup of the stack would delete what
     // the setup is still creating.
-    let _lock = bodyline_stack::StackLock::acquire(&args.root, &stack.name, "teardown")?;
-    if args.format == Format::Text && !quiet {
+    let _lock = bodyline_stack::StackLock::acquire(&args.select.root, &stack.name, "teardown")?;
+    if args.select.format == OutputFormat::Text && !quiet {
         print!("{}", plan.render_text());
     }
     if !plan.is_empty() && !args.yes {
@@ -192,13 +153,16 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
             return Ok(ExitCode::FAILURE);
         }
     }
-    let mut options = TeardownOptions::new(&args.root);
+    let mut options = TeardownOptions::new(&args.select.root);
     options.backup_dir = args.backup_dir.clone();
     if let Some(timeout) = args.wait.wait_timeout {
         options.endpoint_timeout = timeout;
     }
-    let mut display =
-        crate::wait::Display::new(args.format == Format::Text, quiet, options.endpoint_timeout);
+    let mut display = crate::wait::Display::new(
+        args.select.format == OutputFormat::Text,
+        quiet,
+        options.endpoint_timeout,
+    );
     let report = bodyline_provision::execute_with_progress(&plan, &config, &options, &mut |p| {
         if let TeardownProgress::Waiting {
             endpoint,
@@ -211,11 +175,11 @@ pub async fn teardown(args: &TeardownArgs, quiet: bool) -> anyhow::Result<ExitCo
     })
     .await;
     display.finish();
-    match args.format {
-        Format::Json => print_json(serde_json::json!({ "plan": plan, "report": report }))?,
-        Format::Text if quiet && report.is_clean() => {}
-        Format::Text if quiet => eprint!("{}", report.render_text()),
-        Format::Text => print!("{}", report.render_text()),
+    match args.select.format {
+        OutputFormat::Json => print_json(serde_json::json!({ "plan": plan, "report": report }))?,
+        OutputFormat::Text if quiet && report.is_clean() => {}
+        OutputFormat::Text if quiet => eprint!("{}", report.render_text()),
+        OutputFormat::Text => print!("{}", report.render_text()),
     }
     if let Some(TeardownError::EndpointStillPresent { .. }) = &report.failure {
         // The report (stdout) already says why; stderr says how to continue.
@@ -246,18 +210,38 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(endpoint) = &args.endpoint {
-        return crate::estate::verify(args, endpoint, options(args)?).await;
+        return estate::verify(args, endpoint, options(args)?).await;
     }
-    let stack = load(&args.stack_file, args.target, args.stack_name().as_deref())?;
+    let stack = crate::stack_select::load(
+        &args.stack_file,
+        args.target,
+        args.stack_name().as_deref(),
+        &args.root,
+    )?;
     let config = bodyline_stack::sdk_config(&stack, &args.root).await?;
     let report = bodyline_verify::verify(&stack, &config, &options(args)?)
         .await
         .with_context(|| format!("cannot verify stack {}", stack.name))?;
-    match args.format {
-        Format::Json => print_json(serde_json::to_value(&report)?)?,
-        Format::Text => print!("{}", report.render_table()),
+    print_verdict(
+        args.format,
+        serde_json::to_value(&report)?,
+        report.render_table(),
+        report.passed(),
+    )
+}
+
+/// Prints a verify report (JSON, or its table) and exits 0 when it passed, 1 otherwise.
+pub(crate) fn print_verdict(
+    format: OutputFormat,
+    json: serde_json::Value,
+    table: String,
+    passed: bool,
+) -> anyhow::Result<ExitCode> {
+    match format {
+        OutputFormat::Json => print_json(json)?,
+        OutputFormat::Text => print!("{table}"),
     }
-    Ok(if report.passed() {
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -13,9 +13,10 @@ use bodyline_stack::{LocalEnv, StackError};
 use crate::front_door::HEALTH_PATH;
 use crate::moto::{http_client, RestoreReport};
 use crate::record::{losses, moto_state_dir};
-use crate::supervisor::{dot_dir, run_front_door_process, FRONT_DOOR_PROCESS_VAR, MOTO_URL_VAR};
+use crate::supervisor::{run_front_door_process, FRONT_DOOR_PROCESS_VAR, MOTO_URL_VAR};
 use crate::sys::{self, Signal};
 use crate::{LocalError, LocalOptions, LocalStack};
+use bodyline_stack::ProjectDir;
 
 /// How long `up` waits for the background stack (a first run installs moto: ~30 s here).
 const UP_TIMEOUT: Duration = Duration::from_secs(600);
@@ -24,12 +25,12 @@ const DOWN_GRACE: Duration = Duration::from_secs(15);
 
 /// `<root>/.bodyline/local.pid`: the background process's id.
 pub fn pid_file(root: &Path) -> PathBuf {
-    dot_dir(root).join("local.pid")
+    ProjectDir::new(root).file("local.pid")
 }
 
 /// `<root>/.bodyline/local.log`: the background process's output.
 pub fn log_file(root: &Path) -> PathBuf {
-    dot_dir(root).join("local.log")
+    ProjectDir::new(root).file("local.log")
 }
 
 /// What `bodyline local status` reports.
@@ -112,7 +113,7 @@ pub async fn up(
     region: &str,
     mut serve_command: Command,
 ) -> Result<UpReport, LocalError> {
-    let dot = dot_dir(root);
+    let dot = ProjectDir::new(root).dot_dir();
     std::fs::create_dir_all(&dot).map_err(|e| LocalError::io(&dot, e))?;
     // Two `up`s at once (a user and `cargo xtask setup`) must not start two stacks.
     let _lock = lock_project(root).await?;
@@ -317,7 +318,7 @@ async fn is_healthy(client: &reqwest::Client, env: &LocalEnv) -> bool {
 
 /// Holds `<root>/.bodyline/local.lock` until dropped.
 async fn lock_project(root: &Path) -> Result<std::fs::File, LocalError> {
-    let path = dot_dir(root).join("local.lock");
+    let path = ProjectDir::new(root).file("local.lock");
     tokio::task::spawn_blocking(move || {
         let file = OpenOptions::new()
             .create(true)
@@ -374,7 +375,7 @@ mod tests {
     #[tokio::test]
     async fn a_dead_pid_is_stopped_and_down_cleans_up() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dot_dir(dir.path())).expect("mkdir");
+        std::fs::create_dir_all(ProjectDir::new(dir.path()).dot_dir()).expect("mkdir");
         let mut child = Command::new("true").spawn().expect("spawn true");
         let pid = child.id();
         child.wait().expect("wait");

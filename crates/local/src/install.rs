@@ -24,7 +24,7 @@ const MARKER: &str = "bodyline-moto.txt";
 pub fn default_venv(root: &Path) -> PathBuf {
     match std::env::var_os("BODYLINE_VENV") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => root.join(".bodyline").join("venv"),
+        _ => bodyline_stack::ProjectDir::new(root).file("venv"),
     }
 }
 

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use bodyline_stack::ProjectDir;
+
 use crate::bootstrap::Admin;
 use crate::moto::RestoreReport;
-use crate::supervisor::dot_dir;
 use crate::LocalError;
 
 /// The stack's identity: written once it is bootstrapped, removed by a clean stop.
@@ -32,7 +33,7 @@ pub(crate) struct StackRecord {
 impl StackRecord {
     /// `<root>/.bodyline/local-stack.json`.
     pub(crate) fn path(root: &Path) -> PathBuf {
-        dot_dir(root).join("local-stack.json")
+        ProjectDir::new(root).file("local-stack.json")
     }
 
     /// The record of `root`'s stack, if one was written and is readable.
@@ -64,7 +65,7 @@ impl StackRecord {
 
 /// `<root>/.bodyline/moto-state`: moto's change log and its last restore report.
 pub(crate) fn moto_state_dir(root: &Path) -> PathBuf {
-    dot_dir(root).join("moto-state")
+    ProjectDir::new(root).file("moto-state")
 }
 
 /// `<root>/.bodyline/runtime/stranded.jsonl`: accepted requests that ended with no object.
@@ -91,7 +92,7 @@ pub fn losses(root: &Path) -> Vec<String> {
             ));
         }
     }
-    let stranded = stranded_file(&dot_dir(root).join("runtime"));
+    let stranded = stranded_file(&ProjectDir::new(root).file("runtime"));
     if let Ok(text) = std::fs::read_to_string(&stranded) {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             lines.push(format!("request with no object: {line}"));

@@ -27,6 +27,7 @@ use crate::process::{Child, Kept, Starting};
 use crate::record::{self, StackRecord};
 use crate::runtime::{self, Runtime, RuntimeConfig};
 use crate::{install, sys, LocalError};
+use bodyline_stack::ProjectDir;
 
 /// The `extra` variable of `local.env` with moto's own URL (bypassing the front door).
 pub const MOTO_URL_VAR: &str = "BODYLINE_MOTO_URL";
@@ -112,7 +113,7 @@ impl LocalStack {
     /// `local.env` (unless turned off).
     pub async fn start(opts: LocalOptions) -> Result<LocalStack, LocalError> {
         let began = Instant::now();
-        let dot = opts.root.join(".bodyline");
+        let dot = ProjectDir::new(&opts.root).dot_dir();
         tokio::fs::create_dir_all(&dot)
             .await
             .map_err(|e| LocalError::io(&dot, e))?;
@@ -445,7 +446,7 @@ pub(crate) async fn run_front_door_process(
     let moto_url = format!("http://127.0.0.1:{}", record.moto_port);
     let runtime = runtime::start(RuntimeConfig {
         control_plane: control_plane(&moto_url, &record.region, &record.admin()),
-        state_dir: dot_dir(root).join("runtime"),
+        state_dir: ProjectDir::new(root).file("runtime"),
         // This process's parent is the stack's supervisor, which starts it again when it dies;
         // the model servers stay with the supervisor and the next front door takes them over.
         models_outlive_runtime: Some(std::os::unix::process::parent_id()),
@@ -473,9 +474,4 @@ fn control_plane(moto_url: &str, region: &str, admin: &Admin) -> SdkConfig {
         region: region.to_string(),
         extra: Default::default(),
     })
-}
-
-/// `<root>/.bodyline`.
-pub(crate) fn dot_dir(root: &Path) -> PathBuf {
-    root.join(".bodyline")
 }

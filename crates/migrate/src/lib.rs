@@ -28,9 +28,25 @@
 //! without any mention in the crate is removed, with the imports only it used (a `pub` helper
 //! of a library is kept and reported).
 //!
-//! Files are only written by [`write_files`] (atomic: temp file and rename). Reports come from
-//! [`render_human`], [`render_diff`], [`render_json`] and [`render_sarif`] (locations relative
-//! to the repository's top level, [`SourceRoot`]).
+//! Files are only written by [`write_files`] (atomic: temp file and rename) and [`apply`], which
+//! is `bodyline migrate --write`: it refuses files with uncommitted changes or no write
+//! permission unless [`WriteOptions`] allows them, raises the SDK requirement where the rewrite
+//! needs it, writes, and with `verify_build` runs `cargo check` and restores every file when it
+//! fails. Reports come from [`render_human`], [`render_diff`], [`render_json`] and
+//! [`render_sarif`] (locations relative to the repository's top level, [`SourceRoot`]); all are
+//! pure functions of the [`ScanReport`].
+//!
+//! # Layers
+//!
+//! The modules form layers; each uses only modules listed before it (no import loop):
+//!
+//! 1. words: `options`, `verdict`, `text`, `edit`, `manifest` (which package a file belongs
+//!    to), `cargo` (running cargo), `sdk` (the SDK requirement), `error`;
+//! 2. `analyze`: one file's text to edits and verdicts (its `site` module split by job:
+//!    locate the request, the payload, the upload or helper, the rewrite, the size branch);
+//! 3. the scan: `scan_result` (plain data) and `scan`;
+//! 4. the reports: `s3_input`, `report`, `sarif`;
+//! 5. writing: `write`, `lock_update`, `apply`.
 //!
 //! # The S3-input report
 //!
@@ -74,7 +90,7 @@
 //!   error, else 1:1) whose `why` starts with `not analysed`: unknown code counts as needing S3.
 //!
 //! ```
-//! use bodyline_migrate::{migrate_source, Options, Verdict};
+//! use bodyline_migrate::{migrate_source, ScanOptions, Verdict};
 //! let src = r#"
 //! async fn submit(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
 //!     let key = format!("in/{}.json", uuid::Uuid::new_v4());
@@ -87,7 +103,7 @@
 //!     Ok(())
 //! }
 //! "#;
-//! let options = Options { strategy: bodyline_migrate::Strategy::Inline, ..Options::default() };
+//! let options = ScanOptions { strategy: bodyline_migrate::Strategy::Inline, ..ScanOptions::default() };
 //! let m = migrate_source(src, None, &options).unwrap();
 //! assert_eq!(m.sites[0].verdict, Verdict::Rewritten);
 //! assert!(m.output().contains(".body(Blob::new(payload))"));
@@ -96,47 +112,42 @@
 #![deny(missing_docs)]
 
 mod analyze;
+mod apply;
+mod cargo;
 mod edit;
 mod error;
+mod lock_update;
+mod manifest;
+mod options;
 mod report;
 mod s3_input;
 mod sarif;
 mod scan;
+mod scan_result;
 mod sdk;
 mod text;
 mod verdict;
 mod write;
 
-/// How a site whose payload size is unknown is rewritten.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// Inline when the payload is provably at most 128,000 bytes, else branch on its size.
-    #[default]
-    Auto,
-    /// Always inline (the user asserts payloads are small); file uploads still branch.
-    Inline,
-    /// Always branch on the payload size, keeping the upload for large payloads.
-    Branch,
-}
-
 pub use crate::{
+    apply::{apply, Applied, WriteOptions},
+    cargo::{cargo_command, is_set_by_cargo, without_cargo_vars},
     edit::{Edit, EditError, EditSet},
-    error::MigrateError,
+    error::{ApplyError, MigrateError},
+    manifest::{Package, PackageIndex},
+    options::{ScanOptions, Strategy, DEFAULT_MAX_FILE_BYTES},
     report::{render_diff, render_human, render_json},
     s3_input::{
-        report_from_scan, report_from_scan_written, save_report, MigrationReport, ReportCrate,
-        ReportSite, DEFAULT_MIGRATION_REPORT, MIGRATION_REPORT_VERSION,
+        report_from_scan, report_from_scan_written, MigrationReport, ReportCrate, ReportSite,
+        DEFAULT_MIGRATION_REPORT, MIGRATION_REPORT_VERSION,
     },
     sarif::{render_sarif, SourceRoot, SRCROOT},
-    scan::{
-        migrate_source, scan, FileMigration, FileReport, Options, ScanReport, Summary,
-        DEFAULT_MAX_FILE_BYTES, NEEDLE,
-    },
+    scan::{migrate_source, scan, NEEDLE},
+    scan_result::{FileMigration, FileReport, ScanReport, Summary},
     sdk::{
         manifest_edits, ManifestEdit, SdkDeclaration, SdkRequirement, SdkStatus, BODY_SINCE,
         SDK_PACKAGE,
     },
     verdict::{Site, SkipReason, Verdict},
-    write::{read_only_files, restore, write_files, write_manifests, Backup},
+    write::{read_only_files, restore, save_report, write_files, write_manifests, Backup},
 };

@@ -3,10 +3,10 @@
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde_json::{json, Value};
 
-use crate::s3_input::MigrationReport;
-use crate::scan::ScanReport;
+use crate::scan_result::ScanReport;
 use crate::sdk::{manifest_edits, SdkRequirement, SdkStatus};
 use crate::verdict::{SkipReason, Verdict};
+use bodyline_terms::MigrationReport;
 
 fn display_path(p: &std::path::Path) -> String {
     p.display().to_string()

@@ -1,11 +1,15 @@
 //! The S3-input report: per crate, the call sites whose code on disk still sends `input_location`.
+//!
+//! A pure function of the scan result (and of which of its files were written): the packages
+//! come from the scan's [`crate::manifest::PackageIndex`], the sites of a written file from its rewritten text.
+//! It reads and writes no file; [`crate::write::save_report`] saves it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::MigrateError;
-use crate::scan::{migrate_source, Options, ScanReport};
-use crate::verdict::{SkipReason, Verdict};
+use crate::scan_result::ScanReport;
+use crate::verdict::{Site, SkipReason, Verdict};
 
 pub use bodyline_terms::{
     MigrationReport, ReportCrate, ReportSite, DEFAULT_MIGRATION_REPORT, MIGRATION_REPORT_VERSION,
@@ -28,25 +32,25 @@ pub fn report_from_scan(report: &ScanReport, written: bool) -> MigrationReport {
 }
 
 /// The report for `report` when exactly the files in `written` now hold their rewritten
-/// text (the others hold the text that was scanned). Reads each crate's `Cargo.toml` for
-/// its name; writes nothing.
+/// text (the others hold the text that was scanned). Crates are the packages the scan looked
+/// up (`ScanOptions::list_packages`); reads and writes nothing.
 pub fn report_from_scan_written(report: &ScanReport, written: &[PathBuf]) -> MigrationReport {
-    let mut manifests = ManifestCache::default();
     let mut crates: Vec<ReportCrate> = Vec::new();
-    let mut index: HashMap<Option<PathBuf>, usize> = HashMap::new();
+    let mut index: HashMap<Option<&Path>, usize> = HashMap::new();
     let mut crate_of = |path: &Path, crates: &mut Vec<ReportCrate>| -> usize {
-        let manifest = manifests.manifest_of(path);
-        *index.entry(manifest.clone()).or_insert_with(|| {
-            let name = manifest.as_deref().map(package_name).unwrap_or_default();
-            crates.push(ReportCrate {
-                name,
-                manifest: manifest
-                    .map(|m| m.display().to_string())
-                    .unwrap_or_default(),
-                sites: Vec::new(),
-            });
-            crates.len() - 1
-        })
+        let package = report.packages.package_of(path);
+        *index
+            .entry(package.map(|p| p.manifest.as_path()))
+            .or_insert_with(|| {
+                crates.push(ReportCrate {
+                    name: package.map(|p| p.name.clone()).unwrap_or_default(),
+                    manifest: package
+                        .map(|p| p.manifest.display().to_string())
+                        .unwrap_or_default(),
+                    sites: Vec::new(),
+                });
+                crates.len() - 1
+            })
     };
     for path in &report.walked {
         crate_of(path, &mut crates);
@@ -58,9 +62,9 @@ pub fn report_from_scan_written(report: &ScanReport, written: &[PathBuf]) -> Mig
         any_written |= is_written;
         // A written file is described by its new text: analyse it again (no disk read).
         let mut listed: Vec<(usize, usize, String)> = if is_written {
-            match migrate_source(&f.migration.output(), Some(&f.path), &Options::default()) {
-                Ok(m) => listed_sites(&m.sites),
-                Err(_) => listed_sites(&f.migration.sites),
+            match f.migration.sites_after_write(&f.path) {
+                Some(sites) => listed_sites(&sites),
+                None => listed_sites(&f.migration.sites),
             }
         } else {
             listed_sites(&f.migration.sites)
@@ -119,21 +123,6 @@ pub fn report_from_scan_written(report: &ScanReport, written: &[PathBuf]) -> Mig
     }
 }
 
-/// Save the report as pretty JSON to `path`, creating its directory, atomically (temp file
-/// and rename).
-pub fn save_report(report: &MigrationReport, path: &Path) -> Result<(), MigrateError> {
-    let write_err = |source| MigrateError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_err)?;
-    }
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
-    text.push('\n');
-    crate::write::replace_atomically(path, &text).map_err(write_err)
-}
-
 /// A line or column as the report stores it (a file of 4 billion lines is not a source file).
 fn as_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -142,7 +131,7 @@ fn as_u32(n: usize) -> u32 {
 const LEFT_ALONE: &str = "left alone: ";
 
 /// (line, column, why) of the sites that still send `input_location`.
-fn listed_sites(sites: &[crate::verdict::Site]) -> Vec<(usize, usize, String)> {
+fn listed_sites(sites: &[Site]) -> Vec<(usize, usize, String)> {
     sites
         .iter()
         .filter_map(|s| still_sends_input_location(&s.verdict).map(|why| (s.line, s.column, why)))
@@ -168,64 +157,4 @@ fn still_sends_input_location(verdict: &Verdict) -> Option<String> {
         } => Some("size branch: payloads over 128,000 bytes keep the S3 upload".to_owned()),
         Verdict::Skipped { reason } => Some(format!("{LEFT_ALONE}{reason}")),
     }
-}
-
-/// The nearest `Cargo.toml` with a `[package]` above a file, cached per directory.
-#[derive(Default)]
-pub(crate) struct ManifestCache {
-    dirs: HashMap<PathBuf, Option<PathBuf>>,
-}
-
-impl ManifestCache {
-    pub(crate) fn manifest_of(&mut self, file: &Path) -> Option<PathBuf> {
-        let dir = file.parent()?;
-        self.in_dir(dir)
-    }
-
-    fn in_dir(&mut self, dir: &Path) -> Option<PathBuf> {
-        if let Some(m) = self.dirs.get(dir) {
-            return m.clone();
-        }
-        let candidate = if dir.as_os_str().is_empty() {
-            Path::new("Cargo.toml").to_path_buf()
-        } else {
-            dir.join("Cargo.toml")
-        };
-        let found = if is_package_manifest(&candidate) {
-            Some(candidate)
-        } else {
-            // A relative path ends at "" (the current directory, looked at above), so
-            // `src/x.rs` still finds `./Cargo.toml`.
-            dir.parent().and_then(|parent| self.in_dir(parent))
-        };
-        self.dirs.insert(dir.to_path_buf(), found.clone());
-        found
-    }
-}
-
-/// True when `path` is a `Cargo.toml` with a `[package]` table (not a virtual workspace).
-fn is_package_manifest(path: &Path) -> bool {
-    // A cheap look first: this runs for every directory of a large tree.
-    std::fs::read_to_string(path).is_ok_and(|text| {
-        text.contains("package")
-            && toml::from_str::<toml::Table>(&text).is_ok_and(|t| t.contains_key("package"))
-    })
-}
-
-/// A `Cargo.toml` as a table; None when it cannot be read or parsed.
-pub(crate) fn manifest_table(manifest: &Path) -> Option<toml::Table> {
-    let text = std::fs::read_to_string(manifest).ok()?;
-    toml::from_str(&text).ok()
-}
-
-/// `package.name` of a manifest; empty when it cannot be read.
-fn package_name(manifest: &Path) -> String {
-    manifest_table(manifest)
-        .and_then(|t| {
-            t.get("package")?
-                .get("name")?
-                .as_str()
-                .map(ToOwned::to_owned)
-        })
-        .unwrap_or_default()
 }

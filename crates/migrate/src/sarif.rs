@@ -8,7 +8,7 @@ use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
 use crate::error::MigrateError;
-use crate::scan::ScanReport;
+use crate::scan_result::ScanReport;
 use crate::sdk::{SdkRequirement, SdkStatus};
 use crate::verdict::Verdict;
 

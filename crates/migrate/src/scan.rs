@@ -7,12 +7,11 @@ use rayon::prelude::*;
 
 use crate::analyze::analyze;
 use crate::analyze::crate_scope::{CrateScope, FileScope};
-use crate::edit::EditSet;
 use crate::error::MigrateError;
-use crate::s3_input::ManifestCache;
-use crate::sdk::{CrateNames, SdkRequirement, DEFAULT_CRATE};
-use crate::verdict::{Site, Verdict};
-use crate::Strategy;
+use crate::manifest::{nearest_manifest_dir, ManifestCache, PackageIndex};
+use crate::options::ScanOptions;
+use crate::scan_result::{FileMigration, FileReport, ScanReport};
+use crate::sdk::{CrateNames, DEFAULT_CRATE};
 
 mod crate_cfg;
 mod crate_dead;
@@ -22,140 +21,19 @@ pub const NEEDLE: &str = "input_location";
 
 const STACK_SIZE: usize = 256 << 20;
 
-/// The largest file analysed by default (8 MiB). syn's tree and the analysis take hundreds of
-/// times a file's size in memory (a 50 MB generated file took over 4 GB), so a larger file is
-/// reported as too large instead of being parsed; `Options::max_file_bytes` raises the limit.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 << 20;
-
-/// How to migrate.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Inline, branch on size, or decide per site.
-    pub strategy: Strategy,
-    /// Skip files that do not contain `input_location` without parsing them (on by default).
-    pub prefilter: bool,
-    /// Files larger than this many bytes are reported as too large, not analysed.
-    pub max_file_bytes: u64,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            strategy: Strategy::Auto,
-            prefilter: true,
-            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
-        }
-    }
-}
-
-/// The result of migrating one text: its edits, the verdict of each site and hints.
-#[derive(Debug, Clone)]
-pub struct FileMigration {
-    /// The edits (offsets into the original text).
-    pub edits: EditSet,
-    /// Every `invoke_endpoint_async` site, in source order.
-    pub sites: Vec<Site>,
-    /// Follow-up work for the user.
-    pub hints: Vec<String>,
-    /// Functions called for an input URI that the file does not define.
-    pub(crate) wanted_helpers: Vec<String>,
-    /// Helpers the rewrite left unmentioned here that may be visible in other files.
-    pub(crate) dead_candidates: Vec<crate::analyze::dead::CrateCandidate>,
-    /// The SDK's crate name in the file's package, used in inserted paths.
-    pub(crate) sdk_crate: String,
-}
-
-impl FileMigration {
-    /// The rewritten text.
-    pub fn output(&self) -> String {
-        self.edits.apply()
-    }
-
-    /// True when the file would change.
-    pub fn is_changed(&self) -> bool {
-        !self.edits.is_empty()
-    }
-}
-
-/// One analysed file.
-#[derive(Debug, Clone)]
-pub struct FileReport {
-    /// Path as walked.
-    pub path: PathBuf,
-    /// What the migration does to it.
-    pub migration: FileMigration,
-}
-
-/// The result of a run over paths.
-#[derive(Debug, Default)]
-pub struct ScanReport {
-    /// Files with at least one call site (changed or not), sorted by path.
-    pub files: Vec<FileReport>,
-    /// Files or paths that could not be processed; the others were.
-    pub errors: Vec<MigrateError>,
-    /// `.rs` files walked.
-    pub files_walked: usize,
-    /// Every file walked (and the files given explicitly), sorted.
-    pub walked: Vec<PathBuf>,
-    /// Files parsed (passed the prefilter).
-    pub files_parsed: usize,
-    /// Follow-up work per crate, e.g. dependencies the rewrite left unused.
-    pub hints: Vec<String>,
-    /// The SDK requirement of every package with a call site to rewrite, by manifest.
-    pub sdk: Vec<SdkRequirement>,
-}
-
-/// Counts for the summary line.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Summary {
-    /// Sites rewritten to an inline body.
-    pub rewritten: usize,
-    /// Sites given a size branch.
-    pub branched: usize,
-    /// Sites left alone.
-    pub skipped: usize,
-    /// Files that would change.
-    pub files_changed: usize,
-    /// Files or paths with errors.
-    pub errors: usize,
-}
-
-impl ScanReport {
-    /// Counts of verdicts, changed files and errors.
-    pub fn summary(&self) -> Summary {
-        let mut s = Summary {
-            errors: self.errors.len(),
-            ..Summary::default()
-        };
-        for f in &self.files {
-            if f.migration.is_changed() {
-                s.files_changed += 1;
-            }
-            for site in &f.migration.sites {
-                match site.verdict {
-                    Verdict::Rewritten => s.rewritten += 1,
-                    Verdict::Branched => s.branched += 1,
-                    _ => s.skipped += 1,
-                }
-            }
-        }
-        s
-    }
-}
-
 /// Migrate one source text. `path` (if any) locates `include_bytes!` files; nothing is read
 /// or written otherwise.
 ///
 /// ```
-/// use bodyline_migrate::{migrate_source, Options};
+/// use bodyline_migrate::{migrate_source, ScanOptions};
 /// let src = "fn f() { client.invoke_endpoint().body(b).send(); }";
-/// let m = migrate_source(src, None, &Options::default()).unwrap();
+/// let m = migrate_source(src, None, &ScanOptions::default()).unwrap();
 /// assert!(m.sites.is_empty() && !m.is_changed());
 /// ```
 pub fn migrate_source(
     src: &str,
     path: Option<&Path>,
-    options: &Options,
+    options: &ScanOptions,
 ) -> Result<FileMigration, MigrateError> {
     let mut m = migrate_in_scope(src, path, options, None, DEFAULT_CRATE)?;
     // A lone text has no crate to search: report what may have been left dead.
@@ -173,7 +51,7 @@ pub fn migrate_source(
 pub(crate) fn migrate_in_scope(
     src: &str,
     path: Option<&Path>,
-    options: &Options,
+    options: &ScanOptions,
     scope: Option<&FileScope<'_>>,
     sdk_crate: &str,
 ) -> Result<FileMigration, MigrateError> {
@@ -203,7 +81,7 @@ pub(crate) fn migrate_in_scope(
 
 /// Walk `paths` (files or directories; `.gitignore` respected, hidden dirs and `target/`
 /// skipped) and migrate every candidate `.rs` file in parallel. Reads files, writes nothing.
-pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
+pub fn scan(paths: &[PathBuf], options: &ScanOptions) -> ScanReport {
     let mut report = ScanReport::default();
     let mut files = Vec::new();
     for root in paths {
@@ -324,14 +202,18 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanReport {
     crate_dead::remove_dead_helpers(&mut report.files);
     crate_cfg::note_cfg_modules(&mut report.files);
     report.hints = crate_hints(&report.files);
-    report.sdk = crate::sdk::requirements(&report.files);
+    let changed = report.files.iter().filter(|f| f.migration.is_changed());
+    report.sdk = crate::sdk::requirements(changed.map(|f| f.path.as_path()));
+    if options.list_packages {
+        report.packages = PackageIndex::of_files(&files);
+    }
     report.walked = files;
     report
 }
 
 /// Analyse again, with their crate's module tree at hand, the files that call functions they
 /// do not define for an input URI.
-fn follow_across_files(files: &mut [FileReport], options: &Options) {
+fn follow_across_files(files: &mut [FileReport], options: &ScanOptions) {
     let mut manifests = ManifestCache::default();
     let mut crates: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
@@ -386,7 +268,7 @@ fn crate_hints(files: &[FileReport]) -> Vec<String> {
     let mut crates: Vec<PathBuf> = files
         .iter()
         .filter(|f| f.migration.is_changed())
-        .filter_map(|f| crate_root(&f.path))
+        .filter_map(|f| nearest_manifest_dir(&f.path))
         .collect();
     crates.sort();
     crates.dedup();
@@ -435,14 +317,6 @@ fn mentions(text: &str, found: &mut [bool; 2]) {
         found[0] |= line.contains("aws_sdk_s3");
         found[1] |= line.contains("uuid::") || line.contains("Uuid");
     }
-}
-
-/// The directory of the nearest `Cargo.toml` above `file`.
-fn crate_root(file: &Path) -> Option<PathBuf> {
-    file.ancestors()
-        .skip(1)
-        .find(|d| d.join("Cargo.toml").is_file())
-        .map(Path::to_path_buf)
 }
 
 /// A cargo build directory (cargo marks it with `CACHEDIR.TAG`).

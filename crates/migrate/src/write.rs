@@ -3,8 +3,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use bodyline_terms::MigrationReport;
+
 use crate::error::MigrateError;
-use crate::scan::ScanReport;
+use crate::scan_result::ScanReport;
 use crate::sdk::ManifestEdit;
 
 /// The original text of a written file, to put it back.
@@ -95,6 +97,21 @@ pub fn read_only_files(paths: &[&Path]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Save the report as pretty JSON to `path`, creating its directory, atomically (temp file
+/// and rename).
+pub fn save_report(report: &MigrationReport, path: &Path) -> Result<(), MigrateError> {
+    let write_err = |source| MigrateError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_err)?;
+    }
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    replace_atomically(path, &text).map_err(write_err)
+}
+
 /// Put back the original text of every file in `backups` (atomically, one by one).
 pub fn restore(backups: &[Backup]) -> Vec<MigrateError> {
     backups
@@ -110,7 +127,7 @@ pub fn restore(backups: &[Backup]) -> Vec<MigrateError> {
         .collect()
 }
 
-pub(crate) fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+fn replace_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

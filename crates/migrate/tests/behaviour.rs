@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use bodyline_migrate::{
-    migrate_source, scan, write_files, MigrateError, Options, Strategy, Verdict,
+    migrate_source, scan, write_files, MigrateError, ScanOptions, Strategy, Verdict,
 };
 
 fn fixture(name: &str) -> (PathBuf, String) {
@@ -27,10 +27,10 @@ async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<
 }
 "#;
 
-fn inline() -> Options {
-    Options {
+fn inline() -> ScanOptions {
+    ScanOptions {
         strategy: Strategy::Inline,
-        ..Options::default()
+        ..ScanOptions::default()
     }
 }
 
@@ -101,9 +101,9 @@ fn tabs_and_non_ascii_survive() {
     let m = migrate_source(
         &src,
         Some(&p),
-        &Options {
+        &ScanOptions {
             strategy: Strategy::Branch,
-            ..Options::default()
+            ..ScanOptions::default()
         },
     )
     .unwrap();
@@ -136,9 +136,9 @@ fn every_fixture_is_byte_identical_outside_edits() {
                 let m = migrate_source(
                     &src,
                     Some(&p),
-                    &Options {
+                    &ScanOptions {
                         strategy,
-                        ..Options::default()
+                        ..ScanOptions::default()
                     },
                 )
                 .unwrap();
@@ -291,20 +291,20 @@ fn reports_name_file_line_and_column() {
 
 #[test]
 fn default_strategy_branches_unknown_sizes_and_inlines_small_literals() {
-    let m = migrate_source(SHAPE1, None, &Options::default()).unwrap();
+    let m = migrate_source(SHAPE1, None, &ScanOptions::default()).unwrap();
     assert_eq!(m.sites[0].verdict, Verdict::Branched);
     assert!(m.output().contains("if payload.len() <= 128_000 {"));
     let small = SHAPE1.replace(
         "ByteStream::from(payload)",
         "ByteStream::from_static(b\"{}\")",
     );
-    let m = migrate_source(&small, None, &Options::default()).unwrap();
+    let m = migrate_source(&small, None, &ScanOptions::default()).unwrap();
     assert_eq!(m.sites[0].verdict, Verdict::Rewritten);
     let big = SHAPE1.replace(
         "ByteStream::from(payload)",
         &format!("ByteStream::from_static(b\"{}\")", "x".repeat(128_001)),
     );
-    let m = migrate_source(&big, None, &Options::default()).unwrap();
+    let m = migrate_source(&big, None, &ScanOptions::default()).unwrap();
     assert_eq!(m.sites[0].verdict, Verdict::Branched);
 }
 
@@ -430,7 +430,7 @@ fn a_file_over_the_size_limit_is_reported_and_left_unchanged() {
     let big = dir.path().join("big.rs");
     std::fs::write(&big, SHAPE1).unwrap();
     let limit = SHAPE1.len() as u64 - 1;
-    let options = Options {
+    let options = ScanOptions {
         max_file_bytes: limit,
         ..inline()
     };
@@ -455,7 +455,7 @@ fn a_file_over_the_size_limit_is_reported_and_left_unchanged() {
         other => panic!("expected one TooLarge error, got {other:?}"),
     }
     // At the limit exactly, the file is analysed.
-    let options = Options {
+    let options = ScanOptions {
         max_file_bytes: SHAPE1.len() as u64,
         ..inline()
     };
@@ -522,7 +522,7 @@ fn an_edit_inside_a_cfg_module_names_its_cfg_in_every_report_format() {
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crates/cfg_modules/before");
     copy_dir(&fixture, &work);
-    let report = scan(std::slice::from_ref(&work), &Options::default());
+    let report = scan(std::slice::from_ref(&work), &ScanOptions::default());
     let cfg = r#"`#[cfg(not(feature = "offline"))]` (module `jobs`)"#;
     let human = bodyline_migrate::render_human(&report, false);
     assert!(human.contains(cfg), "{human}");
@@ -589,7 +589,7 @@ fn code_mentions(text: &str, word: &str) -> usize {
 /// (no dead helper left behind); with `inline`, its upload helper loses its caller and goes.
 #[test]
 fn the_legacy_app_keeps_no_dead_helper_after_migrate() {
-    for options in [Options::default(), inline()] {
+    for options in [ScanOptions::default(), inline()] {
         let hints = migrate_legacy_app(&options);
         assert!(hints.iter().all(|h| !h.contains("remove it")), "{hints:?}");
         if options.strategy == Strategy::Inline {
@@ -605,7 +605,7 @@ fn the_legacy_app_keeps_no_dead_helper_after_migrate() {
 
 /// Migrate a copy of the demo's app; panic on a function the migration left without a caller.
 /// Returns the hints.
-fn migrate_legacy_app(options: &Options) -> Vec<String> {
+fn migrate_legacy_app(options: &ScanOptions) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let app = dir.path().join("legacy-app");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/legacy-app");
@@ -653,7 +653,7 @@ fn a_file_that_only_loses_dead_helpers_is_in_the_report_and_the_diff() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/crates/dead_across_files/before");
     copy_dir(&fixture, &work);
-    let report = scan(std::slice::from_ref(&work), &Options::default());
+    let report = scan(std::slice::from_ref(&work), &ScanOptions::default());
     let human = bodyline_migrate::render_human(&report, false);
     assert!(
         human.contains("1 of 1 files with call sites change, and 1 more losing dead helpers"),
@@ -672,6 +672,6 @@ fn a_file_that_only_loses_dead_helpers_is_in_the_report_and_the_diff() {
     let (written, errors) = write_files(&report);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(written.len(), 2, "jobs.rs and storage.rs are written");
-    let again = scan(std::slice::from_ref(&work), &Options::default());
+    let again = scan(std::slice::from_ref(&work), &ScanOptions::default());
     assert_eq!(again.summary().files_changed, 0);
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use bodyline_migrate::{scan, Options, Verdict};
+use bodyline_migrate::{scan, ScanOptions, Verdict};
 
 #[test]
 fn registry_sources_are_left_alone() {
@@ -23,7 +23,7 @@ fn registry_sources_are_left_alone() {
         .filter(|p| p.is_dir())
         .collect();
     let started = Instant::now();
-    let report = scan(&roots, &Options::default());
+    let report = scan(&roots, &ScanOptions::default());
     println!(
         "corpus: {} .rs files walked, {} parsed, {} with call sites, {} errors in {:?}",
         report.files_walked,
@@ -79,9 +79,9 @@ fn registry_sources_parse_without_prefilter_in_sdk_crates() {
     let started = Instant::now();
     let report = scan(
         &roots,
-        &Options {
+        &ScanOptions {
             prefilter: false,
-            ..Options::default()
+            ..ScanOptions::default()
         },
     );
     println!(

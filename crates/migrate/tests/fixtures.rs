@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bodyline_migrate::{migrate_source, scan, Options, Strategy};
+use bodyline_migrate::{migrate_source, scan, ScanOptions, Strategy};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -17,7 +17,7 @@ fn bless() -> bool {
 }
 
 /// `// bodyline-test: strategy=inline` in a fixture picks the strategy.
-fn options_for(src: &str) -> Options {
+fn options_for(src: &str) -> ScanOptions {
     let strategy = if src.contains("// bodyline-test: strategy=inline") {
         Strategy::Inline
     } else if src.contains("// bodyline-test: strategy=branch") {
@@ -25,9 +25,9 @@ fn options_for(src: &str) -> Options {
     } else {
         Strategy::Auto
     };
-    Options {
+    ScanOptions {
         strategy,
-        ..Options::default()
+        ..ScanOptions::default()
     }
 }
 
@@ -190,7 +190,7 @@ fn run_crate_fixture(name: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join(name);
     copy_crate(&before, &work, &before.join("Cargo.toml"));
-    let report = scan(std::slice::from_ref(&work), &Options::default());
+    let report = scan(std::slice::from_ref(&work), &ScanOptions::default());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let prefix = format!("{}/", work.display());
     let mut verdicts = String::new();
@@ -226,7 +226,7 @@ fn run_crate_fixture(name: &str) {
     // Idempotence: the migrated crate needs nothing more.
     let again_dir = tmp.path().join("again");
     copy_crate(&after, &again_dir, &before.join("Cargo.toml"));
-    let again = scan(&[again_dir], &Options::default());
+    let again = scan(&[again_dir], &ScanOptions::default());
     assert_eq!(
         again.summary().files_changed,
         0,

@@ -8,17 +8,17 @@ use std::path::{Path, PathBuf};
 
 use bodyline_migrate::{
     report_from_scan, report_from_scan_written, save_report, scan, write_files, MigrationReport,
-    Options, ScanReport, Strategy,
+    ScanOptions, ScanReport, Strategy,
 };
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn options(strategy: Strategy) -> Options {
-    Options {
+fn options(strategy: Strategy) -> ScanOptions {
+    ScanOptions {
         strategy,
-        ..Options::default()
+        ..ScanOptions::default()
     }
 }
 
@@ -330,4 +330,32 @@ fn a_file_that_does_not_parse_counts_as_needing_s3() {
     assert_eq!(sites.len(), 1);
     assert_eq!(sites[0].0, "broken.rs");
     assert!(sites[0].2.starts_with("not analysed"), "{}", sites[0].2);
+}
+
+/// The report is a function of the scan result: the packages are those the scan listed, so the
+/// report reads no manifest (here, gone after the scan) and needs no file on disk.
+#[test]
+fn the_report_reads_nothing_after_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    two_crates(dir.path(), &["shape1_literal_key", "uri_parameter"]);
+    let report = scan(&[dir.path().to_path_buf()], &options(Strategy::Auto));
+    let unlisted = scan(
+        &[dir.path().to_path_buf()],
+        &ScanOptions {
+            list_packages: false,
+            ..options(Strategy::Auto)
+        },
+    );
+    let expected = report_from_scan(&report, false);
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    let again = report_from_scan(&report, false);
+    assert_eq!(again, expected);
+    assert_eq!(sites_of(&again, "app").len(), 3, "{again:#?}");
+    assert!(sites_of(&again, "quiet").is_empty());
+    // Without the package listing every site still counts, under no crate.
+    let grouped = report_from_scan(&unlisted, false);
+    assert_eq!(grouped.crates.len(), 1, "{grouped:#?}");
+    assert_eq!(grouped.crates[0].manifest, "");
+    assert_eq!(sites_of(&grouped, "").len(), 3);
+    assert!(grouped.needed);
 }

@@ -7,16 +7,9 @@
 
 use std::path::Path;
 
-use bodyline_migrate::{manifest_edits, scan, Options, SdkStatus, Strategy};
+use bodyline_migrate::{manifest_edits, scan, ScanOptions, SdkStatus, Strategy};
 
-const SITE: &str = r#"//! Upload, then invoke.
-pub async fn go(s3: &S3, rt: &Rt, bucket: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-    let key = format!("in/{}.json", uuid::Uuid::new_v4());
-    s3.put_object().bucket(bucket).key(&key).body(ByteStream::from(payload)).send().await?;
-    rt.invoke_endpoint_async().endpoint_name("e").input_location(format!("s3://{bucket}/{key}")).send().await?;
-    Ok(())
-}
-"#;
+const SITE: &str = include_str!("support/upload_then_invoke.rs");
 
 fn lock(package: &str, sdk: &str) -> String {
     format!(
@@ -30,10 +23,10 @@ fn write(root: &Path, file: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-fn options() -> Options {
-    Options {
+fn options() -> ScanOptions {
+    ScanOptions {
         strategy: Strategy::Inline,
-        ..Options::default()
+        ..ScanOptions::default()
     }
 }
 

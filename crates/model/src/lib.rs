@@ -9,7 +9,7 @@
 //! - [`score_payload`] turns a JSON payload into [`Scores`]: `{"records": [...]}`, a JSON array
 //!   of objects or one object, each record scored deterministically (the same record always gets
 //!   the same score, on any machine).
-//! - [`Options`] is read from the environment ([`Options::from_env`]): the port, and whether the
+//! - [`ServeOptions`] is read from the environment ([`ServeOptions::from_env`]): the port, and whether the
 //!   fault fields of a record (`fail`, `sleep_ms`, `exit`) are honoured so tests can make the
 //!   model fail on purpose.
 //! - [`router`] is the axum app; [`serve`] runs it on a listener until a shutdown future resolves.
@@ -28,7 +28,7 @@ mod score;
 mod server;
 
 pub use crate::{
-    options::{Options, OptionsError},
+    options::{ServeOptions, ServeOptionsError},
     score::{score_payload, score_record, Fault, ScoreError, Scores},
     server::{router, serve},
 };

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bodyline_model::Options;
+use bodyline_model::ServeOptions;
 
 const USAGE: &str = "\
 usage: bodyline-model serve
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    let options = match Options::from_env() {
+    let options = match ServeOptions::from_env() {
         Ok(options) => options,
         Err(err) => {
             eprintln!("bodyline-model: {err}");

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use crate::{score_payload, Options};
+use crate::{score_payload, ServeOptions};
 
 /// The header SageMaker uses to pass custom attributes to the container and back.
 const CUSTOM_ATTRIBUTES: &str = "x-amzn-sagemaker-custom-attributes";
@@ -21,7 +21,7 @@ const CUSTOM_ATTRIBUTES: &str = "x-amzn-sagemaker-custom-attributes";
 const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
 
 /// The model server's routes, with the fault behaviour `options` asks for.
-pub fn router(options: &Options) -> Router {
+pub fn router(options: &ServeOptions) -> Router {
     Router::new()
         .route("/ping", get(ping))
         .route("/invocations", post(invocations))
@@ -32,7 +32,7 @@ pub fn router(options: &Options) -> Router {
 /// Serves [`router`] on `listener` until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    options: &Options,
+    options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(options))

@@ -70,6 +70,10 @@ pub struct Stack {
     /// The file the stack was read from (for messages).
     #[serde(skip)]
     pub source: PathBuf,
+    /// The project directory whose `.bodyline/` holds the migration report and the state
+    /// ([`crate::ProjectDir`]); the current directory unless [`Stack::in_project`] says otherwise.
+    #[serde(skip)]
+    pub project: crate::ProjectDir,
 }
 
 /// The model: container image, artifact and environment; and for the local target, what serves it.
@@ -130,8 +134,8 @@ pub struct BucketSpec {
     pub input: InputMode,
     /// Prefix of uploaded inputs, without slashes at either end; expires after one day.
     pub input_prefix: String,
-    /// The migration report `input = "auto"` reads, relative to the stack file's directory
-    /// (written by `bodyline migrate`).
+    /// The migration report `input = "auto"` reads (written by `bodyline migrate`), relative to
+    /// the project directory ([`crate::ProjectDir`]).
     pub migration_report: PathBuf,
 }
 
@@ -361,6 +365,12 @@ impl Stack {
             message: e.to_string().trim_end().to_string(),
         })?;
         validate(raw, path)
+    }
+
+    /// The same stack in another project directory (the command line's `--root`).
+    pub fn in_project(mut self, project: crate::ProjectDir) -> Stack {
+        self.project = project;
+        self
     }
 
     /// The same stack on another target (the command line's `--target` wins over the file).
@@ -619,5 +629,6 @@ fn validate(raw: RawFile, path: &Path) -> Result<Stack, StackError> {
             principals: raw.invokers.principals,
         },
         source: path.to_path_buf(),
+        project: crate::ProjectDir::default(),
     })
 }

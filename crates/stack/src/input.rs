@@ -52,14 +52,9 @@ impl fmt::Display for InputDecision {
 
 impl Stack {
     /// Where `input = "auto"` looks for the migration report: `bucket.migration_report`,
-    /// relative to the stack file's directory.
+    /// relative to the project directory (see [`crate::ProjectDir`] for the rule).
     pub fn migration_report_path(&self) -> PathBuf {
-        let report = &self.bucket.migration_report;
-        if report.is_absolute() {
-            return report.clone();
-        }
-        let dir = self.source.parent().unwrap_or(Path::new(""));
-        dir.join(report)
+        self.project.resolve(&self.bucket.migration_report)
     }
 
     /// Decides whether the stack keeps S3 input. Reads the migration report for
@@ -151,7 +146,10 @@ mod tests {
         let text = format!(
             "[stack]\nname = \"s\"\n[model]\nimage = \"123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1\"\n[bucket]\ninput = \"{input}\"\n"
         );
-        Stack::parse(&text, &dir.join("bodyline.toml")).unwrap()
+        // The stack file sits elsewhere: the report is the project's, not the file's.
+        Stack::parse(&text, &dir.join("config/bodyline.toml"))
+            .unwrap()
+            .in_project(crate::ProjectDir::new(dir))
     }
 
     fn write_report(dir: &Path, body: &str) {

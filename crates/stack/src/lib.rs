@@ -52,10 +52,13 @@ mod input;
 mod local_env;
 mod lock;
 mod names;
+mod project;
 mod sdk;
 mod state;
 mod tags;
 
+/// The SDK configuration [`sdk_config`] builds, for callers that only pass it on.
+pub use aws_config::SdkConfig;
 pub use config::{
     AsyncSpec, BucketSpec, EndpointSpec, InputMode, InvokersSpec, LocalModel, ModelSpec,
     ScalingSpec, Stack, Target, DEFAULT_LOCAL_MODEL_COMMAND, DEFAULT_MIGRATION_REPORT,
@@ -65,6 +68,7 @@ pub use input::{InputDecision, MigrationReport, ReportCrate, ReportSite};
 pub use local_env::LocalEnv;
 pub use lock::StackLock;
 pub use names::{s3_url, Arns, Names, MAX_STACK_NAME_LEN, VARIANT_NAME};
+pub use project::ProjectDir;
 pub use sdk::{local_sdk_config, sdk_config, target_sdk_config};
 pub use state::{content_hash, ResourceRecord, State};
 pub use tags::{

@@ -30,7 +30,7 @@ impl LocalEnv {
 
     /// `<root>/.bodyline/local.env`.
     pub fn path(root: &Path) -> PathBuf {
-        root.join(".bodyline").join(Self::FILE_NAME)
+        crate::ProjectDir::new(root).file(Self::FILE_NAME)
     }
 
     /// Renders the file contents.

@@ -22,9 +22,7 @@ pub struct StackLock {
 impl StackLock {
     /// `<root>/.bodyline/locks/<stack>.lock`.
     pub fn path(root: &Path, stack: &str) -> PathBuf {
-        root.join(".bodyline")
-            .join("locks")
-            .join(format!("{stack}.lock"))
+        crate::ProjectDir::new(root).file(format!("locks/{stack}.lock"))
     }
 
     /// Takes the lock of `stack` under `root` for `command` (e.g. `setup`), or refuses at once

@@ -42,9 +42,7 @@ pub struct ResourceRecord {
 impl State {
     /// `<root>/.bodyline/state/<stack>.json`.
     pub fn path(root: &Path, stack: &str) -> PathBuf {
-        root.join(".bodyline")
-            .join("state")
-            .join(format!("{stack}.json"))
+        crate::ProjectDir::new(root).file(format!("state/{stack}.json"))
     }
 
     /// Loads the state of `stack`; `Ok(None)` when there is none (first setup, or lost state).

@@ -211,18 +211,6 @@ fn collect(text: &SourceText<'_>, items: &[Item], out: &mut Vec<Helper>, file_ch
     }
 }
 
-/// After removals in another pass, drop the single-name imports of `src` that only the
-/// removed items used.
-pub(crate) fn drop_orphan_imports(src: &str, edits: &mut EditSet, hints: &mut Vec<String>) {
-    let text = SourceText::new(src);
-    let Ok(file) = syn::parse_file(text.code()) else {
-        return;
-    };
-    let ctx = super::file_ctx(&text, None, crate::Strategy::Auto, &file, None);
-    super::remove_dead_imports(&ctx, edits, hints);
-    super::dead_imports::remove_dead_group_members(&text, &file, edits, hints);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

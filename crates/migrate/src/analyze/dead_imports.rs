@@ -8,8 +8,10 @@ use std::ops::Range;
 use syn::spanned::Spanned;
 use syn::{Item, UseTree, Visibility};
 
-use super::word_count;
+use super::dead::delete_item;
+use super::file::{file_ctx, FileCtx};
 use crate::edit::{Edit, EditSet};
+use crate::options::Strategy;
 use crate::text::SourceText;
 
 /// Remove the group members of private `use` items of `file` that were mentioned before the
@@ -51,7 +53,7 @@ pub(crate) fn remove_dead_group_members(
                 .collect();
             let line = text.line_col(text.range(u.span()).start).0;
             let removed = if is_dead.iter().all(|d| *d) && at_root {
-                super::dead::delete_item(text, text.range(u.span()), edits)
+                delete_item(text, text.range(u.span()), edits)
             } else if is_dead.iter().all(|d| *d) {
                 false
             } else {
@@ -130,6 +132,74 @@ fn imported_name(tree: &UseTree) -> Option<String> {
         UseTree::Rename(r) if r.rename != "_" && r.ident != "self" => Some(r.rename.to_string()),
         _ => None,
     }
+}
+
+/// The rewrite removes every mention of some imported names (`ByteStream`, `Uuid`, a helper
+/// it no longer calls, a name only a removed dead helper used): drop their now-unused
+/// single-name private imports too, so `-D warnings` builds keep passing. An import that was
+/// unused before the rewrite stays as it was.
+pub(crate) fn remove_dead_imports(
+    ctx: &FileCtx<'_, '_>,
+    edits: &mut EditSet,
+    hints: &mut Vec<String>,
+) {
+    if edits.is_empty() {
+        return;
+    }
+    let output = edits.apply();
+    // `ByteStream`/`Uuid` first: their removal keeps the `Blob` import's insertion point.
+    let special = |leaf: &str| leaf == "ByteStream" || leaf == "Uuid";
+    let mut uses: Vec<&(String, Range<usize>)> = ctx.single_uses.iter().collect();
+    uses.sort_by_key(|(leaf, _)| !special(leaf));
+    for (leaf, range) in uses {
+        if word_count(ctx.text.original, leaf) > 1 && word_count(&output, leaf) == 1 {
+            let line = ctx.text.line_col(range.start).0;
+            let text = ctx.text;
+            let whole = Edit::delete(text.expand_to_lines(range.clone()));
+            // With a blank line around it when that leaves no double blank line.
+            if delete_item(text, range.clone(), edits) {
+                hints.push(format!("removed the import of `{leaf}` on line {line}: nothing uses it after the rewrite"));
+                continue;
+            }
+            // When the `Blob` import is added right after this item, keep that insertion point:
+            // delete from the previous line break to the end of the item instead.
+            let nl = text.newline();
+            let line_start = text.line_range(range.start).start;
+            let from_break = line_start
+                .checked_sub(nl.len())
+                .filter(|&b| text.original.get(b..line_start) == Some(nl))
+                .filter(|_| text.original[line_start..range.start].trim().is_empty())
+                .map(|b| Edit::delete(b..range.end));
+            let removed = edits.transaction(vec![whole]).is_ok()
+                || from_break.is_some_and(|e| edits.transaction(vec![e]).is_ok());
+            if removed {
+                hints.push(format!("removed the import of `{leaf}` on line {line}: nothing uses it after the rewrite"));
+            }
+        }
+    }
+}
+
+/// Occurrences of `word` as a whole identifier in `text`.
+pub(crate) fn word_count(text: &str, word: &str) -> usize {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word)
+        .filter(|(i, _)| {
+            !text[..*i].chars().next_back().is_some_and(ident)
+                && !text[i + word.len()..].chars().next().is_some_and(ident)
+        })
+        .count()
+}
+
+/// After removals in another pass, drop the single-name imports of `src` that only the
+/// removed items used.
+pub(crate) fn drop_orphan_imports(src: &str, edits: &mut EditSet, hints: &mut Vec<String>) {
+    let text = SourceText::new(src);
+    let Ok(file) = syn::parse_file(text.code()) else {
+        return;
+    };
+    let ctx = file_ctx(&text, None, Strategy::Auto, &file, None);
+    remove_dead_imports(&ctx, edits, hints);
+    remove_dead_group_members(&text, &file, edits, hints);
 }
 
 #[cfg(test)]

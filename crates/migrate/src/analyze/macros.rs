@@ -74,6 +74,15 @@ pub(crate) fn macro_name(m: &syn::Macro) -> String {
         .join("::")
 }
 
+/// The macro's own name, without its path: `format` for `std::format!`.
+pub(crate) fn macro_leaf_name(m: &syn::Macro) -> String {
+    m.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
 /// Every `name` identifier in `tokens`.
 pub(crate) fn find_ident(tokens: TokenStream, name: &str, out: &mut Vec<Span>) {
     for tt in tokens {

@@ -8,17 +8,10 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Token};
 
 use super::collect::{path_ident, FnInfo, LetInfo};
-use super::value::{self, ArgSource, Bound};
-use super::FileCtx;
-
-/// A piece of a string value: known text, or an expression named by its tokens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Part {
-    Lit(String),
-    Expr(String),
-    /// Something that cannot be compared (what it is, for messages); never equal.
-    Opaque(u32, String),
-}
+use super::file::FileCtx;
+use super::macros::macro_leaf_name;
+pub(crate) use super::value::Part;
+use super::value::{self, expr_key, ArgSource, Bound};
 
 thread_local! {
     static OPAQUE: Cell<u32> = const { Cell::new(0) };
@@ -110,11 +103,6 @@ fn is_string_from(func: &Expr) -> bool {
         s.as_str(),
         "String::from" | "From::from" | "Into::into" | "std::string::String::from"
     )
-}
-
-/// The tokens of an expression, for comparing expressions that are not resolved further.
-pub(crate) fn expr_key(e: &Expr) -> String {
-    e.to_token_stream().to_string()
 }
 
 pub(crate) struct Resolver<'r, 'a, 't> {
@@ -271,12 +259,7 @@ impl Resolver<'_, '_, '_> {
     }
 
     fn macro_parts(&self, mac: &syn::Macro, at: usize, depth: u32, out: &mut Resolved) {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = macro_leaf_name(mac);
         match name.as_str() {
             "format" | "format_args" => self.format_parts(mac, at, depth, out),
             "concat" => {
@@ -396,13 +379,7 @@ fn expandable(init: &Expr) -> bool {
         // `&self.bucket`, `cfg.input.bucket`: the same field wherever it is named.
         Expr::Field(f) => field_of_binding(&f.base),
         Expr::Macro(m) => {
-            let n = m
-                .mac
-                .path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
+            let n = macro_leaf_name(&m.mac);
             n == "format" || n == "concat"
         }
         _ => false,

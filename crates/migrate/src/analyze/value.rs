@@ -8,11 +8,25 @@
 //! part of the value: `{i:05}` equals `{i:05}` and differs from `{i}`. Fill, alignment and `0`
 //! without a width change nothing and are dropped, so `{i:<}` equals `{i}`.
 
+use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Expr, Lit, Token};
 
 use super::collect::path_ident;
-use super::resolve::Part;
+
+/// A piece of a string value: known text, or an expression named by its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Part {
+    Lit(String),
+    Expr(String),
+    /// Something that cannot be compared (what it is, for messages); never equal.
+    Opaque(u32, String),
+}
+
+/// The tokens of an expression, for comparing expressions that are not resolved further.
+pub(crate) fn expr_key(e: &Expr) -> String {
+    e.to_token_stream().to_string()
+}
 
 /// Which argument a placeholder (or a `width$`/`.prec$` count) uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,7 +393,7 @@ impl FormatCall {
 /// A width/precision argument, named for comparison.
 fn source_key(s: &ArgSource<'_>) -> String {
     match s {
-        ArgSource::Expr(e) => format!("({})", super::resolve::expr_key(e)),
+        ArgSource::Expr(e) => format!("({})", expr_key(e)),
         ArgSource::Inline(n) => format!("({n})"),
     }
 }

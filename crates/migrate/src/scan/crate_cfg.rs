@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::FileReport;
-use crate::analyze::cfg_note_text;
 use crate::analyze::crate_scope::CrateScope;
-use crate::s3_input::ManifestCache;
+use crate::analyze::site::cfg_note_text;
+use crate::manifest::ManifestCache;
+use crate::scan_result::FileReport;
 use crate::verdict::Verdict;
 
 /// Add the `cfg` note to the rewritten and branched sites of files in `#[cfg]` modules, and

@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::{FileMigration, FileReport};
-use crate::analyze::dead;
 use crate::analyze::references::{count, mention_counts};
+use crate::analyze::{dead, dead_imports};
 use crate::edit::EditSet;
-use crate::s3_input::ManifestCache;
+use crate::manifest::{declares_lib, ManifestCache};
+use crate::scan_result::{FileMigration, FileReport};
 use crate::text::SourceText;
 
 /// One file of the crate as it is before and after the rewrite.
@@ -98,9 +98,7 @@ fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool
         .collect();
     let before = sum(units.iter().map(|u| mention_counts(&u.original)).collect());
     let after = sum(units.iter().map(|u| mention_counts(&u.output)).collect());
-    let library = dir.join("src/lib.rs").is_file()
-        || crate::s3_input::manifest_table(&dir.join("Cargo.toml"))
-            .is_some_and(|t| t.get("lib").is_some());
+    let library = dir.join("src/lib.rs").is_file() || declares_lib(dir);
     // Every helper of the crate, and its own mentions of its name: a definition (or a
     // recursive call) is not a reference, and two configurations may define one name twice.
     struct Found {
@@ -201,7 +199,7 @@ fn one_crate(files: &mut Vec<FileReport>, dir: &Path, indices: &[usize]) -> bool
         }
         if removed {
             any = true;
-            dead::drop_orphan_imports(&unit.original, &mut m.edits, &mut m.hints);
+            dead_imports::drop_orphan_imports(&unit.original, &mut m.edits, &mut m.hints);
         }
     }
     any

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{ImDocument, Item};
 
-use super::SDK_PACKAGE;
+use super::package::SDK_PACKAGE;
 
 /// A parsed `Cargo.toml` with the spans of its values.
 pub(crate) struct Manifest {

@@ -5,6 +5,7 @@
 //! order and spacing of the manifest stay as they were. Reads files; writes nothing.
 
 mod cargo_files;
+mod package;
 mod raise;
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,22 +15,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::edit::{Edit, EditSet};
-use crate::s3_input::ManifestCache;
-use crate::scan::FileReport;
+use crate::manifest::ManifestCache;
 use cargo_files::Manifest;
-
-/// The package that defines `InvokeEndpointAsync`.
-pub const SDK_PACKAGE: &str = "aws-sdk-sagemakerruntime";
-
-/// The first `aws-sdk-sagemakerruntime` whose `InvokeEndpointAsync` takes `body`.
-pub const BODY_SINCE: &str = "1.123.0";
-
-/// The crate name the rewrite uses when a package does not rename the SDK.
-pub(crate) const DEFAULT_CRATE: &str = "aws_sdk_sagemakerruntime";
-
-fn body_since() -> semver::Version {
-    semver::Version::new(1, 123, 0)
-}
+use package::body_since;
+pub(crate) use package::DEFAULT_CRATE;
+pub use package::{BODY_SINCE, SDK_PACKAGE};
 
 /// Where a package's SDK requirement is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -259,13 +249,14 @@ pub fn manifest_edits(requirements: &[SdkRequirement]) -> Vec<ManifestEdit> {
         .collect()
 }
 
-/// The SDK requirement of every package in which `files` rewrites a call site.
-pub(crate) fn requirements(files: &[FileReport]) -> Vec<SdkRequirement> {
+/// The SDK requirement of every package holding one of `changed_files` (the files in which
+/// the rewrite changes a call site).
+pub(crate) fn requirements<'p>(
+    changed_files: impl Iterator<Item = &'p Path>,
+) -> Vec<SdkRequirement> {
     let mut manifests = ManifestCache::default();
-    let mut seen: Vec<PathBuf> = files
-        .iter()
-        .filter(|f| f.migration.is_changed())
-        .filter_map(|f| manifests.manifest_of(&f.path))
+    let mut seen: Vec<PathBuf> = changed_files
+        .filter_map(|f| manifests.manifest_of(f))
         .collect();
     seen.sort();
     seen.dedup();

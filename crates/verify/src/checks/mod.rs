@@ -4,7 +4,6 @@
 mod compare;
 mod control;
 mod estate;
-mod grants;
 mod invoke;
 mod poll;
 mod privilege;
@@ -39,6 +38,36 @@ pub(crate) struct Check<C: 'static = VerifyContext> {
     pub name: &'static str,
     pub proves: &'static str,
     pub run: CheckFn<C>,
+}
+
+/// A context the request-path checks can run against: a stack's endpoint, or any async
+/// endpoint's (`verify --endpoint`), each seen as a [`Probe`].
+pub(crate) trait Probed: Sync + 'static {
+    /// The endpoint and the paths it writes, as the request-path checks see them.
+    fn probe(&self) -> Probe<'_>;
+}
+
+/// The request-path checks, the same for every [`Probed`] context: both check tables list
+/// them, so what they prove is said once.
+pub(crate) struct RequestPath<C>(std::marker::PhantomData<C>);
+
+impl<C: Probed> RequestPath<C> {
+    pub(crate) const INLINE_BODY: Check<C> = Check {
+        name: "inline-body",
+        proves:
+            "an inline Body request returns an OutputLocation and its output appears (and matches)",
+        run: |ctx| Box::pin(async move { invoke::inline_body(&ctx.probe()).await }),
+    };
+    pub(crate) const SIZE_LIMIT: Check<C> = Check {
+        name: "size-limit",
+        proves: "128,001 bytes are rejected synchronously with ValidationError and create nothing; 128,000 are accepted",
+        run: |ctx| Box::pin(async move { invoke::size_limit(&ctx.probe()).await }),
+    };
+    pub(crate) const EXCLUSIVE_INPUT: Check<C> = Check {
+        name: "exclusive-input",
+        proves: "Body together with InputLocation is rejected with ValidationError",
+        run: |ctx| Box::pin(async move { invoke::exclusive_input(&ctx.probe()).await }),
+    };
 }
 
 /// An error naming the first of `only` that is not one of `checks`.
@@ -87,21 +116,9 @@ pub(crate) const CHECKS: &[Check] = &[
         proves: "endpoint InService; its config's AsyncInferenceConfig has the stack's output and failure paths",
         run: |ctx| Box::pin(control::endpoint(ctx)),
     },
-    Check {
-        name: "inline-body",
-        proves: "an inline Body request returns an OutputLocation and its output appears (and matches)",
-        run: |ctx| Box::pin(async move { invoke::inline_body(&ctx.probe()).await }),
-    },
-    Check {
-        name: "size-limit",
-        proves: "128,001 bytes are rejected synchronously with ValidationError and create nothing; 128,000 are accepted",
-        run: |ctx| Box::pin(async move { invoke::size_limit(&ctx.probe()).await }),
-    },
-    Check {
-        name: "exclusive-input",
-        proves: "Body together with InputLocation is rejected with ValidationError",
-        run: |ctx| Box::pin(async move { invoke::exclusive_input(&ctx.probe()).await }),
-    },
+    RequestPath::INLINE_BODY,
+    RequestPath::SIZE_LIMIT,
+    RequestPath::EXCLUSIVE_INPUT,
     Check {
         name: "least-privilege",
         proves: "with only the invoker policy: invoking and reading the output work; s3:PutObject is denied on outputs, and on the input prefix unless the stack keeps S3 input",
@@ -170,10 +187,12 @@ impl VerifyContext {
     pub(crate) fn payload(&self) -> &[u8] {
         self.options.payload.as_deref().unwrap_or(DEFAULT_PAYLOAD)
     }
+}
 
+impl Probed for VerifyContext {
     /// The stack's endpoint as the request-path checks see it: where the desired stack says
     /// it writes.
-    pub(crate) fn probe(&self) -> Probe<'_> {
+    fn probe(&self) -> Probe<'_> {
         let path = |url: &str| {
             S3Path::parse(url).unwrap_or_else(|| S3Path::new(&self.desired.bucket.name, ""))
         };

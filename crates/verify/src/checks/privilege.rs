@@ -8,14 +8,12 @@
 //! afterwards. On the aws target the user names a role (`--invoker-role`) that verify assumes.
 
 use aws_config::SdkConfig;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use bodyline_stack::{stack_tags, Target};
 
 use super::invoke::{submit, wait_for_result, Landed};
 use super::poll::{poll_not_written, Poll};
 use super::{CheckOutcome, VerifyContext};
-use bodyline_aws::{AwsFailure, UserError};
+use bodyline_aws::{static_credentials, with_credentials, AwsFailure, UserError};
 
 use bodyline_aws::Clients;
 
@@ -52,13 +50,6 @@ pub(crate) async fn least_privilege(ctx: &VerifyContext) -> CheckOutcome {
     }
 }
 
-fn with_credentials(ctx: &VerifyContext, creds: Credentials) -> SdkConfig {
-    ctx.config
-        .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(creds))
-        .build()
-}
-
 async fn temp_user(ctx: &VerifyContext) -> Result<(TempUser, SdkConfig), String> {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let name = format!("{}-verify-{}", ctx.names.stack, &suffix[..8]);
@@ -72,14 +63,8 @@ async fn temp_user(ctx: &VerifyContext) -> Result<(TempUser, SdkConfig), String>
     .await;
     match created {
         Ok(key) => {
-            let creds = Credentials::new(
-                key.access_key_id,
-                key.secret_access_key,
-                None,
-                None,
-                "bodyline-verify-invoker",
-            );
-            Ok((TempUser { name }, with_credentials(ctx, creds)))
+            let creds = static_credentials(&key.access_key_id, &key.secret_access_key);
+            Ok((TempUser { name }, with_credentials(&ctx.config, creds)))
         }
         Err(e) => {
             if e.user_exists() {
@@ -97,28 +82,10 @@ async fn temp_user(ctx: &VerifyContext) -> Result<(TempUser, SdkConfig), String>
 }
 
 async fn assume(ctx: &VerifyContext, role: &str) -> Result<SdkConfig, String> {
-    let out = ctx
-        .clients
-        .sts
-        .assume_role()
-        .role_arn(role)
-        .role_session_name("bodyline-verify")
-        .send()
+    let credentials = bodyline_aws::assume_role(&ctx.clients.sts, role, "bodyline-verify")
         .await
-        .map_err(|e| format!("AssumeRole {role}: {}", AwsFailure::of(&e).summary()))?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| format!("AssumeRole {role} returned no credentials"))?;
-    Ok(with_credentials(
-        ctx,
-        Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            None,
-            "bodyline-verify-invoker",
-        ),
-    ))
+        .map_err(|e| e.to_string())?;
+    Ok(with_credentials(&ctx.config, credentials))
 }
 
 /// The three probes, each reported; the check passes only if all three hold.

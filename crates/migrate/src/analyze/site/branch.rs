@@ -7,24 +7,105 @@ use syn::{Expr, Stmt};
 
 use quote::quote;
 
-use super::{pretty, Outcome, Payload, Plan, SiteCx};
+use super::payload::Payload;
+use super::request::CallSite;
+use super::rewrite::SiteRewrite;
+use super::upload::RewritePlan;
+use crate::analyze::pretty;
 use crate::edit::{apply_edits, Edit, EditSet};
 use crate::verdict::{SkipReason, Verdict};
 
 use bodyline_terms::MAX_INLINE_BODY_LITERAL as MAX_INLINE_LIT;
 
-impl<'a> SiteCx<'_, 'a, '_> {
+/// The statements the branch wraps: from the upload to the invoke (or to the last use of a
+/// stored builder), whole lines, with the parts of the invoke statement that stay outside the
+/// `if` (`let x = ` before it, `;` after it).
+struct BranchRegion {
+    /// The region, whole lines.
+    region: Range<usize>,
+    /// Where its first statement starts.
+    first: usize,
+    /// The invoke's statement.
+    invoke_stmt: Range<usize>,
+    /// What stays before the `if` (`let out = `), empty for an expression statement.
+    prefix: Range<usize>,
+    /// What stays after it (`;`), empty for an expression statement.
+    suffix: Range<usize>,
+}
+
+/// The branch's condition on the payload: the printed `if` with placeholders for its arms, the
+/// payload's text in the small arm, and the binding of a complex payload hoisted above the `if`.
+struct SizeCondition {
+    /// `if <small> { THEN(); } else { ELSE(); }` as tokens.
+    skeleton: proc_macro2::TokenStream,
+    /// What the small arm sends inline.
+    inline_value: String,
+    /// `let payload = <expr>;` printed before the `if`, when the payload is not a plain name.
+    hoist: Option<String>,
+    /// The payload's name in the condition (the hoisted binding, or the expression itself).
+    name: String,
+    /// The payload expression's range in the original text.
+    range: Range<usize>,
+}
+
+impl<'a> CallSite<'_, 'a, '_> {
     /// Wrap the statements from the upload to the invoke in `if <small> { inline } else { original }`.
     pub(super) fn branch(
         &self,
-        plan: Plan<'_, 'a>,
+        plan: RewritePlan<'_, 'a>,
         mut notes: Vec<String>,
         builder: Option<&str>,
-    ) -> Outcome {
+    ) -> SiteRewrite {
         // The small-payload arm drops the upload, so the same escape rules apply.
         self.removals(&plan, &mut Vec::new())?;
         let text = self.ctx.text;
-        let nl = text.newline();
+        let area = self.branch_region(&plan, builder)?;
+        let unit = if text.indent_at(area.invoke_stmt.start).contains('\t') {
+            "\t"
+        } else {
+            "    "
+        };
+        let condition = self.size_condition(&plan, &area, unit)?;
+        let (blob, import) = self.blob()?;
+        // Then: the region without the upload, input_location → body.
+        let mut then_edits = vec![
+            Edit::delete(text.expand_to_lines(plan.put_stmt.range.clone())),
+            self.body_call(&plan, &blob, &condition.inline_value)?,
+            Edit::delete(area.prefix.clone()),
+            Edit::delete(area.suffix.clone()),
+        ];
+        let mut else_edits = vec![
+            Edit::delete(area.prefix.clone()),
+            Edit::delete(area.suffix.clone()),
+        ];
+        if condition.hoist.is_some() {
+            else_edits.push(Edit::replace(
+                condition.range.clone(),
+                condition.name.clone(),
+            ));
+        }
+        then_edits.retain(|e| !(e.range.is_empty() && e.text.is_empty()));
+        else_edits.retain(|e| !(e.range.is_empty() && e.text.is_empty()));
+        let then_text = local_apply(text.original, area.region.clone(), then_edits)?;
+        let else_text = local_apply(text.original, area.region.clone(), else_edits)?;
+        let out = self.print_branch(&area, condition, unit, &then_text, &else_text)?;
+        let mut edits = vec![Edit::replace(area.region, out)];
+        edits.extend(import);
+        notes.push(format!(
+            "payloads over {MAX_INLINE_LIT} bytes keep the S3 upload; small ones go inline"
+        ));
+        Ok((Verdict::Branched, edits, notes))
+    }
+
+    /// The statements to wrap, refused when the upload and the invoke are not statements of
+    /// one block in that order on their own lines, when a binding made between them is used
+    /// after, or when re-indenting would change a multi-line string literal.
+    fn branch_region(
+        &self,
+        plan: &RewritePlan<'_, 'a>,
+        builder: Option<&str>,
+    ) -> Result<BranchRegion, SkipReason> {
+        let text = self.ctx.text;
         let chain = self.chain();
         let block = &self.info.blocks[plan.put_stmt.block];
         let Some(inv_index) = block
@@ -77,26 +158,8 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 "cannot branch: statements share a line".into(),
             ));
         }
-        // Bindings made in the region (other than the invoke's own) must not be needed after it.
-        for (li, l) in self.info.lets.iter().enumerate() {
-            let inside = l.stmt_range.start >= region.start && l.stmt_range.end <= region.end;
-            if !inside || l.stmt_range == *inv_range {
-                continue;
-            }
-            let after = self.info.uses(&l.name, region.end..l.scope.end, &[]);
-            if after
-                .iter()
-                .any(|at| self.info.find_let(&l.name, *at) == Some(li))
-            {
-                return Err(SkipReason::Unsupported(format!(
-                    "cannot branch: `{}` is made between the upload and the invoke and used after \
-                     (move it above the upload, or use `--strategy inline` if the payloads stay \
-                     under {MAX_INLINE_LIT} bytes)",
-                    l.name
-                )));
-            }
-        }
-        let (prefix_range, suffix_range) = match inv_stmt {
+        self.refuse_bindings_used_after(&region, inv_range)?;
+        let (prefix, suffix) = match inv_stmt {
             Stmt::Local(l) => {
                 let Some(init) = &l.init else {
                     return Err(SkipReason::Unsupported(
@@ -126,12 +189,52 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 "cannot branch: a multi-line string literal would change".into(),
             ));
         }
-        let unit = if text.indent_at(inv_range.start).contains('\t') {
-            "\t"
-        } else {
-            "    "
-        };
-        // The condition and the payload name; complex payloads are bound once before the branch.
+        Ok(BranchRegion {
+            region,
+            first,
+            invoke_stmt: inv_range.clone(),
+            prefix,
+            suffix,
+        })
+    }
+
+    /// Bindings made in the region (other than the invoke's own) must not be needed after it.
+    fn refuse_bindings_used_after(
+        &self,
+        region: &Range<usize>,
+        invoke_stmt: &Range<usize>,
+    ) -> Result<(), SkipReason> {
+        for (li, l) in self.info.lets.iter().enumerate() {
+            let inside = l.stmt_range.start >= region.start && l.stmt_range.end <= region.end;
+            if !inside || l.stmt_range == *invoke_stmt {
+                continue;
+            }
+            let after = self.info.uses(&l.name, region.end..l.scope.end, &[]);
+            if after
+                .iter()
+                .any(|at| self.info.find_let(&l.name, *at) == Some(li))
+            {
+                return Err(SkipReason::Unsupported(format!(
+                    "cannot branch: `{}` is made between the upload and the invoke and used after \
+                     (move it above the upload, or use `--strategy inline` if the payloads stay \
+                     under {MAX_INLINE_LIT} bytes)",
+                    l.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The condition on the payload's size (a file's: its metadata), and the payload bound
+    /// once before the branch when it is not a plain name or field.
+    fn size_condition(
+        &self,
+        plan: &RewritePlan<'_, 'a>,
+        area: &BranchRegion,
+        unit: &str,
+    ) -> Result<SizeCondition, SkipReason> {
+        let text = self.ctx.text;
+        let nl = text.newline();
         let (payload_expr, is_path) = match plan.payload {
             Payload::Bytes(e) => (e, false),
             Payload::Path(e) => (e, true),
@@ -153,7 +256,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
             let value = pretty::placeholder(pretty::PAYLOAD);
             let lines = pretty::stmts(quote!(let #ident = #value;), "payload binding")?;
             let hoisted = pretty::fill(
-                &pretty::indent(&lines, text.indent_at(first), unit, nl),
+                &pretty::indent(&lines, text.indent_at(area.first), unit, nl),
                 &[(pretty::PAYLOAD, self.src(p_range.clone()))],
             );
             (Some(format!("{hoisted}{nl}")), name.to_owned())
@@ -196,41 +299,42 @@ impl<'a> SiteCx<'_, 'a, '_> {
         } else {
             inline_value
         };
-        let (blob, import) = self.blob()?;
-        // Then: the region without the upload, input_location → body.
-        let mut then_edits = vec![
-            Edit::delete(text.expand_to_lines(plan.put_stmt.range.clone())),
-            self.body_call(&plan, &blob, &inline_value)?,
-            Edit::delete(prefix_range.clone()),
-            Edit::delete(suffix_range.clone()),
-        ];
-        let mut else_edits = vec![
-            Edit::delete(prefix_range.clone()),
-            Edit::delete(suffix_range.clone()),
-        ];
-        if hoist.is_some() {
-            else_edits.push(Edit::replace(p_range.clone(), p_name.clone()));
-        }
-        then_edits.retain(|e| !(e.range.is_empty() && e.text.is_empty()));
-        else_edits.retain(|e| !(e.range.is_empty() && e.text.is_empty()));
-        let then_text = local_apply(text.original, region.clone(), then_edits)?;
-        let else_text = local_apply(text.original, region.clone(), else_edits)?;
-        let indent = text.indent_at(inv_range.start);
-        let prefix = self.src(prefix_range);
-        let suffix = self.src(suffix_range);
+        Ok(SizeCondition {
+            skeleton,
+            inline_value,
+            hoist,
+            name: p_name,
+            range: p_range,
+        })
+    }
+
+    /// The region's new text: the hoisted payload, then the printed `if` around the two arms,
+    /// which keep the user's text, one level deeper.
+    fn print_branch(
+        &self,
+        area: &BranchRegion,
+        condition: SizeCondition,
+        unit: &str,
+        then_text: &str,
+        else_text: &str,
+    ) -> Result<String, SkipReason> {
+        let text = self.ctx.text;
+        let nl = text.newline();
+        let indent = text.indent_at(area.invoke_stmt.start);
+        let prefix = self.src(area.prefix.clone());
+        let suffix = self.src(area.suffix.clone());
         let mut out = String::new();
-        if let Some(h) = hoist {
+        if let Some(h) = condition.hoist {
             out.push_str(&h);
         }
-        // The printed `if` around the two arms, which keep the user's text, one level deeper.
-        let lines = pretty::stmts(skeleton, "size branch")?;
+        let lines = pretty::stmts(condition.skeleton, "size branch")?;
         let last = lines.len() - 1;
         let then_line = format!("{}();", pretty::THEN);
         let else_line = format!("{}();", pretty::ELSE);
         for (i, line) in lines.iter().enumerate() {
             match line.trim() {
-                l if l == then_line => out.push_str(&reindent(&then_text, unit)),
-                l if l == else_line => out.push_str(&reindent(&else_text, unit)),
+                l if l == then_line => out.push_str(&reindent(then_text, unit)),
+                l if l == else_line => out.push_str(&reindent(else_text, unit)),
                 _ => {
                     let printed = pretty::indent(std::slice::from_ref(line), indent, unit, nl);
                     let printed = if i == 0 {
@@ -246,15 +350,10 @@ impl<'a> SiteCx<'_, 'a, '_> {
                 }
             }
         }
-        if !region_ends_with_newline(text.original, &region) {
+        if !region_ends_with_newline(text.original, &area.region) {
             out.truncate(out.len() - nl.len());
         }
-        let mut edits = vec![Edit::replace(region, out)];
-        edits.extend(import);
-        notes.push(format!(
-            "payloads over {MAX_INLINE_LIT} bytes keep the S3 upload; small ones go inline"
-        ));
-        Ok((Verdict::Branched, edits, notes))
+        Ok(out)
     }
 }
 

@@ -8,10 +8,13 @@ use std::ops::Range;
 use syn::spanned::Spanned;
 use syn::{Expr, Stmt};
 
-use super::{object_path, Chain, SiteCx, MAX_INLINE};
+use super::payload::MAX_INLINE;
+use super::request::CallSite;
+use super::syntax::object_path;
+use crate::analyze::collect::Chain;
 use crate::analyze::resolve::{Part, Resolver};
 
-impl<'a> SiteCx<'_, 'a, '_> {
+impl<'a> CallSite<'_, 'a, '_> {
     /// The innermost `for`/`while`/`loop` statement around `inner` that does not also hold the
     /// invoke, as its keyword and 1-based line.
     pub(super) fn loop_around(&self, inner: &Range<usize>) -> Option<(&'static str, usize)> {
@@ -74,7 +77,7 @@ impl<'a> SiteCx<'_, 'a, '_> {
     }
 }
 
-impl SiteCx<'_, '_, '_> {
+impl CallSite<'_, '_, '_> {
     /// A free function of this file, called before the invoke, whose body calls `put_object`:
     /// the object is probably uploaded there, with bytes this function never sees.
     pub(super) fn helper_upload_reason(&self) -> Option<String> {
@@ -98,7 +101,7 @@ impl SiteCx<'_, '_, '_> {
     }
 }
 
-impl<'a> SiteCx<'_, 'a, '_> {
+impl<'a> CallSite<'_, 'a, '_> {
     /// The upload request is bound (`let put = s3.put_object()..;`) and sent later.
     pub(super) fn stored_put_reason(&self, upload: &Chain<'a>) -> Option<String> {
         let (b, s) = self.info.stmt_containing(&upload.range)?;

@@ -12,16 +12,16 @@
 use std::path::Path;
 
 use aws_config::SdkConfig;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use bodyline_aws::AssumeError;
 use bodyline_stack::{MigrationReport, Target};
 use serde_json::{json, Value};
 
-use super::estate::EstateContext;
-use super::invoke::{submit, wait_for_result, Landed};
-use super::poll::{list_bucket_statement, poll_not_written, Poll};
-use super::probe::S3Path;
-use super::CheckOutcome;
+use super::super::invoke::{submit, wait_for_result, Landed};
+use super::super::poll::{list_bucket_statement, poll_not_written, Poll};
+use super::super::probe::S3Path;
+use super::super::{CheckOutcome, Probed as _};
+use super::EstateContext;
 use bodyline_aws::{AwsFailure, Clients};
 
 const PUT_OBJECT: &str = "s3:PutObject";
@@ -97,7 +97,7 @@ pub(crate) async fn least_privilege(ctx: &EstateContext) -> CheckOutcome {
                 Ok(Landed::Output(url, _)) => ok.push(format!("reading {url} allowed")),
                 Ok(Landed::Failure(url, bytes)) => problems.push(format!(
                     "the request as {who} failed; {url} says: {}",
-                    super::invoke::shown(&bytes)
+                    super::super::invoke::shown(&bytes)
                 )),
                 Err(e) => problems.push(format!("reading the result as {who}: {e}")),
             }
@@ -290,7 +290,7 @@ async fn read_landed(
             Landed::Output(..) => ok.push(format!("reading {url} once written allowed")),
             Landed::Failure(_, bytes) => problems.push(format!(
                 "the request as {who} failed; {url} says: {}",
-                super::invoke::shown(&bytes)
+                super::super::invoke::shown(&bytes)
             )),
         },
         Err(e) => problems.push(format!(
@@ -520,48 +520,30 @@ async fn resolve(ctx: &EstateContext, named: &str) -> Result<Identity, String> {
                     "--invoker-role names the IAM user {name}: bodyline cannot read a user's secret key; pass one of its access keys (the CLI reads BODYLINE_INVOKER_ACCESS_KEY_ID and BODYLINE_INVOKER_SECRET_ACCESS_KEY)"
                 ));
             };
-            Credentials::new(id, secret, None, None, "bodyline-verify-invoker")
+            bodyline_aws::static_credentials(&id, &secret)
         }
     };
     Ok(Identity {
         kind,
         name,
-        config: ctx
-            .config
-            .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .build(),
+        config: bodyline_aws::with_credentials(&ctx.config, credentials),
     })
 }
 
 async fn assume(ctx: &EstateContext, role: &str) -> Result<Credentials, String> {
-    let out = ctx
-        .clients
-        .sts
-        .assume_role()
-        .role_arn(role)
-        .role_session_name("bodyline-verify")
-        .send()
+    bodyline_aws::assume_role(&ctx.clients.sts, role, "bodyline-verify")
         .await
-        .map_err(|e| {
-            let f = AwsFailure::of(&e);
-            let hint = if ctx.options.target == Target::Local && f.status == Some(500) {
-                "; moto's AssumeRole fails on a trust policy whose principal has no AWS key: on the local target name a role that trusts an AWS principal, or the user the callers run as"
-            } else {
-                "; the caller must be allowed sts:AssumeRole on it and be trusted by it"
-            };
-            format!("AssumeRole {role}: {}{hint}", f.summary())
-        })?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| format!("AssumeRole {role} returned no credentials"))?;
-    Ok(Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_string()),
-        None,
-        "bodyline-verify-invoker",
-    ))
+        .map_err(|e| match e {
+            AssumeError::Refused { failure, .. } => {
+                let hint = if ctx.options.target == Target::Local && failure.status == Some(500) {
+                    "; moto's AssumeRole fails on a trust policy whose principal has no AWS key: on the local target name a role that trusts an AWS principal, or the user the callers run as"
+                } else {
+                    "; the caller must be allowed sts:AssumeRole on it and be trusted by it"
+                };
+                format!("AssumeRole {role}: {}{hint}", failure.summary())
+            }
+            other => other.to_string(),
+        })
 }
 
 /// The identity's inline and attached managed policies (read calls only).

@@ -5,7 +5,7 @@
 //! target) its execution role's trust policy are described, nothing is created, changed or
 //! deleted. The request-path checks are the stack's own ([`super::invoke`]), pointed at the
 //! paths the endpoint's `AsyncInferenceConfig` names; the least-privilege probe runs as the
-//! identity `--invoker-role` names ([`super::grants`]).
+//! identity `--invoker-role` names ([`grants`]).
 
 use std::path::PathBuf;
 
@@ -15,8 +15,10 @@ use aws_sdk_sagemaker::types::EndpointStatus;
 use bodyline_stack::Target;
 use serde::Serialize;
 
+mod grants;
+
 use super::probe::{Probe, S3Path};
-use super::{compare, grants, invoke, run_checks, unknown_check, Check, VerifyOptions};
+use super::{compare, run_checks, unknown_check, Check, Probed, RequestPath, VerifyOptions};
 use crate::{EndpointReport, VerifyError};
 use bodyline_aws::{AwsFailure, Clients};
 
@@ -95,8 +97,8 @@ pub(crate) struct EstateContext {
     pub options: EndpointOptions,
 }
 
-impl EstateContext {
-    pub(crate) fn probe(&self) -> Probe<'_> {
+impl Probed for EstateContext {
+    fn probe(&self) -> Probe<'_> {
         Probe {
             endpoint: &self.description.name,
             output: self.output.clone(),
@@ -115,21 +117,9 @@ const ESTATE_CHECKS: &[Check<EstateContext>] = &[
         proves: "endpoint InService with an AsyncInferenceConfig: output and failure paths, topics, KMS key, concurrency",
         run: |ctx| Box::pin(async move { Ok(summary(&ctx.description)) }),
     },
-    Check {
-        name: "inline-body",
-        proves: "an inline Body request returns an OutputLocation and its output appears (and matches)",
-        run: |ctx| Box::pin(async move { invoke::inline_body(&ctx.probe()).await }),
-    },
-    Check {
-        name: "size-limit",
-        proves: "128,001 bytes are rejected synchronously with ValidationError and create nothing; 128,000 are accepted",
-        run: |ctx| Box::pin(async move { invoke::size_limit(&ctx.probe()).await }),
-    },
-    Check {
-        name: "exclusive-input",
-        proves: "Body together with InputLocation is rejected with ValidationError",
-        run: |ctx| Box::pin(async move { invoke::exclusive_input(&ctx.probe()).await }),
-    },
+    RequestPath::INLINE_BODY,
+    RequestPath::SIZE_LIMIT,
+    RequestPath::EXCLUSIVE_INPUT,
     Check {
         name: "least-privilege",
         proves: "as --invoker-role: invoking and reading the output work; whether s3:PutObject to the input location is still granted, and the policy change that removes it once no call site needs it",
@@ -248,22 +238,9 @@ async fn ensure_credentials(config: &SdkConfig, target: Target) -> Result<(), Ve
         .await
         .map_err(|e| VerifyError::NoCredentials {
             target,
-            message: error_chain(&e),
+            message: bodyline_aws::error_chain(&e),
         })?;
     Ok(())
-}
-
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
 }
 
 /// `DescribeEndpoint`, `DescribeEndpointConfig` (moto's `DescribeEndpoint` has no

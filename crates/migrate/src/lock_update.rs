@@ -1,18 +1,14 @@
-//! `bodyline migrate --write`, before the code: raise the `aws-sdk-sagemakerruntime`
-//! requirement where it is declared and update the lock for that package only, so the
-//! rewritten `body(..)` calls compile. Offline first: cargo goes to the registry only when no
-//! version the raised requirement admits is in its local cache, and then says so.
+//! `--write`, before the code: raise the `aws-sdk-sagemakerruntime` requirement where it is
+//! declared and update the lock for that package only, so the rewritten `body(..)` calls
+//! compile. Offline first: cargo goes to the registry only when no version the raised
+//! requirement admits is in its local cache, and then says so.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::bail;
-use bodyline_migrate::{Backup, ManifestEdit, SdkRequirement, SdkStatus, SDK_PACKAGE};
-
-/// The cargo that runs bodyline's checks: the one that started us, else `cargo` on the path.
-pub(super) fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
+use crate::cargo::cargo_command;
+use crate::error::ApplyError;
+use crate::sdk::{ManifestEdit, SdkRequirement, SdkStatus, SDK_PACKAGE};
+use crate::write::{restore, write_manifests, Backup};
 
 /// One `cargo update` to run: the lock, a manifest of a package in it and the old version.
 struct LockUpdate<'a> {
@@ -23,11 +19,13 @@ struct LockUpdate<'a> {
 
 /// Raise the requirements (`edits`) and update the locks of the packages in `requirements`
 /// that lock a version from before `body`. Returns the backups of every manifest and lock it
-/// changed; on any failure, puts them all back and names what failed.
-pub(super) fn raise(
+/// changed; on any failure, puts them all back and names what failed. `progress` gets one
+/// line per change.
+pub(crate) fn raise_sdk(
     requirements: &[SdkRequirement],
     edits: &[ManifestEdit],
-) -> anyhow::Result<Vec<Backup>> {
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<Backup>, ApplyError> {
     let mut updates: Vec<LockUpdate<'_>> = Vec::new();
     for r in requirements
         .iter()
@@ -50,35 +48,37 @@ pub(super) fn raise(
                 path: u.lock.to_path_buf(),
                 original,
             }),
-            Err(e) => bail!(
-                "cannot read {} to back it up before updating it: {e}; nothing was changed",
-                u.lock.display()
-            ),
+            Err(error) => {
+                return Err(ApplyError::LockUnreadable {
+                    lock: u.lock.to_path_buf(),
+                    error,
+                })
+            }
         }
     }
-    let (written, errors) = bodyline_migrate::write_manifests(edits);
+    let (written, errors) = write_manifests(edits);
     let mut all = written.clone();
     all.append(&mut backups);
-    if let Some(e) = errors.first() {
-        restore(&all);
-        bail!("{e}; no manifest, lock or source was changed");
+    if let Some(error) = errors.into_iter().next() {
+        restore_reporting(&all, progress);
+        return Err(ApplyError::ManifestNotWritten { error });
     }
     for r in requirements {
         if let (Some(d), Some(to)) = (&r.declared, &r.raise_to) {
             if written.iter().any(|b| b.path == d.manifest) {
-                eprintln!(
+                progress(&format!(
                     "raised {SDK_PACKAGE} to \"{to}\" in [{}] of {} (for package {})",
                     d.table,
                     d.manifest.display(),
                     r.package
-                );
+                ));
             }
         }
     }
     for u in &updates {
-        if let Err(e) = update_lock(u) {
-            restore(&all);
-            return Err(e.context("restored the manifests and locks; no source was rewritten"));
+        if let Err(message) = update_lock(u, progress) {
+            restore_reporting(&all, progress);
+            return Err(ApplyError::LockNotUpdated { message });
         }
     }
     // The lock must now resolve a version with `body`, else the rewrite cannot compile.
@@ -91,23 +91,23 @@ pub(super) fn raise(
             .as_ref()
             .is_none_or(|n| n.status == SdkStatus::LockedBeforeBody)
         {
-            restore(&all);
-            bail!(
-                "package {} still locks {SDK_PACKAGE} {} after the update (needs >= {}); restored the manifests and locks, no source was rewritten; raise the requirement by hand and run `cargo update -p {SDK_PACKAGE}`",
-                r.package,
-                now.and_then(|n| n.locked).unwrap_or_default(),
-                r.minimum
-            );
+            restore_reporting(&all, progress);
+            return Err(ApplyError::StillLocked {
+                package: r.package.clone(),
+                locked: now.and_then(|n| n.locked).unwrap_or_default(),
+                minimum: r.minimum.clone(),
+            });
         }
     }
     Ok(all)
 }
 
 /// `cargo update -p aws-sdk-sagemakerruntime@<old>`, offline first, then from the registry.
-fn update_lock(u: &LockUpdate<'_>) -> anyhow::Result<()> {
+/// Err: what failed.
+fn update_lock(u: &LockUpdate<'_>, progress: &mut dyn FnMut(&str)) -> Result<(), String> {
     let spec = format!("{SDK_PACKAGE}@{}", u.locked);
-    let run = |offline: bool| -> anyhow::Result<(bool, String)> {
-        let mut cmd = cargo();
+    let run = |offline: bool| -> Result<(bool, String), String> {
+        let mut cmd = cargo_command();
         cmd.arg("update");
         if offline {
             cmd.arg("--offline");
@@ -115,9 +115,9 @@ fn update_lock(u: &LockUpdate<'_>) -> anyhow::Result<()> {
         cmd.arg("--manifest-path")
             .arg(u.manifest)
             .args(["-p", &spec]);
-        let out = cmd.output().map_err(|e| {
-            anyhow::anyhow!("cannot run cargo update for {}: {e}", u.manifest.display())
-        })?;
+        let out = cmd
+            .output()
+            .map_err(|e| format!("cannot run cargo update for {}: {e}", u.manifest.display()))?;
         Ok((
             out.status.success(),
             String::from_utf8_lossy(&out.stderr).trim().to_owned(),
@@ -125,41 +125,45 @@ fn update_lock(u: &LockUpdate<'_>) -> anyhow::Result<()> {
     };
     let (ok, offline_err) = run(true)?;
     if ok {
-        eprintln!(
+        progress(&format!(
             "cargo update --offline -p {spec} ({}): from cargo's local cache, no network",
             u.lock.display()
-        );
+        ));
         return Ok(());
     }
-    eprintln!(
+    progress(&format!(
         "cargo update --offline -p {spec} ({}): no admitted version in cargo's local cache; asking the registry (network)",
         u.lock.display()
-    );
+    ));
     let (ok, online_err) = run(false)?;
     if ok {
-        eprintln!(
+        progress(&format!(
             "cargo update -p {spec} ({}): from the registry",
             u.lock.display()
-        );
+        ));
         return Ok(());
     }
-    bail!(
+    Err(format!(
         "cargo update -p {spec} failed for {}: offline: {}; from the registry: {}",
         u.manifest.display(),
         last_line(&offline_err),
         last_line(&online_err)
-    )
+    ))
 }
 
 fn last_line(text: &str) -> &str {
     text.lines().last().unwrap_or("")
 }
 
-/// Put every backup back, reporting (not hiding) the files that could not be restored.
-pub(super) fn restore(backups: &[Backup]) -> Vec<PathBuf> {
-    let errors = bodyline_migrate::restore(backups);
+/// Put every backup back, reporting (not hiding) the files that could not be restored; returns
+/// those files.
+pub(crate) fn restore_reporting(
+    backups: &[Backup],
+    progress: &mut dyn FnMut(&str),
+) -> Vec<PathBuf> {
+    let errors = restore(backups);
     for e in &errors {
-        eprintln!("error: {e}");
+        progress(&format!("error: {e}"));
     }
     errors.iter().map(|e| e.path().to_path_buf()).collect()
 }

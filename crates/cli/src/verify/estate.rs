@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use bodyline_stack::Target;
 use bodyline_verify::{EndpointOptions, VerifyOptions};
 
-use crate::verify::{print_json, Format, VerifyArgs};
+use super::VerifyArgs;
 
 /// Where the keys of an IAM user named by `--invoker-role` come from (local target): bodyline
 /// cannot read a user's secret, and a secret does not belong on the command line.
@@ -40,7 +40,7 @@ pub async fn verify(
         migration_report: Some(
             args.migration_report
                 .clone()
-                .unwrap_or_else(|| args.root.join(".bodyline").join("migrate-report.json")),
+                .unwrap_or_else(|| bodyline_stack::ProjectDir::new(&args.root).migration_report()),
         ),
         invoker_keys,
         checks,
@@ -49,13 +49,10 @@ pub async fn verify(
     let report = bodyline_verify::verify_endpoint(&config, &options)
         .await
         .with_context(|| format!("cannot verify endpoint {endpoint}"))?;
-    match args.format {
-        Format::Json => print_json(serde_json::to_value(&report)?)?,
-        Format::Text => print!("{}", report.render_table()),
-    }
-    Ok(if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    super::print_verdict(
+        args.format,
+        serde_json::to_value(&report)?,
+        report.render_table(),
+        report.passed(),
+    )
 }
