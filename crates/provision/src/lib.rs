@@ -76,10 +76,12 @@ pub use lint::{lint_document, normalize_document, resources_allowing, Finding, L
 pub use observe::{identify, observe, Observed};
 pub use plan::{plan, Action, Change, Kind, Plan};
 pub use run::{plan_stack, setup, Planned, SetupReport};
+pub use teardown::sweep::{
+    execute_sweep, plan_sweep, SweepDecision, SweepOptions, SweepPlan, SweepReport, SweepStack,
+    SweptStack,
+};
 pub use teardown::{
-    delete_user, execute, execute_sweep, execute_with_progress, keys_under, plan_sweep,
-    plan_teardown, Deletion, DeletionOutcome, FoundBy, OwnedResource, ResourceKind, ScalingRef,
-    SkipReason, Skipped, SweepDecision, SweepOptions, SweepPlan, SweepReport, SweepStack,
-    SweptStack, TaggedResource, TeardownError, TeardownOptions, TeardownPlan, TeardownProgress,
-    TeardownReport,
+    delete_user, execute, execute_with_progress, keys_under, plan_teardown, Deletion,
+    DeletionOutcome, FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped,
+    TaggedResource, TeardownError, TeardownOptions, TeardownPlan, TeardownProgress, TeardownReport,
 };

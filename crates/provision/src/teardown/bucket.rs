@@ -1,11 +1,17 @@
-//! Emptying the output bucket before it can be deleted, and the optional backup of its outputs.
+//! Deleting the output bucket: emptied first (every version, marker and upload), its outputs
+//! optionally backed up; an interrupted setup's untagged, empty bucket with `DeleteBucket` alone.
 
 use std::path::{Path, PathBuf};
 
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use std::time::{Duration, Instant};
 
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use bodyline_aws::AwsFailure;
+
+use super::deleting::{Deleted, Deleting, DeletionOutcome, Pending};
+use super::error::TeardownError;
 use super::failure::{aws_error, none_if_missing};
-use super::TeardownError;
+use super::resource::{FoundBy, OwnedResource};
 
 /// S3 deletes at most this many keys per `DeleteObjects`.
 const DELETE_BATCH: usize = 1000;
@@ -232,6 +238,79 @@ fn identifier(key: Option<&str>, version: Option<&str>) -> Option<ObjectIdentifi
         .set_version_id(version.map(str::to_string))
         .build()
         .ok()
+}
+
+/// Deletes the bucket: an interrupted setup's untagged one with `DeleteBucket` alone (never
+/// emptied: S3 refuses while anything is in it), the stack's after backing it up and emptying it.
+pub(crate) fn delete<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {
+    Box::pin(async move {
+        let name = r.name.as_str();
+        if r.found_by != FoundBy::InterruptedSetup {
+            return delete_bucket(cx, name).await;
+        }
+        match cx.clients.s3.delete_bucket().bucket(name).send().await {
+            Ok(_) => Ok((
+                DeletionOutcome::Deleted,
+                "empty and untagged: an interrupted setup's".to_string(),
+            )),
+            Err(err) => {
+                let failure = AwsFailure::of(&err);
+                if failure.is_not_found() {
+                    Ok((DeletionOutcome::AlreadyGone, String::new()))
+                } else {
+                    Err(TeardownError::aws("DeleteBucket", name, failure))
+                }
+            }
+        }
+    })
+}
+
+async fn delete_bucket(cx: &mut Deleting<'_>, name: &str) -> Deleted {
+    let clients = cx.clients;
+    let mut detail = Vec::new();
+    if let Some(dir) = &cx.options.backup_dir {
+        match backup(&clients.s3, name, cx.backup_prefixes, dir).await? {
+            Some(files) => {
+                detail.push(format!("{} objects backed up", files.len()));
+                cx.backed_up.extend(files);
+            }
+            None => return Ok((DeletionOutcome::AlreadyGone, String::new())),
+        }
+    }
+    // Outputs can still land between emptying and deleting: inferences accepted before the
+    // endpoint went away finish later (on AWS, and in the local runtime, which drains its
+    // queue). A BucketNotEmpty empties again after a pause, for as long as the bucket keeps
+    // filling, up to two minutes.
+    let mut removed = Emptied::default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut pause = Duration::from_millis(200);
+    loop {
+        let Some(emptied) = empty(&clients.s3, name).await? else {
+            return Ok((DeletionOutcome::AlreadyGone, detail.join(", ")));
+        };
+        removed.versions += emptied.versions;
+        removed.uploads += emptied.uploads;
+        match clients.s3.delete_bucket().bucket(name).send().await {
+            Ok(_) => {
+                detail.push(format!(
+                    "{} object versions, {} uploads removed",
+                    removed.versions, removed.uploads
+                ));
+                return Ok((DeletionOutcome::Deleted, detail.join(", ")));
+            }
+            Err(err) => {
+                let failure = AwsFailure::of(&err);
+                if failure.is_not_found() {
+                    return Ok((DeletionOutcome::AlreadyGone, detail.join(", ")));
+                }
+                if failure.code.as_deref() != Some("BucketNotEmpty") || Instant::now() > deadline {
+                    return Err(TeardownError::aws("DeleteBucket", name, failure));
+                }
+            }
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use bodyline_aws::AwsFailure;
 
-use super::TeardownError;
+use super::error::TeardownError;
 
 impl TeardownError {
     /// A failed `operation` on `resource`, as the service said it.

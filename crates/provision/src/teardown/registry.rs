@@ -1,14 +1,15 @@
 //! The registry of what a stack owns: each kind teardown deletes, the plan's kinds that create
-//! or change it (setup's side), and the tagged listing discovery finds it in. A new kind of
+//! or change it (setup's side), the tagged listing discovery finds it in, and the function
+//! that deletes it. A new kind of
 //! resource is one line here plus its code; the tests below fail when a kind is planned by
 //! setup but not registered for teardown and discovery, or a teardown kind is registered
 //! twice or not at all.
 
-#[cfg(test)]
 use crate::plan::Kind;
 
-#[cfg(test)]
+use super::deleting::DeleteFn;
 use super::resource::ResourceKind;
+use super::{autoscaling, bucket, iam, sagemaker, topics};
 
 /// Where discovery finds a kind: one tagged listing per service (`listing.rs`), run in
 /// [`LISTINGS`] order.
@@ -39,9 +40,9 @@ pub(crate) const LISTINGS: [Listing; 6] = [
     Listing::Iam,
 ];
 
-/// One kind of owned resource.
-#[cfg(test)]
-#[derive(Debug)]
+/// One kind of owned resource. Teardown reads `delete`; the tests read the rest, to hold
+/// setup's kinds, teardown's kinds and discovery's listings to one another.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Registration {
     /// What teardown calls it; its position in [`ResourceKind`] is its deletion order.
     pub kind: ResourceKind,
@@ -50,47 +51,68 @@ pub(crate) struct Registration {
     pub planned_as: &'static [Kind],
     /// Where discovery finds it.
     pub listed_by: Listing,
+    /// How teardown deletes it.
+    pub delete: DeleteFn,
 }
 
-#[cfg(test)]
 const fn registered(
     kind: ResourceKind,
     planned_as: &'static [Kind],
     listed_by: Listing,
+    delete: DeleteFn,
 ) -> Registration {
     Registration {
         kind,
         planned_as,
         listed_by,
+        delete,
     }
 }
 
-/// Every kind a stack owns, in teardown order. Only the tests read it: they hold setup's
-/// kinds, teardown's kinds and discovery's listings to it.
-#[cfg(test)]
+/// The registration of `kind`.
+pub(crate) fn registration(kind: ResourceKind) -> &'static Registration {
+    // Every kind is registered exactly once (the tests hold it), in `ResourceKind` order.
+    &REGISTRY[kind as usize]
+}
+
+/// Every kind a stack owns, in teardown order.
 pub(crate) const REGISTRY: [Registration; 11] = [
-    registered(ResourceKind::Alarm, &[Kind::ScaleToZero], Listing::Alarms),
+    registered(
+        ResourceKind::Alarm,
+        &[Kind::ScaleToZero],
+        Listing::Alarms,
+        autoscaling::delete_alarm,
+    ),
     registered(
         ResourceKind::ScalingPolicy,
         &[Kind::ScaleToZero],
         Listing::Scaling,
+        autoscaling::delete_scaling,
     ),
     registered(
         ResourceKind::ScalableTarget,
         &[Kind::ScaleToZero],
         Listing::Scaling,
+        autoscaling::delete_scaling,
     ),
     registered(
         ResourceKind::Endpoint,
         &[Kind::Endpoint],
         Listing::SageMaker,
+        sagemaker::delete_endpoint,
     ),
     registered(
         ResourceKind::EndpointConfig,
         &[Kind::EndpointConfig],
         Listing::SageMaker,
+        sagemaker::delete_endpoint_config,
     ),
-    registered(ResourceKind::Model, &[Kind::Model], Listing::SageMaker),
+    registered(
+        ResourceKind::Model,
+        &[Kind::Model],
+        Listing::SageMaker,
+        sagemaker::delete_model,
+    ),
     registered(
         ResourceKind::Bucket,
         &[
@@ -102,22 +124,26 @@ pub(crate) const REGISTRY: [Registration; 11] = [
             Kind::BucketPolicy,
         ],
         Listing::Buckets,
+        bucket::delete,
     ),
     registered(
         ResourceKind::Topic,
         &[Kind::SuccessTopic, Kind::ErrorTopic],
         Listing::Topics,
+        topics::delete_topic,
     ),
-    registered(ResourceKind::User, &[], Listing::Iam),
+    registered(ResourceKind::User, &[], Listing::Iam, iam::delete_iam_user),
     registered(
         ResourceKind::ManagedPolicy,
         &[Kind::InvokerPolicy, Kind::InvokerAttachments],
         Listing::Iam,
+        iam::delete_managed_policy,
     ),
     registered(
         ResourceKind::Role,
         &[Kind::ExecutionRole, Kind::ExecutionPolicy],
         Listing::Iam,
+        iam::delete_iam_role,
     ),
 ];
 

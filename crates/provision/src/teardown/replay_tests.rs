@@ -8,8 +8,8 @@ use std::time::Duration;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use bodyline_stack::{Names, Stack, Target};
 
+use super::error::TeardownError;
 use super::resource::{FoundBy, OwnedResource, ResourceKind};
-use super::TeardownError;
 use super::{
     delete_in_order, DeletionOutcome, TeardownOptions, TeardownPlan, TeardownProgress,
     TeardownReport,
