@@ -33,9 +33,7 @@ impl VerifyError {
         VerifyError::Aws {
             operation,
             resource: resource.to_string(),
-            code: failure.code,
-            message: failure.message,
-            status: failure.status,
+            failure,
         }
     }
 }

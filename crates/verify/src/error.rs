@@ -4,19 +4,15 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
-    /// An AWS call failed for another reason than "not found" (which teardown treats as done).
-    #[error("{operation} on {resource} failed: {}{}; {} (teardown is idempotent)", code.as_deref().unwrap_or("no error code"), detail(message.as_deref(), *status), fix(code.as_deref()))]
+    /// An AWS call verify needs failed.
+    #[error("{operation} on {resource} failed: {}; check the credentials' permissions and run again", failure.summary())]
     Aws {
-        /// The API operation, e.g. `DeleteBucket`.
+        /// The API operation, e.g. `DescribeEndpoint`.
         operation: &'static str,
         /// The resource name or ARN it was called on.
         resource: String,
-        /// The service's error code, when the SDK could read one.
-        code: Option<String>,
-        /// The service's message.
-        message: Option<String>,
-        /// The HTTP status, when there was a response.
-        status: Option<u16>,
+        /// What the service said.
+        failure: bodyline_aws::AwsFailure,
     },
     /// The stack file, state file or local stack settings could not be used.
     #[error(transparent)]
@@ -86,28 +82,4 @@ pub enum VerifyError {
         /// The target.
         target: bodyline_stack::Target,
     },
-}
-
-/// What to do about a failed call: a `DeleteConflict` is something bodyline does not own still
-/// using the resource (teardown never touches it), anything else most often a permission.
-fn fix(code: Option<&str>) -> &'static str {
-    match code {
-        Some("DeleteConflict") => {
-            "something bodyline does not own still uses it (e.g. an instance profile holding a \
-             role): remove that use by hand, then run again"
-        }
-        _ => "check the credentials' permissions and run again",
-    }
-}
-
-fn detail(message: Option<&str>, status: Option<u16>) -> String {
-    let mut out = String::new();
-    if let Some(m) = message.filter(|m| !m.is_empty()) {
-        out.push_str(": ");
-        out.push_str(m);
-    }
-    if let Some(s) = status {
-        out.push_str(&format!(" (HTTP {s})"));
-    }
-    out
 }
