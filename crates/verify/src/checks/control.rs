@@ -7,11 +7,11 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use bodyline_stack::Target;
 use serde_json::Value;
 
-use super::{Verdict, VerifyContext};
+use super::{CheckOutcome, VerifyContext};
 use bodyline_aws::AwsFailure;
 
 /// Check 1: the endpoint is `InService` and its config writes where the stack says.
-pub(crate) async fn endpoint(ctx: &VerifyContext) -> Verdict {
+pub(crate) async fn endpoint(ctx: &VerifyContext) -> CheckOutcome {
     let sm = &ctx.clients.sagemaker;
     let name = &ctx.names.endpoint;
     let described = sm
@@ -185,7 +185,7 @@ async fn scale_to_zero(ctx: &VerifyContext) -> Result<String, String> {
 }
 
 /// Check 6: the bucket's posture and the lint of the deployed policies, read back.
-pub(crate) async fn posture(ctx: &VerifyContext) -> Verdict {
+pub(crate) async fn posture(ctx: &VerifyContext) -> CheckOutcome {
     let mut problems = Vec::new();
     let mut seen = Vec::new();
     bucket_posture(ctx, &mut problems, &mut seen).await;

@@ -9,7 +9,7 @@ use aws_sdk_sagemakerruntime::primitives::Blob;
 use bodyline_stack::MAX_INLINE_BODY_BYTES;
 
 use super::probe::Probe;
-use super::Verdict;
+use super::CheckOutcome;
 use bodyline_aws::AwsFailure;
 use bodyline_provision::keys_under;
 
@@ -139,7 +139,7 @@ pub(crate) fn same_output(got: &[u8], want: &[u8]) -> bool {
 }
 
 /// Check 2: an inline request, end to end.
-pub(crate) async fn inline_body(ctx: &Probe<'_>) -> Verdict {
+pub(crate) async fn inline_body(ctx: &Probe<'_>) -> CheckOutcome {
     let start = Instant::now();
     let submitted = submit(
         &ctx.clients.runtime,
@@ -208,7 +208,7 @@ async fn result_keys(ctx: &Probe<'_>) -> Result<BTreeSet<String>, String> {
 }
 
 /// Check 3: 128,001 bytes rejected at once and nothing written; 128,000 accepted.
-pub(crate) async fn size_limit(ctx: &Probe<'_>) -> Verdict {
+pub(crate) async fn size_limit(ctx: &Probe<'_>) -> CheckOutcome {
     let endpoint = ctx.endpoint;
     let runtime = &ctx.clients.runtime;
     let before = result_keys(ctx).await?;
@@ -264,7 +264,7 @@ pub(crate) async fn size_limit(ctx: &Probe<'_>) -> Verdict {
 }
 
 /// Check 4: `Body` and `InputLocation` together are rejected.
-pub(crate) async fn exclusive_input(ctx: &Probe<'_>) -> Verdict {
+pub(crate) async fn exclusive_input(ctx: &Probe<'_>) -> CheckOutcome {
     let location = ctx.output.url("bodyline-verify-unused-input");
     match submit(
         &ctx.clients.runtime,

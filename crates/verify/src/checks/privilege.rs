@@ -12,7 +12,7 @@ use bodyline_stack::{stack_tags, Target};
 
 use super::invoke::{submit, wait_for_result, Landed};
 use super::poll::{poll_not_written, Poll};
-use super::{Verdict, VerifyContext};
+use super::{CheckOutcome, VerifyContext};
 use bodyline_aws::{static_credentials, with_credentials, AwsFailure, UserError};
 
 use bodyline_aws::Clients;
@@ -22,7 +22,7 @@ struct TempUser {
     name: String,
 }
 
-pub(crate) async fn least_privilege(ctx: &VerifyContext) -> Verdict {
+pub(crate) async fn least_privilege(ctx: &VerifyContext) -> CheckOutcome {
     match ctx.stack.target {
         Target::Local => {
             let (user, config) = temp_user(ctx).await?;
@@ -89,7 +89,7 @@ async fn assume(ctx: &VerifyContext, role: &str) -> Result<SdkConfig, String> {
 }
 
 /// The three probes, each reported; the check passes only if all three hold.
-async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
+async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> CheckOutcome {
     let invoker = Clients::new(config);
     let mut ok = Vec::new();
     let mut problems = Vec::new();
@@ -141,16 +141,7 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> Verdict {
         }
         Err(e) => problems.push(e.to_string()),
     }
-
-    if problems.is_empty() {
-        Ok(ok.join(", "))
-    } else {
-        Err(format!(
-            "{}\n(held: {})",
-            problems.join("\n"),
-            ok.join(", ")
-        ))
-    }
+    super::verdict(ok, problems)
 }
 
 /// Polling as callers do: a result that is not written yet must read as "not found" (S3 says

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::super::invoke::{submit, wait_for_result, Landed};
 use super::super::poll::{list_bucket_statement, poll_not_written, Poll};
 use super::super::probe::S3Path;
-use super::super::{Probed as _, Verdict};
+use super::super::{verdict, CheckOutcome, Probed as _};
 use super::EstateContext;
 use bodyline_aws::{AwsFailure, Clients};
 
@@ -60,7 +60,7 @@ pub(crate) struct Policy {
     pub document: Value,
 }
 
-pub(crate) async fn least_privilege(ctx: &EstateContext) -> Verdict {
+pub(crate) async fn least_privilege(ctx: &EstateContext) -> CheckOutcome {
     let Some(named) = ctx.options.checks.invoker_role.as_deref() else {
         return Err("name the callers' identity with --invoker-role <ARN>".into());
     };
@@ -299,18 +299,6 @@ async fn read_landed(
             path.bucket,
             path.prefix
         )),
-    }
-}
-
-fn verdict(ok: Vec<String>, problems: Vec<String>) -> Verdict {
-    if problems.is_empty() {
-        Ok(ok.join(", "))
-    } else {
-        Err(format!(
-            "{}\n(held: {})",
-            problems.join("\n"),
-            ok.join(", ")
-        ))
     }
 }
 
