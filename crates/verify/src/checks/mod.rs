@@ -30,6 +30,20 @@ use probe::{Probe, S3Path};
 /// What a check returns: a detail line on success, the reason on failure.
 pub(crate) type CheckOutcome = Result<String, String>;
 
+/// The verdict of a check made of several probes: passed when no probe found a problem; a
+/// failure lists the problems and then what held.
+pub(crate) fn verdict(ok: Vec<String>, problems: Vec<String>) -> CheckOutcome {
+    if problems.is_empty() {
+        Ok(ok.join(", "))
+    } else {
+        Err(format!(
+            "{}\n(held: {})",
+            problems.join("\n"),
+            ok.join(", ")
+        ))
+    }
+}
+
 type CheckFn<C> = for<'a> fn(&'a C) -> Pin<Box<dyn Future<Output = CheckOutcome> + Send + 'a>>;
 
 /// One check: its name (stable, used by `--check` and in JSON), what it proves, and its body,

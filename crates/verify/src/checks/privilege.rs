@@ -141,16 +141,7 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> CheckOutcome {
         }
         Err(e) => problems.push(e.to_string()),
     }
-
-    if problems.is_empty() {
-        Ok(ok.join(", "))
-    } else {
-        Err(format!(
-            "{}\n(held: {})",
-            problems.join("\n"),
-            ok.join(", ")
-        ))
-    }
+    super::verdict(ok, problems)
 }
 
 /// Polling as callers do: a result that is not written yet must read as "not found" (S3 says

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use super::super::invoke::{submit, wait_for_result, Landed};
 use super::super::poll::{list_bucket_statement, poll_not_written, Poll};
 use super::super::probe::S3Path;
-use super::super::{CheckOutcome, Probed as _};
+use super::super::{verdict, CheckOutcome, Probed as _};
 use super::EstateContext;
 use bodyline_aws::{AwsFailure, Clients};
 
@@ -299,18 +299,6 @@ async fn read_landed(
             path.bucket,
             path.prefix
         )),
-    }
-}
-
-fn verdict(ok: Vec<String>, problems: Vec<String>) -> CheckOutcome {
-    if problems.is_empty() {
-        Ok(ok.join(", "))
-    } else {
-        Err(format!(
-            "{}\n(held: {})",
-            problems.join("\n"),
-            ok.join(", ")
-        ))
     }
 }
 
