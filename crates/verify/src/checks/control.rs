@@ -356,15 +356,17 @@ fn statements(doc: &Value) -> Vec<&Value> {
     }
 }
 
-/// Judges the invoker's `s3:PutObject` grants against the stack's S3-input decision: with S3
+/// Judges the invoker's `s3:PutObject` grants against the stack's S3-input decision (the
+/// desired stack's `input`: whether it is `keep`, why, and the input objects' ARN): with S3
 /// input kept, only `<input_prefix>/*` may be granted; without it, nothing.
 pub(crate) fn judge_put_object(
     doc: &Value,
-    input: &bodyline_stack::InputDecision,
+    keep: bool,
+    input: &str,
     input_objects: &str,
 ) -> Result<String, String> {
     let puts = bodyline_provision::resources_allowing(doc, "s3:PutObject");
-    if input.keep {
+    if keep {
         let beyond: Vec<&String> = puts.iter().filter(|r| *r != input_objects).collect();
         if beyond.is_empty() {
             Ok(format!("s3:PutObject on {input_objects} only ({input})"))
@@ -436,24 +438,19 @@ async fn policy_posture(ctx: &VerifyContext, problems: &mut Vec<String>, seen: &
                 .and_then(|v| v.document())
                 .unwrap_or_default();
             match lint(&ctx.names.invoker_policy, text) {
-                Ok(doc) => match ctx.stack.input_decision() {
-                    Err(e) => problems.push(e.to_string()),
-                    Ok(input) => {
-                        let input_objects = ctx
-                            .arns
-                            .objects_under(&ctx.names.bucket, &ctx.stack.bucket.input_prefix);
-                        match judge_put_object(&doc, &input, &input_objects) {
-                            Ok(fine) => seen.push(format!(
-                                "invoker policy {} ({version}) passes the lint, {fine}",
-                                ctx.names.invoker_policy
-                            )),
-                            Err(wrong) => problems.push(format!(
-                                "invoker policy {} ({version}) {wrong}",
-                                ctx.names.invoker_policy
-                            )),
-                        }
+                Ok(doc) => {
+                    let input = &ctx.desired.input;
+                    match judge_put_object(&doc, input.keep, &input.reason, &input.objects_arn) {
+                        Ok(fine) => seen.push(format!(
+                            "invoker policy {} ({version}) passes the lint, {fine}",
+                            ctx.names.invoker_policy
+                        )),
+                        Err(wrong) => problems.push(format!(
+                            "invoker policy {} ({version}) {wrong}",
+                            ctx.names.invoker_policy
+                        )),
                     }
-                },
+                }
                 Err(p) => problems.push(p),
             }
         }
@@ -489,11 +486,7 @@ mod tests {
     #[test]
     fn put_object_is_judged_against_the_input_decision() {
         let input = "arn:aws:s3:::b/input/*";
-        let decision = |keep| bodyline_stack::InputDecision {
-            keep,
-            report: None,
-            reason: "the report says so".into(),
-        };
+        let reason = "the report says so";
         let wide = serde_json::json!({"Statement": [
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/output/*"},
             {"Effect": "Allow", "Action": ["s3:Put*"], "Resource": "arn:aws:s3:::b/*"},
@@ -503,20 +496,20 @@ mod tests {
             {"Effect": "Allow", "Action": "s3:PutObject", "Resource": input}});
         let none = serde_json::json!({"Statement":
             {"Effect": "Allow", "Action": "sagemaker:InvokeEndpointAsync", "Resource": "arn:x"}});
-        assert!(judge_put_object(&wide, &decision(true), input)
+        assert!(judge_put_object(&wide, true, reason, input)
             .unwrap_err()
             .contains("arn:aws:s3:::b/* beyond"));
-        assert!(judge_put_object(&wide, &decision(false), input).is_err());
-        assert!(judge_put_object(&scoped, &decision(true), input).is_ok());
-        let err = judge_put_object(&scoped, &decision(false), input).unwrap_err();
+        assert!(judge_put_object(&wide, false, reason, input).is_err());
+        assert!(judge_put_object(&scoped, true, reason, input).is_ok());
+        let err = judge_put_object(&scoped, false, reason, input).unwrap_err();
         assert!(
             err.contains(
                 "still allows s3:PutObject on arn:aws:s3:::b/input/*, but the report says so"
             ),
             "{err}"
         );
-        assert!(judge_put_object(&none, &decision(false), input).is_ok());
-        assert!(judge_put_object(&none, &decision(true), input).is_ok());
+        assert!(judge_put_object(&none, false, reason, input).is_ok());
+        assert!(judge_put_object(&none, true, reason, input).is_ok());
     }
 
     #[test]

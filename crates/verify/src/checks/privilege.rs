@@ -127,20 +127,16 @@ async fn probe(ctx: &VerifyContext, config: &SdkConfig) -> CheckOutcome {
     )
     .await;
     // The input prefix: writable exactly while the stack keeps S3 input.
-    match ctx.stack.input_decision() {
-        Ok(input) => {
-            put_probe(
-                ctx,
-                &invoker,
-                &ctx.stack.bucket.input_prefix,
-                input.keep.then_some(input.reason.as_str()),
-                &mut ok,
-                &mut problems,
-            )
-            .await
-        }
-        Err(e) => problems.push(e.to_string()),
-    }
+    let input = &ctx.desired.input;
+    put_probe(
+        ctx,
+        &invoker,
+        &input.prefix,
+        input.keep.then_some(input.reason.as_str()),
+        &mut ok,
+        &mut problems,
+    )
+    .await;
     super::verdict(ok, problems)
 }
 
@@ -167,7 +163,7 @@ async fn poll_probes(
         Poll::Failed(why) => problems.push(format!("polling {url} as the invoker failed: {why}")),
         Poll::Exists => problems.push(format!("{url} exists, but verify never writes it")),
     }
-    let outside = &ctx.stack.bucket.input_prefix;
+    let outside = &ctx.desired.input.prefix;
     match invoker
         .s3
         .list_objects_v2()
