@@ -19,81 +19,63 @@ pub fn to_s3(tags: &[(String, String)]) -> Result<aws_sdk_s3::types::Tagging, Bu
         .build()
 }
 
-/// IAM's tags.
-pub fn to_iam(tags: &[(String, String)]) -> Result<Vec<aws_sdk_iam::types::Tag>, BuildError> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
-        .collect()
+/// A service whose tag has a required key and value (`build()` checks them), as IAM's and
+/// SNS's do.
+macro_rules! required_key_and_value {
+    ($to:ident, $from:ident, $sdk:ident, $service:literal) => {
+        #[doc = concat!($service, "'s tags.")]
+        pub fn $to(tags: &[(String, String)]) -> Result<Vec<$sdk::types::Tag>, BuildError> {
+            tags.iter()
+                .map(|(k, v)| $sdk::types::Tag::builder().key(k).value(v).build())
+                .collect()
+        }
+
+        #[doc = concat!("Pairs from ", $service, "'s tags.")]
+        pub fn $from(tags: &[$sdk::types::Tag]) -> TagPairs {
+            pairs(tags.iter().map(|t| (t.key(), t.value())))
+        }
+    };
 }
 
-/// SNS's tags.
-pub fn to_sns(tags: &[(String, String)]) -> Result<Vec<aws_sdk_sns::types::Tag>, BuildError> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build())
-        .collect()
+/// A service whose tag has an optional key and value (its builder cannot fail), as
+/// SageMaker's and CloudWatch's do; reading, a tag without a key is dropped and a missing
+/// value is empty.
+macro_rules! optional_key_and_value {
+    ($to:ident, $from:ident, $sdk:ident, $service:literal) => {
+        #[doc = concat!($service, "'s tags.")]
+        pub fn $to(tags: &[(String, String)]) -> Vec<$sdk::types::Tag> {
+            tags.iter()
+                .map(|(k, v)| $sdk::types::Tag::builder().key(k).value(v).build())
+                .collect()
+        }
+
+        #[doc = concat!("Pairs from ", $service, "'s tags.")]
+        pub fn $from(tags: &[$sdk::types::Tag]) -> TagPairs {
+            tags.iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect()
+        }
+    };
 }
 
-/// SageMaker's tags (its builder cannot fail: key and value are optional in the model).
-pub fn to_sagemaker(tags: &[(String, String)]) -> Vec<aws_sdk_sagemaker::types::Tag> {
-    tags.iter()
-        .map(|(k, v)| {
-            aws_sdk_sagemaker::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-        })
-        .collect()
-}
-
-/// CloudWatch's tags (its builder cannot fail either).
-pub fn to_cloudwatch(tags: &[(String, String)]) -> Vec<aws_sdk_cloudwatch::types::Tag> {
-    tags.iter()
-        .map(|(k, v)| {
-            aws_sdk_cloudwatch::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-        })
-        .collect()
-}
+required_key_and_value!(to_iam, from_iam, aws_sdk_iam, "IAM");
+required_key_and_value!(to_sns, from_sns, aws_sdk_sns, "SNS");
+optional_key_and_value!(to_sagemaker, from_sagemaker, aws_sdk_sagemaker, "SageMaker");
+optional_key_and_value!(
+    to_cloudwatch,
+    from_cloudwatch,
+    aws_sdk_cloudwatch,
+    "CloudWatch"
+);
 
 /// Pairs from S3's tag set.
 pub fn from_s3(tags: &[aws_sdk_s3::types::Tag]) -> TagPairs {
     pairs(tags.iter().map(|t| (t.key(), t.value())))
-}
-
-/// Pairs from IAM's tags.
-pub fn from_iam(tags: &[aws_sdk_iam::types::Tag]) -> TagPairs {
-    pairs(tags.iter().map(|t| (t.key(), t.value())))
-}
-
-/// Pairs from SNS's tags.
-pub fn from_sns(tags: &[aws_sdk_sns::types::Tag]) -> TagPairs {
-    pairs(tags.iter().map(|t| (t.key(), t.value())))
-}
-
-/// Pairs from SageMaker's tags; a tag without a key is dropped, a missing value is empty.
-pub fn from_sagemaker(tags: &[aws_sdk_sagemaker::types::Tag]) -> TagPairs {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
-}
-
-/// Pairs from CloudWatch's tags; a tag without a key is dropped, a missing value is empty.
-pub fn from_cloudwatch(tags: &[aws_sdk_cloudwatch::types::Tag]) -> TagPairs {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
 }
 
 /// Owned pairs from borrowed ones.
