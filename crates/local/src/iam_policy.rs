@@ -54,131 +54,115 @@ async fn attached_documents(
     Ok(documents)
 }
 
-/// Every identity policy document of `principal`, read with `iam` (administrator credentials).
+/// The inline and attached managed policy documents of one identity (a role, a user or a
+/// group): the three IAM reads have the same shape for each, under their own names. Fails
+/// with `Op name: error`.
+macro_rules! identity_documents {
+    ($iam:expr, $name:expr, $set_name:ident, $list_inline:ident, $get_inline:ident,
+     $list_attached:ident, [$list_op:literal, $get_op:literal, $attached_op:literal]) => {
+        async {
+            let (iam, name) = ($iam, $name);
+            let mut documents = Vec::new();
+            let inline = iam
+                .$list_inline()
+                .$set_name(name)
+                .send()
+                .await
+                .map_err(|e| format!("{} {name}: {}", $list_op, DisplayErrorContext(&e)))?;
+            for policy_name in inline.policy_names() {
+                let policy = iam
+                    .$get_inline()
+                    .$set_name(name)
+                    .policy_name(policy_name)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{} {name}: {}", $get_op, DisplayErrorContext(&e)))?;
+                documents.push(parse(policy.policy_document())?);
+            }
+            let attached = iam
+                .$list_attached()
+                .$set_name(name)
+                .send()
+                .await
+                .map_err(|e| format!("{} {name}: {}", $attached_op, DisplayErrorContext(&e)))?;
+            documents.extend(attached_documents(iam, attached.attached_policies()).await?);
+            Ok::<Vec<Value>, String>(documents)
+        }
+    };
+}
+
+/// Every identity policy document of `principal`, read with `iam` (administrator credentials):
+/// a role's own; a user's own and those of each of its groups.
 pub(crate) async fn documents(
     iam: &aws_sdk_iam::Client,
     principal: &Principal,
 ) -> Result<Vec<Value>, String> {
-    let failed =
-        |what: &str, e: String| format!("reading the policies of {principal} ({what}): {e}");
-    let mut documents = Vec::new();
+    let failed = |e: String| format!("reading the policies of {principal}: {e}");
     match principal {
-        Principal::Role(role) => {
-            let inline = iam
-                .list_role_policies()
-                .role_name(role)
-                .send()
-                .await
-                .map_err(|e| failed("ListRolePolicies", DisplayErrorContext(&e).to_string()))?;
-            for name in inline.policy_names() {
-                let policy = iam
-                    .get_role_policy()
-                    .role_name(role)
-                    .policy_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| failed("GetRolePolicy", DisplayErrorContext(&e).to_string()))?;
-                documents.push(parse(policy.policy_document())?);
-            }
-            let attached = iam
-                .list_attached_role_policies()
-                .role_name(role)
-                .send()
-                .await
-                .map_err(|e| {
-                    failed(
-                        "ListAttachedRolePolicies",
-                        DisplayErrorContext(&e).to_string(),
-                    )
-                })?;
-            documents.extend(
-                attached_documents(iam, attached.attached_policies())
-                    .await
-                    .map_err(|e| failed("GetPolicyVersion", e))?,
-            );
-        }
+        Principal::Role(role) => identity_documents!(
+            iam,
+            role.as_str(),
+            role_name,
+            list_role_policies,
+            get_role_policy,
+            list_attached_role_policies,
+            [
+                "ListRolePolicies",
+                "GetRolePolicy",
+                "ListAttachedRolePolicies"
+            ]
+        )
+        .await
+        .map_err(failed),
         Principal::User(user) => {
-            let inline = iam
-                .list_user_policies()
-                .user_name(user)
-                .send()
-                .await
-                .map_err(|e| failed("ListUserPolicies", DisplayErrorContext(&e).to_string()))?;
-            for name in inline.policy_names() {
-                let policy = iam
-                    .get_user_policy()
-                    .user_name(user)
-                    .policy_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| failed("GetUserPolicy", DisplayErrorContext(&e).to_string()))?;
-                documents.push(parse(policy.policy_document())?);
-            }
-            let attached = iam
-                .list_attached_user_policies()
-                .user_name(user)
-                .send()
-                .await
-                .map_err(|e| {
-                    failed(
-                        "ListAttachedUserPolicies",
-                        DisplayErrorContext(&e).to_string(),
-                    )
-                })?;
-            documents.extend(
-                attached_documents(iam, attached.attached_policies())
-                    .await
-                    .map_err(|e| failed("GetPolicyVersion", e))?,
-            );
+            let mut documents = identity_documents!(
+                iam,
+                user.as_str(),
+                user_name,
+                list_user_policies,
+                get_user_policy,
+                list_attached_user_policies,
+                [
+                    "ListUserPolicies",
+                    "GetUserPolicy",
+                    "ListAttachedUserPolicies"
+                ]
+            )
+            .await
+            .map_err(failed)?;
             let groups = iam
                 .list_groups_for_user()
                 .user_name(user)
                 .send()
                 .await
-                .map_err(|e| failed("ListGroupsForUser", DisplayErrorContext(&e).to_string()))?;
+                .map_err(|e| {
+                    failed(format!(
+                        "ListGroupsForUser {user}: {}",
+                        DisplayErrorContext(&e)
+                    ))
+                })?;
             for group in groups.groups() {
                 documents.extend(
-                    group_documents(iam, group.group_name())
-                        .await
-                        .map_err(|e| failed("group policies", e))?,
+                    identity_documents!(
+                        iam,
+                        group.group_name(),
+                        group_name,
+                        list_group_policies,
+                        get_group_policy,
+                        list_attached_group_policies,
+                        [
+                            "ListGroupPolicies",
+                            "GetGroupPolicy",
+                            "ListAttachedGroupPolicies"
+                        ]
+                    )
+                    .await
+                    .map_err(failed)?,
                 );
             }
+            Ok(documents)
         }
     }
-    Ok(documents)
-}
-
-async fn group_documents(iam: &aws_sdk_iam::Client, group: &str) -> Result<Vec<Value>, String> {
-    let mut documents = Vec::new();
-    let inline = iam
-        .list_group_policies()
-        .group_name(group)
-        .send()
-        .await
-        .map_err(|e| format!("ListGroupPolicies {group}: {}", DisplayErrorContext(&e)))?;
-    for name in inline.policy_names() {
-        let policy = iam
-            .get_group_policy()
-            .group_name(group)
-            .policy_name(name)
-            .send()
-            .await
-            .map_err(|e| format!("GetGroupPolicy {group}: {}", DisplayErrorContext(&e)))?;
-        documents.push(parse(policy.policy_document())?);
-    }
-    let attached = iam
-        .list_attached_group_policies()
-        .group_name(group)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "ListAttachedGroupPolicies {group}: {}",
-                DisplayErrorContext(&e)
-            )
-        })?;
-    documents.extend(attached_documents(iam, attached.attached_policies()).await?);
-    Ok(documents)
 }
 
 /// The default version of the managed policy `arn` (none for a policy without one).
