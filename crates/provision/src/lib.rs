@@ -58,6 +58,7 @@ mod documents;
 mod error;
 mod lint;
 mod observe;
+mod owned;
 mod plan;
 #[cfg(test)]
 mod replay_tests;

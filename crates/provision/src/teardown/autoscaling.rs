@@ -2,9 +2,9 @@
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 
-use super::deleting::{deleted_or_already_gone, Deleting, DeletionOutcome, Pending};
-use super::failure::{aws_error, none_if_missing};
-use super::resource::{OwnedResource, ResourceKind};
+use crate::owned::deleting::{deleted_or_already_gone, Deleting, DeletionOutcome, Pending};
+use crate::owned::failure::{aws_error, none_if_missing};
+use crate::owned::resource::{OwnedResource, ResourceKind};
 
 /// Deletes a scaling policy or deregisters the scalable target, by its coordinates.
 pub(crate) fn delete_scaling<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {

@@ -7,9 +7,9 @@
 
 use crate::plan::Kind;
 
-use super::deleting::DeleteFn;
-use super::resource::ResourceKind;
 use super::{autoscaling, bucket, iam, sagemaker, topics};
+use crate::owned::deleting::DeleteFn;
+use crate::owned::resource::ResourceKind;
 
 /// Where discovery finds a kind: one tagged listing per service (`listing.rs`), run in
 /// [`LISTINGS`] order.

@@ -1,8 +1,8 @@
 //! Deleting the SNS topics.
 
-use super::deleting::{deleted_or_already_gone, Deleting, Pending};
-use super::failure::none_if_missing;
-use super::resource::OwnedResource;
+use crate::owned::deleting::{deleted_or_already_gone, Deleting, Pending};
+use crate::owned::failure::none_if_missing;
+use crate::owned::resource::OwnedResource;
 
 /// Deletes a topic, by its ARN.
 pub(crate) fn delete_topic<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {
