@@ -62,6 +62,7 @@ mod owned;
 mod plan;
 #[cfg(test)]
 mod replay_tests;
+mod resources;
 mod run;
 mod scaling;
 mod teardown;

@@ -12,24 +12,19 @@ use crate::owned::failure::aws_error;
 use bodyline_aws::Clients;
 use discover::{discover, Scope};
 
-mod autoscaling;
-mod bucket;
 mod discover;
-mod iam;
 mod inventory;
 mod listing;
 mod registry;
-mod sagemaker;
 pub(crate) mod sweep;
-mod topics;
 
 pub use crate::owned::deleting::{DeletionOutcome, TeardownOptions, TeardownProgress};
 pub use crate::owned::error::TeardownError;
 pub use crate::owned::resource::{
     FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped,
 };
-pub use bucket::keys_under;
-pub use iam::delete_user;
+pub use crate::resources::bucket::keys_under;
+pub use crate::resources::iam::delete_user;
 pub use inventory::TaggedResource;
 
 /// What teardown would delete and what it will leave alone, in deletion order.
