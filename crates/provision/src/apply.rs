@@ -159,9 +159,8 @@ pub async fn apply(
             resource: change.resource.clone(),
             action: change.action,
         });
-        match change.step {
-            Step::RemoveScaling => crate::scaling::remove_scaling(d, clients).await?,
-            _ => crate::scaling::put_scaling(d, clients).await?,
+        if let Step::Scaling(step) = change.step {
+            crate::resources::scaling::apply(step, d, clients).await?;
         }
         applied.push((change.kind, change.resource.clone(), change.action));
     }
@@ -698,7 +697,7 @@ async fn run_step(
             create_endpoint(d, c).await?;
         }
         // Phases of their own (`Plan::phases`): the wait, the scaling after it, the retirement.
-        Step::WaitEndpoint | Step::Retire | Step::PutScaling | Step::RemoveScaling => {}
+        Step::WaitEndpoint | Step::Retire | Step::Scaling(_) => {}
     }
     Ok(Created::New)
 }

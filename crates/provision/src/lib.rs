@@ -64,7 +64,6 @@ mod plan;
 mod replay_tests;
 mod resources;
 mod run;
-mod scaling;
 mod teardown;
 mod templates;
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub struct Observed {
     /// The stack's models (found the same way) that no config in use needs.
     pub leftover_models: Vec<Tagged>,
     /// Scale to zero: target, policies and alarm, by the stack's names.
-    pub scaling: crate::scaling::ScalingObserved,
+    pub scaling: crate::resources::scaling::ScalingObserved,
 }
 
 /// A resource known by name, ARN and tags.
@@ -210,7 +210,7 @@ pub async fn observe(
     observed.leftover_configs =
         leftovers(desired, clients, Leftover::Config, &keep_configs).await?;
     observed.leftover_models = leftovers(desired, clients, Leftover::Model, &keep_models).await?;
-    observed.scaling = crate::scaling::observe_scaling(desired, clients).await?;
+    observed.scaling = crate::resources::scaling::observe_scaling(desired, clients).await?;
     Ok(observed)
 }
 

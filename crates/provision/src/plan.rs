@@ -6,127 +6,11 @@ use serde::Serialize;
 use crate::desired::{Desired, Encryption, Principal};
 use crate::lint::{normalize_document, resources_allowing};
 use crate::observe::{tag_refs, Observed};
+use crate::owned::planned::Planned;
+use crate::resources::scaling;
 use crate::ProvisionError;
 
-/// What happens to one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// It does not exist and is created.
-    Create,
-    /// It exists and is changed in place.
-    Update,
-    /// It is replaced by a new one (the old one is deleted after).
-    Replace,
-    /// It is deleted: a leftover of the stack that nothing uses.
-    Delete,
-    /// Nothing to do.
-    #[serde(rename = "no-op")]
-    NoOp,
-}
-
-impl std::fmt::Display for Action {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Replace => "replace",
-            Action::Delete => "delete",
-            Action::NoOp => "no-op",
-        })
-    }
-}
-
-/// The kind of a resource (or of a bucket setting, each planned on its own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Kind {
-    /// The output bucket and its tags.
-    Bucket,
-    /// Its public access block.
-    PublicAccessBlock,
-    /// Its default encryption.
-    Encryption,
-    /// Its ownership controls.
-    OwnershipControls,
-    /// Its lifecycle rules.
-    Lifecycle,
-    /// Its TLS-only policy.
-    BucketPolicy,
-    /// The success topic.
-    SuccessTopic,
-    /// The error topic.
-    ErrorTopic,
-    /// The execution role (trust policy and tags).
-    ExecutionRole,
-    /// The execution role's inline policy.
-    ExecutionPolicy,
-    /// The invoker managed policy.
-    InvokerPolicy,
-    /// Its attachments to the configured principals.
-    InvokerAttachments,
-    /// The model.
-    Model,
-    /// The endpoint config.
-    EndpointConfig,
-    /// The endpoint.
-    Endpoint,
-    /// Scale to zero: scalable target, both policies and the wake alarm, as one unit.
-    ScaleToZero,
-}
-
-impl Kind {
-    /// Every kind a plan has a change for, in plan order (the teardown registry,
-    /// `teardown/registry.rs`, must name each; its test checks).
-    #[cfg(test)]
-    pub(crate) const ALL: [Kind; 16] = [
-        Kind::Bucket,
-        Kind::PublicAccessBlock,
-        Kind::Encryption,
-        Kind::OwnershipControls,
-        Kind::Lifecycle,
-        Kind::BucketPolicy,
-        Kind::SuccessTopic,
-        Kind::ErrorTopic,
-        Kind::ExecutionRole,
-        Kind::ExecutionPolicy,
-        Kind::InvokerPolicy,
-        Kind::InvokerAttachments,
-        Kind::Model,
-        Kind::EndpointConfig,
-        Kind::Endpoint,
-        Kind::ScaleToZero,
-    ];
-
-    /// A short human name, as in messages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Bucket => "bucket",
-            Kind::PublicAccessBlock => "public access block",
-            Kind::Encryption => "default encryption",
-            Kind::OwnershipControls => "ownership controls",
-            Kind::Lifecycle => "lifecycle",
-            Kind::BucketPolicy => "bucket policy",
-            Kind::SuccessTopic => "success topic",
-            Kind::ErrorTopic => "error topic",
-            Kind::ExecutionRole => "execution role",
-            Kind::ExecutionPolicy => "execution policy",
-            Kind::InvokerPolicy => "invoker policy",
-            Kind::InvokerAttachments => "invoker attachments",
-            Kind::Model => "model",
-            Kind::EndpointConfig => "endpoint config",
-            Kind::Endpoint => "endpoint",
-            Kind::ScaleToZero => "scale to zero",
-        }
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.label())
-    }
-}
+pub use crate::owned::planned::{Action, Kind};
 
 /// What apply does for a change, with the data it needs beyond the desired stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -178,10 +62,8 @@ pub(crate) enum Step {
     },
     /// Delete after the endpoint is `InService`.
     Retire,
-    /// After the endpoint is `InService`: register the target, put the policies and the alarm.
-    PutScaling,
-    /// Remove the alarm, the policies and the target.
-    RemoveScaling,
+    /// Scale to zero, after the endpoint is `InService`.
+    Scaling(scaling::Step),
 }
 
 /// A plan's changes by when apply runs them, relative to the endpoint becoming `InService`.
@@ -245,7 +127,7 @@ impl Plan {
             match &change.step {
                 Step::Nothing => continue,
                 // AWS registers scaling only on an existing variant: after the endpoint is ready.
-                Step::PutScaling | Step::RemoveScaling => {
+                Step::Scaling(_) => {
                     phases.after.push(change);
                     continue;
                 }
@@ -334,6 +216,18 @@ impl Planner<'_> {
         }
     }
 
+    /// Adds a resource module's planned change, its step wrapped into a [`Step`].
+    fn push_planned<S>(
+        &mut self,
+        planned: impl IntoIterator<Item = Planned<S>>,
+        wrap: fn(S) -> Step,
+    ) {
+        for c in planned {
+            let step = c.step.map_or(Step::Nothing, wrap);
+            self.push(c.kind, &c.resource, c.action, c.detail, step);
+        }
+    }
+
     fn missing_tags(&self, tags: &[(String, String)]) -> bool {
         !tags.iter().any(|(k, v)| k == MANAGED_TAG && v == "true")
     }
@@ -356,7 +250,7 @@ pub(crate) fn plan_desired(
     plan_role(&mut p, observed);
     plan_invoker(&mut p, observed);
     plan_sagemaker(&mut p, observed);
-    plan_scaling(&mut p, observed);
+    p.push_planned(scaling::plan(desired, &observed.scaling), Step::Scaling);
     Ok(p.changes)
 }
 
@@ -819,41 +713,6 @@ fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
             parts.join("; "),
             Step::Attach { attach, detach },
         );
-    }
-}
-
-fn plan_scaling(p: &mut Planner<'_>, o: &Observed) {
-    let d = p.desired;
-    let resource = d.names.scaling_resource.clone();
-    match &d.scaling {
-        Some(want) => {
-            let summary = format!(
-                "{}..{} instances, target {} queued per instance (cooldowns in {} s, out {} s), wake from zero on {}",
-                want.min,
-                want.max,
-                want.target_backlog,
-                want.scale_in_cooldown,
-                want.scale_out_cooldown,
-                crate::desired::NO_CAPACITY_METRIC
-            );
-            let differences = o.scaling.differences(want);
-            let (action, detail, step) = if !o.scaling.exists() {
-                (Action::Create, summary, Step::PutScaling)
-            } else if !differences.is_empty() {
-                (Action::Update, differences.join("; "), Step::PutScaling)
-            } else {
-                (Action::NoOp, summary, Step::Nothing)
-            };
-            p.push(Kind::ScaleToZero, &resource, action, detail, step);
-        }
-        None if o.scaling.exists() => p.push(
-            Kind::ScaleToZero,
-            &resource,
-            Action::Update,
-            "remove: the stack file has no [scaling]",
-            Step::RemoveScaling,
-        ),
-        None => {}
     }
 }
 

@@ -403,7 +403,7 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
     let unit = change(&fresh, Kind::ScaleToZero);
     assert_eq!(unit.action, Action::Create);
     assert_eq!(unit.resource, "endpoint/demo/variant/AllTraffic");
-    assert_eq!(unit.step, Step::PutScaling);
+    assert_eq!(unit.step, Step::Scaling(scaling::Step::Put));
     assert_eq!(
         fresh.changes.last().map(|c| c.kind),
         Some(Kind::ScaleToZero)
@@ -425,6 +425,6 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
     without.scaling = None;
     let removal = plan(desired(&without), &observed).unwrap();
     let unit = change(&removal, Kind::ScaleToZero);
-    assert_eq!(unit.step, Step::RemoveScaling);
+    assert_eq!(unit.step, Step::Scaling(scaling::Step::Remove));
     assert_eq!(unit.action, Action::Update);
 }

@@ -6,4 +6,5 @@
 pub(crate) mod deleting;
 pub(crate) mod error;
 pub(crate) mod failure;
+pub(crate) mod planned;
 pub(crate) mod resource;

@@ -165,7 +165,7 @@ pub(crate) async fn alarms(
         if !(filter.wanted)(&name) {
             continue;
         }
-        let tags = crate::scaling::alarm_tags(&clients.cloudwatch, &arn)
+        let tags = crate::resources::scaling::alarm_tags(&clients.cloudwatch, &arn)
             .await
             .map_err(|e| aws_error("ListTagsForResource", &arn, e))?;
         out.push(Listed {
