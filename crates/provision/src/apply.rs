@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_smithy_types::error::operation::BuildError;
 use bodyline_stack::{content_hash, ResourceRecord, State};
 use serde::Serialize;
 
 use crate::claim::{self, BucketClaim, Created, Existing};
 use crate::desired::{Desired, Encryption, Principal};
+use crate::error::build_err;
 use crate::plan::{Action, Change, Kind, Plan, Step};
+use crate::resources::topics;
 use crate::ProvisionError;
 use bodyline_aws::{AwsFailure, CallCounts, Clients};
 
@@ -217,16 +218,6 @@ pub fn state_of(d: &Desired) -> State {
     state
 }
 
-fn build_err(operation: &'static str, resource: &str) -> impl FnOnce(BuildError) -> ProvisionError {
-    let resource = resource.to_string();
-    move |e| ProvisionError::Aws {
-        operation,
-        resource,
-        code: None,
-        message: format!("could not build the request: {e}"),
-    }
-}
-
 fn s3_tags(
     tags: &[(String, String)],
     bucket: &str,
@@ -248,16 +239,6 @@ fn iam_tags(
 ) -> Result<Vec<aws_sdk_iam::types::Tag>, ProvisionError> {
     tags.iter()
         .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(build_err("TagResource", resource))
-}
-
-fn sns_tags(
-    tags: &[(String, String)],
-    resource: &str,
-) -> Result<Vec<aws_sdk_sns::types::Tag>, ProvisionError> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build())
         .collect::<Result<Vec<_>, _>>()
         .map_err(build_err("TagResource", resource))
 }
@@ -463,43 +444,7 @@ async fn run_step(
                     .map_err(|e| ProvisionError::aws("PutBucketPolicy", bucket, e))?;
             }
         }
-        Step::CreateTopic | Step::TagTopic => {
-            let Some(topics) = &d.topics else {
-                return Ok(Created::New);
-            };
-            let topic = if change.kind == Kind::SuccessTopic {
-                &topics.success
-            } else {
-                &topics.error
-            };
-            if change.step == Step::CreateTopic {
-                // CreateTopic answers with the topic that is there (moto: unchanged, AWS: an
-                // error if its tags differ), so its tags are read before and after.
-                let existing = Existing::Topic {
-                    name: &topic.name,
-                    arn: &topic.arn,
-                };
-                if let Some(found) = claim::before_create(d, c, change.kind, existing).await? {
-                    return Ok(found);
-                }
-                c.sns
-                    .create_topic()
-                    .name(&topic.name)
-                    .set_tags(Some(sns_tags(&d.tags, &topic.name)?))
-                    .send()
-                    .await
-                    .map_err(|e| ProvisionError::aws("CreateTopic", &topic.name, e))?;
-                return claim::after_create(d, c, change.kind, existing, false).await;
-            } else {
-                c.sns
-                    .tag_resource()
-                    .resource_arn(&topic.arn)
-                    .set_tags(Some(sns_tags(&d.tags, &topic.name)?))
-                    .send()
-                    .await
-                    .map_err(|e| ProvisionError::aws("TagResource", &topic.arn, e))?;
-            }
-        }
+        Step::Topic(step) => return topics::apply(*step, change.kind, d, c).await,
         Step::CreateRole => {
             let role = &d.role;
             match c

@@ -3,38 +3,26 @@
 //! Between observe and a create, someone may make a resource with the same name. Every create
 //! that finds its resource already there (S3 `BucketAlreadyOwnedByYou` or us-east-1's plain
 //! 200, IAM `EntityAlreadyExists`, SageMaker's "already exists", SNS's idempotent
-//! `CreateTopic`) re-reads its tags here: the stack's → a no-op, not a change; anything else →
+//! `CreateTopic`) re-reads its tags: the stack's → a no-op, not a change; anything else →
 //! [`ProvisionError::TakenDuringSetup`] before any call touches it. Where a duplicate create
 //! would itself change the resource (moto's SageMaker `Create*` overwrite; SNS answers with
-//! the existing topic), the tags are also read just before the create.
-
-use bodyline_stack::{ownership, Ownership};
+//! the existing topic), the tags are also read just before the create. The verdicts are in
+//! `owned/ownership.rs`; this module reads the tags for the kinds whose apply is still in
+//! `apply.rs` (a kind gathered in `resources/`, like the topics, reads its own).
 
 use crate::desired::Desired;
 use crate::observe::{
-    bucket_is_empty, bucket_tags, describe_config, describe_model, observe_topic, sagemaker_tags,
-    tag_refs,
+    bucket_is_empty, bucket_tags, describe_config, describe_model, sagemaker_tags,
 };
+pub(crate) use crate::owned::ownership::Created;
+use crate::owned::ownership::{found_after_create, found_before_create, not_ours, taken, Tags};
 use crate::plan::Kind;
 use crate::ProvisionError;
 use bodyline_aws::{AwsFailure, Clients};
 
-type Tags = Vec<(String, String)>;
-
-/// What a create step did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Created {
-    /// This run made the resource: a change.
-    New,
-    /// It was there already, tagged as the stack's (a concurrent or earlier run of this
-    /// stack made it): not a change of this run.
-    FoundOwn,
-}
-
 /// A resource a create may find already there, by what its tags are read with.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Existing<'a> {
-    Topic { name: &'a str, arn: &'a str },
     Role(&'a str),
     Policy(&'a str),
     Model(&'a str),
@@ -45,40 +33,12 @@ pub(crate) enum Existing<'a> {
 impl Existing<'_> {
     fn name(&self) -> &str {
         match *self {
-            Existing::Topic { name, .. } => name,
             Existing::Role(n)
             | Existing::Policy(n)
             | Existing::Model(n)
             | Existing::EndpointConfig(n)
             | Existing::Endpoint(n) => n,
         }
-    }
-}
-
-/// The error for a resource that is not the stack's; `created` is filled in by apply.
-pub(crate) fn taken(d: &Desired, kind: Kind, name: &str, why: String) -> ProvisionError {
-    ProvisionError::TakenDuringSetup {
-        kind: kind.label(),
-        name: name.to_string(),
-        stack: d.stack.clone(),
-        why,
-        created: Vec::new(),
-    }
-}
-
-/// Why `tags` do not make a resource the stack's; `None` when they do.
-fn not_ours(stack: &str, tags: &[(String, String)]) -> Option<String> {
-    match ownership(stack, tag_refs(tags)) {
-        Ownership::Owned => None,
-        Ownership::OtherStack(owner) => Some(format!("it belongs to the bodyline stack {owner:?}")),
-        Ownership::Foreign if tags.is_empty() => Some("it has no tags".to_string()),
-        Ownership::Foreign => Some(format!(
-            "tagged {}",
-            tags.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
     }
 }
 
@@ -90,13 +50,8 @@ pub(crate) async fn before_create(
     kind: Kind,
     what: Existing<'_>,
 ) -> Result<Option<Created>, ProvisionError> {
-    match tags_of(c, what).await? {
-        None => Ok(None),
-        Some(tags) => match not_ours(&d.stack, &tags) {
-            None => Ok(Some(Created::FoundOwn)),
-            Some(why) => Err(taken(d, kind, what.name(), why)),
-        },
-    }
+    let tags = tags_of(c, what).await?;
+    found_before_create(d, kind, what.name(), tags)
 }
 
 /// After a create that answered "it exists" (`found_existing`) or succeeded on a service
@@ -108,19 +63,8 @@ pub(crate) async fn after_create(
     what: Existing<'_>,
     found_existing: bool,
 ) -> Result<Created, ProvisionError> {
-    match tags_of(c, what).await? {
-        Some(tags) => match not_ours(&d.stack, &tags) {
-            None if found_existing => Ok(Created::FoundOwn),
-            None => Ok(Created::New),
-            Some(why) => Err(taken(d, kind, what.name(), why)),
-        },
-        None => Err(taken(
-            d,
-            kind,
-            what.name(),
-            "it was there when created and gone when its tags were read".to_string(),
-        )),
-    }
+    let tags = tags_of(c, what).await?;
+    found_after_create(d, kind, what.name(), tags, found_existing)
 }
 
 /// The tags of `what`, or `None` when it does not exist.
@@ -131,7 +75,6 @@ async fn tags_of(c: &Clients, what: Existing<'_>) -> Result<Option<Tags>, Provis
             .collect()
     };
     match what {
-        Existing::Topic { name, arn } => Ok(observe_topic(c, name, arn).await?.map(|t| t.tags)),
         Existing::Role(name) => match c.iam.get_role().role_name(name).send().await {
             Ok(out) => Ok(out.role.map(|r| iam_tags(r.tags()))),
             Err(e)
@@ -215,25 +158,5 @@ pub(crate) async fn bucket_after_create(
         Ok(_) => refuse("it has no tags and has a bucket policy"),
         Err(e) if AwsFailure::of(&e).has_code(&["NoSuchBucketPolicy"]) => Ok(BucketClaim::Untagged),
         Err(e) => Err(ProvisionError::aws("GetBucketPolicy", name, e)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_reason_names_the_owner_or_the_tags() {
-        let t = |k: &str, v: &str| (k.to_string(), v.to_string());
-        assert_eq!(not_ours("s", &[t("bodyline:stack", "s")]), None);
-        assert_eq!(
-            not_ours("s", &[t("bodyline:stack", "o")]).as_deref(),
-            Some("it belongs to the bodyline stack \"o\"")
-        );
-        assert_eq!(
-            not_ours("s", &[t("owner", "someone-else"), t("team", "x")]).as_deref(),
-            Some("tagged owner=someone-else, team=x")
-        );
-        assert_eq!(not_ours("s", &[]).as_deref(), Some("it has no tags"));
     }
 }

@@ -9,6 +9,9 @@ use serde_json::Value;
 
 use crate::desired::{Context, Desired, LifecycleRuleSpec, Principal};
 use crate::documents::decode_policy_document;
+use crate::owned::ownership::tag_refs;
+pub use crate::owned::ownership::Tagged;
+use crate::resources::topics;
 use crate::ProvisionError;
 use bodyline_aws::{AwsFailure, Clients};
 
@@ -42,17 +45,6 @@ pub struct Observed {
     pub leftover_models: Vec<Tagged>,
     /// Scale to zero: target, policies and alarm, by the stack's names.
     pub scaling: crate::resources::scaling::ScalingObserved,
-}
-
-/// A resource known by name, ARN and tags.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tagged {
-    /// Its name.
-    pub name: String,
-    /// Its ARN.
-    pub arn: String,
-    /// Its tags.
-    pub tags: Tags,
 }
 
 /// The output bucket as it is. Settings are only read when the bucket is the stack's.
@@ -186,9 +178,9 @@ pub async fn observe(
     };
     if let Some(topics) = &desired.topics {
         observed.success_topic =
-            observe_topic(clients, &topics.success.name, &topics.success.arn).await?;
+            topics::observe(clients, &topics.success.name, &topics.success.arn).await?;
         observed.error_topic =
-            observe_topic(clients, &topics.error.name, &topics.error.arn).await?;
+            topics::observe(clients, &topics.error.name, &topics.error.arn).await?;
     }
     observed.role = observe_role(desired, clients).await?;
     observed.invoker = observe_invoker(desired, clients).await?;
@@ -378,49 +370,6 @@ fn rule_prefix(rule: &aws_sdk_s3::types::LifecycleRule) -> String {
         .or(rule.prefix())
         .unwrap_or_default()
         .to_string()
-}
-
-pub(crate) fn tag_refs(tags: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
-    tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-}
-
-pub(crate) async fn observe_topic(
-    clients: &Clients,
-    name: &str,
-    arn: &str,
-) -> Result<Option<Tagged>, ProvisionError> {
-    match clients
-        .sns
-        .get_topic_attributes()
-        .topic_arn(arn)
-        .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e)
-            if AwsFailure::of(&e).has_code(&["NotFound"])
-                || AwsFailure::of(&e).status == Some(404) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(ProvisionError::aws("GetTopicAttributes", arn, e)),
-    }
-    let tags = clients
-        .sns
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| ProvisionError::aws("ListTagsForResource", arn, e))?
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect();
-    Ok(Some(Tagged {
-        name: name.to_string(),
-        arn: arn.to_string(),
-        tags,
-    }))
 }
 
 async fn observe_role(

@@ -1,13 +1,14 @@
 //! The plan: what must change to turn what exists into what the stack file says. Pure.
 
-use bodyline_stack::{ownership, Ownership, Target, MANAGED_TAG};
+use bodyline_stack::{ownership, Ownership, Target};
 use serde::Serialize;
 
 use crate::desired::{Desired, Encryption, Principal};
 use crate::lint::{normalize_document, resources_allowing};
-use crate::observe::{tag_refs, Observed};
+use crate::observe::Observed;
+use crate::owned::ownership::{lacks_managed_tag, tag_refs};
 use crate::owned::planned::Planned;
-use crate::resources::scaling;
+use crate::resources::{scaling, topics};
 use crate::ProvisionError;
 
 pub use crate::owned::planned::{Action, Kind};
@@ -26,8 +27,7 @@ pub(crate) enum Step {
     PutOwnership,
     PutLifecycle,
     PutBucketPolicy,
-    CreateTopic,
-    TagTopic,
+    Topic(topics::Step),
     CreateRole,
     UpdateRole {
         trust: bool,
@@ -229,7 +229,7 @@ impl Planner<'_> {
     }
 
     fn missing_tags(&self, tags: &[(String, String)]) -> bool {
-        !tags.iter().any(|(k, v)| k == MANAGED_TAG && v == "true")
+        lacks_managed_tag(tags)
     }
 }
 
@@ -246,7 +246,8 @@ pub(crate) fn plan_desired(
     // anywhere stops the whole plan.
     check_ownership(&p, observed)?;
     plan_bucket(&mut p, observed);
-    plan_topics(&mut p, observed);
+    let topics = topics::plan(desired, &observed.success_topic, &observed.error_topic);
+    p.push_planned(topics, Step::Topic);
     plan_role(&mut p, observed);
     plan_invoker(&mut p, observed);
     plan_sagemaker(&mut p, observed);
@@ -416,40 +417,6 @@ fn plan_bucket(p: &mut Planner<'_>, o: &Observed) {
             "TLS-only policy skipped on the local target: moto applies a Deny with a Condition unconditionally, which would block every write",
             Step::Nothing,
         ),
-    }
-}
-
-fn plan_topics(p: &mut Planner<'_>, o: &Observed) {
-    let Some(topics) = p.desired.topics.clone() else {
-        return;
-    };
-    for (kind, want, have) in [
-        (Kind::SuccessTopic, &topics.success, &o.success_topic),
-        (Kind::ErrorTopic, &topics.error, &o.error_topic),
-    ] {
-        match have {
-            None => p.push(
-                kind,
-                &want.name,
-                Action::Create,
-                "new topic, tagged",
-                Step::CreateTopic,
-            ),
-            Some(t) if p.missing_tags(&t.tags) => p.push(
-                kind,
-                &want.name,
-                Action::Update,
-                "add the bodyline:managed tag",
-                Step::TagTopic,
-            ),
-            Some(_) => p.push(
-                kind,
-                &want.name,
-                Action::NoOp,
-                "exists, tagged",
-                Step::Nothing,
-            ),
-        }
     }
 }
 

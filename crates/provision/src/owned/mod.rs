@@ -6,5 +6,6 @@
 pub(crate) mod deleting;
 pub(crate) mod error;
 pub(crate) mod failure;
+pub(crate) mod ownership;
 pub(crate) mod planned;
 pub(crate) mod resource;
