@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 use bodyline_stack::{content_hash, ResourceRecord, State};
 use serde::Serialize;
 
-use crate::claim::{self, BucketClaim, Created, Existing};
-use crate::desired::{Desired, Encryption, Principal};
+use crate::claim::{self, Created, Existing};
+use crate::desired::{Desired, Principal};
+use crate::documents::json;
 use crate::error::build_err;
 use crate::plan::{Action, Change, Kind, Plan, Step};
-use crate::resources::topics;
+use crate::resources::{bucket, topics};
 use crate::ProvisionError;
 use bodyline_aws::{AwsFailure, CallCounts, Clients};
 
@@ -218,21 +219,6 @@ pub fn state_of(d: &Desired) -> State {
     state
 }
 
-fn s3_tags(
-    tags: &[(String, String)],
-    bucket: &str,
-) -> Result<aws_sdk_s3::types::Tagging, ProvisionError> {
-    let set = tags
-        .iter()
-        .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(build_err("PutBucketTagging", bucket))?;
-    aws_sdk_s3::types::Tagging::builder()
-        .set_tag_set(Some(set))
-        .build()
-        .map_err(build_err("PutBucketTagging", bucket))
-}
-
 fn iam_tags(
     tags: &[(String, String)],
     resource: &str,
@@ -254,12 +240,6 @@ fn sm_tags(tags: &[(String, String)]) -> Vec<aws_sdk_sagemaker::types::Tag> {
         .collect()
 }
 
-/// Compact JSON. No descriptions or other free text are sent to IAM: moto fails the SigV4 check
-/// of a form-encoded (query protocol) request whose values contain a space.
-fn json(v: &serde_json::Value) -> String {
-    v.to_string()
-}
-
 async fn run_step(
     d: &Desired,
     c: &Clients,
@@ -267,183 +247,9 @@ async fn run_step(
     change: &Change,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Created, ProvisionError> {
-    let bucket = &d.bucket.name;
     match &change.step {
         Step::Nothing => {}
-        Step::CreateBucket => {
-            // The tags go with the create, so on AWS the bucket is never untagged; moto 5.2.1
-            // ignores them, hence the PutBucketTagging below for a bucket still untagged.
-            let mut config = aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .set_tags(Some(s3_tags(&d.tags, bucket)?.tag_set().to_vec()));
-            if d.region != "us-east-1" {
-                config = config.location_constraint(
-                    aws_sdk_s3::types::BucketLocationConstraint::from(d.region.as_str()),
-                );
-            }
-            let req =
-                c.s3.create_bucket()
-                    .bucket(bucket)
-                    .create_bucket_configuration(config.build());
-            let already_owned = match req.send().await {
-                Ok(_) => false,
-                // Made before this call (a concurrent run, a lost response, or someone
-                // else in this account): its tags decide.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
-                {
-                    true
-                }
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_bucket_already_exists()) =>
-                {
-                    return Err(ProvisionError::Foreign {
-                        kind: "bucket (owned by another AWS account)",
-                        name: bucket.clone(),
-                        stack: d.stack.clone(),
-                    })
-                }
-                Err(e) => return Err(ProvisionError::aws("CreateBucket", bucket, e)),
-            };
-            match claim::bucket_after_create(d, c, already_owned).await? {
-                BucketClaim::Tagged(created) => return Ok(created),
-                BucketClaim::Untagged => {
-                    c.s3.put_bucket_tagging()
-                        .bucket(bucket)
-                        .tagging(s3_tags(&d.tags, bucket)?)
-                        .send()
-                        .await
-                        .map_err(|e| ProvisionError::aws("PutBucketTagging", bucket, e))?;
-                }
-            }
-        }
-        Step::TagBucket { existing } => {
-            // PutBucketTagging replaces the whole set: keep the tags others put there.
-            let mut tags: Vec<(String, String)> = existing
-                .iter()
-                .filter(|(k, _)| !d.tags.iter().any(|(dk, _)| dk == k))
-                .cloned()
-                .collect();
-            tags.extend(d.tags.iter().cloned());
-            c.s3.put_bucket_tagging()
-                .bucket(bucket)
-                .tagging(s3_tags(&tags, bucket)?)
-                .send()
-                .await
-                .map_err(|e| ProvisionError::aws("PutBucketTagging", bucket, e))?;
-        }
-        Step::PutPublicAccessBlock => {
-            c.s3.put_public_access_block()
-                .bucket(bucket)
-                .public_access_block_configuration(
-                    aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
-                        .block_public_acls(true)
-                        .ignore_public_acls(true)
-                        .block_public_policy(true)
-                        .restrict_public_buckets(true)
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(|e| ProvisionError::aws("PutPublicAccessBlock", bucket, e))?;
-        }
-        Step::PutEncryption => {
-            use aws_sdk_s3::types::{
-                ServerSideEncryption, ServerSideEncryptionByDefault,
-                ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-            };
-            let (alg, key) = match &d.bucket.encryption {
-                Encryption::S3 => (ServerSideEncryption::Aes256, None),
-                Encryption::Kms(key) => (ServerSideEncryption::AwsKms, Some(key.clone())),
-            };
-            let default = ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(alg)
-                .set_kms_master_key_id(key.clone())
-                .build()
-                .map_err(build_err("PutBucketEncryption", bucket))?;
-            let config = ServerSideEncryptionConfiguration::builder()
-                .rules(
-                    ServerSideEncryptionRule::builder()
-                        .apply_server_side_encryption_by_default(default)
-                        // Bucket keys cut KMS requests (and cost) for SSE-KMS.
-                        .bucket_key_enabled(key.is_some())
-                        .build(),
-                )
-                .build()
-                .map_err(build_err("PutBucketEncryption", bucket))?;
-            c.s3.put_bucket_encryption()
-                .bucket(bucket)
-                .server_side_encryption_configuration(config)
-                .send()
-                .await
-                .map_err(|e| ProvisionError::aws("PutBucketEncryption", bucket, e))?;
-        }
-        Step::PutOwnership => {
-            use aws_sdk_s3::types::{ObjectOwnership, OwnershipControls, OwnershipControlsRule};
-            let rule = OwnershipControlsRule::builder()
-                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
-                .build()
-                .map_err(build_err("PutBucketOwnershipControls", bucket))?;
-            let controls = OwnershipControls::builder()
-                .rules(rule)
-                .build()
-                .map_err(build_err("PutBucketOwnershipControls", bucket))?;
-            c.s3.put_bucket_ownership_controls()
-                .bucket(bucket)
-                .ownership_controls(controls)
-                .send()
-                .await
-                .map_err(|e| ProvisionError::aws("PutBucketOwnershipControls", bucket, e))?;
-        }
-        Step::PutLifecycle => {
-            use aws_sdk_s3::types::{
-                AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus,
-                LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
-            };
-            let rules = d
-                .bucket
-                .lifecycle
-                .iter()
-                .map(|r| {
-                    LifecycleRule::builder()
-                        .id(&r.id)
-                        .filter(LifecycleRuleFilter::builder().prefix(&r.prefix).build())
-                        .status(ExpirationStatus::Enabled)
-                        .set_expiration(
-                            r.expire_days
-                                .map(|n| LifecycleExpiration::builder().days(n).build()),
-                        )
-                        .set_abort_incomplete_multipart_upload(r.abort_multipart_days.map(|n| {
-                            AbortIncompleteMultipartUpload::builder()
-                                .days_after_initiation(n)
-                                .build()
-                        }))
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(build_err("PutBucketLifecycleConfiguration", bucket))?;
-            let config = BucketLifecycleConfiguration::builder()
-                .set_rules(Some(rules))
-                .build()
-                .map_err(build_err("PutBucketLifecycleConfiguration", bucket))?;
-            c.s3.put_bucket_lifecycle_configuration()
-                .bucket(bucket)
-                .lifecycle_configuration(config)
-                .send()
-                .await
-                .map_err(|e| ProvisionError::aws("PutBucketLifecycleConfiguration", bucket, e))?;
-        }
-        Step::PutBucketPolicy => {
-            if let Some(policy) = &d.bucket.policy {
-                c.s3.put_bucket_policy()
-                    .bucket(bucket)
-                    .policy(json(policy))
-                    .send()
-                    .await
-                    .map_err(|e| ProvisionError::aws("PutBucketPolicy", bucket, e))?;
-            }
-        }
+        Step::Bucket(step) => return bucket::apply(step, d, c).await,
         Step::Topic(step) => return topics::apply(*step, change.kind, d, c).await,
         Step::CreateRole => {
             let role = &d.role;

@@ -11,11 +11,9 @@
 //! `apply.rs` (a kind gathered in `resources/`, like the topics, reads its own).
 
 use crate::desired::Desired;
-use crate::observe::{
-    bucket_is_empty, bucket_tags, describe_config, describe_model, sagemaker_tags,
-};
+use crate::observe::{describe_config, describe_model, sagemaker_tags};
 pub(crate) use crate::owned::ownership::Created;
-use crate::owned::ownership::{found_after_create, found_before_create, not_ours, taken, Tags};
+use crate::owned::ownership::{found_after_create, found_before_create, Tags};
 use crate::plan::Kind;
 use crate::ProvisionError;
 use bodyline_aws::{AwsFailure, Clients};
@@ -113,50 +111,5 @@ async fn tags_of(c: &Clients, what: Existing<'_>) -> Result<Option<Tags>, Provis
                 Err(e) => Err(ProvisionError::aws("DescribeEndpoint", name, e)),
             }
         }
-    }
-}
-
-/// The output bucket after `CreateBucket` answered 200 (`already_owned == false`; in
-/// us-east-1 also the answer for a bucket that was there) or `BucketAlreadyOwnedByYou`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BucketClaim {
-    /// It carries the stack's tag already (tagged at creation, or by a concurrent run).
-    Tagged(Created),
-    /// Untagged, empty and without a policy, and this run's `CreateBucket` answered 200: the
-    /// bucket this run made, to be tagged now.
-    Untagged,
-}
-
-/// Reads the bucket's tags, and for an untagged one whether it holds anything: only an empty,
-/// policy-less, untagged bucket that this run's own `CreateBucket` answered 200 for is tagged.
-pub(crate) async fn bucket_after_create(
-    d: &Desired,
-    c: &Clients,
-    already_owned: bool,
-) -> Result<BucketClaim, ProvisionError> {
-    let name = &d.bucket.name;
-    let tags: Tags = bucket_tags(&c.s3, name).await?;
-    let refuse = |why: &str| Err(taken(d, Kind::Bucket, name, why.to_string()));
-    if !tags.is_empty() {
-        return match not_ours(&d.stack, &tags) {
-            None if already_owned => Ok(BucketClaim::Tagged(Created::FoundOwn)),
-            None => Ok(BucketClaim::Tagged(Created::New)),
-            Some(why) => refuse(&why),
-        };
-    }
-    if already_owned {
-        // Outside us-east-1 this answer means the bucket was there before this run's call.
-        return refuse("it has no tags and CreateBucket answered BucketAlreadyOwnedByYou: another run made it after setup looked");
-    }
-    let empty = bucket_is_empty(&c.s3, name)
-        .await
-        .map_err(|e| ProvisionError::aws("ListObjectVersions", name, e))?;
-    if !empty {
-        return refuse("it has no tags and holds objects");
-    }
-    match c.s3.get_bucket_policy().bucket(name).send().await {
-        Ok(_) => refuse("it has no tags and has a bucket policy"),
-        Err(e) if AwsFailure::of(&e).has_code(&["NoSuchBucketPolicy"]) => Ok(BucketClaim::Untagged),
-        Err(e) => Err(ProvisionError::aws("GetBucketPolicy", name, e)),
     }
 }

@@ -3,12 +3,12 @@
 use bodyline_stack::{ownership, Ownership, Target};
 use serde::Serialize;
 
-use crate::desired::{Desired, Encryption, Principal};
+use crate::desired::{Desired, Principal};
 use crate::lint::{normalize_document, resources_allowing};
 use crate::observe::Observed;
 use crate::owned::ownership::{lacks_managed_tag, tag_refs};
 use crate::owned::planned::Planned;
-use crate::resources::{scaling, topics};
+use crate::resources::{bucket, scaling, topics};
 use crate::ProvisionError;
 
 pub use crate::owned::planned::{Action, Kind};
@@ -18,15 +18,9 @@ pub use crate::owned::planned::{Action, Kind};
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Step {
     Nothing,
-    CreateBucket,
-    TagBucket {
-        existing: Vec<(String, String)>,
-    },
-    PutPublicAccessBlock,
-    PutEncryption,
-    PutOwnership,
-    PutLifecycle,
-    PutBucketPolicy,
+    /// The output bucket and its settings.
+    Bucket(bucket::Step),
+    /// An SNS topic.
     Topic(topics::Step),
     CreateRole,
     UpdateRole {
@@ -157,7 +151,9 @@ impl Plan {
 
     /// Whether apply sends `CreateBucket` (which cannot tag the bucket in the same call).
     pub(crate) fn creates_bucket(&self) -> bool {
-        self.changes.iter().any(|c| c.step == Step::CreateBucket)
+        self.changes
+            .iter()
+            .any(|c| c.step == Step::Bucket(bucket::Step::Create))
     }
 }
 
@@ -245,7 +241,10 @@ pub(crate) fn plan_desired(
     // Ownership is checked for every resource before any change is listed, so a clash
     // anywhere stops the whole plan.
     check_ownership(&p, observed)?;
-    plan_bucket(&mut p, observed);
+    p.push_planned(
+        bucket::plan(desired, observed.bucket.as_ref()),
+        Step::Bucket,
+    );
     let topics = topics::plan(desired, &observed.success_topic, &observed.error_topic);
     p.push_planned(topics, Step::Topic);
     plan_role(&mut p, observed);
@@ -302,122 +301,6 @@ fn check_ownership(p: &Planner<'_>, o: &Observed) -> Result<(), ProvisionError> 
         p.owned(Kind::ScaleToZero, &d.names.wake_alarm, &a.tags)?;
     }
     Ok(())
-}
-
-fn plan_bucket(p: &mut Planner<'_>, o: &Observed) {
-    let d = &p.desired.bucket;
-    let name = d.name.clone();
-    let existing = o.bucket.as_ref();
-    let fresh = existing.is_none();
-    match existing {
-        None => p.push(
-            Kind::Bucket,
-            &name,
-            Action::Create,
-            "new bucket, tagged",
-            Step::CreateBucket,
-        ),
-        Some(b) if b.adopt => p.push(
-            Kind::Bucket,
-            &name,
-            Action::Update,
-            "adopt: an interrupted setup of this stack created it (state file) and had not \
-             tagged it yet; it is empty; tag it",
-            Step::TagBucket {
-                existing: b.tags.clone().unwrap_or_default(),
-            },
-        ),
-        Some(b) if p.missing_tags(b.tags.as_deref().unwrap_or(&[])) => p.push(
-            Kind::Bucket,
-            &name,
-            Action::Update,
-            "add the bodyline:managed tag",
-            Step::TagBucket {
-                existing: b.tags.clone().unwrap_or_default(),
-            },
-        ),
-        Some(_) => p.push(
-            Kind::Bucket,
-            &name,
-            Action::NoOp,
-            "exists, tagged",
-            Step::Nothing,
-        ),
-    }
-    let b = existing.cloned().unwrap_or_default();
-    let setting = |p: &mut Planner<'_>, kind: Kind, ok: bool, want: &str, step: Step| {
-        if ok {
-            p.push(kind, &name, Action::NoOp, want, Step::Nothing);
-        } else if fresh {
-            p.push(kind, &name, Action::Create, want, step);
-        } else {
-            p.push(kind, &name, Action::Update, format!("set {want}"), step);
-        }
-    };
-    setting(
-        p,
-        Kind::PublicAccessBlock,
-        b.public_access_block == Some([true; 4]),
-        "all four public-access-block flags on",
-        Step::PutPublicAccessBlock,
-    );
-    let (enc_ok, enc_want) = match &d.encryption {
-        Encryption::S3 => (
-            b.encryption
-                .as_ref()
-                .is_some_and(|(alg, _)| alg == "AES256"),
-            "SSE-S3 (AES256)".to_string(),
-        ),
-        Encryption::Kms(key) => (
-            b.encryption
-                .as_ref()
-                .is_some_and(|(alg, k)| alg == "aws:kms" && k.as_deref() == Some(key)),
-            format!("SSE-KMS with {key}"),
-        ),
-    };
-    setting(p, Kind::Encryption, enc_ok, &enc_want, Step::PutEncryption);
-    setting(
-        p,
-        Kind::OwnershipControls,
-        b.object_ownership.as_deref() == Some("BucketOwnerEnforced"),
-        "BucketOwnerEnforced (ACLs off)",
-        Step::PutOwnership,
-    );
-    let expire = d
-        .lifecycle
-        .iter()
-        .find_map(|r| r.expire_days)
-        .unwrap_or_default();
-    setting(
-        p,
-        Kind::Lifecycle,
-        b.lifecycle == d.lifecycle,
-        &format!(
-            "expire outputs and failures after {expire} days, {}abort incomplete uploads after 1 day",
-            if p.desired.input.keep {
-                format!("uploaded inputs ({}/) after 1 day, ", p.desired.input.prefix)
-            } else {
-                String::new()
-            }
-        ),
-        Step::PutLifecycle,
-    );
-    match &d.policy {
-        Some(policy) => setting(
-            p,
-            Kind::BucketPolicy,
-            b.policy.as_ref().map(normalize_document) == Some(normalize_document(policy)),
-            "TLS-only bucket policy (deny aws:SecureTransport=false)",
-            Step::PutBucketPolicy,
-        ),
-        None => p.push(
-            Kind::BucketPolicy,
-            &name,
-            Action::NoOp,
-            "TLS-only policy skipped on the local target: moto applies a Deny with a Condition unconditionally, which would block every write",
-            Step::Nothing,
-        ),
-    }
 }
 
 fn plan_role(p: &mut Planner<'_>, o: &Observed) {

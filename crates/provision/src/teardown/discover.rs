@@ -302,7 +302,7 @@ async fn interrupted_creation(
             Err(e) => return Err(aws_error("GetBucketPolicy", name, e)),
         }
     }
-    crate::observe::bucket_is_empty(&clients.s3, name)
+    crate::resources::bucket::bucket_is_empty(&clients.s3, name)
         .await
         .map_err(|e| aws_error("ListObjectVersions", name, e))
 }
