@@ -7,11 +7,9 @@ use bodyline_stack::{content_hash, ResourceRecord, State};
 use serde::Serialize;
 
 use crate::claim::{self, Created, Existing};
-use crate::desired::{Desired, Principal};
-use crate::documents::json;
-use crate::error::build_err;
+use crate::desired::Desired;
 use crate::plan::{Action, Change, Kind, Plan, Step};
-use crate::resources::{bucket, topics};
+use crate::resources::{bucket, iam, topics};
 use crate::ProvisionError;
 use bodyline_aws::{AwsFailure, CallCounts, Clients};
 
@@ -219,16 +217,6 @@ pub fn state_of(d: &Desired) -> State {
     state
 }
 
-fn iam_tags(
-    tags: &[(String, String)],
-    resource: &str,
-) -> Result<Vec<aws_sdk_iam::types::Tag>, ProvisionError> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(build_err("TagResource", resource))
-}
-
 fn sm_tags(tags: &[(String, String)]) -> Vec<aws_sdk_sagemaker::types::Tag> {
     tags.iter()
         .map(|(k, v)| {
@@ -251,166 +239,7 @@ async fn run_step(
         Step::Nothing => {}
         Step::Bucket(step) => return bucket::apply(step, d, c).await,
         Step::Topic(step) => return topics::apply(*step, change.kind, d, c).await,
-        Step::CreateRole => {
-            let role = &d.role;
-            match c
-                .iam
-                .create_role()
-                .role_name(&role.name)
-                .assume_role_policy_document(json(&role.trust))
-                .set_tags(Some(iam_tags(&d.tags, &role.name)?))
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_entity_already_exists_exception()) =>
-                {
-                    let existing = Existing::Role(&role.name);
-                    return claim::after_create(d, c, change.kind, existing, true).await;
-                }
-                Err(e) => return Err(ProvisionError::aws("CreateRole", &role.name, e)),
-            }
-        }
-        Step::UpdateRole { trust, tags } => {
-            let role = &d.role;
-            if *trust {
-                c.iam
-                    .update_assume_role_policy()
-                    .role_name(&role.name)
-                    .policy_document(json(&role.trust))
-                    .send()
-                    .await
-                    .map_err(|e| ProvisionError::aws("UpdateAssumeRolePolicy", &role.name, e))?;
-            }
-            if *tags {
-                c.iam
-                    .tag_role()
-                    .role_name(&role.name)
-                    .set_tags(Some(iam_tags(&d.tags, &role.name)?))
-                    .send()
-                    .await
-                    .map_err(|e| ProvisionError::aws("TagRole", &role.name, e))?;
-            }
-        }
-        Step::PutRolePolicy => {
-            let role = &d.role;
-            c.iam
-                .put_role_policy()
-                .role_name(&role.name)
-                .policy_name(&role.policy_name)
-                .policy_document(json(&role.policy))
-                .send()
-                .await
-                .map_err(|e| ProvisionError::aws("PutRolePolicy", &role.policy_name, e))?;
-        }
-        Step::CreatePolicy => {
-            let inv = &d.invoker;
-            match c
-                .iam
-                .create_policy()
-                .policy_name(&inv.name)
-                .policy_document(json(&inv.document))
-                .set_tags(Some(iam_tags(&d.tags, &inv.name)?))
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_entity_already_exists_exception()) =>
-                {
-                    let existing = Existing::Policy(&inv.arn);
-                    return claim::after_create(d, c, change.kind, existing, true).await;
-                }
-                Err(e) => return Err(ProvisionError::aws("CreatePolicy", &inv.name, e)),
-            }
-        }
-        Step::UpdatePolicy {
-            document,
-            tags,
-            delete_versions,
-        } => {
-            let inv = &d.invoker;
-            for version in delete_versions {
-                c.iam
-                    .delete_policy_version()
-                    .policy_arn(&inv.arn)
-                    .version_id(version)
-                    .send()
-                    .await
-                    .map_err(|e| ProvisionError::aws("DeletePolicyVersion", &inv.arn, e))?;
-            }
-            if *document {
-                c.iam
-                    .create_policy_version()
-                    .policy_arn(&inv.arn)
-                    .policy_document(json(&inv.document))
-                    .set_as_default(true)
-                    .send()
-                    .await
-                    .map_err(|e| ProvisionError::aws("CreatePolicyVersion", &inv.arn, e))?;
-            }
-            if *tags {
-                c.iam
-                    .tag_policy()
-                    .policy_arn(&inv.arn)
-                    .set_tags(Some(iam_tags(&d.tags, &inv.name)?))
-                    .send()
-                    .await
-                    .map_err(|e| ProvisionError::aws("TagPolicy", &inv.arn, e))?;
-            }
-        }
-        Step::Attach { attach, detach } => {
-            let arn = &d.invoker.arn;
-            for p in attach {
-                let r = match p {
-                    Principal::Role(n) => c
-                        .iam
-                        .attach_role_policy()
-                        .role_name(n)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| ProvisionError::aws("AttachRolePolicy", n, e)),
-                    Principal::User(n) => c
-                        .iam
-                        .attach_user_policy()
-                        .user_name(n)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| ProvisionError::aws("AttachUserPolicy", n, e)),
-                };
-                r?;
-            }
-            for p in detach {
-                let r = match p {
-                    Principal::Role(n) => c
-                        .iam
-                        .detach_role_policy()
-                        .role_name(n)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| ProvisionError::aws("DetachRolePolicy", n, e)),
-                    Principal::User(n) => c
-                        .iam
-                        .detach_user_policy()
-                        .user_name(n)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| ProvisionError::aws("DetachUserPolicy", n, e)),
-                };
-                r?;
-            }
-        }
+        Step::Iam(step) => return iam::apply(step, change.kind, d, c).await,
         Step::CreateModel => return create_model(d, c, options, progress).await,
         Step::CreateEndpointConfig => return create_endpoint_config(d, c).await,
         Step::CreateEndpoint => return create_endpoint(d, c).await,

@@ -21,8 +21,6 @@ use bodyline_aws::{AwsFailure, Clients};
 /// A resource a create may find already there, by what its tags are read with.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Existing<'a> {
-    Role(&'a str),
-    Policy(&'a str),
     Model(&'a str),
     EndpointConfig(&'a str),
     Endpoint(&'a str),
@@ -31,11 +29,7 @@ pub(crate) enum Existing<'a> {
 impl Existing<'_> {
     fn name(&self) -> &str {
         match *self {
-            Existing::Role(n)
-            | Existing::Policy(n)
-            | Existing::Model(n)
-            | Existing::EndpointConfig(n)
-            | Existing::Endpoint(n) => n,
+            Existing::Model(n) | Existing::EndpointConfig(n) | Existing::Endpoint(n) => n,
         }
     }
 }
@@ -67,32 +61,7 @@ pub(crate) async fn after_create(
 
 /// The tags of `what`, or `None` when it does not exist.
 async fn tags_of(c: &Clients, what: Existing<'_>) -> Result<Option<Tags>, ProvisionError> {
-    let iam_tags = |tags: &[aws_sdk_iam::types::Tag]| -> Tags {
-        tags.iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect()
-    };
     match what {
-        Existing::Role(name) => match c.iam.get_role().role_name(name).send().await {
-            Ok(out) => Ok(out.role.map(|r| iam_tags(r.tags()))),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(ProvisionError::aws("GetRole", name, e)),
-        },
-        Existing::Policy(arn) => match c.iam.list_policy_tags().policy_arn(arn).send().await {
-            Ok(out) => Ok(Some(iam_tags(out.tags()))),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(ProvisionError::aws("ListPolicyTags", arn, e)),
-        },
         Existing::Model(name) => Ok(describe_model(c, name).await?.map(|t| t.tags)),
         Existing::EndpointConfig(name) => Ok(describe_config(c, name).await?.map(|(t, _)| t.tags)),
         Existing::Endpoint(name) => {

@@ -34,8 +34,8 @@ stops at the first error and ends with a leak check by tag. [`plan_sweep`] and
 [`execute_sweep`] find every stack by its tag alone and tear down the old ones the same way.
 
 Inside, what one kind of resource needs is gathered in its module under `resources/` (scale
-to zero, the topics and the bucket whole: observe, plan, apply, delete; IAM's and SageMaker's
-deletes so far),
+to zero, the topics, the bucket and IAM whole: observe, plan, apply, delete; SageMaker's
+delete so far),
 on top of the leaf vocabulary in `owned/` ([`ResourceKind`], [`OwnedResource`],
 [`TeardownError`], [`Kind`], [`Action`]); `observe`, `plan`, `apply` and `teardown` are the
 flows that run them.

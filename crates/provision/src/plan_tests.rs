@@ -298,10 +298,10 @@ fn invoker_attachments_follow_the_configured_principals() {
     assert_eq!(c.action, Action::Update);
     assert_eq!(
         c.step,
-        Step::Attach {
+        Step::Iam(iam::Step::Attach {
             attach: vec![crate::desired::Principal::Role("scoring-app".into())],
             detach: vec![crate::desired::Principal::Role("old-app".into())],
-        }
+        })
     );
 }
 
@@ -329,7 +329,10 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
     let c = change(&planned, Kind::InvokerPolicy);
     assert_eq!(c.action, Action::Update);
     assert!(
-        matches!(c.step, Step::UpdatePolicy { document: true, .. }),
+        matches!(
+            c.step,
+            Step::Iam(iam::Step::UpdatePolicy { document: true, .. })
+        ),
         "{:?}",
         c.step
     );
