@@ -1,13 +1,13 @@
 //! The plan: what must change to turn what exists into what the stack file says. Pure.
 
-use bodyline_stack::{ownership, Ownership, Target};
+use bodyline_stack::{ownership, Ownership};
 use serde::Serialize;
 
 use crate::desired::Desired;
 use crate::observe::Observed;
 use crate::owned::ownership::tag_refs;
 use crate::owned::planned::Planned;
-use crate::resources::{bucket, iam, scaling, topics};
+use crate::resources::{bucket, iam, sagemaker, scaling, topics};
 use crate::ProvisionError;
 
 pub use crate::owned::planned::{Action, Kind};
@@ -23,24 +23,8 @@ pub(crate) enum Step {
     Topic(topics::Step),
     /// The execution role, its policy, the invoker policy and its attachments.
     Iam(iam::Step),
-    CreateModel,
-    CreateEndpointConfig,
-    CreateEndpoint,
-    /// Point the endpoint at the desired config (or delete and recreate it), then retire the old.
-    SwitchEndpoint {
-        recreate: bool,
-        retire_config: Option<String>,
-        retire_model: Option<String>,
-    },
-    WaitEndpoint,
-    /// The endpoint is already `Deleting` (a setup that recreated it stopped waiting): wait
-    /// until it is gone, create it again, then retire the old.
-    FinishRecreate {
-        retire_config: Option<String>,
-        retire_model: Option<String>,
-    },
-    /// Delete after the endpoint is `InService`.
-    Retire,
+    /// The model, the endpoint config and the endpoint.
+    SageMaker(sagemaker::Step),
     /// Scale to zero, after the endpoint is `InService`.
     Scaling(scaling::Step),
 }
@@ -110,23 +94,12 @@ impl Plan {
                     phases.after.push(change);
                     continue;
                 }
-                Step::CreateEndpoint | Step::WaitEndpoint => phases.wait = true,
-                Step::SwitchEndpoint {
-                    retire_config,
-                    retire_model,
-                    ..
+                Step::SageMaker(step) => {
+                    phases.wait |= step.waits();
+                    phases
+                        .retire
+                        .extend(step.retires(change.kind, &change.resource));
                 }
-                | Step::FinishRecreate {
-                    retire_config,
-                    retire_model,
-                } => {
-                    phases.wait = true;
-                    let configs = retire_config.iter().map(|c| (Kind::EndpointConfig, c));
-                    let models = retire_model.iter().map(|m| (Kind::Model, m));
-                    let retired = configs.chain(models).map(|(k, n)| (k, n.clone()));
-                    phases.retire.extend(retired);
-                }
-                Step::Retire => phases.retire.push((change.kind, change.resource.clone())),
                 _ => {}
             }
             phases.before.push(change);
@@ -230,7 +203,17 @@ pub(crate) fn plan_desired(
     p.push_planned(topics, Step::Topic);
     let iam = iam::plan(desired, &observed.role, &observed.invoker);
     p.push_planned(iam, Step::Iam);
-    plan_sagemaker(&mut p, observed);
+    let sagemaker = sagemaker::plan(
+        desired,
+        &sagemaker::SageMakerObserved {
+            model: &observed.model,
+            endpoint_config: &observed.endpoint_config,
+            endpoint: &observed.endpoint,
+            leftover_configs: &observed.leftover_configs,
+            leftover_models: &observed.leftover_models,
+        },
+    );
+    p.push_planned(sagemaker, Step::SageMaker);
     p.push_planned(scaling::plan(desired, &observed.scaling), Step::Scaling);
     Ok(p.changes)
 }
@@ -282,195 +265,6 @@ fn check_ownership(p: &Planner<'_>, o: &Observed) -> Result<(), ProvisionError> 
         p.owned(Kind::ScaleToZero, &d.names.wake_alarm, &a.tags)?;
     }
     Ok(())
-}
-
-fn plan_sagemaker(p: &mut Planner<'_>, o: &Observed) {
-    let d = p.desired;
-    let model = d.model.name.clone();
-    let config = d.endpoint_config.name.clone();
-    let endpoint = d.endpoint.name.clone();
-    let current = o.endpoint.as_ref().and_then(|e| e.current_config.as_ref());
-    // Replaced hashed resources are retired only when their tags say they are ours.
-    let retire_config = current
-        .filter(|c| d.names.is_hashed_name(&c.name))
-        .filter(|c| ownership(&d.stack, tag_refs(&c.tags)) == Ownership::Owned)
-        .map(|c| c.name.clone());
-    let retire_model = current
-        .and_then(|c| c.model.as_ref())
-        .filter(|m| d.names.is_hashed_name(&m.name) && m.name != model)
-        .filter(|m| ownership(&d.stack, tag_refs(&m.tags)) == Ownership::Owned)
-        .map(|m| m.name.clone());
-
-    match (&o.model, &retire_model) {
-        (Some(_), _) => p.push(
-            Kind::Model,
-            &model,
-            Action::NoOp,
-            "exists (its name is its content hash)",
-            Step::Nothing,
-        ),
-        (None, Some(old)) => p.push(
-            Kind::Model,
-            &model,
-            Action::Replace,
-            format!("content changed: new model, {old} deleted after the endpoint moves"),
-            Step::CreateModel,
-        ),
-        (None, None) => p.push(
-            Kind::Model,
-            &model,
-            Action::Create,
-            format!("image {}", d.model.image),
-            Step::CreateModel,
-        ),
-    }
-    match (&o.endpoint_config, &retire_config) {
-        (Some(_), _) => p.push(
-            Kind::EndpointConfig,
-            &config,
-            Action::NoOp,
-            "exists (its name is its content hash)",
-            Step::Nothing,
-        ),
-        (None, Some(old)) => p.push(
-            Kind::EndpointConfig,
-            &config,
-            Action::Replace,
-            format!("content changed: new config, {old} deleted after the endpoint moves"),
-            Step::CreateEndpointConfig,
-        ),
-        (None, None) => p.push(
-            Kind::EndpointConfig,
-            &config,
-            Action::Create,
-            format!("async output to {}", d.bucket.output_path),
-            Step::CreateEndpointConfig,
-        ),
-    }
-    let local = d.target == Target::Local;
-    match &o.endpoint {
-        None => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::Create,
-            format!("runs {config}; setup waits for InService"),
-            Step::CreateEndpoint,
-        ),
-        // An earlier setup deleted it to create it again and stopped waiting (--wait-timeout).
-        Some(e) if e.status == "Deleting" => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::Replace,
-            format!("is Deleting (an earlier setup replaces it): setup waits until it is gone and creates it with {config}"),
-            Step::FinishRecreate {
-                retire_config,
-                retire_model,
-            },
-        ),
-        Some(e) if e.status == "Failed" => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::Replace,
-            format!(
-                "is Failed ({}): deleted and created again with {config}",
-                e.failure_reason.as_deref().unwrap_or("no reason given")
-            ),
-            Step::SwitchEndpoint {
-                recreate: true,
-                retire_config,
-                retire_model,
-            },
-        ),
-        // An earlier setup sent UpdateEndpoint and stopped waiting (--wait-timeout): AWS
-        // refuses a second update while the endpoint is Updating, and the old config is still
-        // serving. Wait, then retire what it replaced.
-        Some(e)
-            if e.config_name != config
-                && e.pending_config.as_deref() == Some(config.as_str())
-                && e.status != "Failed" =>
-        {
-            p.push(
-                Kind::Endpoint,
-                &endpoint,
-                Action::NoOp,
-                format!(
-                    "is {} from {} to {config} (an earlier setup's UpdateEndpoint); setup waits for InService",
-                    e.status, e.config_name
-                ),
-                Step::WaitEndpoint,
-            );
-            for (kind, old) in [
-                (Kind::EndpointConfig, retire_config),
-                (Kind::Model, retire_model),
-            ] {
-                if let Some(old) = old {
-                    p.push(
-                        kind,
-                        &old,
-                        Action::Delete,
-                        format!("replaced by the update to {config}; deleted once the endpoint is InService"),
-                        Step::Retire,
-                    );
-                }
-            }
-        }
-        Some(e) if e.config_name != config => {
-            let how = if local {
-                "local target: moto has no UpdateEndpoint, so the endpoint is deleted and created again"
-            } else {
-                "UpdateEndpoint, then the old config is deleted"
-            };
-            p.push(
-                Kind::Endpoint,
-                &endpoint,
-                Action::Update,
-                format!("runs {}, should run {config}; {how}", e.config_name),
-                Step::SwitchEndpoint {
-                    recreate: local,
-                    retire_config,
-                    retire_model,
-                },
-            );
-        }
-        Some(e) if e.status != "InService" => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::NoOp,
-            format!("is {}; setup waits for InService", e.status),
-            Step::WaitEndpoint,
-        ),
-        Some(_) => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::NoOp,
-            format!("InService with {config}"),
-            Step::Nothing,
-        ),
-    }
-    let leftover = |kind: Kind| {
-        format!(
-            "a {kind} of this stack (tagged bodyline:stack={}) that nothing uses, left by an interrupted run; deleted once the endpoint is InService",
-            d.stack
-        )
-    };
-    for c in &o.leftover_configs {
-        p.push(
-            Kind::EndpointConfig,
-            &c.name,
-            Action::Delete,
-            leftover(Kind::EndpointConfig),
-            Step::Retire,
-        );
-    }
-    for m in &o.leftover_models {
-        p.push(
-            Kind::Model,
-            &m.name,
-            Action::Delete,
-            leftover(Kind::Model),
-            Step::Retire,
-        );
-    }
 }
 
 #[cfg(test)]

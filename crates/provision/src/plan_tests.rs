@@ -3,7 +3,7 @@
 use bodyline_stack::{MANAGED_TAG, STACK_TAG};
 
 use super::*;
-use crate::observe::ConfigObserved;
+use crate::resources::sagemaker::ConfigObserved;
 use crate::testutil::{desired, stack, stack_with, up_to_date};
 
 fn actions(plan: &Plan) -> Vec<(Kind, Action)> {
@@ -144,11 +144,11 @@ fn a_changed_config_is_replaced_and_the_endpoint_moves() {
         let endpoint = change(&plan, Kind::Endpoint);
         assert_eq!(
             endpoint.step,
-            Step::SwitchEndpoint {
+            Step::SageMaker(sagemaker::Step::SwitchEndpoint {
                 recreate,
                 retire_config: Some(old.endpoint_config.name.clone()),
                 retire_model: None,
-            },
+            }),
             "{target}"
         );
         if target == "local" {
@@ -175,11 +175,11 @@ fn a_changed_model_replaces_model_and_config_and_retires_both() {
     assert_eq!(change(&plan, Kind::EndpointConfig).action, Action::Replace);
     assert_eq!(
         change(&plan, Kind::Endpoint).step,
-        Step::SwitchEndpoint {
+        Step::SageMaker(sagemaker::Step::SwitchEndpoint {
             recreate: false,
             retire_config: Some(old.endpoint_config.name.clone()),
             retire_model: Some(old.model.name.clone()),
-        }
+        })
     );
 }
 
@@ -389,7 +389,9 @@ fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
             (Kind::Model, "demo-0000000002", Action::Delete),
         ]
     );
-    assert!(plan.pending().all(|c| c.step == Step::Retire));
+    assert!(plan
+        .pending()
+        .all(|c| c.step == Step::SageMaker(sagemaker::Step::Retire)));
 }
 
 #[test]
