@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::desired::Desired;
+
 /// What happens to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -138,4 +140,40 @@ pub(crate) struct Planned<S> {
     pub detail: String,
     /// What apply does, in the module's own terms (`None`: nothing).
     pub step: Option<S>,
+}
+
+/// Collects one kind's planned changes, in plan order, against the desired stack.
+pub(crate) struct Planner<'a, S> {
+    /// Where the stack goes.
+    pub desired: &'a Desired,
+    /// The changes so far.
+    pub changes: Vec<Planned<S>>,
+}
+
+impl<'a, S> Planner<'a, S> {
+    /// No change yet.
+    pub(crate) fn new(desired: &'a Desired) -> Self {
+        Planner {
+            desired,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Adds one change (`None`: nothing for apply to do).
+    pub(crate) fn push(
+        &mut self,
+        kind: Kind,
+        resource: &str,
+        action: Action,
+        detail: impl Into<String>,
+        step: impl Into<Option<S>>,
+    ) {
+        self.changes.push(Planned {
+            kind,
+            resource: resource.to_string(),
+            action,
+            detail: detail.into(),
+            step: step.into(),
+        });
+    }
 }

@@ -19,7 +19,7 @@ use crate::documents::{decode_policy_document, json};
 use crate::error::build_err;
 use crate::lint::normalize_document;
 use crate::owned::ownership::{lacks_managed_tag, not_ours, tag_refs, taken, Created, Tags};
-use crate::owned::planned::{Action, Kind, Planned};
+use crate::owned::planned::{Action, Kind, Planned, Planner};
 use crate::ProvisionError;
 
 /// The output bucket as it is. Settings are only read when the bucket is the stack's.
@@ -241,20 +241,18 @@ pub(crate) enum Step {
 pub(crate) fn plan(desired: &Desired, existing: Option<&BucketObserved>) -> Vec<Planned<Step>> {
     let d = &desired.bucket;
     let name = d.name.clone();
-    let mut out = Vec::new();
-    let p = &mut out;
+    let mut planner = Planner::new(desired);
+    let p = &mut planner;
     let fresh = existing.is_none();
     match existing {
-        None => push(
-            p,
+        None => p.push(
             Kind::Bucket,
             &name,
             Action::Create,
             "new bucket, tagged",
             Step::Create,
         ),
-        Some(b) if b.adopt => push(
-            p,
+        Some(b) if b.adopt => p.push(
             Kind::Bucket,
             &name,
             Action::Update,
@@ -264,8 +262,7 @@ pub(crate) fn plan(desired: &Desired, existing: Option<&BucketObserved>) -> Vec<
                 existing: b.tags.clone().unwrap_or_default(),
             },
         ),
-        Some(b) if lacks_managed_tag(b.tags.as_deref().unwrap_or(&[])) => push(
-            p,
+        Some(b) if lacks_managed_tag(b.tags.as_deref().unwrap_or(&[])) => p.push(
             Kind::Bucket,
             &name,
             Action::Update,
@@ -274,16 +271,16 @@ pub(crate) fn plan(desired: &Desired, existing: Option<&BucketObserved>) -> Vec<
                 existing: b.tags.clone().unwrap_or_default(),
             },
         ),
-        Some(_) => push(p, Kind::Bucket, &name, Action::NoOp, "exists, tagged", None),
+        Some(_) => p.push(Kind::Bucket, &name, Action::NoOp, "exists, tagged", None),
     }
     let b = existing.cloned().unwrap_or_default();
-    let setting = |p: &mut Vec<Planned<Step>>, kind: Kind, ok: bool, want: &str, step: Step| {
+    let setting = |p: &mut Planner<'_, Step>, kind: Kind, ok: bool, want: &str, step: Step| {
         if ok {
-            push(p, kind, &name, Action::NoOp, want, None);
+            p.push(kind, &name, Action::NoOp, want, None);
         } else if fresh {
-            push(p, kind, &name, Action::Create, want, step);
+            p.push(kind, &name, Action::Create, want, step);
         } else {
-            push(p, kind, &name, Action::Update, format!("set {want}"), step);
+            p.push(kind, &name, Action::Update, format!("set {want}"), step);
         }
     };
     setting(
@@ -342,33 +339,14 @@ pub(crate) fn plan(desired: &Desired, existing: Option<&BucketObserved>) -> Vec<
             "TLS-only bucket policy (deny aws:SecureTransport=false)",
             Step::Policy,
         ),
-        None => push(p,
-            Kind::BucketPolicy,
+        None => p.push(Kind::BucketPolicy,
             &name,
             Action::NoOp,
             "TLS-only policy skipped on the local target: moto applies a Deny with a Condition unconditionally, which would block every write",
             None,
         ),
     }
-    out
-}
-
-/// Adds one planned change (`Step::Nothing` in `plan.rs` is `None` here).
-fn push(
-    out: &mut Vec<Planned<Step>>,
-    kind: Kind,
-    resource: &str,
-    action: Action,
-    detail: impl Into<String>,
-    step: impl Into<Option<Step>>,
-) {
-    out.push(Planned {
-        kind,
-        resource: resource.to_string(),
-        action,
-        detail: detail.into(),
-        step: step.into(),
-    });
+    planner.changes
 }
 
 /// Applies a planned step to the bucket.

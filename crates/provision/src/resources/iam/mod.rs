@@ -277,33 +277,7 @@ struct IamObserved<'a> {
 }
 
 /// Collects IAM's planned changes.
-struct Planner<'a> {
-    desired: &'a Desired,
-    changes: Vec<Planned<Step>>,
-}
-
-impl Planner<'_> {
-    fn push(
-        &mut self,
-        kind: Kind,
-        resource: &str,
-        action: Action,
-        detail: impl Into<String>,
-        step: impl Into<Option<Step>>,
-    ) {
-        self.changes.push(Planned {
-            kind,
-            resource: resource.to_string(),
-            action,
-            detail: detail.into(),
-            step: step.into(),
-        });
-    }
-
-    fn missing_tags(&self, tags: &[(String, String)]) -> bool {
-        lacks_managed_tag(tags)
-    }
-}
+type Planner<'a> = crate::owned::planned::Planner<'a, Step>;
 
 /// Plans the execution role and its policy, then the invoker policy and its attachments.
 pub(crate) fn plan(
@@ -311,10 +285,7 @@ pub(crate) fn plan(
     role: &Option<RoleObserved>,
     invoker: &Option<PolicyObserved>,
 ) -> Vec<Planned<Step>> {
-    let mut p = Planner {
-        desired,
-        changes: Vec::new(),
-    };
+    let mut p = Planner::new(desired);
     let o = IamObserved { role, invoker };
     plan_role(&mut p, &o);
     plan_invoker(&mut p, &o);
@@ -341,7 +312,7 @@ fn plan_role(p: &mut Planner<'_>, o: &IamObserved<'_>) {
         ),
         Some(r) => {
             let trust = normalize_document(&r.trust) != normalize_document(&d.trust);
-            let tags = p.missing_tags(&r.tags);
+            let tags = lacks_managed_tag(&r.tags);
             if trust || tags {
                 let what = match (trust, tags) {
                     (true, true) => "trust policy differs; add the bodyline:managed tag",
@@ -477,7 +448,7 @@ fn plan_invoker(p: &mut Planner<'_>, o: &IamObserved<'_>) {
         }
         Some(have) => {
             let document = normalize_document(&have.document) != normalize_document(&d.document);
-            let tags = p.missing_tags(&have.tags);
+            let tags = lacks_managed_tag(&have.tags);
             if document || tags {
                 // IAM keeps at most five versions: make room for the new default.
                 let delete_versions = if document && have.other_versions.len() >= 4 {

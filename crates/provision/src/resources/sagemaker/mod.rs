@@ -314,36 +314,11 @@ pub(crate) struct SageMakerObserved<'a> {
 }
 
 /// Collects SageMaker's planned changes.
-struct Planner<'a> {
-    desired: &'a Desired,
-    changes: Vec<Planned<Step>>,
-}
-
-impl Planner<'_> {
-    fn push(
-        &mut self,
-        kind: Kind,
-        resource: &str,
-        action: Action,
-        detail: impl Into<String>,
-        step: impl Into<Option<Step>>,
-    ) {
-        self.changes.push(Planned {
-            kind,
-            resource: resource.to_string(),
-            action,
-            detail: detail.into(),
-            step: step.into(),
-        });
-    }
-}
+type Planner<'a> = crate::owned::planned::Planner<'a, Step>;
 
 /// Plans the model, the endpoint config, the endpoint and the retirement of what they replace.
 pub(crate) fn plan(desired: &Desired, o: &SageMakerObserved<'_>) -> Vec<Planned<Step>> {
-    let mut p = Planner {
-        desired,
-        changes: Vec::new(),
-    };
+    let mut p = Planner::new(desired);
     plan_all(&mut p, o);
     p.changes
 }
