@@ -38,3 +38,9 @@ pub fn decode_policy_document(resource: &str, text: &str) -> Result<Value, Provi
         message: e.to_string(),
     })
 }
+
+/// Compact JSON. No descriptions or other free text are sent to IAM: moto fails the SigV4 check
+/// of a form-encoded (query protocol) request whose values contain a space.
+pub(crate) fn json(v: &serde_json::Value) -> String {
+    v.to_string()
+}

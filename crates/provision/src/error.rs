@@ -4,6 +4,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::error::operation::BuildError;
 
 use crate::lint::Finding;
 
@@ -199,4 +200,18 @@ fn render(findings: &[Finding]) -> String {
         .map(|f| format!("  - {f}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The error for an SDK request that could not be built (a missing required field).
+pub(crate) fn build_err(
+    operation: &'static str,
+    resource: &str,
+) -> impl FnOnce(BuildError) -> ProvisionError {
+    let resource = resource.to_string();
+    move |e| ProvisionError::Aws {
+        operation,
+        resource,
+        code: None,
+        message: format!("could not build the request: {e}"),
+    }
 }

@@ -33,6 +33,11 @@ it leaves alone ([`Skipped`]); [`execute`] deletes in that order, treats NotFoun
 stops at the first error and ends with a leak check by tag. [`plan_sweep`] and
 [`execute_sweep`] find every stack by its tag alone and tear down the old ones the same way.
 
+Inside, what one kind of resource needs (observe, plan, apply, delete) is gathered in its
+module under `resources/` (bucket, topics, IAM, SageMaker, scale to zero), on top of the leaf
+vocabulary in `owned/` ([`ResourceKind`], [`OwnedResource`], [`TeardownError`], [`Kind`],
+[`Action`]); `observe`, `plan`, `apply` and `teardown` are the flows that run them.
+
 ```
 use bodyline_provision::{lint_document, LintRule};
 
@@ -52,17 +57,17 @@ assert!(ResourceKind::ManagedPolicy < ResourceKind::Role);
 #![deny(missing_docs)]
 
 mod apply;
-mod claim;
 mod desired;
 mod documents;
 mod error;
 mod lint;
 mod observe;
+mod owned;
 mod plan;
 #[cfg(test)]
 mod replay_tests;
+mod resources;
 mod run;
-mod scaling;
 mod teardown;
 mod templates;
 #[cfg(test)]

@@ -1,187 +1,32 @@
 //! The plan: what must change to turn what exists into what the stack file says. Pure.
 
-use bodyline_stack::{ownership, Ownership, Target, MANAGED_TAG};
+use bodyline_stack::{ownership, Ownership};
 use serde::Serialize;
 
-use crate::desired::{Desired, Encryption, Principal};
-use crate::lint::{normalize_document, resources_allowing};
-use crate::observe::{tag_refs, Observed};
+use crate::desired::Desired;
+use crate::observe::Observed;
+use crate::owned::ownership::tag_refs;
+use crate::owned::planned::Planned;
+use crate::resources::{bucket, iam, sagemaker, scaling, topics};
 use crate::ProvisionError;
 
-/// What happens to one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// It does not exist and is created.
-    Create,
-    /// It exists and is changed in place.
-    Update,
-    /// It is replaced by a new one (the old one is deleted after).
-    Replace,
-    /// It is deleted: a leftover of the stack that nothing uses.
-    Delete,
-    /// Nothing to do.
-    #[serde(rename = "no-op")]
-    NoOp,
-}
-
-impl std::fmt::Display for Action {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Replace => "replace",
-            Action::Delete => "delete",
-            Action::NoOp => "no-op",
-        })
-    }
-}
-
-/// The kind of a resource (or of a bucket setting, each planned on its own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Kind {
-    /// The output bucket and its tags.
-    Bucket,
-    /// Its public access block.
-    PublicAccessBlock,
-    /// Its default encryption.
-    Encryption,
-    /// Its ownership controls.
-    OwnershipControls,
-    /// Its lifecycle rules.
-    Lifecycle,
-    /// Its TLS-only policy.
-    BucketPolicy,
-    /// The success topic.
-    SuccessTopic,
-    /// The error topic.
-    ErrorTopic,
-    /// The execution role (trust policy and tags).
-    ExecutionRole,
-    /// The execution role's inline policy.
-    ExecutionPolicy,
-    /// The invoker managed policy.
-    InvokerPolicy,
-    /// Its attachments to the configured principals.
-    InvokerAttachments,
-    /// The model.
-    Model,
-    /// The endpoint config.
-    EndpointConfig,
-    /// The endpoint.
-    Endpoint,
-    /// Scale to zero: scalable target, both policies and the wake alarm, as one unit.
-    ScaleToZero,
-}
-
-impl Kind {
-    /// Every kind a plan has a change for, in plan order (the teardown registry,
-    /// `teardown/registry.rs`, must name each; its test checks).
-    #[cfg(test)]
-    pub(crate) const ALL: [Kind; 16] = [
-        Kind::Bucket,
-        Kind::PublicAccessBlock,
-        Kind::Encryption,
-        Kind::OwnershipControls,
-        Kind::Lifecycle,
-        Kind::BucketPolicy,
-        Kind::SuccessTopic,
-        Kind::ErrorTopic,
-        Kind::ExecutionRole,
-        Kind::ExecutionPolicy,
-        Kind::InvokerPolicy,
-        Kind::InvokerAttachments,
-        Kind::Model,
-        Kind::EndpointConfig,
-        Kind::Endpoint,
-        Kind::ScaleToZero,
-    ];
-
-    /// A short human name, as in messages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Bucket => "bucket",
-            Kind::PublicAccessBlock => "public access block",
-            Kind::Encryption => "default encryption",
-            Kind::OwnershipControls => "ownership controls",
-            Kind::Lifecycle => "lifecycle",
-            Kind::BucketPolicy => "bucket policy",
-            Kind::SuccessTopic => "success topic",
-            Kind::ErrorTopic => "error topic",
-            Kind::ExecutionRole => "execution role",
-            Kind::ExecutionPolicy => "execution policy",
-            Kind::InvokerPolicy => "invoker policy",
-            Kind::InvokerAttachments => "invoker attachments",
-            Kind::Model => "model",
-            Kind::EndpointConfig => "endpoint config",
-            Kind::Endpoint => "endpoint",
-            Kind::ScaleToZero => "scale to zero",
-        }
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.label())
-    }
-}
+pub use crate::owned::planned::{Action, Kind};
 
 /// What apply does for a change, with the data it needs beyond the desired stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Step {
     Nothing,
-    CreateBucket,
-    TagBucket {
-        existing: Vec<(String, String)>,
-    },
-    PutPublicAccessBlock,
-    PutEncryption,
-    PutOwnership,
-    PutLifecycle,
-    PutBucketPolicy,
-    CreateTopic,
-    TagTopic,
-    CreateRole,
-    UpdateRole {
-        trust: bool,
-        tags: bool,
-    },
-    PutRolePolicy,
-    CreatePolicy,
-    UpdatePolicy {
-        document: bool,
-        tags: bool,
-        delete_versions: Vec<String>,
-    },
-    Attach {
-        attach: Vec<Principal>,
-        detach: Vec<Principal>,
-    },
-    CreateModel,
-    CreateEndpointConfig,
-    CreateEndpoint,
-    /// Point the endpoint at the desired config (or delete and recreate it), then retire the old.
-    SwitchEndpoint {
-        recreate: bool,
-        retire_config: Option<String>,
-        retire_model: Option<String>,
-    },
-    WaitEndpoint,
-    /// The endpoint is already `Deleting` (a setup that recreated it stopped waiting): wait
-    /// until it is gone, create it again, then retire the old.
-    FinishRecreate {
-        retire_config: Option<String>,
-        retire_model: Option<String>,
-    },
-    /// Delete after the endpoint is `InService`.
-    Retire,
-    /// After the endpoint is `InService`: register the target, put the policies and the alarm.
-    PutScaling,
-    /// Remove the alarm, the policies and the target.
-    RemoveScaling,
+    /// The output bucket and its settings.
+    Bucket(bucket::Step),
+    /// An SNS topic.
+    Topic(topics::Step),
+    /// The execution role, its policy, the invoker policy and its attachments.
+    Iam(iam::Step),
+    /// The model, the endpoint config and the endpoint.
+    SageMaker(sagemaker::Step),
+    /// Scale to zero, after the endpoint is `InService`.
+    Scaling(scaling::Step),
 }
 
 /// A plan's changes by when apply runs them, relative to the endpoint becoming `InService`.
@@ -245,27 +90,16 @@ impl Plan {
             match &change.step {
                 Step::Nothing => continue,
                 // AWS registers scaling only on an existing variant: after the endpoint is ready.
-                Step::PutScaling | Step::RemoveScaling => {
+                Step::Scaling(_) => {
                     phases.after.push(change);
                     continue;
                 }
-                Step::CreateEndpoint | Step::WaitEndpoint => phases.wait = true,
-                Step::SwitchEndpoint {
-                    retire_config,
-                    retire_model,
-                    ..
+                Step::SageMaker(step) => {
+                    phases.wait |= step.waits();
+                    phases
+                        .retire
+                        .extend(step.retires(change.kind, &change.resource));
                 }
-                | Step::FinishRecreate {
-                    retire_config,
-                    retire_model,
-                } => {
-                    phases.wait = true;
-                    let configs = retire_config.iter().map(|c| (Kind::EndpointConfig, c));
-                    let models = retire_model.iter().map(|m| (Kind::Model, m));
-                    let retired = configs.chain(models).map(|(k, n)| (k, n.clone()));
-                    phases.retire.extend(retired);
-                }
-                Step::Retire => phases.retire.push((change.kind, change.resource.clone())),
                 _ => {}
             }
             phases.before.push(change);
@@ -275,7 +109,9 @@ impl Plan {
 
     /// Whether apply sends `CreateBucket` (which cannot tag the bucket in the same call).
     pub(crate) fn creates_bucket(&self) -> bool {
-        self.changes.iter().any(|c| c.step == Step::CreateBucket)
+        self.changes
+            .iter()
+            .any(|c| c.step == Step::Bucket(bucket::Step::Create))
     }
 }
 
@@ -334,8 +170,16 @@ impl Planner<'_> {
         }
     }
 
-    fn missing_tags(&self, tags: &[(String, String)]) -> bool {
-        !tags.iter().any(|(k, v)| k == MANAGED_TAG && v == "true")
+    /// Adds a resource module's planned change, its step wrapped into a [`Step`].
+    fn push_planned<S>(
+        &mut self,
+        planned: impl IntoIterator<Item = Planned<S>>,
+        wrap: fn(S) -> Step,
+    ) {
+        for c in planned {
+            let step = c.step.map_or(Step::Nothing, wrap);
+            self.push(c.kind, &c.resource, c.action, c.detail, step);
+        }
     }
 }
 
@@ -351,12 +195,26 @@ pub(crate) fn plan_desired(
     // Ownership is checked for every resource before any change is listed, so a clash
     // anywhere stops the whole plan.
     check_ownership(&p, observed)?;
-    plan_bucket(&mut p, observed);
-    plan_topics(&mut p, observed);
-    plan_role(&mut p, observed);
-    plan_invoker(&mut p, observed);
-    plan_sagemaker(&mut p, observed);
-    plan_scaling(&mut p, observed);
+    p.push_planned(
+        bucket::plan(desired, observed.bucket.as_ref()),
+        Step::Bucket,
+    );
+    let topics = topics::plan(desired, &observed.success_topic, &observed.error_topic);
+    p.push_planned(topics, Step::Topic);
+    let iam = iam::plan(desired, &observed.role, &observed.invoker);
+    p.push_planned(iam, Step::Iam);
+    let sagemaker = sagemaker::plan(
+        desired,
+        &sagemaker::SageMakerObserved {
+            model: &observed.model,
+            endpoint_config: &observed.endpoint_config,
+            endpoint: &observed.endpoint,
+            leftover_configs: &observed.leftover_configs,
+            leftover_models: &observed.leftover_models,
+        },
+    );
+    p.push_planned(sagemaker, Step::SageMaker);
+    p.push_planned(scaling::plan(desired, &observed.scaling), Step::Scaling);
     Ok(p.changes)
 }
 
@@ -407,643 +265,6 @@ fn check_ownership(p: &Planner<'_>, o: &Observed) -> Result<(), ProvisionError> 
         p.owned(Kind::ScaleToZero, &d.names.wake_alarm, &a.tags)?;
     }
     Ok(())
-}
-
-fn plan_bucket(p: &mut Planner<'_>, o: &Observed) {
-    let d = &p.desired.bucket;
-    let name = d.name.clone();
-    let existing = o.bucket.as_ref();
-    let fresh = existing.is_none();
-    match existing {
-        None => p.push(
-            Kind::Bucket,
-            &name,
-            Action::Create,
-            "new bucket, tagged",
-            Step::CreateBucket,
-        ),
-        Some(b) if b.adopt => p.push(
-            Kind::Bucket,
-            &name,
-            Action::Update,
-            "adopt: an interrupted setup of this stack created it (state file) and had not \
-             tagged it yet; it is empty; tag it",
-            Step::TagBucket {
-                existing: b.tags.clone().unwrap_or_default(),
-            },
-        ),
-        Some(b) if p.missing_tags(b.tags.as_deref().unwrap_or(&[])) => p.push(
-            Kind::Bucket,
-            &name,
-            Action::Update,
-            "add the bodyline:managed tag",
-            Step::TagBucket {
-                existing: b.tags.clone().unwrap_or_default(),
-            },
-        ),
-        Some(_) => p.push(
-            Kind::Bucket,
-            &name,
-            Action::NoOp,
-            "exists, tagged",
-            Step::Nothing,
-        ),
-    }
-    let b = existing.cloned().unwrap_or_default();
-    let setting = |p: &mut Planner<'_>, kind: Kind, ok: bool, want: &str, step: Step| {
-        if ok {
-            p.push(kind, &name, Action::NoOp, want, Step::Nothing);
-        } else if fresh {
-            p.push(kind, &name, Action::Create, want, step);
-        } else {
-            p.push(kind, &name, Action::Update, format!("set {want}"), step);
-        }
-    };
-    setting(
-        p,
-        Kind::PublicAccessBlock,
-        b.public_access_block == Some([true; 4]),
-        "all four public-access-block flags on",
-        Step::PutPublicAccessBlock,
-    );
-    let (enc_ok, enc_want) = match &d.encryption {
-        Encryption::S3 => (
-            b.encryption
-                .as_ref()
-                .is_some_and(|(alg, _)| alg == "AES256"),
-            "SSE-S3 (AES256)".to_string(),
-        ),
-        Encryption::Kms(key) => (
-            b.encryption
-                .as_ref()
-                .is_some_and(|(alg, k)| alg == "aws:kms" && k.as_deref() == Some(key)),
-            format!("SSE-KMS with {key}"),
-        ),
-    };
-    setting(p, Kind::Encryption, enc_ok, &enc_want, Step::PutEncryption);
-    setting(
-        p,
-        Kind::OwnershipControls,
-        b.object_ownership.as_deref() == Some("BucketOwnerEnforced"),
-        "BucketOwnerEnforced (ACLs off)",
-        Step::PutOwnership,
-    );
-    let expire = d
-        .lifecycle
-        .iter()
-        .find_map(|r| r.expire_days)
-        .unwrap_or_default();
-    setting(
-        p,
-        Kind::Lifecycle,
-        b.lifecycle == d.lifecycle,
-        &format!(
-            "expire outputs and failures after {expire} days, {}abort incomplete uploads after 1 day",
-            if p.desired.input.keep {
-                format!("uploaded inputs ({}/) after 1 day, ", p.desired.input.prefix)
-            } else {
-                String::new()
-            }
-        ),
-        Step::PutLifecycle,
-    );
-    match &d.policy {
-        Some(policy) => setting(
-            p,
-            Kind::BucketPolicy,
-            b.policy.as_ref().map(normalize_document) == Some(normalize_document(policy)),
-            "TLS-only bucket policy (deny aws:SecureTransport=false)",
-            Step::PutBucketPolicy,
-        ),
-        None => p.push(
-            Kind::BucketPolicy,
-            &name,
-            Action::NoOp,
-            "TLS-only policy skipped on the local target: moto applies a Deny with a Condition unconditionally, which would block every write",
-            Step::Nothing,
-        ),
-    }
-}
-
-fn plan_topics(p: &mut Planner<'_>, o: &Observed) {
-    let Some(topics) = p.desired.topics.clone() else {
-        return;
-    };
-    for (kind, want, have) in [
-        (Kind::SuccessTopic, &topics.success, &o.success_topic),
-        (Kind::ErrorTopic, &topics.error, &o.error_topic),
-    ] {
-        match have {
-            None => p.push(
-                kind,
-                &want.name,
-                Action::Create,
-                "new topic, tagged",
-                Step::CreateTopic,
-            ),
-            Some(t) if p.missing_tags(&t.tags) => p.push(
-                kind,
-                &want.name,
-                Action::Update,
-                "add the bodyline:managed tag",
-                Step::TagTopic,
-            ),
-            Some(_) => p.push(
-                kind,
-                &want.name,
-                Action::NoOp,
-                "exists, tagged",
-                Step::Nothing,
-            ),
-        }
-    }
-}
-
-fn plan_role(p: &mut Planner<'_>, o: &Observed) {
-    let d = p.desired.role.clone();
-    let local_note = if p.desired.target == Target::Local {
-        format!(
-            "; on the local target the trust statement also names the caller {} (moto's AssumeRole needs an AWS principal; the local runtime assumes this role)",
-            p.desired.context.caller_arn
-        )
-    } else {
-        String::new()
-    };
-    match &o.role {
-        None => p.push(
-            Kind::ExecutionRole,
-            &d.name,
-            Action::Create,
-            format!("trusts sagemaker.amazonaws.com{local_note}"),
-            Step::CreateRole,
-        ),
-        Some(r) => {
-            let trust = normalize_document(&r.trust) != normalize_document(&d.trust);
-            let tags = p.missing_tags(&r.tags);
-            if trust || tags {
-                let what = match (trust, tags) {
-                    (true, true) => "trust policy differs; add the bodyline:managed tag",
-                    (true, false) => "trust policy differs",
-                    _ => "add the bodyline:managed tag",
-                };
-                p.push(
-                    Kind::ExecutionRole,
-                    &d.name,
-                    Action::Update,
-                    format!("{what}{local_note}"),
-                    Step::UpdateRole { trust, tags },
-                );
-            } else {
-                p.push(
-                    Kind::ExecutionRole,
-                    &d.name,
-                    Action::NoOp,
-                    "exists, trust policy as rendered",
-                    Step::Nothing,
-                );
-            }
-        }
-    }
-    let have = o.role.as_ref().and_then(|r| r.policy.as_ref());
-    match have {
-        None => p.push(
-            Kind::ExecutionPolicy,
-            &d.policy_name,
-            Action::Create,
-            "least-privilege inline policy from templates/iam/execution-role.json",
-            Step::PutRolePolicy,
-        ),
-        Some(doc) if normalize_document(doc) != normalize_document(&d.policy) => {
-            let detail =
-                input_grant_change(p.desired, doc, &d.policy, "s3:GetObject", "execution role")
-                    .unwrap_or_else(|| {
-                        "document differs from templates/iam/execution-role.json".into()
-                    });
-            p.push(
-                Kind::ExecutionPolicy,
-                &d.policy_name,
-                Action::Update,
-                detail,
-                Step::PutRolePolicy,
-            )
-        }
-        Some(_) => p.push(
-            Kind::ExecutionPolicy,
-            &d.policy_name,
-            Action::NoOp,
-            "document as rendered",
-            Step::Nothing,
-        ),
-    }
-}
-
-/// "invoker loses s3:PutObject on input/* — <why>": how a policy's S3-input grant changes,
-/// when that is what changes.
-fn input_grant_change(
-    desired: &Desired,
-    have: &serde_json::Value,
-    want: &serde_json::Value,
-    action: &str,
-    who: &str,
-) -> Option<String> {
-    let input = &desired.input;
-    let grants = |doc| resources_allowing(doc, action).contains(&input.objects_arn);
-    let what = match (grants(have), grants(want)) {
-        (true, false) => "loses",
-        (false, true) => "gains",
-        _ => return None,
-    };
-    Some(format!(
-        "{who} {what} {action} on {}/* — {}",
-        input.prefix, input.reason
-    ))
-}
-
-/// How the invoker's grants for reading results change: `s3:ListBucket` on the bucket (so a
-/// poll of a result not written yet is a 404, not a 403) and `kms:Decrypt` for SSE-KMS outputs.
-fn read_grant_changes(
-    desired: &Desired,
-    have: &serde_json::Value,
-    want: &serde_json::Value,
-) -> Vec<String> {
-    let grants = |doc, action| !resources_allowing(doc, action).is_empty();
-    let mut changes = Vec::new();
-    let b = &desired.bucket;
-    match (
-        grants(have, "s3:ListBucket"),
-        grants(want, "s3:ListBucket"),
-    ) {
-        (false, true) => changes.push(format!(
-            "invoker gains s3:ListBucket on {} for its result prefixes only — polling a result that is not written yet answers 404 NoSuchKey instead of 403 AccessDenied",
-            b.name
-        )),
-        (true, false) => changes.push(format!("invoker loses s3:ListBucket on {}", b.name)),
-        _ => {}
-    }
-    match (grants(have, "kms:Decrypt"), grants(want, "kms:Decrypt")) {
-        (false, true) => changes.push(
-            "invoker gains kms:Decrypt on the outputs' KMS key, through S3 only — SSE-KMS outputs are unreadable without it".into(),
-        ),
-        (true, false) => changes.push("invoker loses kms:Decrypt — the outputs use no KMS key".into()),
-        _ => {}
-    }
-    changes
-}
-
-fn plan_invoker(p: &mut Planner<'_>, o: &Observed) {
-    let d = p.desired.invoker.clone();
-    let (roles, users) = match &o.invoker {
-        None => {
-            p.push(
-                Kind::InvokerPolicy,
-                &d.name,
-                Action::Create,
-                if p.desired.input.keep {
-                    format!(
-                        "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject and s3:ListBucket on outputs and failures, s3:PutObject on {}/* only — {}",
-                        p.desired.input.prefix, p.desired.input.reason
-                    )
-                } else {
-                    format!(
-                        "sagemaker:InvokeEndpointAsync on the endpoint, s3:GetObject and s3:ListBucket on outputs and failures, no s3:PutObject — {}",
-                        p.desired.input.reason
-                    )
-                },
-                Step::CreatePolicy,
-            );
-            (Vec::new(), Vec::new())
-        }
-        Some(have) => {
-            let document = normalize_document(&have.document) != normalize_document(&d.document);
-            let tags = p.missing_tags(&have.tags);
-            if document || tags {
-                // IAM keeps at most five versions: make room for the new default.
-                let delete_versions = if document && have.other_versions.len() >= 4 {
-                    have.other_versions[..have.other_versions.len() - 3].to_vec()
-                } else {
-                    Vec::new()
-                };
-                p.push(
-                    Kind::InvokerPolicy,
-                    &d.name,
-                    Action::Update,
-                    if document {
-                        let changes: Vec<String> = input_grant_change(
-                            p.desired,
-                            &have.document,
-                            &d.document,
-                            "s3:PutObject",
-                            "invoker",
-                        )
-                        .into_iter()
-                        .chain(read_grant_changes(p.desired, &have.document, &d.document))
-                        .collect();
-                        if changes.is_empty() {
-                            "document differs: new default version".into()
-                        } else {
-                            changes.join("; ")
-                        }
-                    } else {
-                        "add the bodyline:managed tag".into()
-                    },
-                    Step::UpdatePolicy {
-                        document,
-                        tags,
-                        delete_versions,
-                    },
-                );
-            } else {
-                p.push(
-                    Kind::InvokerPolicy,
-                    &d.name,
-                    Action::NoOp,
-                    "document as rendered",
-                    Step::Nothing,
-                );
-            }
-            (have.roles.clone(), have.users.clone())
-        }
-    };
-    let attached: Vec<Principal> = roles
-        .into_iter()
-        .map(Principal::Role)
-        .chain(users.into_iter().map(Principal::User))
-        .collect();
-    let attach: Vec<Principal> = d
-        .principals
-        .iter()
-        .filter(|w| !attached.contains(w))
-        .cloned()
-        .collect();
-    let detach: Vec<Principal> = attached
-        .iter()
-        .filter(|a| !d.principals.contains(a))
-        .cloned()
-        .collect();
-    let list = |v: &[Principal]| {
-        v.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if attach.is_empty() && detach.is_empty() {
-        let detail = if d.principals.is_empty() {
-            "attached to no principal (invokers.principals is empty)".to_string()
-        } else {
-            format!("attached to {}", list(&d.principals))
-        };
-        p.push(
-            Kind::InvokerAttachments,
-            &d.name,
-            Action::NoOp,
-            detail,
-            Step::Nothing,
-        );
-    } else {
-        let mut parts = Vec::new();
-        if !attach.is_empty() {
-            parts.push(format!("attach to {}", list(&attach)));
-        }
-        if !detach.is_empty() {
-            parts.push(format!("detach from {}", list(&detach)));
-        }
-        let action = if o.invoker.is_none() {
-            Action::Create
-        } else {
-            Action::Update
-        };
-        p.push(
-            Kind::InvokerAttachments,
-            &d.name,
-            action,
-            parts.join("; "),
-            Step::Attach { attach, detach },
-        );
-    }
-}
-
-fn plan_scaling(p: &mut Planner<'_>, o: &Observed) {
-    let d = p.desired;
-    let resource = d.names.scaling_resource.clone();
-    match &d.scaling {
-        Some(want) => {
-            let summary = format!(
-                "{}..{} instances, target {} queued per instance (cooldowns in {} s, out {} s), wake from zero on {}",
-                want.min,
-                want.max,
-                want.target_backlog,
-                want.scale_in_cooldown,
-                want.scale_out_cooldown,
-                crate::desired::NO_CAPACITY_METRIC
-            );
-            let differences = o.scaling.differences(want);
-            let (action, detail, step) = if !o.scaling.exists() {
-                (Action::Create, summary, Step::PutScaling)
-            } else if !differences.is_empty() {
-                (Action::Update, differences.join("; "), Step::PutScaling)
-            } else {
-                (Action::NoOp, summary, Step::Nothing)
-            };
-            p.push(Kind::ScaleToZero, &resource, action, detail, step);
-        }
-        None if o.scaling.exists() => p.push(
-            Kind::ScaleToZero,
-            &resource,
-            Action::Update,
-            "remove: the stack file has no [scaling]",
-            Step::RemoveScaling,
-        ),
-        None => {}
-    }
-}
-
-fn plan_sagemaker(p: &mut Planner<'_>, o: &Observed) {
-    let d = p.desired;
-    let model = d.model.name.clone();
-    let config = d.endpoint_config.name.clone();
-    let endpoint = d.endpoint.name.clone();
-    let current = o.endpoint.as_ref().and_then(|e| e.current_config.as_ref());
-    // Replaced hashed resources are retired only when their tags say they are ours.
-    let retire_config = current
-        .filter(|c| d.names.is_hashed_name(&c.name))
-        .filter(|c| ownership(&d.stack, tag_refs(&c.tags)) == Ownership::Owned)
-        .map(|c| c.name.clone());
-    let retire_model = current
-        .and_then(|c| c.model.as_ref())
-        .filter(|m| d.names.is_hashed_name(&m.name) && m.name != model)
-        .filter(|m| ownership(&d.stack, tag_refs(&m.tags)) == Ownership::Owned)
-        .map(|m| m.name.clone());
-
-    match (&o.model, &retire_model) {
-        (Some(_), _) => p.push(
-            Kind::Model,
-            &model,
-            Action::NoOp,
-            "exists (its name is its content hash)",
-            Step::Nothing,
-        ),
-        (None, Some(old)) => p.push(
-            Kind::Model,
-            &model,
-            Action::Replace,
-            format!("content changed: new model, {old} deleted after the endpoint moves"),
-            Step::CreateModel,
-        ),
-        (None, None) => p.push(
-            Kind::Model,
-            &model,
-            Action::Create,
-            format!("image {}", d.model.image),
-            Step::CreateModel,
-        ),
-    }
-    match (&o.endpoint_config, &retire_config) {
-        (Some(_), _) => p.push(
-            Kind::EndpointConfig,
-            &config,
-            Action::NoOp,
-            "exists (its name is its content hash)",
-            Step::Nothing,
-        ),
-        (None, Some(old)) => p.push(
-            Kind::EndpointConfig,
-            &config,
-            Action::Replace,
-            format!("content changed: new config, {old} deleted after the endpoint moves"),
-            Step::CreateEndpointConfig,
-        ),
-        (None, None) => p.push(
-            Kind::EndpointConfig,
-            &config,
-            Action::Create,
-            format!("async output to {}", d.bucket.output_path),
-            Step::CreateEndpointConfig,
-        ),
-    }
-    let local = d.target == Target::Local;
-    match &o.endpoint {
-        None => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::Create,
-            format!("runs {config}; setup waits for InService"),
-            Step::CreateEndpoint,
-        ),
-        // An earlier setup deleted it to create it again and stopped waiting (--wait-timeout).
-        Some(e) if e.status == "Deleting" => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::Replace,
-            format!("is Deleting (an earlier setup replaces it): setup waits until it is gone and creates it with {config}"),
-            Step::FinishRecreate {
-                retire_config,
-                retire_model,
-            },
-        ),
-        Some(e) if e.status == "Failed" => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::Replace,
-            format!(
-                "is Failed ({}): deleted and created again with {config}",
-                e.failure_reason.as_deref().unwrap_or("no reason given")
-            ),
-            Step::SwitchEndpoint {
-                recreate: true,
-                retire_config,
-                retire_model,
-            },
-        ),
-        // An earlier setup sent UpdateEndpoint and stopped waiting (--wait-timeout): AWS
-        // refuses a second update while the endpoint is Updating, and the old config is still
-        // serving. Wait, then retire what it replaced.
-        Some(e)
-            if e.config_name != config
-                && e.pending_config.as_deref() == Some(config.as_str())
-                && e.status != "Failed" =>
-        {
-            p.push(
-                Kind::Endpoint,
-                &endpoint,
-                Action::NoOp,
-                format!(
-                    "is {} from {} to {config} (an earlier setup's UpdateEndpoint); setup waits for InService",
-                    e.status, e.config_name
-                ),
-                Step::WaitEndpoint,
-            );
-            for (kind, old) in [
-                (Kind::EndpointConfig, retire_config),
-                (Kind::Model, retire_model),
-            ] {
-                if let Some(old) = old {
-                    p.push(
-                        kind,
-                        &old,
-                        Action::Delete,
-                        format!("replaced by the update to {config}; deleted once the endpoint is InService"),
-                        Step::Retire,
-                    );
-                }
-            }
-        }
-        Some(e) if e.config_name != config => {
-            let how = if local {
-                "local target: moto has no UpdateEndpoint, so the endpoint is deleted and created again"
-            } else {
-                "UpdateEndpoint, then the old config is deleted"
-            };
-            p.push(
-                Kind::Endpoint,
-                &endpoint,
-                Action::Update,
-                format!("runs {}, should run {config}; {how}", e.config_name),
-                Step::SwitchEndpoint {
-                    recreate: local,
-                    retire_config,
-                    retire_model,
-                },
-            );
-        }
-        Some(e) if e.status != "InService" => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::NoOp,
-            format!("is {}; setup waits for InService", e.status),
-            Step::WaitEndpoint,
-        ),
-        Some(_) => p.push(
-            Kind::Endpoint,
-            &endpoint,
-            Action::NoOp,
-            format!("InService with {config}"),
-            Step::Nothing,
-        ),
-    }
-    let leftover = |kind: Kind| {
-        format!(
-            "a {kind} of this stack (tagged bodyline:stack={}) that nothing uses, left by an interrupted run; deleted once the endpoint is InService",
-            d.stack
-        )
-    };
-    for c in &o.leftover_configs {
-        p.push(
-            Kind::EndpointConfig,
-            &c.name,
-            Action::Delete,
-            leftover(Kind::EndpointConfig),
-            Step::Retire,
-        );
-    }
-    for m in &o.leftover_models {
-        p.push(
-            Kind::Model,
-            &m.name,
-            Action::Delete,
-            leftover(Kind::Model),
-            Step::Retire,
-        );
-    }
 }
 
 #[cfg(test)]

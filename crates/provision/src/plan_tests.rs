@@ -3,7 +3,7 @@
 use bodyline_stack::{MANAGED_TAG, STACK_TAG};
 
 use super::*;
-use crate::observe::ConfigObserved;
+use crate::resources::sagemaker::ConfigObserved;
 use crate::testutil::{desired, stack, stack_with, up_to_date};
 
 fn actions(plan: &Plan) -> Vec<(Kind, Action)> {
@@ -144,11 +144,11 @@ fn a_changed_config_is_replaced_and_the_endpoint_moves() {
         let endpoint = change(&plan, Kind::Endpoint);
         assert_eq!(
             endpoint.step,
-            Step::SwitchEndpoint {
+            Step::SageMaker(sagemaker::Step::SwitchEndpoint {
                 recreate,
                 retire_config: Some(old.endpoint_config.name.clone()),
                 retire_model: None,
-            },
+            }),
             "{target}"
         );
         if target == "local" {
@@ -175,11 +175,11 @@ fn a_changed_model_replaces_model_and_config_and_retires_both() {
     assert_eq!(change(&plan, Kind::EndpointConfig).action, Action::Replace);
     assert_eq!(
         change(&plan, Kind::Endpoint).step,
-        Step::SwitchEndpoint {
+        Step::SageMaker(sagemaker::Step::SwitchEndpoint {
             recreate: false,
             retire_config: Some(old.endpoint_config.name.clone()),
             retire_model: Some(old.model.name.clone()),
-        }
+        })
     );
 }
 
@@ -298,10 +298,10 @@ fn invoker_attachments_follow_the_configured_principals() {
     assert_eq!(c.action, Action::Update);
     assert_eq!(
         c.step,
-        Step::Attach {
+        Step::Iam(iam::Step::Attach {
             attach: vec![crate::desired::Principal::Role("scoring-app".into())],
             detach: vec![crate::desired::Principal::Role("old-app".into())],
-        }
+        })
     );
 }
 
@@ -329,7 +329,10 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
     let c = change(&planned, Kind::InvokerPolicy);
     assert_eq!(c.action, Action::Update);
     assert!(
-        matches!(c.step, Step::UpdatePolicy { document: true, .. }),
+        matches!(
+            c.step,
+            Step::Iam(iam::Step::UpdatePolicy { document: true, .. })
+        ),
         "{:?}",
         c.step
     );
@@ -386,7 +389,9 @@ fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
             (Kind::Model, "demo-0000000002", Action::Delete),
         ]
     );
-    assert!(plan.pending().all(|c| c.step == Step::Retire));
+    assert!(plan
+        .pending()
+        .all(|c| c.step == Step::SageMaker(sagemaker::Step::Retire)));
 }
 
 #[test]
@@ -403,7 +408,7 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
     let unit = change(&fresh, Kind::ScaleToZero);
     assert_eq!(unit.action, Action::Create);
     assert_eq!(unit.resource, "endpoint/demo/variant/AllTraffic");
-    assert_eq!(unit.step, Step::PutScaling);
+    assert_eq!(unit.step, Step::Scaling(scaling::Step::Put));
     assert_eq!(
         fresh.changes.last().map(|c| c.kind),
         Some(Kind::ScaleToZero)
@@ -425,6 +430,6 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
     without.scaling = None;
     let removal = plan(desired(&without), &observed).unwrap();
     let unit = change(&removal, Kind::ScaleToZero);
-    assert_eq!(unit.step, Step::RemoveScaling);
+    assert_eq!(unit.step, Step::Scaling(scaling::Step::Remove));
     assert_eq!(unit.action, Action::Update);
 }

@@ -8,7 +8,8 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 
 use super::{created_endpoint, not_found, options, plan_without_endpoint};
 use crate::desired::Desired;
-use crate::observe::{observe_endpoint, Observed};
+use crate::observe::Observed;
+use crate::resources::sagemaker::observe_endpoint;
 use crate::testutil::replay::{json, operations, sdk};
 use crate::testutil::{desired, stack, stack_with, up_to_date};
 use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};

@@ -12,11 +12,13 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_applicationautoscaling::types::ServiceNamespace;
 use bodyline_stack::{ownership, Names, Ownership, State};
 
-use super::error::TeardownError;
-use super::failure::aws_error;
 use super::listing::{self, Filter, Listed};
 use super::registry::{Listing, LISTINGS};
-use super::resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
+use crate::owned::error::TeardownError;
+use crate::owned::failure::aws_error;
+use crate::owned::resource::{
+    FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped,
+};
 use bodyline_aws::AwsFailure;
 use bodyline_aws::Clients;
 
@@ -300,7 +302,7 @@ async fn interrupted_creation(
             Err(e) => return Err(aws_error("GetBucketPolicy", name, e)),
         }
     }
-    crate::observe::bucket_is_empty(&clients.s3, name)
+    crate::resources::bucket::bucket_is_empty(&clients.s3, name)
         .await
         .map_err(|e| aws_error("ListObjectVersions", name, e))
 }

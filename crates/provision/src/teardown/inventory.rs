@@ -15,11 +15,11 @@ use bodyline_stack::{parse_created_tag, CREATED_TAG, REGION_TAG, STACK_TAG};
 use serde::Serialize;
 
 use super::discover::endpoint_of;
-use super::error::TeardownError;
-use super::failure::aws_error;
 use super::listing::{self, Filter, Listed};
 use super::registry::{Listing, LISTINGS};
-use super::resource::ResourceKind;
+use crate::owned::error::TeardownError;
+use crate::owned::failure::aws_error;
+use crate::owned::resource::ResourceKind;
 use bodyline_aws::Clients;
 
 /// One resource that carries a `bodyline:stack` tag.

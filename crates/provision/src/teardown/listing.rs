@@ -12,9 +12,9 @@ use aws_sdk_s3::primitives::DateTime;
 use bodyline_aws::tags::{from_iam, from_s3, from_sagemaker, from_sns, TagPairs};
 use bodyline_aws::{AwsFailure, Clients};
 
-use super::error::TeardownError;
-use super::failure::{aws_error, none_if_missing};
-use super::resource::ResourceKind;
+use crate::owned::error::TeardownError;
+use crate::owned::failure::{aws_error, none_if_missing};
+use crate::owned::resource::ResourceKind;
 
 /// One listed resource whose tags could be read.
 #[derive(Debug, Clone)]
@@ -165,7 +165,7 @@ pub(crate) async fn alarms(
         if !(filter.wanted)(&name) {
             continue;
         }
-        let tags = crate::scaling::alarm_tags(&clients.cloudwatch, &arn)
+        let tags = crate::resources::scaling::alarm_tags(&clients.cloudwatch, &arn)
             .await
             .map_err(|e| aws_error("ListTagsForResource", &arn, e))?;
         out.push(Listed {

@@ -7,32 +7,25 @@ use aws_config::SdkConfig;
 use bodyline_stack::{Names, Stack, State, Target};
 use serde::Serialize;
 
+use crate::owned::deleting::Deleting;
+use crate::owned::failure::aws_error;
 use bodyline_aws::Clients;
-use deleting::Deleting;
 use discover::{discover, Scope};
-use failure::aws_error;
 
-mod autoscaling;
-mod bucket;
-mod deleting;
 mod discover;
-mod error;
-mod failure;
-mod iam;
 mod inventory;
 mod listing;
 mod registry;
-mod resource;
-mod sagemaker;
 pub(crate) mod sweep;
-mod topics;
 
-pub use bucket::keys_under;
-pub use deleting::{DeletionOutcome, TeardownOptions, TeardownProgress};
-pub use error::TeardownError;
-pub use iam::delete_user;
+pub use crate::owned::deleting::{DeletionOutcome, TeardownOptions, TeardownProgress};
+pub use crate::owned::error::TeardownError;
+pub use crate::owned::resource::{
+    FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped,
+};
+pub use crate::resources::bucket::keys_under;
+pub use crate::resources::iam::delete_user;
 pub use inventory::TaggedResource;
-pub use resource::{FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped};
 
 /// What teardown would delete and what it will leave alone, in deletion order.
 #[derive(Debug, Clone, Serialize)]

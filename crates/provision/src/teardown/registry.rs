@@ -7,9 +7,9 @@
 
 use crate::plan::Kind;
 
-use super::deleting::DeleteFn;
-use super::resource::ResourceKind;
-use super::{autoscaling, bucket, iam, sagemaker, topics};
+use crate::owned::deleting::DeleteFn;
+use crate::owned::resource::ResourceKind;
+use crate::resources::{bucket, iam, sagemaker, scaling, topics};
 
 /// Where discovery finds a kind: one tagged listing per service (`listing.rs`), run in
 /// [`LISTINGS`] order.
@@ -81,19 +81,19 @@ pub(crate) const REGISTRY: [Registration; 11] = [
         ResourceKind::Alarm,
         &[Kind::ScaleToZero],
         Listing::Alarms,
-        autoscaling::delete_alarm,
+        scaling::delete_alarm,
     ),
     registered(
         ResourceKind::ScalingPolicy,
         &[Kind::ScaleToZero],
         Listing::Scaling,
-        autoscaling::delete_scaling,
+        scaling::delete_scaling,
     ),
     registered(
         ResourceKind::ScalableTarget,
         &[Kind::ScaleToZero],
         Listing::Scaling,
-        autoscaling::delete_scaling,
+        scaling::delete_scaling,
     ),
     registered(
         ResourceKind::Endpoint,

@@ -8,12 +8,12 @@ use std::time::Duration;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use bodyline_stack::{Names, Stack, Target};
 
-use super::error::TeardownError;
-use super::resource::{FoundBy, OwnedResource, ResourceKind};
 use super::{
     delete_in_order, DeletionOutcome, TeardownOptions, TeardownPlan, TeardownProgress,
     TeardownReport,
 };
+use crate::owned::error::TeardownError;
+use crate::owned::resource::{FoundBy, OwnedResource, ResourceKind};
 use crate::testutil::replay::{event, operations, sdk};
 use bodyline_aws::Clients;
 

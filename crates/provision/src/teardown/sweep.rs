@@ -14,10 +14,10 @@ use aws_config::SdkConfig;
 use bodyline_stack::{Stack, Target};
 use serde::Serialize;
 
-use super::deleting::TeardownOptions;
-use super::error::TeardownError;
 use super::inventory::{inventory, TaggedResource};
 use super::{execute, plan_teardown, TeardownReport};
+use crate::owned::deleting::TeardownOptions;
+use crate::owned::error::TeardownError;
 use bodyline_aws::Clients;
 
 /// What to sweep.

@@ -125,19 +125,19 @@ pub(crate) fn up_to_date(d: &Desired) -> Observed {
             .as_ref()
             .map(|s| {
                 let wake_arn = format!("arn:aws:autoscaling:policy/{}", d.names.wake_policy);
-                crate::scaling::ScalingObserved {
+                crate::resources::scaling::ScalingObserved {
                     target: Some((s.min, s.max)),
-                    backlog_policy: Some(crate::scaling::TrackingObserved {
+                    backlog_policy: Some(crate::resources::scaling::TrackingObserved {
                         target_value: f64::from(s.target_backlog),
                         scale_in_cooldown: Some(s.scale_in_cooldown),
                         scale_out_cooldown: Some(s.scale_out_cooldown),
                         metric: Some(crate::desired::BACKLOG_METRIC.into()),
                     }),
-                    wake_policy: Some(crate::scaling::WakeObserved {
+                    wake_policy: Some(crate::resources::scaling::WakeObserved {
                         arn: wake_arn.clone(),
-                        steps: crate::scaling::wake_steps(),
+                        steps: crate::resources::scaling::wake_steps(),
                     }),
-                    alarm: Some(crate::scaling::AlarmObserved {
+                    alarm: Some(crate::resources::scaling::AlarmObserved {
                         arn: format!("arn:aws:cloudwatch:alarm:{}", d.names.wake_alarm),
                         metric: crate::desired::NO_CAPACITY_METRIC.into(),
                         actions: vec![wake_arn],

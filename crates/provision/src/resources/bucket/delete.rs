@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use bodyline_aws::AwsFailure;
 
-use super::deleting::{Deleted, Deleting, DeletionOutcome, Pending};
-use super::error::TeardownError;
-use super::failure::{aws_error, none_if_missing};
-use super::resource::{FoundBy, OwnedResource};
+use crate::owned::deleting::{Deleted, Deleting, DeletionOutcome, Pending};
+use crate::owned::error::TeardownError;
+use crate::owned::failure::{aws_error, none_if_missing};
+use crate::owned::resource::{FoundBy, OwnedResource};
 
 /// S3 deletes at most this many keys per `DeleteObjects`.
 const DELETE_BATCH: usize = 1000;

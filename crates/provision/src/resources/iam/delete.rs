@@ -3,10 +3,12 @@
 
 use bodyline_aws::Clients;
 
-use super::deleting::{deleted_or_already_gone, Deleted, Deleting, DeletionOutcome, Pending};
-use super::error::TeardownError;
-use super::failure::none_if_missing;
-use super::resource::OwnedResource;
+use crate::owned::deleting::{
+    deleted_or_already_gone, Deleted, Deleting, DeletionOutcome, Pending,
+};
+use crate::owned::error::TeardownError;
+use crate::owned::failure::none_if_missing;
+use crate::owned::resource::OwnedResource;
 
 /// Deletes a user with its keys and policies.
 pub(crate) fn delete_iam_user<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {

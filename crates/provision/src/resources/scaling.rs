@@ -1,10 +1,12 @@
-//! Scale to zero as one resource: the Application Auto Scaling target on the endpoint's
-//! variant, target tracking on the backlog per instance, the step policy that wakes the
-//! endpoint from zero, and the CloudWatch alarm on `HasBacklogWithoutCapacity` that triggers it.
+//! Scale to zero as one resource, observed, planned, applied and deleted here: the Application
+//! Auto Scaling target on the endpoint's variant, target tracking on the backlog per instance,
+//! the step policy that wakes the endpoint from zero, and the CloudWatch alarm on
+//! `HasBacklogWithoutCapacity` that triggers it.
 //!
 //! Every call here is a put (register, put policy, put alarm), so applying the unit again is
 //! harmless; it runs after the endpoint is `InService`, because AWS registers targets only on
-//! an existing variant. Teardown removes it first (crates/verify).
+//! an existing variant. Teardown removes it first: the alarm, the policies, then the target
+//! (the delete functions at the end, reached through `teardown/registry.rs`).
 
 use aws_sdk_applicationautoscaling::operation::delete_scaling_policy::DeleteScalingPolicyError;
 use aws_sdk_applicationautoscaling::operation::deregister_scalable_target::DeregisterScalableTargetError;
@@ -22,8 +24,13 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::desired::{
     Desired, ScalingDesired, BACKLOG_METRIC, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
 };
+use crate::owned::planned::{Action, Kind, Planned};
 use crate::ProvisionError;
 use bodyline_aws::Clients;
+
+use crate::owned::deleting::{deleted_or_already_gone, Deleting, DeletionOutcome, Pending};
+use crate::owned::failure::{aws_error, none_if_missing};
+use crate::owned::resource::{OwnedResource, ResourceKind};
 
 /// SageMaker's metric namespace.
 const SAGEMAKER_NAMESPACE: &str = "AWS/SageMaker";
@@ -418,4 +425,127 @@ where
         }
         _ => Ok(()),
     }
+}
+
+/// What apply does to scale to zero, after the endpoint is `InService`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Step {
+    /// Register the target, put the policies and the alarm.
+    Put,
+    /// Remove the alarm, the policies and the target.
+    Remove,
+}
+
+/// Plans scale to zero as one change: created, updated (with what differs), removed when the
+/// stack file no longer asks for it, or nothing.
+pub(crate) fn plan(d: &Desired, o: &ScalingObserved) -> Option<Planned<Step>> {
+    let resource = d.names.scaling_resource.clone();
+    let planned = |action, detail: String, step| Planned {
+        kind: Kind::ScaleToZero,
+        resource: resource.clone(),
+        action,
+        detail,
+        step,
+    };
+    match &d.scaling {
+        Some(want) => {
+            let summary = format!(
+                "{}..{} instances, target {} queued per instance (cooldowns in {} s, out {} s), wake from zero on {}",
+                want.min,
+                want.max,
+                want.target_backlog,
+                want.scale_in_cooldown,
+                want.scale_out_cooldown,
+                NO_CAPACITY_METRIC
+            );
+            let differences = o.differences(want);
+            Some(if !o.exists() {
+                planned(Action::Create, summary, Some(Step::Put))
+            } else if !differences.is_empty() {
+                planned(Action::Update, differences.join("; "), Some(Step::Put))
+            } else {
+                planned(Action::NoOp, summary, None)
+            })
+        }
+        None if o.exists() => Some(planned(
+            Action::Update,
+            "remove: the stack file has no [scaling]".into(),
+            Some(Step::Remove),
+        )),
+        None => None,
+    }
+}
+
+/// Applies a planned step.
+pub(crate) async fn apply(
+    step: Step,
+    d: &Desired,
+    clients: &Clients,
+) -> Result<(), ProvisionError> {
+    match step {
+        Step::Put => put_scaling(d, clients).await,
+        Step::Remove => remove_scaling(d, clients).await,
+    }
+}
+
+/// Deletes a scaling policy or deregisters the scalable target, by its coordinates.
+pub(crate) fn delete_scaling<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {
+    Box::pin(async move {
+        let (clients, name) = (cx.clients, r.name.as_str());
+        let Some(scaling) = &r.scaling else {
+            return Ok((
+                DeletionOutcome::AlreadyGone,
+                "no scaling coordinates".into(),
+            ));
+        };
+        let dimension = ScalableDimension::from(scaling.dimension.as_str());
+        let deleted = if r.kind == ResourceKind::ScalingPolicy {
+            none_if_missing(
+                "DeleteScalingPolicy",
+                name,
+                clients
+                    .scaling
+                    .delete_scaling_policy()
+                    .policy_name(name)
+                    .service_namespace(ServiceNamespace::Sagemaker)
+                    .resource_id(&scaling.resource_id)
+                    .scalable_dimension(dimension)
+                    .send()
+                    .await,
+            )?
+            .is_some()
+        } else {
+            none_if_missing(
+                "DeregisterScalableTarget",
+                name,
+                clients
+                    .scaling
+                    .deregister_scalable_target()
+                    .service_namespace(ServiceNamespace::Sagemaker)
+                    .resource_id(&scaling.resource_id)
+                    .scalable_dimension(dimension)
+                    .send()
+                    .await,
+            )?
+            .is_some()
+        };
+        Ok(deleted_or_already_gone(deleted, String::new()))
+    })
+}
+
+/// Deletes the wake alarm.
+pub(crate) fn delete_alarm<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {
+    Box::pin(async move {
+        let name = r.name.as_str();
+        cx.clients
+            .cloudwatch
+            .delete_alarms()
+            .alarm_names(name)
+            .send()
+            .await
+            .map_err(|e| aws_error("DeleteAlarms", name, e))?;
+        // DeleteAlarms succeeds for names that do not exist: the leak check confirms.
+        Ok((DeletionOutcome::Deleted, String::new()))
+    })
 }

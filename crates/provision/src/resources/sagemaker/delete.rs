@@ -5,13 +5,13 @@ use std::time::{Duration, Instant};
 
 use bodyline_aws::Clients;
 
-use super::deleting::{
+use crate::owned::deleting::{
     deleted_or_already_gone, Deleted, Deleting, DeletionOutcome, Pending, TeardownOptions,
     TeardownProgress,
 };
-use super::error::TeardownError;
-use super::failure::none_if_missing;
-use super::resource::OwnedResource;
+use crate::owned::error::TeardownError;
+use crate::owned::failure::none_if_missing;
+use crate::owned::resource::OwnedResource;
 
 /// Deletes the endpoint and waits until it is gone.
 pub(crate) fn delete_endpoint<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {

@@ -1,0 +1,14 @@
+//! What setup's and teardown's sides of a resource kind share, so `resources/*` and the flows
+//! (`observe`, `plan`, `apply`, `teardown`) build on it and it uses none of them: the plan's
+//! words for one change ([`planned`]), whose a resource is by its tags ([`ownership`]), how
+//! apply waits and reports ([`applying`]), the kinds a stack owns in deletion order
+//! ([`resource`]), teardown's error and how an SDK error becomes it ([`error`], [`failure`]),
+//! and what deleting one resource takes and gives ([`deleting`]).
+
+pub(crate) mod applying;
+pub(crate) mod deleting;
+pub(crate) mod error;
+pub(crate) mod failure;
+pub(crate) mod ownership;
+pub(crate) mod planned;
+pub(crate) mod resource;

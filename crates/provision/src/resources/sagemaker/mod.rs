@@ -1,0 +1,932 @@
+//! SageMaker: the model, the endpoint config and the async endpoint, observed, planned and
+//! applied here (with the waits for the endpoint, the retirement of what a new config
+//! replaces, and the create-time tag checks), deleted in `delete.rs`.
+
+mod delete;
+
+pub(crate) use delete::{delete_endpoint, delete_endpoint_config, delete_model};
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bodyline_aws::{AwsFailure, Clients};
+use bodyline_stack::{ownership, Ownership, Target};
+
+use crate::desired::Desired;
+use crate::owned::applying::{ApplyOptions, Progress};
+use crate::owned::ownership::{
+    found_after_create, found_before_create, tag_refs, Created, Tagged, Tags,
+};
+use crate::owned::planned::{Action, Kind, Planned};
+use crate::ProvisionError;
+
+/// The endpoint as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointObserved {
+    /// Its ARN.
+    pub arn: String,
+    /// Its tags.
+    pub tags: Tags,
+    /// `EndpointStatus`.
+    pub status: String,
+    /// `FailureReason`, when failed.
+    pub failure_reason: Option<String>,
+    /// The config it runs.
+    pub config_name: String,
+    /// The config it is being moved to (`PendingDeploymentSummary`), while an
+    /// `UpdateEndpoint` is in progress.
+    pub pending_config: Option<String>,
+    /// That config's tags and model, when it is not the desired config.
+    pub current_config: Option<ConfigObserved>,
+}
+
+/// An endpoint config the endpoint runs, with the model of its variant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigObserved {
+    /// Its name.
+    pub name: String,
+    /// Its tags.
+    pub tags: Tags,
+    /// The model of its first variant, with that model's tags.
+    pub model: Option<Tagged>,
+}
+
+pub(crate) async fn sagemaker_tags(clients: &Clients, arn: &str) -> Result<Tags, ProvisionError> {
+    // Only called on ARNs that Describe just found: moto answers ListTags on an unknown ARN
+    // with HTTP 500.
+    let out = clients
+        .sagemaker
+        .list_tags()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("ListTags", arn, e))?;
+    let mut tags: Tags = Vec::new();
+    for t in out.tags() {
+        let pair = (
+            t.key().unwrap_or_default().to_string(),
+            t.value().unwrap_or_default().to_string(),
+        );
+        // moto's AddTags appends duplicate keys; one of each is enough to judge ownership.
+        if !tags.iter().any(|(k, _)| *k == pair.0) {
+            tags.push(pair);
+        }
+    }
+    Ok(tags)
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Leftover {
+    Config,
+    Model,
+}
+
+/// The stack's hashed configs or models, other than `keep`, that its tag says it owns. Found
+/// by listing (names containing the stack name) and judged by tag, so they are found again
+/// after the state file is lost.
+pub(crate) async fn leftovers(
+    desired: &Desired,
+    clients: &Clients,
+    kind: Leftover,
+    keep: &[Option<String>],
+) -> Result<Vec<Tagged>, ProvisionError> {
+    let stack = &desired.stack;
+    let listed: Vec<(String, String)> = match kind {
+        Leftover::Config => clients
+            .sagemaker
+            .list_endpoint_configs()
+            .name_contains(stack)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| ProvisionError::aws("ListEndpointConfigs", stack, e))?
+            .into_iter()
+            .filter_map(|c| {
+                Some((
+                    c.endpoint_config_name()?.to_string(),
+                    c.endpoint_config_arn()?.to_string(),
+                ))
+            })
+            .collect(),
+        Leftover::Model => clients
+            .sagemaker
+            .list_models()
+            .name_contains(stack)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| ProvisionError::aws("ListModels", stack, e))?
+            .into_iter()
+            .filter_map(|m| Some((m.model_name()?.to_string(), m.model_arn()?.to_string())))
+            .collect(),
+    };
+    let mut found = Vec::new();
+    for (name, arn) in listed {
+        if !desired.names.is_hashed_name(&name) || keep.iter().flatten().any(|k| *k == name) {
+            continue;
+        }
+        let tags = sagemaker_tags(clients, &arn).await?;
+        if bodyline_stack::ownership(stack, tag_refs(&tags)) == bodyline_stack::Ownership::Owned {
+            found.push(Tagged { name, arn, tags });
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+pub(crate) async fn describe_model(
+    clients: &Clients,
+    name: &str,
+) -> Result<Option<Tagged>, ProvisionError> {
+    let out = match clients
+        .sagemaker
+        .describe_model()
+        .model_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
+        Err(e) => return Err(ProvisionError::aws("DescribeModel", name, e)),
+    };
+    let arn = out.model_arn().unwrap_or_default().to_string();
+    Ok(Some(Tagged {
+        name: name.to_string(),
+        tags: sagemaker_tags(clients, &arn).await?,
+        arn,
+    }))
+}
+
+/// The config by name, and the model of its first variant.
+pub(crate) async fn describe_config(
+    clients: &Clients,
+    name: &str,
+) -> Result<Option<(Tagged, Option<String>)>, ProvisionError> {
+    let out = match clients
+        .sagemaker
+        .describe_endpoint_config()
+        .endpoint_config_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
+        Err(e) => return Err(ProvisionError::aws("DescribeEndpointConfig", name, e)),
+    };
+    let arn = out.endpoint_config_arn().unwrap_or_default().to_string();
+    let model = out
+        .production_variants()
+        .first()
+        .and_then(|v| v.model_name())
+        .map(str::to_string);
+    Ok(Some((
+        Tagged {
+            name: name.to_string(),
+            tags: sagemaker_tags(clients, &arn).await?,
+            arn,
+        },
+        model,
+    )))
+}
+
+pub(crate) async fn observe_endpoint(
+    desired: &Desired,
+    clients: &Clients,
+) -> Result<Option<EndpointObserved>, ProvisionError> {
+    let name = &desired.endpoint.name;
+    let out = match clients
+        .sagemaker
+        .describe_endpoint()
+        .endpoint_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
+        Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
+    };
+    let arn = out.endpoint_arn().unwrap_or_default().to_string();
+    let mut endpoint = EndpointObserved {
+        tags: sagemaker_tags(clients, &arn).await?,
+        arn,
+        status: out
+            .endpoint_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        failure_reason: out.failure_reason().map(str::to_string),
+        config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
+        pending_config: out
+            .pending_deployment_summary()
+            .and_then(|p| p.endpoint_config_name())
+            .map(str::to_string),
+        current_config: None,
+    };
+    let owned = bodyline_stack::ownership(&desired.stack, tag_refs(&endpoint.tags))
+        == bodyline_stack::Ownership::Owned;
+    if owned
+        && endpoint.config_name != desired.endpoint_config.name
+        && !endpoint.config_name.is_empty()
+    {
+        if let Some((config, model)) = describe_config(clients, &endpoint.config_name).await? {
+            let model = match model {
+                Some(m) if m != desired.model.name => describe_model(clients, &m).await?,
+                _ => None,
+            };
+            endpoint.current_config = Some(ConfigObserved {
+                name: config.name,
+                tags: config.tags,
+                model,
+            });
+        }
+    }
+    Ok(Some(endpoint))
+}
+
+/// What apply does to the model, the endpoint config or the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Step {
+    CreateModel,
+    CreateEndpointConfig,
+    CreateEndpoint,
+    /// Point the endpoint at the desired config (or delete and recreate it), then retire the old.
+    SwitchEndpoint {
+        recreate: bool,
+        retire_config: Option<String>,
+        retire_model: Option<String>,
+    },
+    WaitEndpoint,
+    /// The endpoint is already `Deleting` (a setup that recreated it stopped waiting): wait
+    /// until it is gone, create it again, then retire the old.
+    FinishRecreate {
+        retire_config: Option<String>,
+        retire_model: Option<String>,
+    },
+    /// Delete after the endpoint is `InService`.
+    Retire,
+}
+
+impl Step {
+    /// Whether apply waits for the endpoint to be `InService` after this step.
+    pub(crate) fn waits(&self) -> bool {
+        matches!(
+            self,
+            Step::CreateEndpoint
+                | Step::WaitEndpoint
+                | Step::SwitchEndpoint { .. }
+                | Step::FinishRecreate { .. }
+        )
+    }
+
+    /// What this step retires once the endpoint is ready (`kind`, `resource`: its change's).
+    pub(crate) fn retires(&self, kind: Kind, resource: &str) -> Vec<(Kind, String)> {
+        match self {
+            Step::SwitchEndpoint {
+                retire_config,
+                retire_model,
+                ..
+            }
+            | Step::FinishRecreate {
+                retire_config,
+                retire_model,
+            } => {
+                let configs = retire_config.iter().map(|c| (Kind::EndpointConfig, c));
+                let models = retire_model.iter().map(|m| (Kind::Model, m));
+                configs.chain(models).map(|(k, n)| (k, n.clone())).collect()
+            }
+            Step::Retire => vec![(kind, resource.to_string())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// What SageMaker planning reads of the observed stack.
+pub(crate) struct SageMakerObserved<'a> {
+    pub model: &'a Option<Tagged>,
+    pub endpoint_config: &'a Option<Tagged>,
+    pub endpoint: &'a Option<EndpointObserved>,
+    pub leftover_configs: &'a [Tagged],
+    pub leftover_models: &'a [Tagged],
+}
+
+/// Collects SageMaker's planned changes.
+type Planner<'a> = crate::owned::planned::Planner<'a, Step>;
+
+/// Plans the model, the endpoint config, the endpoint and the retirement of what they replace.
+pub(crate) fn plan(desired: &Desired, o: &SageMakerObserved<'_>) -> Vec<Planned<Step>> {
+    let mut p = Planner::new(desired);
+    plan_all(&mut p, o);
+    p.changes
+}
+
+fn plan_all(p: &mut Planner<'_>, o: &SageMakerObserved<'_>) {
+    let d = p.desired;
+    let model = d.model.name.clone();
+    let config = d.endpoint_config.name.clone();
+    let endpoint = d.endpoint.name.clone();
+    let current = o.endpoint.as_ref().and_then(|e| e.current_config.as_ref());
+    // Replaced hashed resources are retired only when their tags say they are ours.
+    let retire_config = current
+        .filter(|c| d.names.is_hashed_name(&c.name))
+        .filter(|c| ownership(&d.stack, tag_refs(&c.tags)) == Ownership::Owned)
+        .map(|c| c.name.clone());
+    let retire_model = current
+        .and_then(|c| c.model.as_ref())
+        .filter(|m| d.names.is_hashed_name(&m.name) && m.name != model)
+        .filter(|m| ownership(&d.stack, tag_refs(&m.tags)) == Ownership::Owned)
+        .map(|m| m.name.clone());
+
+    match (&o.model, &retire_model) {
+        (Some(_), _) => p.push(
+            Kind::Model,
+            &model,
+            Action::NoOp,
+            "exists (its name is its content hash)",
+            None,
+        ),
+        (None, Some(old)) => p.push(
+            Kind::Model,
+            &model,
+            Action::Replace,
+            format!("content changed: new model, {old} deleted after the endpoint moves"),
+            Step::CreateModel,
+        ),
+        (None, None) => p.push(
+            Kind::Model,
+            &model,
+            Action::Create,
+            format!("image {}", d.model.image),
+            Step::CreateModel,
+        ),
+    }
+    match (&o.endpoint_config, &retire_config) {
+        (Some(_), _) => p.push(
+            Kind::EndpointConfig,
+            &config,
+            Action::NoOp,
+            "exists (its name is its content hash)",
+            None,
+        ),
+        (None, Some(old)) => p.push(
+            Kind::EndpointConfig,
+            &config,
+            Action::Replace,
+            format!("content changed: new config, {old} deleted after the endpoint moves"),
+            Step::CreateEndpointConfig,
+        ),
+        (None, None) => p.push(
+            Kind::EndpointConfig,
+            &config,
+            Action::Create,
+            format!("async output to {}", d.bucket.output_path),
+            Step::CreateEndpointConfig,
+        ),
+    }
+    let local = d.target == Target::Local;
+    match &o.endpoint {
+        None => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::Create,
+            format!("runs {config}; setup waits for InService"),
+            Step::CreateEndpoint,
+        ),
+        // An earlier setup deleted it to create it again and stopped waiting (--wait-timeout).
+        Some(e) if e.status == "Deleting" => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::Replace,
+            format!("is Deleting (an earlier setup replaces it): setup waits until it is gone and creates it with {config}"),
+            Step::FinishRecreate {
+                retire_config,
+                retire_model,
+            },
+        ),
+        Some(e) if e.status == "Failed" => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::Replace,
+            format!(
+                "is Failed ({}): deleted and created again with {config}",
+                e.failure_reason.as_deref().unwrap_or("no reason given")
+            ),
+            Step::SwitchEndpoint {
+                recreate: true,
+                retire_config,
+                retire_model,
+            },
+        ),
+        // An earlier setup sent UpdateEndpoint and stopped waiting (--wait-timeout): AWS
+        // refuses a second update while the endpoint is Updating, and the old config is still
+        // serving. Wait, then retire what it replaced.
+        Some(e)
+            if e.config_name != config
+                && e.pending_config.as_deref() == Some(config.as_str())
+                && e.status != "Failed" =>
+        {
+            p.push(
+                Kind::Endpoint,
+                &endpoint,
+                Action::NoOp,
+                format!(
+                    "is {} from {} to {config} (an earlier setup's UpdateEndpoint); setup waits for InService",
+                    e.status, e.config_name
+                ),
+                Step::WaitEndpoint,
+            );
+            for (kind, old) in [
+                (Kind::EndpointConfig, retire_config),
+                (Kind::Model, retire_model),
+            ] {
+                if let Some(old) = old {
+                    p.push(
+                        kind,
+                        &old,
+                        Action::Delete,
+                        format!("replaced by the update to {config}; deleted once the endpoint is InService"),
+                        Step::Retire,
+                    );
+                }
+            }
+        }
+        Some(e) if e.config_name != config => {
+            let how = if local {
+                "local target: moto has no UpdateEndpoint, so the endpoint is deleted and created again"
+            } else {
+                "UpdateEndpoint, then the old config is deleted"
+            };
+            p.push(
+                Kind::Endpoint,
+                &endpoint,
+                Action::Update,
+                format!("runs {}, should run {config}; {how}", e.config_name),
+                Step::SwitchEndpoint {
+                    recreate: local,
+                    retire_config,
+                    retire_model,
+                },
+            );
+        }
+        Some(e) if e.status != "InService" => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::NoOp,
+            format!("is {}; setup waits for InService", e.status),
+            Step::WaitEndpoint,
+        ),
+        Some(_) => p.push(
+            Kind::Endpoint,
+            &endpoint,
+            Action::NoOp,
+            format!("InService with {config}"),
+            None,
+        ),
+    }
+    let leftover = |kind: Kind| {
+        format!(
+            "a {kind} of this stack (tagged bodyline:stack={}) that nothing uses, left by an interrupted run; deleted once the endpoint is InService",
+            d.stack
+        )
+    };
+    for c in o.leftover_configs {
+        p.push(
+            Kind::EndpointConfig,
+            &c.name,
+            Action::Delete,
+            leftover(Kind::EndpointConfig),
+            Step::Retire,
+        );
+    }
+    for m in o.leftover_models {
+        p.push(
+            Kind::Model,
+            &m.name,
+            Action::Delete,
+            leftover(Kind::Model),
+            Step::Retire,
+        );
+    }
+}
+
+/// Applies a planned step to the model, the endpoint config or the endpoint. The wait and the
+/// retirement are phases of their own (`Plan::phases`).
+pub(crate) async fn apply(
+    step: &Step,
+    d: &Desired,
+    c: &Clients,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Created, ProvisionError> {
+    match step {
+        Step::CreateModel => return create_model(d, c, options, progress).await,
+        Step::CreateEndpointConfig => return create_endpoint_config(d, c).await,
+        Step::CreateEndpoint => return create_endpoint(d, c).await,
+        Step::SwitchEndpoint { recreate, .. } => {
+            let name = &d.endpoint.name;
+            if *recreate {
+                // moto has no UpdateEndpoint, and a Failed endpoint cannot be updated on AWS:
+                // delete it, wait until it is gone, create it again.
+                match c
+                    .sagemaker
+                    .delete_endpoint()
+                    .endpoint_name(name)
+                    .send()
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => {}
+                    Err(e) => return Err(ProvisionError::aws("DeleteEndpoint", name, e)),
+                }
+                wait_gone(c, name, options, progress).await?;
+                create_endpoint(d, c).await?;
+            } else {
+                c.sagemaker
+                    .update_endpoint()
+                    .endpoint_name(name)
+                    .endpoint_config_name(&d.endpoint_config.name)
+                    .send()
+                    .await
+                    .map_err(|e| ProvisionError::aws("UpdateEndpoint", name, e))?;
+            }
+        }
+        Step::FinishRecreate { .. } => {
+            // Already Deleting: a second DeleteEndpoint is not needed (and AWS may refuse it).
+            wait_gone(c, &d.endpoint.name, options, progress).await?;
+            create_endpoint(d, c).await?;
+        }
+        Step::WaitEndpoint | Step::Retire => {}
+    }
+    Ok(Created::New)
+}
+
+async fn create_model(
+    d: &Desired,
+    c: &Clients,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Created, ProvisionError> {
+    let m = &d.model;
+    let existing = Existing::Model(&m.name);
+    if let Some(found) = before_create(d, c, Kind::Model, existing).await? {
+        return Ok(found);
+    }
+    let container = aws_sdk_sagemaker::types::ContainerDefinition::builder()
+        .image(&m.image)
+        .set_model_data_url(m.model_data_url.clone())
+        .set_environment(Some(
+            m.environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>(),
+        ))
+        .build();
+    let mut backoff = options.assume_role_backoff;
+    let mut attempt = 1;
+    loop {
+        let result = c
+            .sagemaker
+            .create_model()
+            .model_name(&m.name)
+            .execution_role_arn(&m.execution_role_arn)
+            .primary_container(container.clone())
+            .set_tags(Some(sm_tags(&d.tags)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => return Ok(Created::New),
+            Err(e) if AwsFailure::of(&e).is_already_exists() => {
+                return after_create(d, c, Kind::Model, existing, true).await
+            }
+            // A new role takes a few seconds to be assumable by SageMaker (IAM is eventually
+            // consistent); SageMaker says so with a ValidationException.
+            Err(e)
+                if attempt < options.assume_role_attempts
+                    && e.as_service_error()
+                        .and_then(|s| {
+                            aws_smithy_types::error::metadata::ProvideErrorMetadata::message(s)
+                        })
+                        .is_some_and(|msg| msg.contains("Could not assume role")) =>
+            {
+                progress(Progress::Retrying {
+                    resource: m.name.clone(),
+                    attempt,
+                    reason: "the new execution role is not assumable yet (IAM propagation)".into(),
+                });
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                attempt += 1;
+            }
+            Err(e) => return Err(ProvisionError::aws("CreateModel", &m.name, e)),
+        }
+    }
+}
+
+async fn create_endpoint_config(d: &Desired, c: &Clients) -> Result<Created, ProvisionError> {
+    use aws_sdk_sagemaker::types::{
+        AsyncInferenceClientConfig, AsyncInferenceConfig, AsyncInferenceNotificationConfig,
+        AsyncInferenceOutputConfig, ProductionVariant, ProductionVariantInstanceType,
+    };
+    let e = &d.endpoint_config;
+    let existing = Existing::EndpointConfig(&e.name);
+    if let Some(found) = before_create(d, c, Kind::EndpointConfig, existing).await? {
+        return Ok(found);
+    }
+    let notifications = (e.success_topic.is_some() || e.error_topic.is_some()).then(|| {
+        AsyncInferenceNotificationConfig::builder()
+            .set_success_topic(e.success_topic.clone())
+            .set_error_topic(e.error_topic.clone())
+            .build()
+    });
+    let async_config = AsyncInferenceConfig::builder()
+        .output_config(
+            AsyncInferenceOutputConfig::builder()
+                .s3_output_path(&e.output_path)
+                .s3_failure_path(&e.failure_path)
+                .set_kms_key_id(e.kms_key_id.clone())
+                .set_notification_config(notifications)
+                .build(),
+        )
+        .client_config(
+            AsyncInferenceClientConfig::builder()
+                .max_concurrent_invocations_per_instance(
+                    i32::try_from(e.max_concurrent_invocations_per_instance).unwrap_or(i32::MAX),
+                )
+                .build(),
+        )
+        .build();
+    let variant = ProductionVariant::builder()
+        .variant_name(&e.variant)
+        .model_name(&e.model)
+        .instance_type(ProductionVariantInstanceType::from(
+            e.instance_type.as_str(),
+        ))
+        .initial_instance_count(i32::try_from(e.instance_count).unwrap_or(i32::MAX))
+        .build();
+    match c
+        .sagemaker
+        .create_endpoint_config()
+        .endpoint_config_name(&e.name)
+        .production_variants(variant)
+        .async_inference_config(async_config)
+        .set_tags(Some(sm_tags(&d.tags)))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Created::New),
+        Err(err) if AwsFailure::of(&err).is_already_exists() => {
+            after_create(d, c, Kind::EndpointConfig, existing, true).await
+        }
+        Err(err) => Err(ProvisionError::aws("CreateEndpointConfig", &e.name, err)),
+    }
+}
+
+async fn create_endpoint(d: &Desired, c: &Clients) -> Result<Created, ProvisionError> {
+    let name = &d.endpoint.name;
+    let existing = Existing::Endpoint(name);
+    if let Some(found) = before_create(d, c, Kind::Endpoint, existing).await? {
+        return Ok(found);
+    }
+    match c
+        .sagemaker
+        .create_endpoint()
+        .endpoint_name(name)
+        .endpoint_config_name(&d.endpoint_config.name)
+        .set_tags(Some(sm_tags(&d.tags)))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Created::New),
+        Err(e) if AwsFailure::of(&e).is_already_exists() => {
+            after_create(d, c, Kind::Endpoint, existing, true).await
+        }
+        Err(e) => Err(ProvisionError::aws("CreateEndpoint", name, e)),
+    }
+}
+
+/// What a wait on the endpoint waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Until<'a> {
+    /// `InService`, running this endpoint config.
+    InService(&'a str),
+    Gone,
+}
+
+/// Polls until the endpoint is `InService` with the desired config; `Failed` is an error
+/// carrying `FailureReason`, and so is an update rolled back to another config.
+pub(crate) async fn wait_in_service(
+    c: &Clients,
+    d: &Desired,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<String, ProvisionError> {
+    let until = Until::InService(&d.endpoint_config.name);
+    wait_endpoint(c, &d.endpoint.name, options, progress, until).await
+}
+
+async fn wait_gone(
+    c: &Clients,
+    name: &str,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), ProvisionError> {
+    wait_endpoint(c, name, options, progress, Until::Gone)
+        .await
+        .map(|_| ())
+}
+
+/// Polls `DescribeEndpoint` every `poll_interval` until `until` holds, for at most
+/// `endpoint_timeout`; the last sleep is cut short so the timeout is kept. Running out of time
+/// is [`ProvisionError::StillConverging`]: the endpoint keeps converging without us, and the
+/// next setup observes it and waits again.
+async fn wait_endpoint(
+    c: &Clients,
+    name: &str,
+    options: &ApplyOptions,
+    progress: &mut dyn FnMut(Progress),
+    until: Until<'_>,
+) -> Result<String, ProvisionError> {
+    let start = Instant::now();
+    loop {
+        let status = match c
+            .sagemaker
+            .describe_endpoint()
+            .endpoint_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let status = out
+                    .endpoint_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                match (until, status.as_str()) {
+                    // A failed UpdateEndpoint rolls back: InService, on the old config, which
+                    // must then not be retired.
+                    (Until::InService(wanted), "InService") => match out.endpoint_config_name() {
+                        Some(running) if running != wanted => {
+                            return Err(ProvisionError::UpdateRolledBack {
+                                endpoint: name.to_string(),
+                                running: running.to_string(),
+                                wanted: wanted.to_string(),
+                                reason: out
+                                    .failure_reason()
+                                    .unwrap_or("no FailureReason given")
+                                    .to_string(),
+                            })
+                        }
+                        _ => return Ok(status),
+                    },
+                    (Until::InService(_), "Failed") => {
+                        return Err(ProvisionError::EndpointFailed {
+                            endpoint: name.to_string(),
+                            reason: out
+                                .failure_reason()
+                                .unwrap_or("no FailureReason given")
+                                .to_string(),
+                        })
+                    }
+                    _ => status,
+                }
+            }
+            Err(e) if until == Until::Gone && AwsFailure::of(&e).is_sagemaker_not_found() => {
+                return Ok("Gone".to_string())
+            }
+            Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
+        };
+        let elapsed = start.elapsed();
+        if elapsed >= options.endpoint_timeout {
+            return Err(ProvisionError::StillConverging {
+                endpoint: name.to_string(),
+                status,
+                waited_secs: elapsed.as_secs(),
+            });
+        }
+        progress(Progress::Waiting {
+            resource: name.to_string(),
+            status,
+            elapsed,
+        });
+        tokio::time::sleep(
+            options
+                .poll_interval
+                .min(options.endpoint_timeout - elapsed),
+        )
+        .await;
+    }
+}
+
+/// Deletes a replaced endpoint config or model, once the endpoint no longer uses it.
+pub(crate) async fn retire_one(c: &Clients, kind: Kind, name: &str) -> Result<(), ProvisionError> {
+    let result = match kind {
+        Kind::EndpointConfig => c
+            .sagemaker
+            .delete_endpoint_config()
+            .endpoint_config_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    AwsFailure::of(&e).is_sagemaker_not_found(),
+                    ProvisionError::aws("DeleteEndpointConfig", name, e),
+                )
+            }),
+        _ => c
+            .sagemaker
+            .delete_model()
+            .model_name(name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    AwsFailure::of(&e).is_sagemaker_not_found(),
+                    ProvisionError::aws("DeleteModel", name, e),
+                )
+            }),
+    };
+    match result {
+        Ok(()) | Err((true, _)) => Ok(()),
+        Err((false, e)) => Err(e),
+    }
+}
+
+/// A resource a create may find already there, by what its tags are read with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Existing<'a> {
+    Model(&'a str),
+    EndpointConfig(&'a str),
+    Endpoint(&'a str),
+}
+
+impl Existing<'_> {
+    fn name(&self) -> &str {
+        match *self {
+            Existing::Model(n) | Existing::EndpointConfig(n) | Existing::Endpoint(n) => n,
+        }
+    }
+}
+
+/// Before a create: `Some(FoundOwn)` when the resource is there and the stack's, an error when
+/// it is there and not, `None` when it is not there.
+pub(crate) async fn before_create(
+    d: &Desired,
+    c: &Clients,
+    kind: Kind,
+    what: Existing<'_>,
+) -> Result<Option<Created>, ProvisionError> {
+    let tags = tags_of(c, what).await?;
+    found_before_create(d, kind, what.name(), tags)
+}
+
+/// After a create that answered "it exists" (`found_existing`) or succeeded on a service
+/// whose create is idempotent: the resource must be the stack's.
+pub(crate) async fn after_create(
+    d: &Desired,
+    c: &Clients,
+    kind: Kind,
+    what: Existing<'_>,
+    found_existing: bool,
+) -> Result<Created, ProvisionError> {
+    let tags = tags_of(c, what).await?;
+    found_after_create(d, kind, what.name(), tags, found_existing)
+}
+
+/// The tags of `what`, or `None` when it does not exist.
+async fn tags_of(c: &Clients, what: Existing<'_>) -> Result<Option<Tags>, ProvisionError> {
+    match what {
+        Existing::Model(name) => Ok(describe_model(c, name).await?.map(|t| t.tags)),
+        Existing::EndpointConfig(name) => Ok(describe_config(c, name).await?.map(|(t, _)| t.tags)),
+        Existing::Endpoint(name) => {
+            match c
+                .sagemaker
+                .describe_endpoint()
+                .endpoint_name(name)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    let arn = out.endpoint_arn().unwrap_or_default();
+                    Ok(Some(sagemaker_tags(c, arn).await?))
+                }
+                Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => Ok(None),
+                Err(e) => Err(ProvisionError::aws("DescribeEndpoint", name, e)),
+            }
+        }
+    }
+}
+
+fn sm_tags(tags: &[(String, String)]) -> Vec<aws_sdk_sagemaker::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_sagemaker::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect()
+}

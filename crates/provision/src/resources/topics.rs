@@ -1,0 +1,175 @@
+//! The SNS success and error topics, observed, planned, applied and deleted here.
+
+use bodyline_aws::{AwsFailure, Clients};
+
+use crate::desired::Desired;
+use crate::error::build_err;
+use crate::owned::deleting::{deleted_or_already_gone, Deleting, Pending};
+use crate::owned::failure::none_if_missing;
+use crate::owned::ownership::{
+    found_after_create, found_before_create, lacks_managed_tag, Created, Tagged,
+};
+use crate::owned::planned::{Action, Kind, Planned};
+use crate::owned::resource::OwnedResource;
+use crate::ProvisionError;
+
+/// Deletes a topic, by its ARN.
+pub(crate) fn delete_topic<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {
+    Box::pin(async move {
+        let arn = r.arn.as_deref().unwrap_or(&r.name);
+        let deleted = none_if_missing(
+            "DeleteTopic",
+            arn,
+            cx.clients.sns.delete_topic().topic_arn(arn).send().await,
+        )?
+        .is_some();
+        Ok(deleted_or_already_gone(deleted, String::new()))
+    })
+}
+
+/// Reads a topic and its tags, by ARN; `None` when it does not exist.
+pub(crate) async fn observe(
+    clients: &Clients,
+    name: &str,
+    arn: &str,
+) -> Result<Option<Tagged>, ProvisionError> {
+    match clients
+        .sns
+        .get_topic_attributes()
+        .topic_arn(arn)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e)
+            if AwsFailure::of(&e).has_code(&["NotFound"])
+                || AwsFailure::of(&e).status == Some(404) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(ProvisionError::aws("GetTopicAttributes", arn, e)),
+    }
+    let tags = clients
+        .sns
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::aws("ListTagsForResource", arn, e))?
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    Ok(Some(Tagged {
+        name: name.to_string(),
+        arn: arn.to_string(),
+        tags,
+    }))
+}
+
+/// What apply does to a topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Step {
+    /// Create it, tagged.
+    Create,
+    /// Add the stack's tags.
+    Tag,
+}
+
+/// Plans both topics, when the stack has them: create, tag, or nothing.
+pub(crate) fn plan(
+    d: &Desired,
+    success: &Option<Tagged>,
+    error: &Option<Tagged>,
+) -> Vec<Planned<Step>> {
+    let Some(topics) = &d.topics else {
+        return Vec::new();
+    };
+    let planned = |kind, name: &str, action, detail: &str, step| Planned {
+        kind,
+        resource: name.to_string(),
+        action,
+        detail: detail.to_string(),
+        step,
+    };
+    [
+        (Kind::SuccessTopic, &topics.success, success),
+        (Kind::ErrorTopic, &topics.error, error),
+    ]
+    .into_iter()
+    .map(|(kind, want, have)| match have {
+        None => planned(
+            kind,
+            &want.name,
+            Action::Create,
+            "new topic, tagged",
+            Some(Step::Create),
+        ),
+        Some(t) if lacks_managed_tag(&t.tags) => planned(
+            kind,
+            &want.name,
+            Action::Update,
+            "add the bodyline:managed tag",
+            Some(Step::Tag),
+        ),
+        Some(_) => planned(kind, &want.name, Action::NoOp, "exists, tagged", None),
+    })
+    .collect()
+}
+
+/// Applies a planned step to the topic of `kind`.
+pub(crate) async fn apply(
+    step: Step,
+    kind: Kind,
+    d: &Desired,
+    c: &Clients,
+) -> Result<Created, ProvisionError> {
+    let Some(topics) = &d.topics else {
+        return Ok(Created::New);
+    };
+    let topic = if kind == Kind::SuccessTopic {
+        &topics.success
+    } else {
+        &topics.error
+    };
+    match step {
+        Step::Create => {
+            // CreateTopic answers with the topic that is there (moto: unchanged, AWS: an
+            // error if its tags differ), so its tags are read before and after.
+            let tags = observe(c, &topic.name, &topic.arn).await?.map(|t| t.tags);
+            if let Some(found) = found_before_create(d, kind, &topic.name, tags)? {
+                return Ok(found);
+            }
+            c.sns
+                .create_topic()
+                .name(&topic.name)
+                .set_tags(Some(sns_tags(&d.tags, &topic.name)?))
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("CreateTopic", &topic.name, e))?;
+            let tags = observe(c, &topic.name, &topic.arn).await?.map(|t| t.tags);
+            found_after_create(d, kind, &topic.name, tags, false)
+        }
+        Step::Tag => {
+            c.sns
+                .tag_resource()
+                .resource_arn(&topic.arn)
+                .set_tags(Some(sns_tags(&d.tags, &topic.name)?))
+                .send()
+                .await
+                .map_err(|e| ProvisionError::aws("TagResource", &topic.arn, e))?;
+            Ok(Created::New)
+        }
+    }
+}
+
+fn sns_tags(
+    tags: &[(String, String)],
+    resource: &str,
+) -> Result<Vec<aws_sdk_sns::types::Tag>, ProvisionError> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(build_err("TagResource", resource))
+}
