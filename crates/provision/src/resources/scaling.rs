@@ -334,7 +334,7 @@ pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), Pr
         .await
         .map_err(aas_err("PutScalingPolicy", &n.wake_policy))?;
 
-    let mut alarm = clients
+    let alarm = clients
         .cloudwatch
         .put_metric_alarm()
         .alarm_name(&n.wake_alarm)
@@ -354,15 +354,8 @@ pub(crate) async fn put_scaling(d: &Desired, clients: &Clients) -> Result<(), Pr
         .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
         .treat_missing_data("missing")
         .alarm_actions(wake.policy_arn());
-    for (k, v) in &d.tags {
-        alarm = alarm.tags(
-            aws_sdk_cloudwatch::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build(),
-        );
-    }
     alarm
+        .set_tags((!d.tags.is_empty()).then(|| bodyline_aws::tags::to_cloudwatch(&d.tags)))
         .send()
         .await
         .map_err(aas_err("PutMetricAlarm", &n.wake_alarm))?;

@@ -168,8 +168,5 @@ fn sns_tags(
     tags: &[(String, String)],
     resource: &str,
 ) -> Result<Vec<aws_sdk_sns::types::Tag>, ProvisionError> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_sns::types::Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(build_err("TagResource", resource))
+    bodyline_aws::tags::to_sns(tags).map_err(build_err("TagResource", resource))
 }

@@ -585,13 +585,5 @@ fn s3_tags(
     tags: &[(String, String)],
     bucket: &str,
 ) -> Result<aws_sdk_s3::types::Tagging, ProvisionError> {
-    let set = tags
-        .iter()
-        .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(build_err("PutBucketTagging", bucket))?;
-    aws_sdk_s3::types::Tagging::builder()
-        .set_tag_set(Some(set))
-        .build()
-        .map_err(build_err("PutBucketTagging", bucket))
+    bodyline_aws::tags::to_s3(tags).map_err(build_err("PutBucketTagging", bucket))
 }

@@ -765,8 +765,5 @@ fn iam_tags(
     tags: &[(String, String)],
     resource: &str,
 ) -> Result<Vec<aws_sdk_iam::types::Tag>, ProvisionError> {
-    tags.iter()
-        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(build_err("TagResource", resource))
+    bodyline_aws::tags::to_iam(tags).map_err(build_err("TagResource", resource))
 }

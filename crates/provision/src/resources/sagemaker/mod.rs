@@ -921,12 +921,5 @@ async fn tags_of(c: &Clients, what: Existing<'_>) -> Result<Option<Tags>, Provis
 }
 
 fn sm_tags(tags: &[(String, String)]) -> Vec<aws_sdk_sagemaker::types::Tag> {
-    tags.iter()
-        .map(|(k, v)| {
-            aws_sdk_sagemaker::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-        })
-        .collect()
+    bodyline_aws::tags::to_sagemaker(tags)
 }
