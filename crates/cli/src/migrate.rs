@@ -61,9 +61,14 @@ pub struct MigrateArgs {
     /// How to treat payloads whose size is not known statically.
     #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
     pub strategy: StrategyArg,
-    /// Where to save the S3-input report (which sites still need S3 input after this run).
-    #[arg(long, default_value = bodyline_migrate::DEFAULT_MIGRATION_REPORT)]
-    pub report_file: PathBuf,
+    /// Where to save the S3-input report (which sites still need S3 input after this run);
+    /// default `<root>/.bodyline/migrate-report.json`, where `setup` and `plan` read it.
+    #[arg(long, value_name = "PATH")]
+    pub report_file: Option<PathBuf>,
+    /// The project directory (as for `setup`, `plan` and `verify`): its `.bodyline/` receives
+    /// the S3-input report.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
     /// Do not save the S3-input report.
     #[arg(long, conflicts_with = "report_file")]
     pub no_report_file: bool,
@@ -74,6 +79,15 @@ pub struct MigrateArgs {
     /// Parse every .rs file, not only those containing `input_location` (for benchmarks).
     #[arg(long, hide = true)]
     pub no_prefilter: bool,
+}
+
+impl MigrateArgs {
+    /// Where the S3-input report goes: `--report-file`, else the project's `.bodyline/`.
+    fn report_path(&self) -> PathBuf {
+        self.report_file
+            .clone()
+            .unwrap_or_else(|| bodyline_stack::ProjectDir::new(&self.root).migration_report())
+    }
 }
 
 /// A size such as `8M`, `500K` or `1048576` (bytes; K, M and G are powers of 1024).
@@ -160,17 +174,18 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     if let Some(s3_input) = s3_input.as_ref().filter(|_| !args.no_report_file) {
-        bodyline_migrate::save_report(s3_input, &args.report_file).with_context(|| {
+        let report_file = args.report_path();
+        bodyline_migrate::save_report(s3_input, &report_file).with_context(|| {
             format!(
                 "cannot save the S3-input report to {}; pass --report-file PATH or --no-report-file",
-                args.report_file.display()
+                report_file.display()
             )
         })?;
         if args.format == MigrateFormat::Human {
             let sites: usize = s3_input.crates.iter().map(|c| c.sites.len()).sum();
             eprintln!(
                 "S3-input report: {} ({sites} site{} still send input_location)",
-                args.report_file.display(),
+                report_file.display(),
                 if sites == 1 { "" } else { "s" }
             );
         }
@@ -244,7 +259,8 @@ mod tests {
                 verify_build: false,
                 format: MigrateFormat::Json,
                 strategy: StrategyArg::Inline,
-                report_file: self.0.join("out/report.json"),
+                report_file: Some(self.0.join("out/report.json")),
+                root: self.0.clone(),
                 no_report_file: false,
                 no_prefilter: false,
                 max_file_size: bodyline_migrate::DEFAULT_MAX_FILE_BYTES,
@@ -278,6 +294,21 @@ mod tests {
         assert_eq!(r.crates[0].name, "broken");
         assert_eq!(r.crates[0].sites[0].line, 5);
         assert!(r.crates[0].sites[0].why.starts_with("not written yet"));
+    }
+
+    #[test]
+    fn the_report_goes_to_the_project_directory_by_default() {
+        let c = TempCrate::new("project");
+        run(&MigrateArgs {
+            report_file: None,
+            ..c.args()
+        })
+        .unwrap();
+        let report = bodyline_stack::ProjectDir::new(&c.0).migration_report();
+        assert_eq!(report, c.0.join(".bodyline/migrate-report.json"));
+        let saved = bodyline_migrate::MigrationReport::load(&report).unwrap();
+        assert!(saved.is_some_and(|r| r.needed), "{}", report.display());
+        assert!(!c.0.join("out").exists());
     }
 
     #[test]

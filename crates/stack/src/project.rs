@@ -4,9 +4,9 @@
 //! **The rule.** The project directory is `--root` (default: the current directory) for every
 //! command. Everything bodyline writes or reads back lives in `<project>/.bodyline/`: the local
 //! stack's `local.env`, its records and venv, the state files, the stack locks, and the
-//! migration report — `bodyline migrate` writes `.bodyline/migrate-report.json` relative to the
-//! current directory (its default project directory) and `setup`, `plan` and `verify` read it
-//! from `<project>/.bodyline/`. A relative `bucket.migration_report` in the stack file is
+//! migration report — `bodyline migrate` writes `<project>/.bodyline/migrate-report.json` (its
+//! `--root` too, unless `--report-file` says otherwise) and `setup`, `plan` and `verify` read it
+//! from there. A relative `bucket.migration_report` in the stack file is
 //! resolved against the project directory too, not against the stack file's directory: a
 //! stack file kept elsewhere (`--stack-file templates/bodyline.toml`) does not move the
 //! report, so what `migrate` wrote is what `setup` reads.
