@@ -73,3 +73,39 @@ pub fn with_credentials(config: &SdkConfig, credentials: Credentials) -> SdkConf
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .build()
 }
+
+/// Resolves the credentials of `config` now, so that a missing or broken credential chain is
+/// named before any call is made; the error is the chain's own account of what it tried.
+pub async fn resolve_credentials(config: &SdkConfig) -> Result<(), String> {
+    use aws_credential_types::provider::ProvideCredentials as _;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| "no credential provider is configured".to_string())?;
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|e| crate::error_chain(&e))
+}
+
+/// Who the configured credentials are, as STS says (`GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The 12-digit account, when STS names one.
+    pub account: Option<String>,
+    /// The caller's ARN, when STS names one.
+    pub arn: Option<String>,
+}
+
+/// Asks STS who the credentials of `sts` are.
+pub async fn caller(sts: &aws_sdk_sts::Client) -> Result<Caller, AwsFailure> {
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AwsFailure::of(&e))?;
+    Ok(Caller {
+        account: out.account().map(str::to_string),
+        arn: out.arn().map(str::to_string),
+    })
+}

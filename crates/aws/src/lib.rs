@@ -30,5 +30,8 @@ mod user;
 pub use chain::error_chain;
 pub use clients::{CallCounter, CallCounts, Clients};
 pub use failure::{AwsFailure, ErrorClass};
-pub use identity::{assume_role, static_credentials, with_credentials, AssumeError};
+pub use identity::{
+    assume_role, caller, resolve_credentials, static_credentials, with_credentials, AssumeError,
+    Caller,
+};
 pub use user::{create_user_with_key, UserError, UserKey};

@@ -2,7 +2,6 @@
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::operation::BuildError;
 
@@ -163,24 +162,26 @@ impl ProvisionError {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        let (code, message) = match err.as_service_error() {
-            // IAM and SageMaker denials may come back without a code: the status says what
-            // happened (403: denied, 500: the server failed).
-            Some(service) => (
-                service.code().map(str::to_string),
-                match (service.message(), status) {
-                    (Some(m), _) => m.to_string(),
-                    (None, Some(s)) => format!("HTTP {s} without a message"),
-                    (None, None) => "no message".to_string(),
-                },
-            ),
-            None => (None, DisplayErrorContext(&err).to_string()),
+        ProvisionError::from_failure(operation, resource, bodyline_aws::AwsFailure::of(&err))
+    }
+
+    /// What the service said about `operation` on `resource`. IAM and SageMaker denials may
+    /// come back without a code or message: the status says what happened (403: denied, 500:
+    /// the server failed).
+    pub(crate) fn from_failure(
+        operation: &'static str,
+        resource: impl Into<String>,
+        failure: bodyline_aws::AwsFailure,
+    ) -> ProvisionError {
+        let message = match (failure.message, failure.status) {
+            (Some(m), _) => m,
+            (None, Some(s)) => format!("HTTP {s} without a message"),
+            (None, None) => "no message".to_string(),
         };
         ProvisionError::Aws {
             operation,
             resource: resource.into(),
-            code,
+            code: failure.code,
             message,
         }
     }

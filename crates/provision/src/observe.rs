@@ -1,6 +1,5 @@
 //! Read-only calls that find what of a stack exists, by its derived names, and whose it is, by tag.
 
-use aws_credential_types::provider::ProvideCredentials;
 use bodyline_stack::{Stack, State, Target};
 
 use crate::desired::{Context, Desired, Principal};
@@ -50,29 +49,16 @@ pub struct Observed {
 /// On the aws target, missing credentials are reported here, before any other call.
 pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, ProvisionError> {
     if stack.target == Target::Aws {
-        let provider =
-            clients
-                .sdk()
-                .credentials_provider()
-                .ok_or_else(|| ProvisionError::NoCredentials {
-                    message: "no credential provider is configured".into(),
-                })?;
-        provider
-            .provide_credentials()
+        bodyline_aws::resolve_credentials(clients.sdk())
             .await
-            .map_err(|e| ProvisionError::NoCredentials {
-                message: bodyline_aws::error_chain(&e),
-            })?;
+            .map_err(|message| ProvisionError::NoCredentials { message })?;
     }
-    let me = clients
-        .sts
-        .get_caller_identity()
-        .send()
+    let me = bodyline_aws::caller(&clients.sts)
         .await
-        .map_err(|e| ProvisionError::aws("GetCallerIdentity", "the caller", e))?;
+        .map_err(|f| ProvisionError::from_failure("GetCallerIdentity", "the caller", f))?;
     Ok(Context {
-        account: me.account().unwrap_or_default().to_string(),
-        caller_arn: me.arn().unwrap_or_default().to_string(),
+        account: me.account.unwrap_or_default(),
+        caller_arn: me.arn.unwrap_or_default(),
         created: bodyline_stack::created_tag_value(std::time::SystemTime::now()),
     })
 }

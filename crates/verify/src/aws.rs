@@ -13,16 +13,13 @@ pub(crate) async fn caller(
     clients: &Clients,
     target: bodyline_stack::Target,
 ) -> Result<bodyline_provision::Context, VerifyError> {
-    let out = clients
-        .sts
-        .get_caller_identity()
-        .send()
+    let me = bodyline_aws::caller(&clients.sts)
         .await
-        .map_err(|e| aws_error("GetCallerIdentity", "the configured credentials", e))?;
-    let account = out.account().ok_or(VerifyError::NoAccount { target })?;
+        .map_err(|f| VerifyError::aws("GetCallerIdentity", "the configured credentials", f))?;
+    let account = me.account.ok_or(VerifyError::NoAccount { target })?;
     Ok(bodyline_provision::Context {
-        account: account.to_string(),
-        caller_arn: out.arn().unwrap_or_default().to_string(),
+        account,
+        caller_arn: me.arn.unwrap_or_default(),
         created: bodyline_stack::created_tag_value(std::time::SystemTime::now()),
     })
 }

@@ -8,7 +8,6 @@ use bodyline_stack::{Names, Stack, State, Target};
 use serde::Serialize;
 
 use crate::owned::deleting::Deleting;
-use crate::owned::failure::aws_error;
 use bodyline_aws::Clients;
 use discover::{discover, Scope};
 
@@ -132,14 +131,10 @@ pub async fn plan_teardown(
 
 /// The 12-digit account of the configured credentials.
 pub(crate) async fn account(clients: &Clients, target: Target) -> Result<String, TeardownError> {
-    let out = clients
-        .sts
-        .get_caller_identity()
-        .send()
+    bodyline_aws::caller(&clients.sts)
         .await
-        .map_err(|e| aws_error("GetCallerIdentity", "the configured credentials", e))?;
-    out.account()
-        .map(str::to_string)
+        .map_err(|f| TeardownError::aws("GetCallerIdentity", "the configured credentials", f))?
+        .account
         .ok_or(TeardownError::NoAccount { target })
 }
 

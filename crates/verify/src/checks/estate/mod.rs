@@ -10,7 +10,6 @@
 use std::path::PathBuf;
 
 use aws_config::SdkConfig;
-use aws_credential_types::provider::ProvideCredentials as _;
 use aws_sdk_sagemaker::types::EndpointStatus;
 use bodyline_stack::Target;
 use serde::Serialize;
@@ -227,20 +226,9 @@ pub async fn verify_endpoint(
 
 /// Missing credentials are reported before any call.
 async fn ensure_credentials(config: &SdkConfig, target: Target) -> Result<(), VerifyError> {
-    let provider = config
-        .credentials_provider()
-        .ok_or_else(|| VerifyError::NoCredentials {
-            target,
-            message: "no credential provider is configured".into(),
-        })?;
-    provider
-        .provide_credentials()
+    bodyline_aws::resolve_credentials(config)
         .await
-        .map_err(|e| VerifyError::NoCredentials {
-            target,
-            message: bodyline_aws::error_chain(&e),
-        })?;
-    Ok(())
+        .map_err(|message| VerifyError::NoCredentials { target, message })
 }
 
 /// `DescribeEndpoint`, `DescribeEndpointConfig` (moto's `DescribeEndpoint` has no
