@@ -675,52 +675,11 @@ pub(crate) async fn apply(
             }
         }
         Step::Attach { attach, detach } => {
-            let arn = &d.invoker.arn;
             for p in attach {
-                let r = match p {
-                    Principal::Role(n) => c
-                        .iam
-                        .attach_role_policy()
-                        .role_name(n)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| ProvisionError::aws("AttachRolePolicy", n, e)),
-                    Principal::User(n) => c
-                        .iam
-                        .attach_user_policy()
-                        .user_name(n)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| ProvisionError::aws("AttachUserPolicy", n, e)),
-                };
-                r?;
+                set_attachment(c, p, &d.invoker.arn, true).await?;
             }
             for p in detach {
-                let r = match p {
-                    Principal::Role(n) => c
-                        .iam
-                        .detach_role_policy()
-                        .role_name(n)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| ProvisionError::aws("DetachRolePolicy", n, e)),
-                    Principal::User(n) => c
-                        .iam
-                        .detach_user_policy()
-                        .user_name(n)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| ProvisionError::aws("DetachUserPolicy", n, e)),
-                };
-                r?;
+                set_attachment(c, p, &d.invoker.arn, false).await?;
             }
         }
     }
@@ -766,4 +725,51 @@ fn iam_tags(
     resource: &str,
 ) -> Result<Vec<aws_sdk_iam::types::Tag>, ProvisionError> {
     bodyline_aws::tags::to_iam(tags).map_err(build_err("TagResource", resource))
+}
+
+/// Attaches the managed policy `arn` to principal `p`, or detaches it.
+async fn set_attachment(
+    c: &Clients,
+    p: &Principal,
+    arn: &str,
+    attached: bool,
+) -> Result<(), ProvisionError> {
+    match (p, attached) {
+        (Principal::Role(n), true) => c
+            .iam
+            .attach_role_policy()
+            .role_name(n)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ProvisionError::aws("AttachRolePolicy", n, e)),
+        (Principal::User(n), true) => c
+            .iam
+            .attach_user_policy()
+            .user_name(n)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ProvisionError::aws("AttachUserPolicy", n, e)),
+        (Principal::Role(n), false) => c
+            .iam
+            .detach_role_policy()
+            .role_name(n)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ProvisionError::aws("DetachRolePolicy", n, e)),
+        (Principal::User(n), false) => c
+            .iam
+            .detach_user_policy()
+            .user_name(n)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ProvisionError::aws("DetachUserPolicy", n, e)),
+    }
 }
