@@ -6,8 +6,8 @@ use serde::Serialize;
 use crate::desired::Desired;
 pub use crate::owned::applying::{ApplyOptions, Progress};
 use crate::owned::ownership::Created;
-use crate::plan::{Action, Change, Kind, Plan, Step};
-use crate::resources::{bucket, iam, sagemaker, topics};
+use crate::plan::{Action, Kind, Plan};
+use crate::resources::module::ApplyContext;
 use crate::ProvisionError;
 use bodyline_aws::{CallCounts, Clients};
 
@@ -39,19 +39,31 @@ pub async fn apply(
 ) -> Result<ApplyReport, ProvisionError> {
     let d = &plan.desired;
     let phases = plan.phases();
+    let mut cx = ApplyContext {
+        desired: d,
+        clients,
+        options,
+        progress,
+    };
     let mut applied: Vec<(Kind, String, Action)> = Vec::new();
     let mut found_own = Vec::new();
     for change in phases.before {
-        // Retired resources are reported when they are deleted, after the endpoint is ready.
-        if change.action != Action::NoOp && change.step != Step::SageMaker(sagemaker::Step::Retire)
-        {
-            progress(Progress::Applying {
+        let Some(step) = &change.step else {
+            continue;
+        };
+        // A change that only retires its resource is reported when the resource is deleted,
+        // after the endpoint is ready.
+        let retires_itself = step
+            .retires(change.kind, &change.resource)
+            .contains(&(change.kind, change.resource.clone()));
+        if change.action != Action::NoOp && !retires_itself {
+            (cx.progress)(Progress::Applying {
                 kind: change.kind,
                 resource: change.resource.clone(),
                 action: change.action,
             });
         }
-        let created = match run_step(d, clients, options, change, progress).await {
+        let created = match step.apply(change.kind, &mut cx).await {
             Ok(created) => created,
             Err(ProvisionError::TakenDuringSetup {
                 kind,
@@ -80,33 +92,37 @@ pub async fn apply(
             applied.push((change.kind, change.resource.clone(), change.action));
         }
     }
-    let endpoint_status = if phases.wait {
-        sagemaker::wait_in_service(clients, d, options, progress).await?
-    } else {
-        "InService".to_string()
+    let endpoint_status = match phases.wait {
+        Some(step) => step.wait_ready(&mut cx).await?,
+        None => "InService".to_string(),
     };
     for change in phases.after {
-        progress(Progress::Applying {
+        (cx.progress)(Progress::Applying {
             kind: change.kind,
             resource: change.resource.clone(),
             action: change.action,
         });
-        if let Step::Scaling(step) = change.step {
-            crate::resources::scaling::apply(step, d, clients).await?;
+        if let Some(step) = &change.step {
+            step.apply(change.kind, &mut cx).await?;
         }
         applied.push((change.kind, change.resource.clone(), change.action));
     }
-    for (kind, name) in &phases.retire {
-        progress(Progress::Retiring {
-            kind: *kind,
-            resource: name.clone(),
+    let mut retired = Vec::new();
+    for retirement in &phases.retire {
+        (cx.progress)(Progress::Retiring {
+            kind: retirement.kind,
+            resource: retirement.name.clone(),
         });
-        sagemaker::retire_one(clients, *kind, name).await?;
+        retirement
+            .by
+            .retire(clients, retirement.kind, &retirement.name)
+            .await?;
+        retired.push((retirement.kind, retirement.name.clone()));
     }
     Ok(ApplyReport {
         applied,
         found_own,
-        retired: phases.retire,
+        retired,
         endpoint_status,
         calls: clients.calls(),
         state: state_of(d),
@@ -147,23 +163,4 @@ pub fn state_of(d: &Desired) -> State {
     );
     put("endpoint", &d.endpoint.name, &d.endpoint.arn);
     state
-}
-
-async fn run_step(
-    d: &Desired,
-    c: &Clients,
-    options: &ApplyOptions,
-    change: &Change,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<Created, ProvisionError> {
-    match &change.step {
-        Step::Nothing => {}
-        Step::Bucket(step) => return bucket::apply(step, d, c).await,
-        Step::Topic(step) => return topics::apply(*step, change.kind, d, c).await,
-        Step::Iam(step) => return iam::apply(step, change.kind, d, c).await,
-        Step::SageMaker(step) => return sagemaker::apply(step, d, c, options, progress).await,
-        // A phase of its own (`Plan::phases`): after the wait.
-        Step::Scaling(_) => {}
-    }
-    Ok(Created::New)
 }

@@ -134,6 +134,10 @@ pub enum ProvisionError {
         /// How long this run waited.
         waited_secs: u64,
     },
+    /// A resource module was asked for something it does not do (a step that retires without
+    /// saying how, a wait without a waiter): a bug in bodyline, not in the input.
+    #[error("bodyline bug: {0}; nothing more was changed. Please report it with the output of `bodyline plan`")]
+    Internal(String),
 }
 
 impl ProvisionError {

@@ -2,46 +2,72 @@
 
 use bodyline_stack::{Stack, State, Target};
 
-use crate::desired::{Context, Desired, Principal};
-pub use crate::owned::ownership::Tagged;
-pub use crate::resources::bucket::BucketObserved;
-pub use crate::resources::iam::{PolicyObserved, RoleObserved};
-pub use crate::resources::sagemaker::EndpointObserved;
-use crate::resources::sagemaker::{
-    describe_config, describe_model, leftovers, observe_endpoint, Leftover,
-};
-use crate::resources::{bucket, iam, topics};
+use std::any::{Any, TypeId};
+
+use crate::desired::{Context, Desired};
+use crate::resources::module::ObservedPart;
+use crate::resources::MODULES;
 use crate::ProvisionError;
 use bodyline_aws::Clients;
 
-/// What exists of a stack, as read from the account. Only reads produce it.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What exists of a stack, as read from the account: one part per resource module, each in
+/// the module's own terms. Only reads produce it; a part observe did not read is "nothing
+/// exists" to the plan.
+#[derive(Debug, Default)]
 pub struct Observed {
-    /// The output bucket.
-    pub bucket: Option<BucketObserved>,
-    /// The success topic.
-    pub success_topic: Option<Tagged>,
-    /// The error topic.
-    pub error_topic: Option<Tagged>,
-    /// The execution role.
-    pub role: Option<RoleObserved>,
-    /// The invoker policy.
-    pub invoker: Option<PolicyObserved>,
-    /// The model with the desired (hashed) name.
-    pub model: Option<Tagged>,
-    /// The endpoint config with the desired (hashed) name.
-    pub endpoint_config: Option<Tagged>,
-    /// The endpoint.
-    pub endpoint: Option<EndpointObserved>,
-    /// Configured invoker principals that do not exist.
-    pub missing_principals: Vec<Principal>,
-    /// The stack's endpoint configs (found by name pattern and tag) that neither the endpoint
-    /// nor the plan uses: left over from an interrupted run.
-    pub leftover_configs: Vec<Tagged>,
-    /// The stack's models (found the same way) that no config in use needs.
-    pub leftover_models: Vec<Tagged>,
-    /// Scale to zero: target, policies and alarm, by the stack's names.
-    pub scaling: crate::resources::scaling::ScalingObserved,
+    parts: Vec<Box<dyn ObservedPart>>,
+}
+
+impl Clone for Observed {
+    fn clone(&self) -> Observed {
+        Observed {
+            parts: self.parts.iter().map(|p| (**p).clone_part()).collect(),
+        }
+    }
+}
+
+impl Observed {
+    /// The part kept under the type `type_id`, if observe read it.
+    pub(crate) fn part_by_type(&self, type_id: TypeId) -> Option<&dyn Any> {
+        self.parts
+            .iter()
+            .map(|p| (**p).as_any())
+            .find(|p| Any::type_id(*p) == type_id)
+    }
+
+    /// Keeps a module's part, in place of one of the same type.
+    pub(crate) fn insert(&mut self, part: Box<dyn ObservedPart>) {
+        let type_id = Any::type_id((*part).as_any());
+        self.parts
+            .retain(|p| Any::type_id((**p).as_any()) != type_id);
+        self.parts.push(part);
+    }
+
+    /// A module's part by its type, if observe read it.
+    #[cfg(test)]
+    pub(crate) fn part<T: 'static>(&self) -> Option<&T> {
+        self.part_by_type(TypeId::of::<T>())
+            .and_then(|p| p.downcast_ref())
+    }
+
+    /// A module's part by its type, to change it ("nothing exists" first, if it was not read).
+    #[cfg(test)]
+    pub(crate) fn part_mut<T>(&mut self) -> &mut T
+    where
+        T: std::fmt::Debug + Clone + Default + Send + Sync + 'static,
+    {
+        if self.part::<T>().is_none() {
+            self.insert(Box::new(T::default()));
+        }
+        match self
+            .parts
+            .iter_mut()
+            .find_map(|p| (**p).as_any_mut().downcast_mut::<T>())
+        {
+            Some(part) => part,
+            None => unreachable!("the part was inserted above"),
+        }
+    }
 }
 
 /// Resolves the caller: the account and ARN every name and policy derives from.
@@ -72,36 +98,9 @@ pub async fn observe(
     clients: &Clients,
     state: Option<&State>,
 ) -> Result<Observed, ProvisionError> {
-    let mut observed = Observed {
-        bucket: bucket::observe(desired, clients, state).await?,
-        ..Observed::default()
-    };
-    if let Some(topics) = &desired.topics {
-        observed.success_topic =
-            topics::observe(clients, &topics.success.name, &topics.success.arn).await?;
-        observed.error_topic =
-            topics::observe(clients, &topics.error.name, &topics.error.arn).await?;
+    let mut observed = Observed::default();
+    for module in MODULES {
+        observed.insert(module.observe_any(desired, clients, state).await?);
     }
-    observed.role = iam::observe_role(desired, clients).await?;
-    observed.invoker = iam::observe_invoker(desired, clients).await?;
-    observed.missing_principals = iam::missing_principals(desired, clients).await?;
-    observed.model = describe_model(clients, &desired.model.name).await?;
-    observed.endpoint_config = describe_config(clients, &desired.endpoint_config.name)
-        .await?
-        .map(|(t, _)| t);
-    observed.endpoint = observe_endpoint(desired, clients).await?;
-    let in_use_config = observed.endpoint.as_ref().map(|e| e.config_name.clone());
-    let in_use_model = observed
-        .endpoint
-        .as_ref()
-        .and_then(|e| e.current_config.as_ref())
-        .and_then(|c| c.model.as_ref())
-        .map(|m| m.name.clone());
-    let keep_configs = [Some(desired.endpoint_config.name.clone()), in_use_config];
-    let keep_models = [Some(desired.model.name.clone()), in_use_model];
-    observed.leftover_configs =
-        leftovers(desired, clients, Leftover::Config, &keep_configs).await?;
-    observed.leftover_models = leftovers(desired, clients, Leftover::Model, &keep_models).await?;
-    observed.scaling = crate::resources::scaling::observe_scaling(desired, clients).await?;
     Ok(observed)
 }

@@ -3,8 +3,17 @@
 use bodyline_stack::{MANAGED_TAG, STACK_TAG};
 
 use super::*;
-use crate::resources::sagemaker::ConfigObserved;
+use crate::owned::ownership::Tagged;
+use crate::resources::bucket::BucketObserved;
+use crate::resources::iam::{self, IamObserved};
+use crate::resources::sagemaker::{self, ConfigObserved, SageMakerObserved};
+use crate::resources::scaling::{self, ScalingObserved};
 use crate::testutil::{desired, stack, stack_with, up_to_date};
+
+/// A change's step, if its module's steps are `S`.
+fn step<S: Clone + 'static>(c: &Change) -> Option<S> {
+    c.step.as_ref().and_then(|s| s.downcast::<S>()).cloned()
+}
 
 fn actions(plan: &Plan) -> Vec<(Kind, Action)> {
     plan.changes.iter().map(|c| (c.kind, c.action)).collect()
@@ -75,12 +84,12 @@ fn drifted_bucket_settings_and_policies_are_updated() {
     let s = stack("aws");
     let d = desired(&s);
     let mut o = up_to_date(&d);
-    if let Some(b) = o.bucket.as_mut() {
+    if let Some(b) = o.part_mut::<Option<BucketObserved>>().as_mut() {
         b.public_access_block = Some([true, true, false, true]);
         b.lifecycle.pop();
         b.policy = None;
     }
-    if let Some(r) = o.role.as_mut() {
+    if let Some(r) = o.part_mut::<IamObserved>().role.as_mut() {
         r.policy = Some(serde_json::json!({"Version": "2012-10-17", "Statement": []}));
     }
     let plan = plan(desired(&s), &o).unwrap();
@@ -99,7 +108,8 @@ fn drifted_bucket_settings_and_policies_are_updated() {
 /// The account as the old stack left it, seen by the new stack's observe: the endpoint runs
 /// the old config, which is found (and judged by tag) through the endpoint.
 fn observed_after_change(old: &Desired, new: &Desired) -> Observed {
-    let mut o = up_to_date(old);
+    let mut observed = up_to_date(old);
+    let o = observed.part_mut::<SageMakerObserved>();
     o.model = (old.model.name == new.model.name)
         .then(|| o.model.clone())
         .flatten();
@@ -108,14 +118,14 @@ fn observed_after_change(old: &Desired, new: &Desired) -> Observed {
         e.current_config = Some(ConfigObserved {
             name: old.endpoint_config.name.clone(),
             tags: old.tags.clone(),
-            model: (old.model.name != new.model.name).then(|| crate::observe::Tagged {
+            model: (old.model.name != new.model.name).then(|| Tagged {
                 name: old.model.name.clone(),
                 arn: old.model.arn.clone(),
                 tags: old.tags.clone(),
             }),
         });
     }
-    o
+    observed
 }
 
 #[test]
@@ -143,8 +153,8 @@ fn a_changed_config_is_replaced_and_the_endpoint_moves() {
         );
         let endpoint = change(&plan, Kind::Endpoint);
         assert_eq!(
-            endpoint.step,
-            Step::SageMaker(sagemaker::Step::SwitchEndpoint {
+            step::<sagemaker::Step>(endpoint),
+            Some(sagemaker::Step::SwitchEndpoint {
                 recreate,
                 retire_config: Some(old.endpoint_config.name.clone()),
                 retire_model: None,
@@ -174,8 +184,8 @@ fn a_changed_model_replaces_model_and_config_and_retires_both() {
     assert_eq!(change(&plan, Kind::Model).action, Action::Replace);
     assert_eq!(change(&plan, Kind::EndpointConfig).action, Action::Replace);
     assert_eq!(
-        change(&plan, Kind::Endpoint).step,
-        Step::SageMaker(sagemaker::Step::SwitchEndpoint {
+        step::<sagemaker::Step>(change(&plan, Kind::Endpoint)),
+        Some(sagemaker::Step::SwitchEndpoint {
             recreate: false,
             retire_config: Some(old.endpoint_config.name.clone()),
             retire_model: Some(old.model.name.clone()),
@@ -198,11 +208,18 @@ fn the_plan_states_its_phases_wait_then_scaling_then_retirement() {
     let plan = plan(desired(&s), &observed_after_change(&old, &new)).unwrap();
     let phases = plan.phases();
     let kinds = |changes: &[&crate::Change]| changes.iter().map(|c| c.kind).collect::<Vec<_>>();
-    assert!(phases.wait, "the endpoint moves: apply waits for it");
+    assert!(
+        phases.wait.is_some(),
+        "the endpoint moves: apply waits for it"
+    );
     assert_eq!(kinds(&phases.after), vec![Kind::ScaleToZero]);
     assert!(!kinds(&phases.before).contains(&Kind::ScaleToZero));
     assert_eq!(
-        phases.retire,
+        phases
+            .retire
+            .iter()
+            .map(|r| (r.kind, r.name.clone()))
+            .collect::<Vec<_>>(),
         vec![
             (Kind::EndpointConfig, old.endpoint_config.name.clone()),
             (Kind::Model, old.model.name.clone())
@@ -210,7 +227,7 @@ fn the_plan_states_its_phases_wait_then_scaling_then_retirement() {
     );
     let up_to_date = plan_up_to_date(&desired(&stack("aws")));
     let phases = up_to_date.phases();
-    assert!(!phases.wait && phases.after.is_empty() && phases.retire.is_empty());
+    assert!(phases.wait.is_none() && phases.after.is_empty() && phases.retire.is_empty());
 }
 
 fn plan_up_to_date(d: &crate::Desired) -> crate::Plan {
@@ -221,7 +238,7 @@ fn plan_up_to_date(d: &crate::Desired) -> crate::Plan {
 fn a_failed_endpoint_is_replaced() {
     let s = stack("aws");
     let mut o = up_to_date(&desired(&s));
-    if let Some(e) = o.endpoint.as_mut() {
+    if let Some(e) = o.part_mut::<SageMakerObserved>().endpoint.as_mut() {
         e.status = "Failed".into();
         e.failure_reason = Some("image not found".into());
     }
@@ -235,14 +252,12 @@ fn a_failed_endpoint_is_replaced() {
 fn a_foreign_same_named_bucket_is_an_error_naming_it() {
     let s = stack("local");
     let d = desired(&s);
-    let mut o = Observed {
-        bucket: Some(crate::observe::BucketObserved {
-            name: d.bucket.name.clone(),
-            tags: Some(vec![("team".into(), "data".into())]),
-            ..Default::default()
-        }),
-        ..Observed::default()
-    };
+    let mut o = Observed::default();
+    *o.part_mut::<Option<BucketObserved>>() = Some(BucketObserved {
+        name: d.bucket.name.clone(),
+        tags: Some(vec![("team".into(), "data".into())]),
+        ..Default::default()
+    });
     let err = plan(desired(&s), &o).unwrap_err();
     assert!(
         matches!(&err, ProvisionError::Foreign { kind: "bucket", name, .. } if *name == d.bucket.name),
@@ -256,7 +271,7 @@ fn a_foreign_same_named_bucket_is_an_error_naming_it() {
     assert!(msg.contains("rename"), "{msg}");
 
     // Taken in another account (HeadBucket 403): no tags could be read.
-    o.bucket = Some(crate::observe::BucketObserved {
+    *o.part_mut::<Option<BucketObserved>>() = Some(BucketObserved {
         name: d.bucket.name.clone(),
         tags: None,
         ..Default::default()
@@ -272,7 +287,7 @@ fn a_resource_of_another_stack_is_an_error() {
     let s = stack("local");
     let d = desired(&s);
     let mut o = up_to_date(&d);
-    if let Some(r) = o.role.as_mut() {
+    if let Some(r) = o.part_mut::<IamObserved>().role.as_mut() {
         r.tags = vec![
             (STACK_TAG.into(), "other".into()),
             (MANAGED_TAG.into(), "true".into()),
@@ -290,15 +305,15 @@ fn invoker_attachments_follow_the_configured_principals() {
     let s = stack("local");
     let d = desired(&s);
     let mut o = up_to_date(&d);
-    if let Some(i) = o.invoker.as_mut() {
+    if let Some(i) = o.part_mut::<IamObserved>().invoker.as_mut() {
         i.roles = vec!["old-app".into()];
     }
     let plan = plan(desired(&s), &o).unwrap();
     let c = change(&plan, Kind::InvokerAttachments);
     assert_eq!(c.action, Action::Update);
     assert_eq!(
-        c.step,
-        Step::Iam(iam::Step::Attach {
+        step::<iam::Step>(c),
+        Some(iam::Step::Attach {
             attach: vec![crate::desired::Principal::Role("scoring-app".into())],
             detach: vec![crate::desired::Principal::Role("old-app".into())],
         })
@@ -315,7 +330,7 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
     );
     let d = desired(&s);
     let mut o = up_to_date(&d);
-    if let Some(i) = o.invoker.as_mut() {
+    if let Some(i) = o.part_mut::<IamObserved>().invoker.as_mut() {
         let statements = i.document["Statement"].as_array_mut().expect("statements");
         let before = statements.len();
         statements.retain(|st| st["Action"] != "s3:ListBucket" && st["Action"] != "kms:Decrypt");
@@ -330,8 +345,8 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
     assert_eq!(c.action, Action::Update);
     assert!(
         matches!(
-            c.step,
-            Step::Iam(iam::Step::UpdatePolicy { document: true, .. })
+            step::<iam::Step>(c),
+            Some(iam::Step::UpdatePolicy { document: true, .. })
         ),
         "{:?}",
         c.step
@@ -352,10 +367,9 @@ fn an_invoker_policy_without_the_poll_grant_is_updated_and_the_plan_says_why() {
 #[test]
 fn a_missing_invoker_principal_is_an_error_before_any_change() {
     let s = stack("local");
-    let o = Observed {
-        missing_principals: vec![crate::desired::Principal::Role("scoring-app".into())],
-        ..Observed::default()
-    };
+    let mut o = Observed::default();
+    o.part_mut::<IamObserved>().missing_principals =
+        vec![crate::desired::Principal::Role("scoring-app".into())];
     let err = plan(desired(&s), &o).unwrap_err().to_string();
     assert!(
         err.contains("role scoring-app") && err.contains("invokers.principals"),
@@ -367,16 +381,15 @@ fn a_missing_invoker_principal_is_an_error_before_any_change() {
 fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
     let s = stack("local");
     let d = desired(&s);
-    let leftover = |name: &str| crate::observe::Tagged {
+    let leftover = |name: &str| Tagged {
         name: name.into(),
         arn: format!("arn:aws:sagemaker:us-east-1:123456789012:x/{name}"),
         tags: d.tags.clone(),
     };
-    let o = Observed {
-        leftover_configs: vec![leftover("demo-0000000001")],
-        leftover_models: vec![leftover("demo-0000000002")],
-        ..up_to_date(&d)
-    };
+    let mut o = up_to_date(&d);
+    let sagemaker = o.part_mut::<SageMakerObserved>();
+    sagemaker.leftover_configs = vec![leftover("demo-0000000001")];
+    sagemaker.leftover_models = vec![leftover("demo-0000000002")];
     let plan = plan(desired(&s), &o).unwrap();
     let pending: Vec<(Kind, &str, Action)> = plan
         .pending()
@@ -391,7 +404,7 @@ fn leftovers_of_the_stack_are_deleted_after_the_endpoint_is_ready() {
     );
     assert!(plan
         .pending()
-        .all(|c| c.step == Step::SageMaker(sagemaker::Step::Retire)));
+        .all(|c| step::<sagemaker::Step>(c) == Some(sagemaker::Step::Retire)));
 }
 
 #[test]
@@ -408,7 +421,7 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
     let unit = change(&fresh, Kind::ScaleToZero);
     assert_eq!(unit.action, Action::Create);
     assert_eq!(unit.resource, "endpoint/demo/variant/AllTraffic");
-    assert_eq!(unit.step, Step::Scaling(scaling::Step::Put));
+    assert_eq!(step::<scaling::Step>(unit), Some(scaling::Step::Put));
     assert_eq!(
         fresh.changes.last().map(|c| c.kind),
         Some(Kind::ScaleToZero)
@@ -420,7 +433,7 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
     assert!(!same.has_changes(), "{:#?}", same.changes);
 
     let mut wider = observed.clone();
-    wider.scaling.target = Some((0, 2));
+    wider.part_mut::<ScalingObserved>().target = Some((0, 2));
     let update = plan(desired(&s), &wider).unwrap();
     let unit = change(&update, Kind::ScaleToZero);
     assert_eq!(unit.action, Action::Update);
@@ -430,6 +443,6 @@ fn scale_to_zero_is_one_change_created_kept_updated_and_removed() {
     without.scaling = None;
     let removal = plan(desired(&without), &observed).unwrap();
     let unit = change(&removal, Kind::ScaleToZero);
-    assert_eq!(unit.step, Step::Scaling(scaling::Step::Remove));
+    assert_eq!(step::<scaling::Step>(unit), Some(scaling::Step::Remove));
     assert_eq!(unit.action, Action::Update);
 }

@@ -7,6 +7,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 
 use crate::observe::Observed;
+use crate::resources::iam::IamObserved;
+use crate::resources::sagemaker::SageMakerObserved;
 use crate::testutil::replay::{json, operations, sdk, xml};
 use crate::testutil::{desired, stack, up_to_date};
 use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
@@ -61,7 +63,7 @@ fn created_endpoint() -> ReplayEvent {
 fn plan_without_endpoint() -> Plan {
     let s = stack("aws");
     let mut o = up_to_date(&desired(&s));
-    o.endpoint = None;
+    o.part_mut::<SageMakerObserved>().endpoint = None;
     plan(desired(&s), &o).unwrap()
 }
 
@@ -143,10 +145,11 @@ async fn create_model_is_retried_with_backoff_while_the_new_role_propagates() {
     let s = stack("aws");
     let d = desired(&s);
     let mut o: Observed = up_to_date(&d);
-    o.role = None;
-    o.model = None;
-    o.endpoint_config = None;
-    o.endpoint = None;
+    o.part_mut::<IamObserved>().role = None;
+    let sagemaker = o.part_mut::<SageMakerObserved>();
+    sagemaker.model = None;
+    sagemaker.endpoint_config = None;
+    sagemaker.endpoint = None;
     let plan = plan(desired(&s), &o).unwrap();
     let cannot_assume = format!(
         r#"{{"__type":"ValidationException","message":"Could not assume role {}. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role."}}"#,
@@ -221,9 +224,10 @@ async fn create_model_gives_up_after_the_configured_attempts() {
     let s = stack("aws");
     let d = desired(&s);
     let mut o = up_to_date(&d);
-    o.model = None;
-    o.endpoint_config = None;
-    o.endpoint = None;
+    let sagemaker = o.part_mut::<SageMakerObserved>();
+    sagemaker.model = None;
+    sagemaker.endpoint_config = None;
+    sagemaker.endpoint = None;
     let plan = plan(desired(&s), &o).unwrap();
     let cannot_assume = r#"{"__type":"ValidationException","message":"Could not assume role x"}"#;
     let client = StaticReplayClient::new(vec![

@@ -9,7 +9,7 @@ use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use super::{created_endpoint, not_found, options, plan_without_endpoint};
 use crate::desired::Desired;
 use crate::observe::Observed;
-use crate::resources::sagemaker::observe_endpoint;
+use crate::resources::sagemaker::{observe_endpoint, SageMakerObserved};
 use crate::testutil::replay::{json, operations, sdk};
 use crate::testutil::{desired, stack, stack_with, up_to_date};
 use crate::{apply, plan, Action, ApplyOptions, Kind, Plan, Progress, ProvisionError};
@@ -115,7 +115,7 @@ async fn runs_out(plan: &Plan, clients: &Clients, endpoint: &str, status: &str) 
 /// What a re-run observes: the stack as `d` wants it, with the endpoint as it is read.
 async fn observed_again(d: &Desired, clients: &Clients) -> Observed {
     let mut o = up_to_date(d);
-    o.endpoint = observe_endpoint(d, clients).await.unwrap();
+    o.part_mut::<SageMakerObserved>().endpoint = observe_endpoint(d, clients).await.unwrap();
     o
 }
 
@@ -221,8 +221,9 @@ async fn observe_change(
     pending: Option<&str>,
     status: &str,
 ) -> Observed {
-    let mut o = observed_again(new, clients).await;
-    o.endpoint_config = pending.map(|_| crate::observe::Tagged {
+    let mut observed = observed_again(new, clients).await;
+    let o = observed.part_mut::<SageMakerObserved>();
+    o.endpoint_config = pending.map(|_| crate::owned::ownership::Tagged {
         name: new.endpoint_config.name.clone(),
         arn: new.endpoint_config.arn.clone(),
         tags: new.tags.clone(),
@@ -233,7 +234,7 @@ async fn observe_change(
         (status, old.endpoint_config.name.as_str())
     );
     assert_eq!(e.pending_config.as_deref(), pending);
-    o
+    observed
 }
 
 fn update_events(new: &Desired) -> Vec<ReplayEvent> {
@@ -461,7 +462,7 @@ async fn a_failed_endpoint_deleting_past_the_timeout_is_created_again_by_the_rer
     let d = desired(&s);
     let config = d.endpoint_config.name.clone();
     let mut o = up_to_date(&d);
-    if let Some(e) = o.endpoint.as_mut() {
+    if let Some(e) = o.part_mut::<SageMakerObserved>().endpoint.as_mut() {
         e.status = "Failed".into();
     }
     let mut events = vec![json(200, "{}")];

@@ -1,7 +1,7 @@
 //! Whose a resource is, by its tags: the [`Tagged`] shape observe reads, and the verdicts a
 //! create reaches from tags already read ([`found_before_create`], [`found_after_create`]):
-//! the stack's → not a change, anything else → [`ProvisionError::TakenDuringSetup`]. `claim.rs`
-//! reads the tags for the kinds still planned in `plan.rs`; a resource module reads its own.
+//! the stack's → not a change, anything else → [`ProvisionError::TakenDuringSetup`]; and the
+//! check plan makes of everything found by the stack's names ([`check_owned`]).
 
 use bodyline_stack::{ownership, Ownership, MANAGED_TAG};
 
@@ -25,6 +25,30 @@ pub struct Tagged {
 
 pub(crate) fn tag_refs(tags: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
     tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// Fails unless `tags` say the stack owns the resource `name` of `kind`: what plan checks of
+/// everything found by the stack's names before it lists a change.
+pub(crate) fn check_owned(
+    d: &Desired,
+    kind: Kind,
+    name: &str,
+    tags: &[(String, String)],
+) -> Result<(), ProvisionError> {
+    match ownership(&d.stack, tag_refs(tags)) {
+        Ownership::Owned => Ok(()),
+        Ownership::OtherStack(owner) => Err(ProvisionError::OtherStack {
+            kind: kind.label(),
+            name: name.to_string(),
+            owner,
+            stack: d.stack.clone(),
+        }),
+        Ownership::Foreign => Err(ProvisionError::Foreign {
+            kind: kind.label(),
+            name: name.to_string(),
+            stack: d.stack.clone(),
+        }),
+    }
 }
 
 /// Whether the tags lack `bodyline:managed=true` (a resource to tag again).

@@ -24,9 +24,12 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::desired::{
     Desired, ScalingDesired, BACKLOG_METRIC, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
 };
+use crate::owned::ownership::{check_owned, Created};
 use crate::owned::planned::{Action, Kind, Planned};
+use crate::resources::module::{ApplyContext, InFlight, Phase, Resource};
 use crate::ProvisionError;
 use bodyline_aws::Clients;
+use bodyline_stack::State;
 
 use crate::owned::deleting::{deleted_or_already_gone, Deleting, DeletionOutcome, Pending};
 use crate::owned::failure::{aws_error, none_if_missing};
@@ -541,4 +544,77 @@ pub(crate) fn delete_alarm<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -
         // DeleteAlarms succeeds for names that do not exist: the leak check confirms.
         Ok((DeletionOutcome::Deleted, String::new()))
     })
+}
+
+/// Scale to zero as one unit, as setup's flows run it: after the endpoint is ready.
+pub(crate) struct ScaleToZero;
+
+impl Resource for ScaleToZero {
+    type Observed = ScalingObserved;
+    type Step = Step;
+
+    fn observe<'a>(
+        &'a self,
+        desired: &'a Desired,
+        clients: &'a Clients,
+        _state: Option<&'a State>,
+    ) -> InFlight<'a, ScalingObserved> {
+        Box::pin(observe_scaling(desired, clients))
+    }
+
+    fn check_ownership(&self, d: &Desired, o: &ScalingObserved) -> Result<(), ProvisionError> {
+        // Targets and policies carry no tags on moto; the alarm's tags speak for the unit.
+        match &o.alarm {
+            Some(a) => check_owned(d, Kind::ScaleToZero, &d.names.wake_alarm, &a.tags),
+            None => Ok(()),
+        }
+    }
+
+    fn plan(&self, d: &Desired, o: &ScalingObserved) -> Vec<Planned<Step>> {
+        plan(d, o).into_iter().collect()
+    }
+
+    fn apply<'a>(
+        &'a self,
+        step: &'a Step,
+        _kind: Kind,
+        cx: &'a mut ApplyContext<'_>,
+    ) -> InFlight<'a, Created> {
+        Box::pin(async move {
+            apply(*step, cx.desired, cx.clients).await?;
+            Ok(Created::New)
+        })
+    }
+
+    fn phase(&self, _step: &Step) -> Phase {
+        // AWS registers scaling only on a variant that exists: after the endpoint is ready.
+        Phase::AfterEndpoint
+    }
+
+    #[cfg(test)]
+    fn up_to_date(&self, d: &Desired) -> ScalingObserved {
+        let Some(s) = &d.scaling else {
+            return ScalingObserved::default();
+        };
+        let wake_arn = format!("arn:aws:autoscaling:policy/{}", d.names.wake_policy);
+        ScalingObserved {
+            target: Some((s.min, s.max)),
+            backlog_policy: Some(TrackingObserved {
+                target_value: f64::from(s.target_backlog),
+                scale_in_cooldown: Some(s.scale_in_cooldown),
+                scale_out_cooldown: Some(s.scale_out_cooldown),
+                metric: Some(crate::desired::BACKLOG_METRIC.into()),
+            }),
+            wake_policy: Some(WakeObserved {
+                arn: wake_arn.clone(),
+                steps: wake_steps(),
+            }),
+            alarm: Some(AlarmObserved {
+                arn: format!("arn:aws:cloudwatch:alarm:{}", d.names.wake_alarm),
+                metric: NO_CAPACITY_METRIC.into(),
+                actions: vec![wake_arn],
+                tags: d.tags.clone(),
+            }),
+        }
+    }
 }

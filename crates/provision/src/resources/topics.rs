@@ -1,16 +1,18 @@
 //! The SNS success and error topics, observed, planned, applied and deleted here.
 
 use bodyline_aws::{AwsFailure, Clients};
+use bodyline_stack::State;
 
 use crate::desired::Desired;
 use crate::error::build_err;
 use crate::owned::deleting::{deleted_or_already_gone, Deleting, Pending};
 use crate::owned::failure::none_if_missing;
 use crate::owned::ownership::{
-    found_after_create, found_before_create, lacks_managed_tag, Created, Tagged,
+    check_owned, found_after_create, found_before_create, lacks_managed_tag, Created, Tagged,
 };
 use crate::owned::planned::{Action, Kind, Planned};
 use crate::owned::resource::OwnedResource;
+use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
 
 /// Deletes a topic, by its ARN.
@@ -169,4 +171,76 @@ fn sns_tags(
     resource: &str,
 ) -> Result<Vec<aws_sdk_sns::types::Tag>, ProvisionError> {
     bodyline_aws::tags::to_sns(tags).map_err(build_err("TagResource", resource))
+}
+
+/// What observe reads of the two topics (both `None` when the stack has no notifications).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TopicsObserved {
+    /// The success topic.
+    pub success: Option<Tagged>,
+    /// The error topic.
+    pub error: Option<Tagged>,
+}
+
+/// The success and error topics, as setup's flows run them.
+pub(crate) struct Topics;
+
+impl Resource for Topics {
+    type Observed = TopicsObserved;
+    type Step = Step;
+
+    fn observe<'a>(
+        &'a self,
+        desired: &'a Desired,
+        clients: &'a Clients,
+        _state: Option<&'a State>,
+    ) -> InFlight<'a, TopicsObserved> {
+        Box::pin(async move {
+            let Some(topics) = &desired.topics else {
+                return Ok(TopicsObserved::default());
+            };
+            Ok(TopicsObserved {
+                success: observe(clients, &topics.success.name, &topics.success.arn).await?,
+                error: observe(clients, &topics.error.name, &topics.error.arn).await?,
+            })
+        })
+    }
+
+    fn check_ownership(&self, d: &Desired, o: &TopicsObserved) -> Result<(), ProvisionError> {
+        for (kind, topic) in [
+            (Kind::SuccessTopic, &o.success),
+            (Kind::ErrorTopic, &o.error),
+        ] {
+            if let Some(t) = topic {
+                check_owned(d, kind, &t.name, &t.tags)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn plan(&self, d: &Desired, o: &TopicsObserved) -> Vec<Planned<Step>> {
+        plan(d, &o.success, &o.error)
+    }
+
+    fn apply<'a>(
+        &'a self,
+        step: &'a Step,
+        kind: Kind,
+        cx: &'a mut ApplyContext<'_>,
+    ) -> InFlight<'a, Created> {
+        Box::pin(apply(*step, kind, cx.desired, cx.clients))
+    }
+
+    #[cfg(test)]
+    fn up_to_date(&self, d: &Desired) -> TopicsObserved {
+        let tagged = |t: &crate::desired::TopicDesired| Tagged {
+            name: t.name.clone(),
+            arn: t.arn.clone(),
+            tags: d.tags.clone(),
+        };
+        TopicsObserved {
+            success: d.topics.as_ref().map(|t| tagged(&t.success)),
+            error: d.topics.as_ref().map(|t| tagged(&t.error)),
+        }
+    }
 }

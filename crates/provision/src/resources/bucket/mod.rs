@@ -18,8 +18,11 @@ use crate::desired::{Desired, Encryption, LifecycleRuleSpec};
 use crate::documents::{decode_policy_document, json};
 use crate::error::build_err;
 use crate::lint::normalize_document;
-use crate::owned::ownership::{lacks_managed_tag, not_ours, tag_refs, taken, Created, Tags};
+use crate::owned::ownership::{
+    check_owned, lacks_managed_tag, not_ours, tag_refs, taken, Created, Tags,
+};
 use crate::owned::planned::{Action, Kind, Planned, Planner};
+use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
 
 /// The output bucket as it is. Settings are only read when the bucket is the stack's.
@@ -586,4 +589,66 @@ fn s3_tags(
     bucket: &str,
 ) -> Result<aws_sdk_s3::types::Tagging, ProvisionError> {
     bodyline_aws::tags::to_s3(tags).map_err(build_err("PutBucketTagging", bucket))
+}
+
+/// The output bucket and its settings, as setup's flows run them.
+pub(crate) struct OutputBucket;
+
+impl Resource for OutputBucket {
+    type Observed = Option<BucketObserved>;
+    type Step = Step;
+
+    fn observe<'a>(
+        &'a self,
+        desired: &'a Desired,
+        clients: &'a Clients,
+        state: Option<&'a State>,
+    ) -> InFlight<'a, Self::Observed> {
+        Box::pin(observe(desired, clients, state))
+    }
+
+    fn check_ownership(&self, d: &Desired, o: &Self::Observed) -> Result<(), ProvisionError> {
+        // An interrupted setup's bucket is adopted, not judged (`BucketObserved::adopt`).
+        let Some(b) = o.as_ref().filter(|b| !b.adopt) else {
+            return Ok(());
+        };
+        match &b.tags {
+            Some(tags) => check_owned(d, Kind::Bucket, &b.name, tags),
+            None => Err(ProvisionError::Foreign {
+                kind: "bucket (owned by another AWS account)",
+                name: b.name.clone(),
+                stack: d.stack.clone(),
+            }),
+        }
+    }
+
+    fn plan(&self, d: &Desired, o: &Self::Observed) -> Vec<Planned<Step>> {
+        plan(d, o.as_ref())
+    }
+
+    fn apply<'a>(
+        &'a self,
+        step: &'a Step,
+        _kind: Kind,
+        cx: &'a mut ApplyContext<'_>,
+    ) -> InFlight<'a, Created> {
+        Box::pin(apply(step, cx.desired, cx.clients))
+    }
+
+    #[cfg(test)]
+    fn up_to_date(&self, d: &Desired) -> Self::Observed {
+        Some(BucketObserved {
+            name: d.bucket.name.clone(),
+            tags: Some(d.tags.clone()),
+            public_access_block: Some([true; 4]),
+            encryption: Some(match &d.bucket.encryption {
+                Encryption::S3 => ("AES256".into(), None),
+                Encryption::Kms(k) => ("aws:kms".into(), Some(k.clone())),
+            }),
+            object_ownership: Some("BucketOwnerEnforced".into()),
+            lifecycle: d.bucket.lifecycle.clone(),
+            policy: d.bucket.policy.clone(),
+            adopt: false,
+        })
+    }
 }

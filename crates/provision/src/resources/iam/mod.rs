@@ -8,15 +8,18 @@ pub use delete::delete_user;
 pub(crate) use delete::{delete_iam_role, delete_iam_user, delete_managed_policy};
 
 use bodyline_aws::Clients;
-use bodyline_stack::Target;
+use bodyline_stack::{State, Target};
 use serde_json::Value;
 
 use crate::desired::{Desired, Principal};
 use crate::documents::{decode_policy_document, json};
 use crate::error::build_err;
 use crate::lint::{normalize_document, resources_allowing};
-use crate::owned::ownership::{found_after_create, lacks_managed_tag, tag_refs, Created, Tags};
+use crate::owned::ownership::{
+    check_owned, found_after_create, lacks_managed_tag, tag_refs, Created, Tags,
+};
 use crate::owned::planned::{Action, Kind, Planned};
+use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
 
 /// The execution role as it is.
@@ -270,29 +273,29 @@ pub(crate) enum Step {
     },
 }
 
-/// What IAM planning reads of the observed stack.
-struct IamObserved<'a> {
-    role: &'a Option<RoleObserved>,
-    invoker: &'a Option<PolicyObserved>,
+/// What observe reads of IAM.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct IamObserved {
+    /// The execution role.
+    pub role: Option<RoleObserved>,
+    /// The invoker policy.
+    pub invoker: Option<PolicyObserved>,
+    /// Configured invoker principals that do not exist.
+    pub missing_principals: Vec<Principal>,
 }
 
 /// Collects IAM's planned changes.
 type Planner<'a> = crate::owned::planned::Planner<'a, Step>;
 
 /// Plans the execution role and its policy, then the invoker policy and its attachments.
-pub(crate) fn plan(
-    desired: &Desired,
-    role: &Option<RoleObserved>,
-    invoker: &Option<PolicyObserved>,
-) -> Vec<Planned<Step>> {
+pub(crate) fn plan(desired: &Desired, o: &IamObserved) -> Vec<Planned<Step>> {
     let mut p = Planner::new(desired);
-    let o = IamObserved { role, invoker };
-    plan_role(&mut p, &o);
-    plan_invoker(&mut p, &o);
+    plan_role(&mut p, o);
+    plan_invoker(&mut p, o);
     p.changes
 }
 
-fn plan_role(p: &mut Planner<'_>, o: &IamObserved<'_>) {
+fn plan_role(p: &mut Planner<'_>, o: &IamObserved) {
     let d = p.desired.role.clone();
     let local_note = if p.desired.target == Target::Local {
         format!(
@@ -423,7 +426,7 @@ fn read_grant_changes(
     changes
 }
 
-fn plan_invoker(p: &mut Planner<'_>, o: &IamObserved<'_>) {
+fn plan_invoker(p: &mut Planner<'_>, o: &IamObserved) {
     let d = p.desired.invoker.clone();
     let (roles, users) = match &o.invoker {
         None => {
@@ -771,5 +774,90 @@ async fn set_attachment(
             .await
             .map(|_| ())
             .map_err(|e| ProvisionError::aws("DetachUserPolicy", n, e)),
+    }
+}
+
+/// The execution role, the invoker policy and its attachments, as setup's flows run them.
+pub(crate) struct Iam;
+
+impl Resource for Iam {
+    type Observed = IamObserved;
+    type Step = Step;
+
+    fn observe<'a>(
+        &'a self,
+        desired: &'a Desired,
+        clients: &'a Clients,
+        _state: Option<&'a State>,
+    ) -> InFlight<'a, IamObserved> {
+        Box::pin(async move {
+            Ok(IamObserved {
+                role: observe_role(desired, clients).await?,
+                invoker: observe_invoker(desired, clients).await?,
+                missing_principals: missing_principals(desired, clients).await?,
+            })
+        })
+    }
+
+    fn check_inputs(&self, d: &Desired, o: &IamObserved) -> Result<(), ProvisionError> {
+        match o.missing_principals.first() {
+            Some(missing) => Err(ProvisionError::MissingPrincipal {
+                principal: missing.to_string(),
+                stack: d.stack.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn check_ownership(&self, d: &Desired, o: &IamObserved) -> Result<(), ProvisionError> {
+        if let Some(r) = &o.role {
+            check_owned(d, Kind::ExecutionRole, &d.role.name, &r.tags)?;
+        }
+        if let Some(i) = &o.invoker {
+            check_owned(d, Kind::InvokerPolicy, &d.invoker.name, &i.tags)?;
+        }
+        Ok(())
+    }
+
+    fn plan(&self, d: &Desired, o: &IamObserved) -> Vec<Planned<Step>> {
+        plan(d, o)
+    }
+
+    fn apply<'a>(
+        &'a self,
+        step: &'a Step,
+        kind: Kind,
+        cx: &'a mut ApplyContext<'_>,
+    ) -> InFlight<'a, Created> {
+        Box::pin(apply(step, kind, cx.desired, cx.clients))
+    }
+
+    #[cfg(test)]
+    fn up_to_date(&self, d: &Desired) -> IamObserved {
+        IamObserved {
+            role: Some(RoleObserved {
+                arn: d.role.arn.clone(),
+                tags: d.tags.clone(),
+                trust: d.role.trust.clone(),
+                policy: Some(d.role.policy.clone()),
+            }),
+            invoker: Some(PolicyObserved {
+                arn: d.invoker.arn.clone(),
+                tags: d.tags.clone(),
+                document: d.invoker.document.clone(),
+                other_versions: Vec::new(),
+                roles: d
+                    .invoker
+                    .principals
+                    .iter()
+                    .filter_map(|p| match p {
+                        Principal::Role(n) => Some(n.clone()),
+                        Principal::User(_) => None,
+                    })
+                    .collect(),
+                users: Vec::new(),
+            }),
+            missing_principals: Vec::new(),
+        }
     }
 }

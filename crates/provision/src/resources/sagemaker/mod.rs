@@ -3,8 +3,10 @@
 //! replaces, and the create-time tag checks), deleted in `delete.rs`.
 
 mod delete;
+mod resource;
 
 pub(crate) use delete::{delete_endpoint, delete_endpoint_config, delete_model};
+pub(crate) use resource::SageMaker;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -304,26 +306,33 @@ impl Step {
     }
 }
 
-/// What SageMaker planning reads of the observed stack.
-pub(crate) struct SageMakerObserved<'a> {
-    pub model: &'a Option<Tagged>,
-    pub endpoint_config: &'a Option<Tagged>,
-    pub endpoint: &'a Option<EndpointObserved>,
-    pub leftover_configs: &'a [Tagged],
-    pub leftover_models: &'a [Tagged],
+/// What observe reads of SageMaker.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SageMakerObserved {
+    /// The model with the desired (hashed) name.
+    pub model: Option<Tagged>,
+    /// The endpoint config with the desired (hashed) name.
+    pub endpoint_config: Option<Tagged>,
+    /// The endpoint.
+    pub endpoint: Option<EndpointObserved>,
+    /// The stack's endpoint configs (found by name pattern and tag) that neither the endpoint
+    /// nor the plan uses: left over from an interrupted run.
+    pub leftover_configs: Vec<Tagged>,
+    /// The stack's models (found the same way) that no config in use needs.
+    pub leftover_models: Vec<Tagged>,
 }
 
 /// Collects SageMaker's planned changes.
 type Planner<'a> = crate::owned::planned::Planner<'a, Step>;
 
 /// Plans the model, the endpoint config, the endpoint and the retirement of what they replace.
-pub(crate) fn plan(desired: &Desired, o: &SageMakerObserved<'_>) -> Vec<Planned<Step>> {
+pub(crate) fn plan(desired: &Desired, o: &SageMakerObserved) -> Vec<Planned<Step>> {
     let mut p = Planner::new(desired);
     plan_all(&mut p, o);
     p.changes
 }
 
-fn plan_all(p: &mut Planner<'_>, o: &SageMakerObserved<'_>) {
+fn plan_all(p: &mut Planner<'_>, o: &SageMakerObserved) {
     let d = p.desired;
     let model = d.model.name.clone();
     let config = d.endpoint_config.name.clone();
@@ -492,7 +501,7 @@ fn plan_all(p: &mut Planner<'_>, o: &SageMakerObserved<'_>) {
             d.stack
         )
     };
-    for c in o.leftover_configs {
+    for c in &o.leftover_configs {
         p.push(
             Kind::EndpointConfig,
             &c.name,
@@ -501,7 +510,7 @@ fn plan_all(p: &mut Planner<'_>, o: &SageMakerObserved<'_>) {
             Step::Retire,
         );
     }
-    for m in o.leftover_models {
+    for m in &o.leftover_models {
         p.push(
             Kind::Model,
             &m.name,
