@@ -70,6 +70,10 @@ pub struct Desired {
     pub input: InputDesired,
     /// Scale to zero, when configured.
     pub scaling: Option<ScalingDesired>,
+    /// The stack file it derives from: a resource module whose desired part no other crate
+    /// reads derives that part from here, in the module, instead of adding a field above.
+    #[serde(skip)]
+    pub source: Stack,
 }
 
 /// `SageMaker` namespace metric the target-tracking policy follows.
@@ -482,6 +486,7 @@ impl Desired {
 
         Ok(Desired {
             scaling,
+            source: stack.clone(),
             stack: stack.name.clone(),
             target: stack.target,
             region: stack.region.clone(),

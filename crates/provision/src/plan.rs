@@ -6,7 +6,7 @@ use crate::desired::Desired;
 use crate::observe::Observed;
 use crate::owned::planned::Planned;
 use crate::resources::bucket;
-use crate::resources::module::{ModuleStep, Phase};
+use crate::resources::module::{AnyResource, ModuleStep, Phase};
 use crate::resources::MODULES;
 use crate::ProvisionError;
 
@@ -124,32 +124,40 @@ pub fn plan(desired: Desired, observed: &Observed) -> Result<Plan, ProvisionErro
 }
 
 /// The plan for an already derived desired stack: every module's changes, in [`MODULES`]
-/// order, after every module found its inputs and ownership in order.
+/// order.
 pub(crate) fn plan_desired(
     desired: &Desired,
     observed: &Observed,
 ) -> Result<Vec<Change>, ProvisionError> {
-    let part =
-        |m: &dyn crate::resources::module::AnyResource| observed.part_by_type(m.observed_type());
+    plan_modules(MODULES, desired, observed)
+}
+
+/// The changes of `modules`, in their order, once every one of them found its inputs and then
+/// its ownership in order.
+pub(crate) fn plan_modules(
+    modules: &[&'static dyn AnyResource],
+    desired: &Desired,
+    observed: &Observed,
+) -> Result<Vec<Change>, ProvisionError> {
+    let part = |m: &dyn AnyResource| observed.part_by_type(m.observed_type());
     // Inputs, then ownership, are checked for every module before any change is listed, so
     // a clash anywhere stops the whole plan.
-    for &module in MODULES {
+    for &module in modules {
         module.check_inputs_any(desired, part(module))?;
     }
-    for &module in MODULES {
+    for &module in modules {
         module.check_ownership_any(desired, part(module))?;
     }
     let mut changes = Vec::new();
-    for &module in MODULES {
-        changes.extend(module.plan_any(desired, part(module)).into_iter().map(
-            |c: Planned<ModuleStep>| Change {
-                kind: c.kind,
-                resource: c.resource,
-                action: c.action,
-                detail: c.detail,
-                step: c.step,
-            },
-        ));
+    for &module in modules {
+        let planned = module.plan_any(desired, part(module));
+        changes.extend(planned.into_iter().map(|c: Planned<ModuleStep>| Change {
+            kind: c.kind,
+            resource: c.resource,
+            action: c.action,
+            detail: c.detail,
+            step: c.step,
+        }));
     }
     Ok(changes)
 }
