@@ -3,7 +3,8 @@
 //! words for one change ([`planned`]), whose a resource is by its tags ([`ownership`]), how
 //! apply waits and reports ([`applying`]), the kinds a stack owns in deletion order
 //! ([`resource`]), teardown's error and how an SDK error becomes it ([`error`], [`failure`]),
-//! and what deleting one resource takes and gives ([`deleting`]).
+//! what deleting one resource takes and gives ([`deleting`]), and what a resource module
+//! registers for teardown and discovery ([`registration`]).
 
 pub(crate) mod applying;
 pub(crate) mod deleting;
@@ -11,4 +12,5 @@ pub(crate) mod error;
 pub(crate) mod failure;
 pub(crate) mod ownership;
 pub(crate) mod planned;
+pub(crate) mod registration;
 pub(crate) mod resource;

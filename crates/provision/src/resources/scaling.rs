@@ -25,6 +25,7 @@ use crate::desired::{
     Desired, ScalingDesired, BACKLOG_METRIC, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
 };
 use crate::owned::planned::{Action, Kind, Planned};
+use crate::owned::registration::{registered, Listing, Owns};
 use crate::ProvisionError;
 use bodyline_aws::Clients;
 
@@ -542,3 +543,52 @@ pub(crate) fn delete_alarm<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -
         Ok((DeletionOutcome::Deleted, String::new()))
     })
 }
+
+// What this module owns: the plan's kinds it produces and the kinds teardown deletes, each
+// declared here with its registration (`owned/registration.rs`), so a new kind is one place.
+
+// Associated consts in CamelCase: they were enum variants, and every caller (other crates'
+// tests too) keeps writing `Kind::Bucket`, `ResourceKind::Role`.
+#[allow(non_upper_case_globals)]
+impl Kind {
+    /// Scale to zero: scalable target, both policies and the wake alarm, as one unit.
+    pub const ScaleToZero: Kind = Kind::new("scale_to_zero", "scale to zero");
+}
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// The CloudWatch alarm that wakes a scaled-to-zero endpoint (it triggers a scaling policy).
+    pub const Alarm: ResourceKind = ResourceKind::new(10, "alarm", "alarm");
+    /// An Application Auto Scaling policy on the endpoint's variant.
+    pub const ScalingPolicy: ResourceKind =
+        ResourceKind::new(20, "scaling_policy", "scaling policy");
+    /// The Application Auto Scaling target `endpoint/<ep>/variant/<v>`.
+    pub const ScalableTarget: ResourceKind =
+        ResourceKind::new(30, "scalable_target", "scalable target");
+}
+
+/// The plan's kinds this module has changes for, and the kinds it deletes in deletion order
+/// (the plan's kinds that make each, where discovery lists it, and its delete).
+pub(crate) const OWNS: Owns = Owns {
+    plans: &[Kind::ScaleToZero],
+    teardown: &[
+        registered(
+            ResourceKind::Alarm,
+            &[Kind::ScaleToZero],
+            Listing::Alarms,
+            delete_alarm,
+        ),
+        registered(
+            ResourceKind::ScalingPolicy,
+            &[Kind::ScaleToZero],
+            Listing::Scaling,
+            delete_scaling,
+        ),
+        registered(
+            ResourceKind::ScalableTarget,
+            &[Kind::ScaleToZero],
+            Listing::Scaling,
+            delete_scaling,
+        ),
+    ],
+};

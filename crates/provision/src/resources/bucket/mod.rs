@@ -20,6 +20,8 @@ use crate::error::build_err;
 use crate::lint::normalize_document;
 use crate::owned::ownership::{lacks_managed_tag, not_ours, tag_refs, taken, Created, Tags};
 use crate::owned::planned::{Action, Kind, Planned, Planner};
+use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::resource::ResourceKind;
 use crate::ProvisionError;
 
 /// The output bucket as it is. Settings are only read when the bucket is the stack's.
@@ -587,3 +589,56 @@ fn s3_tags(
 ) -> Result<aws_sdk_s3::types::Tagging, ProvisionError> {
     bodyline_aws::tags::to_s3(tags).map_err(build_err("PutBucketTagging", bucket))
 }
+
+// What this module owns: the plan's kinds it produces and the kinds teardown deletes, each
+// declared here with its registration (`owned/registration.rs`), so a new kind is one place.
+
+// Associated consts in CamelCase: they were enum variants, and every caller (other crates'
+// tests too) keeps writing `Kind::Bucket`, `ResourceKind::Role`.
+#[allow(non_upper_case_globals)]
+impl Kind {
+    /// The output bucket and its tags.
+    pub const Bucket: Kind = Kind::new("bucket", "bucket");
+    /// Its public access block.
+    pub const PublicAccessBlock: Kind = Kind::new("public_access_block", "public access block");
+    /// Its default encryption.
+    pub const Encryption: Kind = Kind::new("encryption", "default encryption");
+    /// Its ownership controls.
+    pub const OwnershipControls: Kind = Kind::new("ownership_controls", "ownership controls");
+    /// Its lifecycle rules.
+    pub const Lifecycle: Kind = Kind::new("lifecycle", "lifecycle");
+    /// Its TLS-only policy.
+    pub const BucketPolicy: Kind = Kind::new("bucket_policy", "bucket policy");
+}
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// The output bucket, with every object version and upload in it.
+    pub const Bucket: ResourceKind = ResourceKind::new(70, "bucket", "bucket");
+}
+
+/// The plan's kinds this module has changes for, and the kinds it deletes in deletion order
+/// (the plan's kinds that make each, where discovery lists it, and its delete).
+pub(crate) const OWNS: Owns = Owns {
+    plans: &[
+        Kind::Bucket,
+        Kind::PublicAccessBlock,
+        Kind::Encryption,
+        Kind::OwnershipControls,
+        Kind::Lifecycle,
+        Kind::BucketPolicy,
+    ],
+    teardown: &[registered(
+        ResourceKind::Bucket,
+        &[
+            Kind::Bucket,
+            Kind::PublicAccessBlock,
+            Kind::Encryption,
+            Kind::OwnershipControls,
+            Kind::Lifecycle,
+            Kind::BucketPolicy,
+        ],
+        Listing::Buckets,
+        delete,
+    )],
+};
