@@ -6,7 +6,8 @@
 //! Every call here is a put (register, put policy, put alarm), so applying the unit again is
 //! harmless; it runs after the endpoint is `InService`, because AWS registers targets only on
 //! an existing variant. Teardown removes it first: the alarm, the policies, then the target
-//! (the delete functions at the end, reached through `teardown/registry.rs`).
+//! (the delete functions at the end, registered in `OWNS` and reached through
+//! `teardown/registry.rs`).
 
 use aws_sdk_applicationautoscaling::operation::delete_scaling_policy::DeleteScalingPolicyError;
 use aws_sdk_applicationautoscaling::operation::deregister_scalable_target::DeregisterScalableTargetError;
