@@ -35,13 +35,13 @@ fn assemble(modules: &'static [Owns]) -> Vec<&'static Registration> {
 }
 
 /// Every kind a stack owns, in teardown order.
-#[cfg_attr(not(test), allow(dead_code))]
+#[cfg(test)]
 pub(crate) fn registry() -> &'static [&'static Registration] {
     &REGISTRY
 }
 
-/// The registration of `kind` (`None`: no module registers it, which the tests rule out for
-/// every kind a module registers; a kind declared but never registered is caught here).
+/// The registration of `kind`; `None` only for a kind some module declares but none
+/// registers, and teardown then stops with `TeardownError::Unregistered` before touching it.
 pub(crate) fn registration(kind: ResourceKind) -> Option<&'static Registration> {
     REGISTRY.iter().copied().find(|r| r.kind == kind)
 }
