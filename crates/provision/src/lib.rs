@@ -36,7 +36,10 @@ stops at the first error and ends with a leak check by tag. [`plan_sweep`] and
 Inside, what one kind of resource needs (observe, plan, apply, delete) is gathered in its
 module under `resources/` (bucket, topics, IAM, SageMaker, scale to zero), on top of the leaf
 vocabulary in `owned/` ([`ResourceKind`], [`OwnedResource`], [`TeardownError`], [`Kind`],
-[`Action`]); `observe`, `plan`, `apply` and `teardown` are the flows that run them.
+[`Action`]); `observe`, `plan`, `apply` and `teardown` are the flows that run them. [`Kind`]
+and [`ResourceKind`] are small values (a stable id, a label; a teardown position for the
+latter, which orders them) declared as associated consts by the module that owns them, with
+its teardown registrations, so a new kind of resource is added in its module.
 
 ```
 use bodyline_provision::{lint_document, LintRule};

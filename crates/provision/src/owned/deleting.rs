@@ -94,5 +94,5 @@ pub(crate) struct Deleting<'a> {
 /// A delete in progress.
 pub(crate) type Pending<'a> = Pin<Box<dyn Future<Output = Deleted> + 'a>>;
 
-/// How one kind is deleted (registered per kind in `registry.rs`).
+/// How one kind is deleted (each module registers its own in its `OWNS`, `registration.rs`).
 pub(crate) type DeleteFn = for<'a, 'b> fn(&'a mut Deleting<'b>, &'a OwnedResource) -> Pending<'a>;

@@ -53,6 +53,15 @@ pub enum TeardownError {
         /// The first failure: key and error code.
         first: String,
     },
+    /// A kind no resource module registers a delete for: a bodyline bug, caught before any
+    /// call on the resource.
+    #[error("{kind} {name}: bodyline has no delete registered for this kind (its resource module must list it in its OWNS registrations); it was left alone, and so was everything after it")]
+    Unregistered {
+        /// The resource kind's label.
+        kind: &'static str,
+        /// The resource name.
+        name: String,
+    },
     /// The caller's account could not be determined.
     #[error("GetCallerIdentity returned no account; the credentials of the {target} target are not usable")]
     NoAccount {

@@ -2,68 +2,57 @@
 
 use serde::Serialize;
 
-/// The kinds of resource a stack owns, declared in teardown order: each kind is deleted only
-/// after every kind before it (the role last, because SageMaker needs it while it deletes
-/// the endpoint).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResourceKind {
-    /// The CloudWatch alarm that wakes a scaled-to-zero endpoint (it triggers a scaling policy).
-    Alarm,
-    /// An Application Auto Scaling policy on the endpoint's variant.
-    ScalingPolicy,
-    /// The Application Auto Scaling target `endpoint/<ep>/variant/<v>`.
-    ScalableTarget,
-    /// The SageMaker endpoint.
-    Endpoint,
-    /// A SageMaker endpoint config (the current one and any old one).
-    EndpointConfig,
-    /// A SageMaker model.
-    Model,
-    /// The output bucket, with every object version and upload in it.
-    Bucket,
-    /// An SNS success or error topic.
-    Topic,
-    /// An IAM user (verify's temporary invoker, if a run was interrupted).
-    User,
-    /// A customer-managed IAM policy (the invoker policy).
-    ManagedPolicy,
-    /// An IAM role (the execution role).
-    Role,
+/// A kind of resource a stack owns: its teardown position, a stable id and a label. The values
+/// are associated consts declared by the resource module that deletes them
+/// (`ResourceKind::Role` in `resources/iam`, ...), each with its registration
+/// (`owned/registration.rs`). Ordered by position, which is the deletion order: each kind is
+/// deleted only after every kind before it (the role last, because SageMaker needs it while it
+/// deletes the endpoint). Positions leave gaps (10, 20, ...) so a new kind fits between two;
+/// positions and ids are unique (the registry's tests hold it).
+// Field order matters: the derived `Ord` compares `position` first, and it is unique.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceKind {
+    position: u16,
+    id: &'static str,
+    label: &'static str,
 }
 
 impl ResourceKind {
-    /// Every kind, in teardown order (each must be registered in `registry.rs`).
-    #[cfg(test)]
-    pub(crate) const ALL: [ResourceKind; 11] = [
-        ResourceKind::Alarm,
-        ResourceKind::ScalingPolicy,
-        ResourceKind::ScalableTarget,
-        ResourceKind::Endpoint,
-        ResourceKind::EndpointConfig,
-        ResourceKind::Model,
-        ResourceKind::Bucket,
-        ResourceKind::Topic,
-        ResourceKind::User,
-        ResourceKind::ManagedPolicy,
-        ResourceKind::Role,
-    ];
+    /// A kind deleted at `position`, with its `id` (snake_case, what JSON shows; never change
+    /// one) and `label`.
+    pub(crate) const fn new(position: u16, id: &'static str, label: &'static str) -> ResourceKind {
+        ResourceKind {
+            position,
+            id,
+            label,
+        }
+    }
+
+    /// Its place in the deletion order (lower goes first).
+    pub fn position(self) -> u16 {
+        self.position
+    }
+
+    /// The stable id, as in JSON (`"managed_policy"`).
+    pub fn id(self) -> &'static str {
+        self.id
+    }
 
     /// A short, stable label for tables and JSON.
     pub fn label(self) -> &'static str {
-        match self {
-            ResourceKind::Alarm => "alarm",
-            ResourceKind::ScalingPolicy => "scaling policy",
-            ResourceKind::ScalableTarget => "scalable target",
-            ResourceKind::Endpoint => "endpoint",
-            ResourceKind::EndpointConfig => "endpoint config",
-            ResourceKind::Model => "model",
-            ResourceKind::Bucket => "bucket",
-            ResourceKind::Topic => "topic",
-            ResourceKind::User => "iam user",
-            ResourceKind::ManagedPolicy => "iam policy",
-            ResourceKind::Role => "iam role",
-        }
+        self.label
+    }
+}
+
+impl std::fmt::Debug for ResourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ResourceKind({})", self.id)
+    }
+}
+
+impl Serialize for ResourceKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id)
     }
 }
 

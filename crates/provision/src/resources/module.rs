@@ -19,6 +19,7 @@ use crate::desired::Desired;
 use crate::owned::applying::{ApplyOptions, Progress};
 use crate::owned::ownership::Created;
 use crate::owned::planned::{Kind, Planned};
+use crate::owned::registration::Owns;
 use crate::ProvisionError;
 
 /// A module's call in flight: setup runs one at a time, so it need not be `Send`.
@@ -52,6 +53,10 @@ pub(crate) trait Resource: Sync + 'static {
     type Observed: Debug + Clone + Default + Send + Sync + 'static;
     /// What apply does, in the module's own terms.
     type Step: Debug + Clone + PartialEq + Send + Sync + 'static;
+
+    /// The module's kinds: what its plan produces and how teardown finds and deletes each
+    /// kind it owns (its `OWNS`).
+    fn owns(&self) -> Owns;
 
     /// Reads what exists, by the desired names. Only `Describe`/`Get`/`List`/`Head` calls.
     /// `state` is the stack's state file, if any.
@@ -273,6 +278,8 @@ impl Eq for ModuleStep {}
 pub(crate) trait AnyResource: Sync {
     /// The type its observed part is kept under.
     fn observed_type(&self) -> TypeId;
+    /// [`Resource::owns`].
+    fn owns(&self) -> Owns;
     /// [`Resource::observe`], boxed.
     fn observe_any<'a>(
         &'a self,
@@ -306,6 +313,10 @@ pub(crate) trait AnyResource: Sync {
 impl<R: Resource> AnyResource for R {
     fn observed_type(&self) -> TypeId {
         TypeId::of::<R::Observed>()
+    }
+
+    fn owns(&self) -> Owns {
+        Resource::owns(self)
     }
 
     fn observe_any<'a>(

@@ -6,7 +6,8 @@
 //! Every call here is a put (register, put policy, put alarm), so applying the unit again is
 //! harmless; it runs after the endpoint is `InService`, because AWS registers targets only on
 //! an existing variant. Teardown removes it first: the alarm, the policies, then the target
-//! (the delete functions at the end, reached through `teardown/registry.rs`).
+//! (the delete functions at the end, registered in `OWNS` and reached through
+//! `teardown/registry.rs`).
 
 use aws_sdk_applicationautoscaling::operation::delete_scaling_policy::DeleteScalingPolicyError;
 use aws_sdk_applicationautoscaling::operation::deregister_scalable_target::DeregisterScalableTargetError;
@@ -26,6 +27,7 @@ use crate::desired::{
 };
 use crate::owned::ownership::{check_owned, Created};
 use crate::owned::planned::{Action, Kind, Planned};
+use crate::owned::registration::{registered, Listing, Owns};
 use crate::resources::module::{ApplyContext, InFlight, Phase, Resource};
 use crate::ProvisionError;
 use bodyline_aws::Clients;
@@ -553,6 +555,10 @@ impl Resource for ScaleToZero {
     type Observed = ScalingObserved;
     type Step = Step;
 
+    fn owns(&self) -> Owns {
+        OWNS
+    }
+
     fn observe<'a>(
         &'a self,
         desired: &'a Desired,
@@ -618,3 +624,52 @@ impl Resource for ScaleToZero {
         }
     }
 }
+
+// What this module owns: the plan's kinds it produces and the kinds teardown deletes, each
+// declared here with its registration (`owned/registration.rs`), so a new kind is one place.
+
+// Associated consts in CamelCase: they were enum variants, and every caller (other crates'
+// tests too) keeps writing `Kind::Bucket`, `ResourceKind::Role`.
+#[allow(non_upper_case_globals)]
+impl Kind {
+    /// Scale to zero: scalable target, both policies and the wake alarm, as one unit.
+    pub const ScaleToZero: Kind = Kind::new("scale_to_zero", "scale to zero");
+}
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// The CloudWatch alarm that wakes a scaled-to-zero endpoint (it triggers a scaling policy).
+    pub const Alarm: ResourceKind = ResourceKind::new(10, "alarm", "alarm");
+    /// An Application Auto Scaling policy on the endpoint's variant.
+    pub const ScalingPolicy: ResourceKind =
+        ResourceKind::new(20, "scaling_policy", "scaling policy");
+    /// The Application Auto Scaling target `endpoint/<ep>/variant/<v>`.
+    pub const ScalableTarget: ResourceKind =
+        ResourceKind::new(30, "scalable_target", "scalable target");
+}
+
+/// The plan's kinds this module has changes for, and the kinds it deletes in deletion order
+/// (the plan's kinds that make each, where discovery lists it, and its delete).
+pub(crate) const OWNS: Owns = Owns {
+    plans: &[Kind::ScaleToZero],
+    teardown: &[
+        registered(
+            ResourceKind::Alarm,
+            &[Kind::ScaleToZero],
+            Listing::Alarms,
+            delete_alarm,
+        ),
+        registered(
+            ResourceKind::ScalingPolicy,
+            &[Kind::ScaleToZero],
+            Listing::Scaling,
+            delete_scaling,
+        ),
+        registered(
+            ResourceKind::ScalableTarget,
+            &[Kind::ScaleToZero],
+            Listing::Scaling,
+            delete_scaling,
+        ),
+    ],
+};

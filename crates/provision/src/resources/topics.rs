@@ -11,7 +11,8 @@ use crate::owned::ownership::{
     check_owned, found_after_create, found_before_create, lacks_managed_tag, Created, Tagged,
 };
 use crate::owned::planned::{Action, Kind, Planned};
-use crate::owned::resource::OwnedResource;
+use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::resource::{OwnedResource, ResourceKind};
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
 
@@ -189,6 +190,10 @@ impl Resource for Topics {
     type Observed = TopicsObserved;
     type Step = Step;
 
+    fn owns(&self) -> Owns {
+        OWNS
+    }
+
     fn observe<'a>(
         &'a self,
         desired: &'a Desired,
@@ -244,3 +249,34 @@ impl Resource for Topics {
         }
     }
 }
+
+// What this module owns: the plan's kinds it produces and the kinds teardown deletes, each
+// declared here with its registration (`owned/registration.rs`), so a new kind is one place.
+
+// Associated consts in CamelCase: they were enum variants, and every caller (other crates'
+// tests too) keeps writing `Kind::Bucket`, `ResourceKind::Role`.
+#[allow(non_upper_case_globals)]
+impl Kind {
+    /// The success topic.
+    pub const SuccessTopic: Kind = Kind::new("success_topic", "success topic");
+    /// The error topic.
+    pub const ErrorTopic: Kind = Kind::new("error_topic", "error topic");
+}
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// An SNS success or error topic.
+    pub const Topic: ResourceKind = ResourceKind::new(80, "topic", "topic");
+}
+
+/// The plan's kinds this module has changes for, and the kinds it deletes in deletion order
+/// (the plan's kinds that make each, where discovery lists it, and its delete).
+pub(crate) const OWNS: Owns = Owns {
+    plans: &[Kind::SuccessTopic, Kind::ErrorTopic],
+    teardown: &[registered(
+        ResourceKind::Topic,
+        &[Kind::SuccessTopic, Kind::ErrorTopic],
+        Listing::Topics,
+        delete_topic,
+    )],
+};

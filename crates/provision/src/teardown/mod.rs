@@ -288,7 +288,14 @@ async fn delete_in_order(
     };
     for resource in &plan.delete {
         tracing::info!(kind = %resource.kind, name = %resource.name, "deleting");
-        let delete = registry::registration(resource.kind).delete;
+        let Some(registered) = registry::registration(resource.kind) else {
+            report.failure = Some(TeardownError::Unregistered {
+                kind: resource.kind.label(),
+                name: resource.name.clone(),
+            });
+            break;
+        };
+        let delete = registered.delete;
         match delete(&mut deleting, resource).await {
             Ok((outcome, detail)) => report.steps.push(Deletion {
                 kind: resource.kind,

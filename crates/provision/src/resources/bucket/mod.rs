@@ -22,6 +22,8 @@ use crate::owned::ownership::{
     check_owned, lacks_managed_tag, not_ours, tag_refs, taken, Created, Tags,
 };
 use crate::owned::planned::{Action, Kind, Planned, Planner};
+use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::resource::ResourceKind;
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
 
@@ -598,6 +600,10 @@ impl Resource for OutputBucket {
     type Observed = Option<BucketObserved>;
     type Step = Step;
 
+    fn owns(&self) -> Owns {
+        OWNS
+    }
+
     fn observe<'a>(
         &'a self,
         desired: &'a Desired,
@@ -652,3 +658,56 @@ impl Resource for OutputBucket {
         })
     }
 }
+
+// What this module owns: the plan's kinds it produces and the kinds teardown deletes, each
+// declared here with its registration (`owned/registration.rs`), so a new kind is one place.
+
+// Associated consts in CamelCase: they were enum variants, and every caller (other crates'
+// tests too) keeps writing `Kind::Bucket`, `ResourceKind::Role`.
+#[allow(non_upper_case_globals)]
+impl Kind {
+    /// The output bucket and its tags.
+    pub const Bucket: Kind = Kind::new("bucket", "bucket");
+    /// Its public access block.
+    pub const PublicAccessBlock: Kind = Kind::new("public_access_block", "public access block");
+    /// Its default encryption.
+    pub const Encryption: Kind = Kind::new("encryption", "default encryption");
+    /// Its ownership controls.
+    pub const OwnershipControls: Kind = Kind::new("ownership_controls", "ownership controls");
+    /// Its lifecycle rules.
+    pub const Lifecycle: Kind = Kind::new("lifecycle", "lifecycle");
+    /// Its TLS-only policy.
+    pub const BucketPolicy: Kind = Kind::new("bucket_policy", "bucket policy");
+}
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// The output bucket, with every object version and upload in it.
+    pub const Bucket: ResourceKind = ResourceKind::new(70, "bucket", "bucket");
+}
+
+/// The plan's kinds this module has changes for, and the kinds it deletes in deletion order
+/// (the plan's kinds that make each, where discovery lists it, and its delete).
+pub(crate) const OWNS: Owns = Owns {
+    plans: &[
+        Kind::Bucket,
+        Kind::PublicAccessBlock,
+        Kind::Encryption,
+        Kind::OwnershipControls,
+        Kind::Lifecycle,
+        Kind::BucketPolicy,
+    ],
+    teardown: &[registered(
+        ResourceKind::Bucket,
+        &[
+            Kind::Bucket,
+            Kind::PublicAccessBlock,
+            Kind::Encryption,
+            Kind::OwnershipControls,
+            Kind::Lifecycle,
+            Kind::BucketPolicy,
+        ],
+        Listing::Buckets,
+        delete,
+    )],
+};

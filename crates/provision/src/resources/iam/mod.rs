@@ -19,6 +19,8 @@ use crate::owned::ownership::{
     check_owned, found_after_create, lacks_managed_tag, tag_refs, Created, Tags,
 };
 use crate::owned::planned::{Action, Kind, Planned};
+use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::resource::ResourceKind;
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
 
@@ -784,6 +786,10 @@ impl Resource for Iam {
     type Observed = IamObserved;
     type Step = Step;
 
+    fn owns(&self) -> Owns {
+        OWNS
+    }
+
     fn observe<'a>(
         &'a self,
         desired: &'a Desired,
@@ -861,3 +867,57 @@ impl Resource for Iam {
         }
     }
 }
+
+// What this module owns: the plan's kinds it produces and the kinds teardown deletes, each
+// declared here with its registration (`owned/registration.rs`), so a new kind is one place.
+
+// Associated consts in CamelCase: they were enum variants, and every caller (other crates'
+// tests too) keeps writing `Kind::Bucket`, `ResourceKind::Role`.
+#[allow(non_upper_case_globals)]
+impl Kind {
+    /// The execution role (trust policy and tags).
+    pub const ExecutionRole: Kind = Kind::new("execution_role", "execution role");
+    /// The execution role's inline policy.
+    pub const ExecutionPolicy: Kind = Kind::new("execution_policy", "execution policy");
+    /// The invoker managed policy.
+    pub const InvokerPolicy: Kind = Kind::new("invoker_policy", "invoker policy");
+    /// Its attachments to the configured principals.
+    pub const InvokerAttachments: Kind = Kind::new("invoker_attachments", "invoker attachments");
+}
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// An IAM user (verify's temporary invoker, if a run was interrupted).
+    pub const User: ResourceKind = ResourceKind::new(90, "user", "iam user");
+    /// A customer-managed IAM policy (the invoker policy).
+    pub const ManagedPolicy: ResourceKind = ResourceKind::new(100, "managed_policy", "iam policy");
+    /// An IAM role (the execution role); deleted last, because SageMaker needs it while it
+    /// deletes the endpoint.
+    pub const Role: ResourceKind = ResourceKind::new(110, "role", "iam role");
+}
+
+/// The plan's kinds this module has changes for, and the kinds it deletes in deletion order
+/// (the plan's kinds that make each, where discovery lists it, and its delete).
+pub(crate) const OWNS: Owns = Owns {
+    plans: &[
+        Kind::ExecutionRole,
+        Kind::ExecutionPolicy,
+        Kind::InvokerPolicy,
+        Kind::InvokerAttachments,
+    ],
+    teardown: &[
+        registered(ResourceKind::User, &[], Listing::Iam, delete_iam_user),
+        registered(
+            ResourceKind::ManagedPolicy,
+            &[Kind::InvokerPolicy, Kind::InvokerAttachments],
+            Listing::Iam,
+            delete_managed_policy,
+        ),
+        registered(
+            ResourceKind::Role,
+            &[Kind::ExecutionRole, Kind::ExecutionPolicy],
+            Listing::Iam,
+            delete_iam_role,
+        ),
+    ],
+};

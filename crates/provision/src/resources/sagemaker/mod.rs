@@ -20,6 +20,8 @@ use crate::owned::ownership::{
     found_after_create, found_before_create, tag_refs, Created, Tagged, Tags,
 };
 use crate::owned::planned::{Action, Kind, Planned};
+use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::resource::ResourceKind;
 use crate::ProvisionError;
 
 /// The endpoint as it is.
@@ -932,3 +934,55 @@ async fn tags_of(c: &Clients, what: Existing<'_>) -> Result<Option<Tags>, Provis
 fn sm_tags(tags: &[(String, String)]) -> Vec<aws_sdk_sagemaker::types::Tag> {
     bodyline_aws::tags::to_sagemaker(tags)
 }
+
+// What this module owns: the plan's kinds it produces and the kinds teardown deletes, each
+// declared here with its registration (`owned/registration.rs`), so a new kind is one place.
+
+// Associated consts in CamelCase: they were enum variants, and every caller (other crates'
+// tests too) keeps writing `Kind::Bucket`, `ResourceKind::Role`.
+#[allow(non_upper_case_globals)]
+impl Kind {
+    /// The model.
+    pub const Model: Kind = Kind::new("model", "model");
+    /// The endpoint config.
+    pub const EndpointConfig: Kind = Kind::new("endpoint_config", "endpoint config");
+    /// The endpoint.
+    pub const Endpoint: Kind = Kind::new("endpoint", "endpoint");
+}
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// The SageMaker endpoint.
+    pub const Endpoint: ResourceKind = ResourceKind::new(40, "endpoint", "endpoint");
+    /// A SageMaker endpoint config (the current one and any old one).
+    pub const EndpointConfig: ResourceKind =
+        ResourceKind::new(50, "endpoint_config", "endpoint config");
+    /// A SageMaker model.
+    pub const Model: ResourceKind = ResourceKind::new(60, "model", "model");
+}
+
+/// The plan's kinds this module has changes for, and the kinds it deletes in deletion order
+/// (the plan's kinds that make each, where discovery lists it, and its delete).
+pub(crate) const OWNS: Owns = Owns {
+    plans: &[Kind::Model, Kind::EndpointConfig, Kind::Endpoint],
+    teardown: &[
+        registered(
+            ResourceKind::Endpoint,
+            &[Kind::Endpoint],
+            Listing::SageMaker,
+            delete_endpoint,
+        ),
+        registered(
+            ResourceKind::EndpointConfig,
+            &[Kind::EndpointConfig],
+            Listing::SageMaker,
+            delete_endpoint_config,
+        ),
+        registered(
+            ResourceKind::Model,
+            &[Kind::Model],
+            Listing::SageMaker,
+            delete_model,
+        ),
+    ],
+};

@@ -12,6 +12,7 @@ use super::{
 use crate::desired::Desired;
 use crate::owned::ownership::{check_owned, Created};
 use crate::owned::planned::{Kind, Planned};
+use crate::owned::registration::Owns;
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
 
@@ -21,6 +22,10 @@ pub(crate) struct SageMaker;
 impl Resource for SageMaker {
     type Observed = SageMakerObserved;
     type Step = Step;
+
+    fn owns(&self) -> Owns {
+        super::OWNS
+    }
 
     fn observe<'a>(
         &'a self,
