@@ -71,6 +71,8 @@ mod plan;
 mod replay_tests;
 mod resources;
 mod run;
+#[cfg(test)]
+mod sixth_kind_tests;
 mod teardown;
 mod templates;
 #[cfg(test)]

@@ -14,7 +14,7 @@ use discover::{discover, Scope};
 mod discover;
 mod inventory;
 mod listing;
-mod registry;
+pub(crate) mod registry;
 pub(crate) mod sweep;
 
 pub use crate::owned::deleting::{DeletionOutcome, TeardownOptions, TeardownProgress};

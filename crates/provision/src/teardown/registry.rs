@@ -28,7 +28,7 @@ pub(crate) const LISTINGS: [Listing; 6] = [
 static REGISTRY: LazyLock<Vec<&'static Registration>> = LazyLock::new(|| assemble(&owned()));
 
 /// The registrations of `modules`, ordered by [`ResourceKind`] (their deletion order).
-fn assemble(modules: &[Owns]) -> Vec<&'static Registration> {
+pub(crate) fn assemble(modules: &[Owns]) -> Vec<&'static Registration> {
     let mut all: Vec<&'static Registration> =
         modules.iter().flat_map(|m| m.teardown.iter()).collect();
     all.sort_by_key(|r| r.kind);
@@ -47,6 +47,21 @@ pub(crate) fn registration(kind: ResourceKind) -> Option<&'static Registration> 
     REGISTRY.iter().copied().find(|r| r.kind == kind)
 }
 
+/// The kinds `modules` plan that no registration of theirs names in `planned_as`.
+#[cfg(test)]
+pub(crate) fn planned_but_unregistered(modules: &[Owns]) -> Vec<crate::owned::planned::Kind> {
+    let registered: Vec<_> = modules
+        .iter()
+        .flat_map(|m| m.teardown)
+        .flat_map(|r| r.planned_as.iter().copied())
+        .collect();
+    modules
+        .iter()
+        .flat_map(|m| m.plans.iter().copied())
+        .filter(|k| !registered.contains(k))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -54,20 +69,6 @@ mod tests {
     use super::*;
     use crate::owned::planned::Kind;
     use crate::resources::{bucket, iam, topics};
-
-    /// The kinds `modules` plan that no registration of theirs names in `planned_as`.
-    fn planned_but_unregistered(modules: &[Owns]) -> Vec<Kind> {
-        let registered: Vec<Kind> = modules
-            .iter()
-            .flat_map(|m| m.teardown)
-            .flat_map(|r| r.planned_as.iter().copied())
-            .collect();
-        modules
-            .iter()
-            .flat_map(|m| m.plans.iter().copied())
-            .filter(|k| !registered.contains(k))
-            .collect()
-    }
 
     #[test]
     fn every_planned_kind_is_registered_for_teardown_and_discovery() {
