@@ -1,29 +1,32 @@
 //! A sixth kind of resource, written as one module and nothing else: a hypothetical CloudWatch
 //! dashboard for the endpoint, declared here with its `Kind`, `ResourceKind`, observed shape,
-//! steps, desired part (derived from `Desired::source`) and teardown registration. Listed
-//! beside the five real modules — the one line `resources::MODULES` would get — it is observed,
-//! judged by its tag, planned after the others, applied, and placed in teardown's order, with
-//! no line of `observe.rs`, `plan.rs`, `apply.rs`, `desired.rs` or the registry naming it.
+//! steps, desired part (derived from `Desired::source`), tagged listing and teardown
+//! registration. Listed beside the five real modules — the one line `resources::MODULES` would
+//! get — it is observed, judged by its tag, planned after the others, applied, placed in
+//! teardown's order, and found by discovery through its own listing, with no line of
+//! `observe.rs`, `plan.rs`, `apply.rs`, `desired.rs`, the registry or `teardown/` naming it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_smithy_http_client::test_util::StaticReplayClient;
 use bodyline_aws::Clients;
-use bodyline_stack::State;
+use bodyline_stack::{Names, State, STACK_TAG};
 
 use crate::desired::Desired;
 use crate::observe::Observed;
 use crate::owned::deleting::{Deleting, Pending};
+use crate::owned::listing::{Filter, ListFuture, Listed, Listing, Scope};
 use crate::owned::ownership::{check_owned, Created};
 use crate::owned::planned::{Action, Kind, Planned};
-use crate::owned::registration::{registered, Listing, Owns};
-use crate::owned::resource::{OwnedResource, ResourceKind};
+use crate::owned::registration::{registered, Owns};
+use crate::owned::resource::{FoundBy, OwnedResource, ResourceKind};
 use crate::plan::{plan_modules, Plan};
 use crate::resources::module::{AnyResource, ApplyContext, InFlight, Resource};
 use crate::resources::{owned, MODULES};
-use crate::teardown::registry::{assemble, planned_but_unregistered};
-use crate::testutil::replay::sdk;
-use crate::testutil::{desired, stack, up_to_date};
+use crate::teardown::discover::discover_modules;
+use crate::teardown::registry::{assemble, listings, planned_but_unregistered};
+use crate::testutil::replay::{json, operations, sdk, xml};
+use crate::testutil::{desired, stack, up_to_date, ACCOUNT};
 use crate::{apply, ApplyOptions, DeletionOutcome, ProvisionError};
 
 #[allow(non_upper_case_globals)]
@@ -60,12 +63,40 @@ fn delete_dashboard<'a>(_cx: &'a mut Deleting<'_>, _r: &'a OwnedResource) -> Pen
     Box::pin(async { Ok((DeletionOutcome::Deleted, String::new())) })
 }
 
+/// Its listing, after the alarms and before the buckets (a free position between 30 and 40).
+const DASHBOARDS: Listing = Listing::new(35, "dashboards", list_dashboards);
+
+/// Counts the listing's runs.
+static LISTED: AtomicUsize = AtomicUsize::new(0);
+
+/// What a dashboard service would list for the stack (no AWS call): its dashboard, tagged for
+/// it, and another stack's look-alike, which discovery must leave alone.
+fn list_dashboards<'a>(_: &'a Clients, filter: &'a Filter<'a>, _: &'a [Listed]) -> ListFuture<'a> {
+    Box::pin(async move {
+        LISTED.fetch_add(1, Ordering::SeqCst);
+        let dashboard = |name: String, stack: &str| Listed {
+            kind: ResourceKind::Dashboard,
+            arn: Some(format!("arn:aws:cloudwatch::{ACCOUNT}:dashboard/{name}")),
+            name,
+            created: None,
+            regional: true,
+            tags: vec![(STACK_TAG.to_string(), stack.to_string())],
+            scaling: None,
+        };
+        let stack = filter.stack.unwrap_or("demo");
+        Ok(vec![
+            dashboard(format!("{stack}-endpoint"), stack),
+            dashboard(format!("{stack}-other-endpoint"), "other"),
+        ])
+    })
+}
+
 const OWNS: Owns = Owns {
     plans: &[Kind::Dashboard],
     teardown: &[registered(
         ResourceKind::Dashboard,
         &[Kind::Dashboard],
-        Listing::Alarms,
+        &DASHBOARDS,
         delete_dashboard,
     )],
 };
@@ -226,5 +257,85 @@ async fn a_sixth_module_is_planned_applied_and_torn_down_through_its_module_alon
     assert_eq!(
         (order[at - 1], order[at + 1]),
         (ResourceKind::Model, ResourceKind::Bucket)
+    );
+
+    // Discovery: its listing runs in its place among the five modules' (after the alarms,
+    // before the buckets), and what it lists is judged like any other kind: the stack's
+    // dashboard is owned, found by its tag; the other stack's is left alone.
+    let ids: Vec<&str> = listings(&owns).iter().map(|l| l.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "sagemaker",
+            "scaling",
+            "alarms",
+            "dashboards",
+            "buckets",
+            "topics",
+            "iam"
+        ]
+    );
+    let names = Names::new(&s, ACCOUNT);
+    let scope = Scope {
+        names: &names,
+        state: None,
+    };
+    // An account with nothing in it: every real listing gets one empty answer.
+    let iam_ns = "https://iam.amazonaws.com/doc/2010-05-08/";
+    let empty = |op: &str, list: &str, ns: &str| {
+        xml(&format!(
+            r#"<{op}Response xmlns="{ns}"><{op}Result><{list}/><IsTruncated>false</IsTruncated></{op}Result></{op}Response>"#
+        ))
+    };
+    let client = StaticReplayClient::new(vec![
+        json(200, r#"{"Endpoints":[]}"#),
+        json(200, r#"{"EndpointConfigs":[]}"#),
+        json(200, r#"{"Models":[]}"#),
+        json(200, r#"{"ScalableTargets":[]}"#),
+        xml(
+            r#"<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>"#,
+        ),
+        xml(
+            r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets/></ListAllMyBucketsResult>"#,
+        ),
+        xml(
+            r#"<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>"#,
+        ),
+        empty("ListRoles", "Roles", iam_ns),
+        empty("ListPolicies", "Policies", iam_ns),
+        empty("ListUsers", "Users", iam_ns),
+    ]);
+    let listed_before = LISTED.load(Ordering::SeqCst);
+    let found = discover_modules(&Clients::new(&sdk(&client)), &scope, &owns)
+        .await
+        .unwrap();
+    assert_eq!(LISTED.load(Ordering::SeqCst), listed_before + 1);
+    assert_eq!(
+        found.owned,
+        vec![OwnedResource {
+            kind: ResourceKind::Dashboard,
+            name: "demo-endpoint".into(),
+            arn: Some(format!(
+                "arn:aws:cloudwatch::{ACCOUNT}:dashboard/demo-endpoint"
+            )),
+            scaling: None,
+            found_by: FoundBy::Tag,
+        }]
+    );
+    assert!(found.skipped.is_empty(), "{:?}", found.skipped);
+    assert_eq!(
+        operations(&client),
+        [
+            "ListEndpoints",
+            "ListEndpointConfigs",
+            "ListModels",
+            "AnyScaleFrontendService.DescribeScalableTargets",
+            "DescribeAlarms",
+            "S3 GET ?x-id=ListBuckets",
+            "ListTopics",
+            "ListRoles",
+            "ListPolicies",
+            "ListUsers"
+        ]
     );
 }

@@ -1,35 +1,18 @@
 //! What a resource module states about each kind of resource it owns, for teardown and
 //! discovery: a [`Registration`] (the kind, the plan's kinds that make it, the tagged listing
-//! that finds it, the function that deletes it). Each `resources/*` module declares its own as
-//! `OWNS`; `resources/mod.rs` lists the modules once (`MODULES`) and `teardown/registry.rs` reads that list.
+//! that finds it — a [`Listing`] the module declares — and the function that deletes it).
+//! Each `resources/*` module declares its own as `OWNS`; `resources/mod.rs` lists the modules
+//! once (`MODULES`) and `teardown/registry.rs` reads that list.
 //! A leaf under `owned/`, so the modules declare registrations without reaching into
 //! `teardown/`.
 
 use crate::owned::deleting::DeleteFn;
+use crate::owned::listing::Listing;
 use crate::owned::planned::Kind;
 use crate::owned::resource::ResourceKind;
 
-/// Where discovery finds a kind: one tagged listing per service (`teardown/listing.rs`), run in
-/// `teardown/registry.rs`'s `LISTINGS` order. A new service needs a variant here and a listing
-/// there; a new kind of an existing service names its listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Listing {
-    /// Endpoints, endpoint configs and models (`NameContains` the stack).
-    SageMaker,
-    /// Scalable targets and their policies, tied to the endpoint they scale.
-    Scaling,
-    /// CloudWatch alarms (name prefix: the stack).
-    Alarms,
-    /// S3 buckets.
-    Buckets,
-    /// SNS topics.
-    Topics,
-    /// IAM roles, customer-managed policies and users.
-    Iam,
-}
-
-/// One kind of owned resource. Teardown reads `delete`; the tests read the rest, to hold
-/// setup's kinds, teardown's kinds and discovery's listings to one another.
+/// One kind of owned resource. Teardown reads `delete`, discovery `listed_by`; the tests read
+/// the rest, to hold setup's kinds, teardown's kinds and discovery's listings to one another.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Registration {
     /// What teardown calls it; its [`ResourceKind`] position is its deletion order.
@@ -37,8 +20,9 @@ pub(crate) struct Registration {
     /// The plan's kinds whose changes make or configure it (empty: setup never makes it,
     /// e.g. verify's temporary user).
     pub planned_as: &'static [Kind],
-    /// Where discovery finds it.
-    pub listed_by: Listing,
+    /// Where discovery finds it: a listing declared by a module (discovery runs each distinct
+    /// one once, in position order).
+    pub listed_by: &'static Listing,
     /// How teardown deletes it.
     pub delete: DeleteFn,
 }
@@ -47,7 +31,7 @@ pub(crate) struct Registration {
 pub(crate) const fn registered(
     kind: ResourceKind,
     planned_as: &'static [Kind],
-    listed_by: Listing,
+    listed_by: &'static Listing,
     delete: DeleteFn,
 ) -> Registration {
     Registration {

@@ -7,7 +7,10 @@
 //! harmless; it runs after the endpoint is `InService`, because AWS registers targets only on
 //! an existing variant. Teardown removes it first: the alarm, the policies, then the target
 //! (the delete functions at the end, registered in `OWNS` and reached through
-//! `teardown/registry.rs`).
+//! `teardown/registry.rs`). Discovery finds the alarm and the targets and policies through the
+//! listings of [`listing`].
+
+mod listing;
 
 use aws_sdk_applicationautoscaling::operation::delete_scaling_policy::DeleteScalingPolicyError;
 use aws_sdk_applicationautoscaling::operation::deregister_scalable_target::DeregisterScalableTargetError;
@@ -27,7 +30,7 @@ use crate::desired::{
 };
 use crate::owned::ownership::{check_owned, Created};
 use crate::owned::planned::{Action, Kind, Planned};
-use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::registration::{registered, Owns};
 use crate::resources::module::{ApplyContext, InFlight, Phase, Resource};
 use crate::ProvisionError;
 use bodyline_aws::Clients;
@@ -656,19 +659,19 @@ pub(crate) const OWNS: Owns = Owns {
         registered(
             ResourceKind::Alarm,
             &[Kind::ScaleToZero],
-            Listing::Alarms,
+            &listing::ALARMS,
             delete_alarm,
         ),
         registered(
             ResourceKind::ScalingPolicy,
             &[Kind::ScaleToZero],
-            Listing::Scaling,
+            &listing::SCALING,
             delete_scaling,
         ),
         registered(
             ResourceKind::ScalableTarget,
             &[Kind::ScaleToZero],
-            Listing::Scaling,
+            &listing::SCALING,
             delete_scaling,
         ),
     ],

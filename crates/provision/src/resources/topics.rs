@@ -1,4 +1,7 @@
-//! The SNS success and error topics, observed, planned, applied and deleted here.
+//! The SNS success and error topics, observed, planned, applied and deleted here, and found
+//! by discovery through [`listing`].
+
+mod listing;
 
 use bodyline_aws::{AwsFailure, Clients};
 use bodyline_stack::State;
@@ -11,7 +14,7 @@ use crate::owned::ownership::{
     check_owned, found_after_create, found_before_create, lacks_managed_tag, Created, Tagged,
 };
 use crate::owned::planned::{Action, Kind, Planned};
-use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::registration::{registered, Owns};
 use crate::owned::resource::{OwnedResource, ResourceKind};
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
@@ -276,7 +279,7 @@ pub(crate) const OWNS: Owns = Owns {
     teardown: &[registered(
         ResourceKind::Topic,
         &[Kind::SuccessTopic, Kind::ErrorTopic],
-        Listing::Topics,
+        &listing::LISTING,
         delete_topic,
     )],
 };

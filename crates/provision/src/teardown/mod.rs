@@ -8,12 +8,12 @@ use bodyline_stack::{Names, Stack, State, Target};
 use serde::Serialize;
 
 use crate::owned::deleting::Deleting;
+use crate::owned::listing::Scope;
 use bodyline_aws::Clients;
-use discover::{discover, Scope};
+use discover::discover;
 
-mod discover;
+pub(crate) mod discover;
 mod inventory;
-mod listing;
 pub(crate) mod registry;
 pub(crate) mod sweep;
 

@@ -1,28 +1,18 @@
 //! The registry of what a stack owns, assembled from what each resource module declares (its
 //! `OWNS`, listed once in `resources/mod.rs`): each kind teardown deletes, the plan's kinds
 //! that create or change it (setup's side), the tagged listing discovery finds it in, and the
-//! function that deletes it. A new kind of resource is declared in its module, and a new
-//! module is one line in `resources::MODULES`; the tests below fail when a kind is planned by
-//! setup but not registered for teardown and discovery, or a teardown kind is registered twice
-//! or shares its position or id with another.
+//! function that deletes it; and the distinct listings discovery runs, in their order
+//! ([`listings`]). A new kind of resource, and its listing, are declared in its module, and a
+//! new module is one line in `resources::MODULES`; the tests below fail when a kind is planned
+//! by setup but not registered for teardown and discovery, a teardown kind is registered twice
+//! or shares its position or id with another, or two listings share a position or an id.
 
 use std::sync::LazyLock;
 
-pub(crate) use crate::owned::registration::Listing;
+use crate::owned::listing::Listing;
 use crate::owned::registration::{Owns, Registration};
 use crate::owned::resource::ResourceKind;
 use crate::resources::owned;
-
-/// The order discovery lists in: scaling after SageMaker, because a scalable target belongs to
-/// the stack whose endpoint it scales.
-pub(crate) const LISTINGS: [Listing; 6] = [
-    Listing::SageMaker,
-    Listing::Scaling,
-    Listing::Alarms,
-    Listing::Buckets,
-    Listing::Topics,
-    Listing::Iam,
-];
 
 /// Every module's registrations, in teardown order.
 static REGISTRY: LazyLock<Vec<&'static Registration>> = LazyLock::new(|| assemble(&owned()));
@@ -33,6 +23,20 @@ pub(crate) fn assemble(modules: &[Owns]) -> Vec<&'static Registration> {
         modules.iter().flat_map(|m| m.teardown.iter()).collect();
     all.sort_by_key(|r| r.kind);
     all
+}
+
+/// The distinct listings the registrations of `modules` name (one listing may find several
+/// kinds), in discovery order: by position, so one that ties its resources to another's runs
+/// after it (scaling after SageMaker).
+pub(crate) fn listings(modules: &[Owns]) -> Vec<&'static Listing> {
+    let mut distinct: Vec<&'static Listing> = Vec::new();
+    for registration in modules.iter().flat_map(|m| m.teardown.iter()) {
+        if !distinct.iter().any(|l| l.id == registration.listed_by.id) {
+            distinct.push(registration.listed_by);
+        }
+    }
+    distinct.sort_by_key(|l| l.position);
+    distinct
 }
 
 /// Every kind a stack owns, in teardown order.
@@ -79,14 +83,43 @@ mod tests {
             "setup plans {missing:?} but no teardown kind owns it: add it to a registration's \
              `planned_as` in its module's OWNS so teardown deletes it and discovery finds it"
         );
+        let run = listings(&owned());
         for r in registry() {
             assert!(
-                LISTINGS.contains(&r.listed_by),
+                run.iter()
+                    .any(|l| l.id == r.listed_by.id && l.position == r.listed_by.position),
                 "{} is listed by {:?}, which discovery never runs",
                 r.kind,
                 r.listed_by
             );
         }
+    }
+
+    #[test]
+    fn every_listing_has_its_own_position_and_id_and_scaling_follows_sagemaker() {
+        let every: Vec<&Listing> = registry().iter().map(|r| r.listed_by).collect();
+        let run = listings(&owned());
+        for listing in &every {
+            let same_id: Vec<_> = every.iter().filter(|l| l.id == listing.id).collect();
+            assert!(
+                same_id.iter().all(|l| l.position == listing.position),
+                "two listings are called {:?}: {same_id:?}",
+                listing.id
+            );
+        }
+        let positions: HashSet<u16> = run.iter().map(|l| l.position).collect();
+        assert_eq!(positions.len(), run.len(), "positions repeat: {run:?}");
+        // Today's order: a scalable target belongs to the stack whose endpoint it scales, so
+        // scaling runs after the listing that returns the endpoints.
+        let ids: Vec<&str> = run.iter().map(|l| l.id).collect();
+        assert_eq!(
+            ids,
+            ["sagemaker", "scaling", "alarms", "buckets", "topics", "iam"]
+        );
+        // A listing named twice runs once; the order is the positions', not the modules'.
+        let twice = [topics::OWNS, bucket::OWNS, topics::OWNS];
+        let ids: Vec<&str> = listings(&twice).iter().map(|l| l.id).collect();
+        assert_eq!(ids, ["buckets", "topics"]);
     }
 
     #[test]

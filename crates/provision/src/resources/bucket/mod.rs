@@ -1,8 +1,10 @@
 //! The output bucket and its settings (public access block, encryption, ownership, lifecycle,
 //! TLS-only policy), observed, planned, applied and deleted here; the delete, with its backup
-//! and emptying, is in `delete.rs`.
+//! and emptying, is in `delete.rs`, and discovery's listing of buckets, with its claim on the
+//! untagged bucket of an interrupted setup, in `listing.rs`.
 
 mod delete;
+mod listing;
 
 pub(crate) use delete::delete;
 pub use delete::keys_under;
@@ -22,7 +24,7 @@ use crate::owned::ownership::{
     check_owned, lacks_managed_tag, not_ours, tag_refs, taken, Created, Tags,
 };
 use crate::owned::planned::{Action, Kind, Planned, Planner};
-use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::registration::{registered, Owns};
 use crate::owned::resource::ResourceKind;
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
@@ -707,7 +709,7 @@ pub(crate) const OWNS: Owns = Owns {
             Kind::Lifecycle,
             Kind::BucketPolicy,
         ],
-        Listing::Buckets,
+        &listing::LISTING,
         delete,
     )],
 };

@@ -1,8 +1,10 @@
 //! IAM: the execution role and its inline policy, the invoker managed policy and its
 //! attachments (observed, planned, applied here), and the deletes of roles, managed policies
-//! and verify's users (`delete.rs`).
+//! and verify's users (`delete.rs`), and discovery's listing of roles, policies and users
+//! (`listing.rs`).
 
 mod delete;
+mod listing;
 
 pub use delete::delete_user;
 pub(crate) use delete::{delete_iam_role, delete_iam_user, delete_managed_policy};
@@ -19,7 +21,7 @@ use crate::owned::ownership::{
     check_owned, found_after_create, lacks_managed_tag, tag_refs, Created, Tags,
 };
 use crate::owned::planned::{Action, Kind, Planned};
-use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::registration::{registered, Owns};
 use crate::owned::resource::ResourceKind;
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
@@ -906,17 +908,17 @@ pub(crate) const OWNS: Owns = Owns {
         Kind::InvokerAttachments,
     ],
     teardown: &[
-        registered(ResourceKind::User, &[], Listing::Iam, delete_iam_user),
+        registered(ResourceKind::User, &[], &listing::LISTING, delete_iam_user),
         registered(
             ResourceKind::ManagedPolicy,
             &[Kind::InvokerPolicy, Kind::InvokerAttachments],
-            Listing::Iam,
+            &listing::LISTING,
             delete_managed_policy,
         ),
         registered(
             ResourceKind::Role,
             &[Kind::ExecutionRole, Kind::ExecutionPolicy],
-            Listing::Iam,
+            &listing::LISTING,
             delete_iam_role,
         ),
     ],

@@ -1,8 +1,10 @@
 //! SageMaker: the model, the endpoint config and the async endpoint, observed, planned and
 //! applied here (with the waits for the endpoint, the retirement of what a new config
-//! replaces, and the create-time tag checks), deleted in `delete.rs`.
+//! replaces, and the create-time tag checks), deleted in `delete.rs` and listed for discovery
+//! in `listing.rs`.
 
 mod delete;
+mod listing;
 mod resource;
 
 pub(crate) use delete::{delete_endpoint, delete_endpoint_config, delete_model};
@@ -20,7 +22,7 @@ use crate::owned::ownership::{
     found_after_create, found_before_create, tag_refs, Created, Tagged, Tags,
 };
 use crate::owned::planned::{Action, Kind, Planned};
-use crate::owned::registration::{registered, Listing, Owns};
+use crate::owned::registration::{registered, Owns};
 use crate::owned::resource::ResourceKind;
 use crate::ProvisionError;
 
@@ -969,19 +971,19 @@ pub(crate) const OWNS: Owns = Owns {
         registered(
             ResourceKind::Endpoint,
             &[Kind::Endpoint],
-            Listing::SageMaker,
+            &listing::LISTING,
             delete_endpoint,
         ),
         registered(
             ResourceKind::EndpointConfig,
             &[Kind::EndpointConfig],
-            Listing::SageMaker,
+            &listing::LISTING,
             delete_endpoint_config,
         ),
         registered(
             ResourceKind::Model,
             &[Kind::Model],
-            Listing::SageMaker,
+            &listing::LISTING,
             delete_model,
         ),
     ],
