@@ -6,7 +6,8 @@
 //! Each module implements [`module::Resource`] (setup: observe, ownership, plan, apply, its
 //! phase, wait and retirement) and declares its kinds (the `Kind` and `ResourceKind` values),
 //! the plan's kinds it produces and its teardown registrations (its `OWNS`, returned by
-//! [`module::Resource::owns`]). This file is the registry: a module is added with its `mod`
+//! [`module::Resource::owns`]), each naming the tagged listing, declared and implemented in
+//! the module (`listing.rs`), that discovery finds the kind with. This file is the registry: a module is added with its `mod`
 //! line and one entry in [`MODULES`], which setup runs and teardown reads ([`owned`]). The
 //! shared vocabulary they build on is in `owned/`.
 
