@@ -312,4 +312,6 @@ async fn delete_in_order(
 }
 
 #[cfg(test)]
+mod discover_replay_tests;
+#[cfg(test)]
 mod replay_tests;
