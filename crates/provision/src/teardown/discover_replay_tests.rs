@@ -1,14 +1,18 @@
 //! Discovery's scaling rules, replayed with the SDK's StaticReplayClient (moto keeps no tags
 //! on scalable targets, so their own tags are never read on the local stack): a target is the
 //! stack's when the endpoint it scales is; with its endpoint gone, its own tags decide, unless
-//! the endpoint is a look-alike discovery skips; policies are read per owned target. The
-//! requests are asserted in order, so the listings make the calls they always made.
+//! the endpoint is a look-alike discovery skips; policies are read per owned target. Sweep's
+//! inventory ties targets and policies to their endpoint's stack alone. The requests are
+//! asserted in order, so the listings make the calls they always made.
 
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use bodyline_aws::Clients;
 use bodyline_stack::Names;
 
+use std::time::{Duration, SystemTime};
+
 use super::discover::discover;
+use super::inventory::{inventory, TaggedResource};
 use crate::owned::listing::Scope;
 use crate::owned::resource::{
     FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped,
@@ -45,13 +49,17 @@ fn target(endpoint: &str) -> String {
     )
 }
 
+fn policy(endpoint: &str, name: &str) -> String {
+    format!(
+        r#"{{"PolicyARN":"arn:aws:autoscaling:us-east-1:{ACCOUNT}:scalingPolicy:{name}","PolicyName":"{name}","ServiceNamespace":"sagemaker","ResourceId":"{}","ScalableDimension":"{DIMENSION}","PolicyType":"TargetTrackingScaling","CreationTime":1.7E9}}"#,
+        rid(endpoint)
+    )
+}
+
 fn policies(endpoint: &str, name: &str) -> ReplayEvent {
     json(
         200,
-        &format!(
-            r#"{{"ScalingPolicies":[{{"PolicyARN":"arn:aws:autoscaling:us-east-1:{ACCOUNT}:scalingPolicy:{name}","PolicyName":"{name}","ServiceNamespace":"sagemaker","ResourceId":"{}","ScalableDimension":"{DIMENSION}","PolicyType":"TargetTrackingScaling","CreationTime":1.7E9}}]}}"#,
-            rid(endpoint)
-        ),
+        &format!(r#"{{"ScalingPolicies":[{}]}}"#, policy(endpoint, name)),
     )
 }
 
@@ -68,7 +76,7 @@ async fn scalable_targets_follow_their_endpoint_or_their_own_tags_and_policies_f
     // "demo" is the stack's endpoint; "demo-two" another stack's; "demo-0123456789" an
     // untagged look-alike with a name of the stack's (skipped); "demo-gone" was deleted by an
     // interrupted teardown and its target is tagged for the stack; "other" is no candidate.
-    let client = StaticReplayClient::new(vec![
+    let mut events = vec![
         json(
             200,
             &format!(
@@ -100,19 +108,9 @@ async fn scalable_targets_follow_their_endpoint_or_their_own_tags_and_policies_f
         json(200, r#"{"Tags":{"bodyline:stack":"demo"}}"#),
         policies("demo", "demo-backlog-per-instance"),
         policies("demo-gone", "demo-gone-backlog-per-instance"),
-        xml(
-            r#"<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>"#,
-        ),
-        xml(
-            r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets/></ListAllMyBucketsResult>"#,
-        ),
-        xml(
-            r#"<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>"#,
-        ),
-        empty_iam("ListRoles", "Roles"),
-        empty_iam("ListPolicies", "Policies"),
-        empty_iam("ListUsers", "Users"),
-    ]);
+    ];
+    events.extend(empty_tail());
+    let client = StaticReplayClient::new(events);
     let scope = Scope {
         names: &names,
         state: None,
@@ -198,6 +196,116 @@ async fn scalable_targets_follow_their_endpoint_or_their_own_tags_and_policies_f
             "AnyScaleFrontendService.ListTagsForResource",
             "AnyScaleFrontendService.ListTagsForResource",
             "AnyScaleFrontendService.DescribeScalingPolicies",
+            "AnyScaleFrontendService.DescribeScalingPolicies",
+            "DescribeAlarms",
+            "S3 GET ?x-id=ListBuckets",
+            "ListTopics",
+            "ListRoles",
+            "ListPolicies",
+            "ListUsers",
+        ]
+    );
+}
+
+fn empty_tail() -> Vec<ReplayEvent> {
+    vec![
+        xml(
+            r#"<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>"#,
+        ),
+        xml(
+            r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets/></ListAllMyBucketsResult>"#,
+        ),
+        xml(
+            r#"<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>"#,
+        ),
+        empty_iam("ListRoles", "Roles"),
+        empty_iam("ListPolicies", "Policies"),
+        empty_iam("ListUsers", "Users"),
+    ]
+}
+
+#[tokio::test]
+async fn the_inventory_gives_targets_and_policies_their_endpoints_stack() {
+    // Endpoint "a" is stack a's (with its region tag), "b" stack b's, "c" untagged; targets
+    // scale a, c and x (no endpoint listed); policies sit on a, b and c.
+    let mut events = vec![
+        json(
+            200,
+            &format!(
+                r#"{{"Endpoints":[{},{},{}]}}"#,
+                endpoint("a"),
+                endpoint("b"),
+                endpoint("c")
+            ),
+        ),
+        json(200, r#"{"EndpointConfigs":[]}"#),
+        json(200, r#"{"Models":[]}"#),
+        json(
+            200,
+            r#"{"Tags":[{"Key":"bodyline:stack","Value":"a"},{"Key":"bodyline:region","Value":"us-east-1"}]}"#,
+        ),
+        tagged(Some("b")),
+        tagged(None),
+        json(
+            200,
+            &format!(
+                r#"{{"ScalableTargets":[{},{},{}]}}"#,
+                target("a"),
+                target("c"),
+                target("x")
+            ),
+        ),
+        json(
+            200,
+            &format!(
+                r#"{{"ScalingPolicies":[{},{},{}]}}"#,
+                policy("a", "a-backlog"),
+                policy("b", "b-backlog"),
+                policy("c", "c-backlog")
+            ),
+        ),
+    ];
+    events.extend(empty_tail());
+    let client = StaticReplayClient::new(events);
+    let found = inventory(&Clients::new(&sdk(&client)), "us-east-1")
+        .await
+        .expect("the inventory");
+
+    let at = Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    let tagged = |kind, name: &str, region: Option<&str>| TaggedResource {
+        kind,
+        name: name.to_string(),
+        created: at,
+        regional: true,
+        region: region.map(str::to_string),
+    };
+    let stacks: Vec<&str> = found.keys().map(String::as_str).collect();
+    assert_eq!(stacks, ["a", "b"]);
+    assert_eq!(
+        found["a"],
+        vec![
+            tagged(ResourceKind::ScalingPolicy, "a-backlog", None),
+            tagged(ResourceKind::ScalableTarget, &rid("a"), None),
+            tagged(ResourceKind::Endpoint, "a", Some("us-east-1")),
+        ]
+    );
+    assert_eq!(
+        found["b"],
+        vec![
+            tagged(ResourceKind::ScalingPolicy, "b-backlog", None),
+            tagged(ResourceKind::Endpoint, "b", None),
+        ]
+    );
+    assert_eq!(
+        operations(&client),
+        [
+            "ListEndpoints",
+            "ListEndpointConfigs",
+            "ListModels",
+            "ListTags",
+            "ListTags",
+            "ListTags",
+            "AnyScaleFrontendService.DescribeScalableTargets",
             "AnyScaleFrontendService.DescribeScalingPolicies",
             "DescribeAlarms",
             "S3 GET ?x-id=ListBuckets",
