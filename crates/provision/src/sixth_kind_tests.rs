@@ -25,7 +25,7 @@ use crate::resources::module::{AnyResource, ApplyContext, InFlight, Resource};
 use crate::resources::{owned, MODULES};
 use crate::teardown::discover::discover_modules;
 use crate::teardown::registry::{assemble, listings, planned_but_unregistered};
-use crate::testutil::replay::{json, operations, sdk, xml};
+use crate::testutil::replay::{json, nothing_after_scaling, operations, sdk, AFTER_SCALING};
 use crate::testutil::{desired, stack, up_to_date, ACCOUNT};
 use crate::{apply, ApplyOptions, DeletionOutcome, ProvisionError};
 
@@ -281,30 +281,14 @@ async fn a_sixth_module_is_planned_applied_and_torn_down_through_its_module_alon
         state: None,
     };
     // An account with nothing in it: every real listing gets one empty answer.
-    let iam_ns = "https://iam.amazonaws.com/doc/2010-05-08/";
-    let empty = |op: &str, list: &str, ns: &str| {
-        xml(&format!(
-            r#"<{op}Response xmlns="{ns}"><{op}Result><{list}/><IsTruncated>false</IsTruncated></{op}Result></{op}Response>"#
-        ))
-    };
-    let client = StaticReplayClient::new(vec![
+    let mut events = vec![
         json(200, r#"{"Endpoints":[]}"#),
         json(200, r#"{"EndpointConfigs":[]}"#),
         json(200, r#"{"Models":[]}"#),
         json(200, r#"{"ScalableTargets":[]}"#),
-        xml(
-            r#"<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>"#,
-        ),
-        xml(
-            r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets/></ListAllMyBucketsResult>"#,
-        ),
-        xml(
-            r#"<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>"#,
-        ),
-        empty("ListRoles", "Roles", iam_ns),
-        empty("ListPolicies", "Policies", iam_ns),
-        empty("ListUsers", "Users", iam_ns),
-    ]);
+    ];
+    events.extend(nothing_after_scaling());
+    let client = StaticReplayClient::new(events);
     let listed_before = LISTED.load(Ordering::SeqCst);
     let found = discover_modules(&Clients::new(&sdk(&client)), &scope, &owns)
         .await
@@ -323,19 +307,14 @@ async fn a_sixth_module_is_planned_applied_and_torn_down_through_its_module_alon
         }]
     );
     assert!(found.skipped.is_empty(), "{:?}", found.skipped);
+    let until_scaling = [
+        "ListEndpoints",
+        "ListEndpointConfigs",
+        "ListModels",
+        "AnyScaleFrontendService.DescribeScalableTargets",
+    ];
     assert_eq!(
         operations(&client),
-        [
-            "ListEndpoints",
-            "ListEndpointConfigs",
-            "ListModels",
-            "AnyScaleFrontendService.DescribeScalableTargets",
-            "DescribeAlarms",
-            "S3 GET ?x-id=ListBuckets",
-            "ListTopics",
-            "ListRoles",
-            "ListPolicies",
-            "ListUsers"
-        ]
+        [&until_scaling[..], &AFTER_SCALING].concat()
     );
 }

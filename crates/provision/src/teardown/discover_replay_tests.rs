@@ -17,7 +17,7 @@ use crate::owned::listing::Scope;
 use crate::owned::resource::{
     FoundBy, OwnedResource, ResourceKind, ScalingRef, SkipReason, Skipped,
 };
-use crate::testutil::replay::{json, operations, sdk, xml};
+use crate::testutil::replay::{json, nothing_after_scaling, operations, sdk, AFTER_SCALING};
 use crate::testutil::{stack, ACCOUNT};
 
 const DIMENSION: &str = "sagemaker:variant:DesiredInstanceCount";
@@ -63,12 +63,6 @@ fn policies(endpoint: &str, name: &str) -> ReplayEvent {
     )
 }
 
-fn empty_iam(op: &str, list: &str) -> ReplayEvent {
-    xml(&format!(
-        r#"<{op}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><{op}Result><{list}/><IsTruncated>false</IsTruncated></{op}Result></{op}Response>"#
-    ))
-}
-
 #[tokio::test]
 async fn scalable_targets_follow_their_endpoint_or_their_own_tags_and_policies_follow_targets() {
     let s = stack("aws");
@@ -109,7 +103,7 @@ async fn scalable_targets_follow_their_endpoint_or_their_own_tags_and_policies_f
         policies("demo", "demo-backlog-per-instance"),
         policies("demo-gone", "demo-gone-backlog-per-instance"),
     ];
-    events.extend(empty_tail());
+    events.extend(nothing_after_scaling());
     let client = StaticReplayClient::new(events);
     let scope = Scope {
         names: &names,
@@ -183,45 +177,23 @@ async fn scalable_targets_follow_their_endpoint_or_their_own_tags_and_policies_f
             reason: SkipReason::Foreign,
         }]
     );
+    let until_scaling = [
+        "ListEndpoints",
+        "ListEndpointConfigs",
+        "ListModels",
+        "ListTags",
+        "ListTags",
+        "ListTags",
+        "AnyScaleFrontendService.DescribeScalableTargets",
+        "AnyScaleFrontendService.ListTagsForResource",
+        "AnyScaleFrontendService.ListTagsForResource",
+        "AnyScaleFrontendService.DescribeScalingPolicies",
+        "AnyScaleFrontendService.DescribeScalingPolicies",
+    ];
     assert_eq!(
         operations(&client),
-        [
-            "ListEndpoints",
-            "ListEndpointConfigs",
-            "ListModels",
-            "ListTags",
-            "ListTags",
-            "ListTags",
-            "AnyScaleFrontendService.DescribeScalableTargets",
-            "AnyScaleFrontendService.ListTagsForResource",
-            "AnyScaleFrontendService.ListTagsForResource",
-            "AnyScaleFrontendService.DescribeScalingPolicies",
-            "AnyScaleFrontendService.DescribeScalingPolicies",
-            "DescribeAlarms",
-            "S3 GET ?x-id=ListBuckets",
-            "ListTopics",
-            "ListRoles",
-            "ListPolicies",
-            "ListUsers",
-        ]
+        [&until_scaling[..], &AFTER_SCALING].concat()
     );
-}
-
-fn empty_tail() -> Vec<ReplayEvent> {
-    vec![
-        xml(
-            r#"<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>"#,
-        ),
-        xml(
-            r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets/></ListAllMyBucketsResult>"#,
-        ),
-        xml(
-            r#"<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>"#,
-        ),
-        empty_iam("ListRoles", "Roles"),
-        empty_iam("ListPolicies", "Policies"),
-        empty_iam("ListUsers", "Users"),
-    ]
 }
 
 #[tokio::test]
@@ -265,7 +237,7 @@ async fn the_inventory_gives_targets_and_policies_their_endpoints_stack() {
             ),
         ),
     ];
-    events.extend(empty_tail());
+    events.extend(nothing_after_scaling());
     let client = StaticReplayClient::new(events);
     let found = inventory(&Clients::new(&sdk(&client)), "us-east-1")
         .await
@@ -296,23 +268,18 @@ async fn the_inventory_gives_targets_and_policies_their_endpoints_stack() {
             tagged(ResourceKind::Endpoint, "b", None),
         ]
     );
+    let until_scaling = [
+        "ListEndpoints",
+        "ListEndpointConfigs",
+        "ListModels",
+        "ListTags",
+        "ListTags",
+        "ListTags",
+        "AnyScaleFrontendService.DescribeScalableTargets",
+        "AnyScaleFrontendService.DescribeScalingPolicies",
+    ];
     assert_eq!(
         operations(&client),
-        [
-            "ListEndpoints",
-            "ListEndpointConfigs",
-            "ListModels",
-            "ListTags",
-            "ListTags",
-            "ListTags",
-            "AnyScaleFrontendService.DescribeScalableTargets",
-            "AnyScaleFrontendService.DescribeScalingPolicies",
-            "DescribeAlarms",
-            "S3 GET ?x-id=ListBuckets",
-            "ListTopics",
-            "ListRoles",
-            "ListPolicies",
-            "ListUsers",
-        ]
+        [&until_scaling[..], &AFTER_SCALING].concat()
     );
 }

@@ -77,3 +77,37 @@ pub(crate) fn operations(client: &StaticReplayClient) -> Vec<String> {
         })
         .collect()
 }
+
+/// Empty answers, in discovery order, to the listings that follow scaling's: the alarms, the
+/// buckets, the topics, and IAM's roles, policies and users ([`AFTER_SCALING`] names them).
+pub(crate) fn nothing_after_scaling() -> Vec<ReplayEvent> {
+    let iam = |op: &str, list: &str| {
+        xml(&format!(
+            r#"<{op}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><{op}Result><{list}/><IsTruncated>false</IsTruncated></{op}Result></{op}Response>"#
+        ))
+    };
+    vec![
+        xml(
+            r#"<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>"#,
+        ),
+        xml(
+            r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets/></ListAllMyBucketsResult>"#,
+        ),
+        xml(
+            r#"<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics/></ListTopicsResult></ListTopicsResponse>"#,
+        ),
+        iam("ListRoles", "Roles"),
+        iam("ListPolicies", "Policies"),
+        iam("ListUsers", "Users"),
+    ]
+}
+
+/// The operations [`nothing_after_scaling`] answers, as [`operations`] names them.
+pub(crate) const AFTER_SCALING: [&str; 6] = [
+    "DescribeAlarms",
+    "S3 GET ?x-id=ListBuckets",
+    "ListTopics",
+    "ListRoles",
+    "ListPolicies",
+    "ListUsers",
+];
