@@ -60,6 +60,7 @@ assert!(ResourceKind::ManagedPolicy < ResourceKind::Role);
 #![deny(missing_docs)]
 
 mod apply;
+mod derive;
 mod desired;
 mod documents;
 mod error;

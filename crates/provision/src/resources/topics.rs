@@ -3,7 +3,7 @@
 use bodyline_aws::{AwsFailure, Clients};
 use bodyline_stack::State;
 
-use crate::desired::Desired;
+use crate::desired::{Deriving, Desired, TopicDesired, TopicsDesired};
 use crate::error::build_err;
 use crate::owned::deleting::{deleted_or_already_gone, Deleting, Pending};
 use crate::owned::failure::none_if_missing;
@@ -15,6 +15,24 @@ use crate::owned::registration::{registered, Listing, Owns};
 use crate::owned::resource::{OwnedResource, ResourceKind};
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
+
+/// Derives the success and error topics, when notifications are on.
+pub(crate) fn desired(x: &Deriving<'_>) -> Option<TopicsDesired> {
+    let (names, arns) = (x.names, x.arns);
+    x.stack
+        .async_inference
+        .notifications
+        .then(|| TopicsDesired {
+            success: TopicDesired {
+                name: names.success_topic.clone(),
+                arn: arns.topic(&names.success_topic),
+            },
+            error: TopicDesired {
+                name: names.error_topic.clone(),
+                arn: arns.topic(&names.error_topic),
+            },
+        })
+}
 
 /// Deletes a topic, by its ARN.
 pub(crate) fn delete_topic<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {

@@ -3,9 +3,11 @@
 //! and emptying, is in `delete.rs`.
 
 mod delete;
+mod desired;
 
 pub(crate) use delete::delete;
 pub use delete::keys_under;
+pub(crate) use desired::desired;
 
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;

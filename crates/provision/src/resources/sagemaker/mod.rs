@@ -3,9 +3,11 @@
 //! replaces, and the create-time tag checks), deleted in `delete.rs`.
 
 mod delete;
+mod desired;
 mod resource;
 
 pub(crate) use delete::{delete_endpoint, delete_endpoint_config, delete_model};
+pub(crate) use desired::{desired_endpoint, desired_endpoint_config, desired_model};
 pub(crate) use resource::SageMaker;
 
 use std::collections::HashMap;
