@@ -33,14 +33,17 @@ it leaves alone ([`Skipped`]); [`execute`] deletes in that order, treats NotFoun
 stops at the first error and ends with a leak check by tag. [`plan_sweep`] and
 [`execute_sweep`] find every stack by its tag alone and tear down the old ones the same way.
 
-Inside, what one kind of resource needs (observe, plan, apply, discover, delete) is gathered in
-its module under `resources/` (bucket, topics, IAM, SageMaker, scale to zero), on top of the
-leaf vocabulary in `owned/` ([`ResourceKind`], [`OwnedResource`], [`TeardownError`], [`Kind`],
-[`Action`]); `observe`, `plan`, `apply` and `teardown` are the flows that run them. [`Kind`]
-and [`ResourceKind`] are small values (a stable id, a label; a teardown position for the
-latter, which orders them) declared as associated consts by the module that owns them, with
-its teardown registrations and the tagged listing that finds them, so a new kind of resource
-is added in its module.
+Inside, what one kind of resource needs (its desired part, observe, ownership, plan, apply,
+wait, retirement, discovery's listing, delete) is gathered in its module under `resources/`
+(bucket, topics, IAM, SageMaker, scale to zero), behind one trait
+(`resources::module::Resource`, with its own observed and step types), on top of the leaf
+vocabulary in `owned/` ([`ResourceKind`], [`OwnedResource`], [`TeardownError`], [`Kind`],
+[`Action`]). `derive`, `observe`, `plan`, `apply` and `teardown` are the flows that run every
+module of one list (`resources::MODULES`), with no line per kind. [`Kind`] and
+[`ResourceKind`] are small values (a stable id, a label; a teardown position for the latter,
+which orders them) declared as associated consts by the module that owns them, with its
+teardown registrations and the tagged listing that finds them, so a new kind of resource is
+its module plus one line in that list.
 
 ```
 use bodyline_provision::{lint_document, LintRule};
@@ -61,6 +64,7 @@ assert!(ResourceKind::ManagedPolicy < ResourceKind::Role);
 #![deny(missing_docs)]
 
 mod apply;
+mod derive;
 mod desired;
 mod documents;
 mod error;

@@ -92,7 +92,7 @@ pub async fn identify(stack: &Stack, clients: &Clients) -> Result<Context, Provi
 /// Reads what exists of the stack. Makes only `Describe`/`Get`/`List`/`Head` calls.
 ///
 /// `state` is the stack's state file, if any: it only matters for a bucket that an
-/// interrupted setup created and could not tag yet ([`BucketObserved::adopt`]).
+/// interrupted setup created and could not tag yet (`BucketObserved::adopt`).
 pub async fn observe(
     desired: &Desired,
     clients: &Clients,

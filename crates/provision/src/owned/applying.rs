@@ -11,7 +11,7 @@ pub struct ApplyOptions {
     /// Between two `DescribeEndpoint` calls while waiting.
     pub poll_interval: Duration,
     /// Longest wait for the endpoint to reach `InService` (or to be gone): `--wait-timeout`.
-    /// Past it, apply stops with [`ProvisionError::StillConverging`] and leaves the old
+    /// Past it, apply stops with [`crate::ProvisionError::StillConverging`] and leaves the old
     /// config and model in place; the next run waits again and retires them.
     pub endpoint_timeout: Duration,
     /// Attempts of `CreateModel` while IAM has not yet propagated a new role

@@ -26,7 +26,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::desired::{
-    Desired, ScalingDesired, BACKLOG_METRIC, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
+    Deriving, Desired, ScalingDesired, BACKLOG_METRIC, NO_CAPACITY_METRIC, SCALABLE_DIMENSION,
 };
 use crate::owned::ownership::{check_owned, Created};
 use crate::owned::planned::{Action, Kind, Planned};
@@ -152,6 +152,18 @@ where
 {
     let resource = resource.to_string();
     move |e| ProvisionError::aws(operation, resource, e)
+}
+
+/// Derives scale to zero, when the stack file has `[scaling]`.
+pub(crate) fn desired(x: &Deriving<'_>) -> Option<ScalingDesired> {
+    let as_i32 = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    x.stack.scaling.as_ref().map(|sc| ScalingDesired {
+        min: as_i32(sc.min_instances),
+        max: as_i32(sc.max_instances),
+        target_backlog: sc.target_backlog_per_instance,
+        scale_in_cooldown: as_i32(sc.scale_in_cooldown_seconds),
+        scale_out_cooldown: as_i32(sc.scale_out_cooldown_seconds),
+    })
 }
 
 /// Reads the unit by its names. Only `Describe`/`List` calls.

@@ -6,7 +6,7 @@ mod listing;
 use bodyline_aws::{AwsFailure, Clients};
 use bodyline_stack::State;
 
-use crate::desired::Desired;
+use crate::desired::{Deriving, Desired, TopicDesired, TopicsDesired};
 use crate::error::build_err;
 use crate::owned::deleting::{deleted_or_already_gone, Deleting, Pending};
 use crate::owned::failure::none_if_missing;
@@ -18,6 +18,24 @@ use crate::owned::registration::{registered, Owns};
 use crate::owned::resource::{OwnedResource, ResourceKind};
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
+
+/// Derives the success and error topics, when notifications are on.
+pub(crate) fn desired(x: &Deriving<'_>) -> Option<TopicsDesired> {
+    let (names, arns) = (x.names, x.arns);
+    x.stack
+        .async_inference
+        .notifications
+        .then(|| TopicsDesired {
+            success: TopicDesired {
+                name: names.success_topic.clone(),
+                arn: arns.topic(&names.success_topic),
+            },
+            error: TopicDesired {
+                name: names.error_topic.clone(),
+                arn: arns.topic(&names.error_topic),
+            },
+        })
+}
 
 /// Deletes a topic, by its ARN.
 pub(crate) fn delete_topic<'a>(cx: &'a mut Deleting<'_>, r: &'a OwnedResource) -> Pending<'a> {

@@ -4,10 +4,12 @@
 //! untagged bucket of an interrupted setup, in `listing.rs`.
 
 mod delete;
+mod desired;
 mod listing;
 
 pub(crate) use delete::delete;
 pub use delete::keys_under;
+pub(crate) use desired::desired;
 
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;

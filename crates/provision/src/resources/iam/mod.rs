@@ -4,10 +4,12 @@
 //! (`listing.rs`).
 
 mod delete;
+mod desired;
 mod listing;
 
 pub use delete::delete_user;
 pub(crate) use delete::{delete_iam_role, delete_iam_user, delete_managed_policy};
+pub(crate) use desired::{desired_invoker, desired_role};
 
 use bodyline_aws::Clients;
 use bodyline_stack::{State, Target};

@@ -1,17 +1,29 @@
-//! SageMaker: the model, the endpoint config and the async endpoint, observed, planned and
-//! applied here (with the waits for the endpoint, the retirement of what a new config
-//! replaces, and the create-time tag checks), deleted in `delete.rs` and listed for discovery
-//! in `listing.rs`.
+//! SageMaker: the model, the endpoint config and the async endpoint, planned and applied here
+//! (with the retirement of what a new config replaces, and the create-time tag checks);
+//! derived in `desired.rs`, read in `observe.rs`, waited for in `wait.rs`, run as a
+//! `Resource` in `resource.rs`, deleted in `delete.rs`, listed for discovery in `listing.rs`.
 
 mod delete;
+mod desired;
 mod listing;
+mod observe;
 mod resource;
+mod wait;
 
 pub(crate) use delete::{delete_endpoint, delete_endpoint_config, delete_model};
+pub(crate) use desired::{desired_endpoint, desired_endpoint_config, desired_model};
+#[cfg(test)]
+pub(crate) use observe::ConfigObserved;
+pub(crate) use observe::{
+    describe_config, describe_model, leftovers, observe_endpoint, sagemaker_tags, EndpointObserved,
+    Leftover,
+};
 pub(crate) use resource::SageMaker;
+use wait::wait_gone;
+pub(crate) use wait::wait_in_service;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bodyline_aws::{AwsFailure, Clients};
 use bodyline_stack::{ownership, Ownership, Target};
@@ -25,232 +37,6 @@ use crate::owned::planned::{Action, Kind, Planned};
 use crate::owned::registration::{registered, Owns};
 use crate::owned::resource::ResourceKind;
 use crate::ProvisionError;
-
-/// The endpoint as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EndpointObserved {
-    /// Its ARN.
-    pub arn: String,
-    /// Its tags.
-    pub tags: Tags,
-    /// `EndpointStatus`.
-    pub status: String,
-    /// `FailureReason`, when failed.
-    pub failure_reason: Option<String>,
-    /// The config it runs.
-    pub config_name: String,
-    /// The config it is being moved to (`PendingDeploymentSummary`), while an
-    /// `UpdateEndpoint` is in progress.
-    pub pending_config: Option<String>,
-    /// That config's tags and model, when it is not the desired config.
-    pub current_config: Option<ConfigObserved>,
-}
-
-/// An endpoint config the endpoint runs, with the model of its variant.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigObserved {
-    /// Its name.
-    pub name: String,
-    /// Its tags.
-    pub tags: Tags,
-    /// The model of its first variant, with that model's tags.
-    pub model: Option<Tagged>,
-}
-
-pub(crate) async fn sagemaker_tags(clients: &Clients, arn: &str) -> Result<Tags, ProvisionError> {
-    // Only called on ARNs that Describe just found: moto answers ListTags on an unknown ARN
-    // with HTTP 500.
-    let out = clients
-        .sagemaker
-        .list_tags()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| ProvisionError::aws("ListTags", arn, e))?;
-    let mut tags: Tags = Vec::new();
-    for t in out.tags() {
-        let pair = (
-            t.key().unwrap_or_default().to_string(),
-            t.value().unwrap_or_default().to_string(),
-        );
-        // moto's AddTags appends duplicate keys; one of each is enough to judge ownership.
-        if !tags.iter().any(|(k, _)| *k == pair.0) {
-            tags.push(pair);
-        }
-    }
-    Ok(tags)
-}
-
-#[derive(Clone, Copy)]
-pub(crate) enum Leftover {
-    Config,
-    Model,
-}
-
-/// The stack's hashed configs or models, other than `keep`, that its tag says it owns. Found
-/// by listing (names containing the stack name) and judged by tag, so they are found again
-/// after the state file is lost.
-pub(crate) async fn leftovers(
-    desired: &Desired,
-    clients: &Clients,
-    kind: Leftover,
-    keep: &[Option<String>],
-) -> Result<Vec<Tagged>, ProvisionError> {
-    let stack = &desired.stack;
-    let listed: Vec<(String, String)> = match kind {
-        Leftover::Config => clients
-            .sagemaker
-            .list_endpoint_configs()
-            .name_contains(stack)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| ProvisionError::aws("ListEndpointConfigs", stack, e))?
-            .into_iter()
-            .filter_map(|c| {
-                Some((
-                    c.endpoint_config_name()?.to_string(),
-                    c.endpoint_config_arn()?.to_string(),
-                ))
-            })
-            .collect(),
-        Leftover::Model => clients
-            .sagemaker
-            .list_models()
-            .name_contains(stack)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| ProvisionError::aws("ListModels", stack, e))?
-            .into_iter()
-            .filter_map(|m| Some((m.model_name()?.to_string(), m.model_arn()?.to_string())))
-            .collect(),
-    };
-    let mut found = Vec::new();
-    for (name, arn) in listed {
-        if !desired.names.is_hashed_name(&name) || keep.iter().flatten().any(|k| *k == name) {
-            continue;
-        }
-        let tags = sagemaker_tags(clients, &arn).await?;
-        if bodyline_stack::ownership(stack, tag_refs(&tags)) == bodyline_stack::Ownership::Owned {
-            found.push(Tagged { name, arn, tags });
-        }
-    }
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(found)
-}
-
-pub(crate) async fn describe_model(
-    clients: &Clients,
-    name: &str,
-) -> Result<Option<Tagged>, ProvisionError> {
-    let out = match clients
-        .sagemaker
-        .describe_model()
-        .model_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
-        Err(e) => return Err(ProvisionError::aws("DescribeModel", name, e)),
-    };
-    let arn = out.model_arn().unwrap_or_default().to_string();
-    Ok(Some(Tagged {
-        name: name.to_string(),
-        tags: sagemaker_tags(clients, &arn).await?,
-        arn,
-    }))
-}
-
-/// The config by name, and the model of its first variant.
-pub(crate) async fn describe_config(
-    clients: &Clients,
-    name: &str,
-) -> Result<Option<(Tagged, Option<String>)>, ProvisionError> {
-    let out = match clients
-        .sagemaker
-        .describe_endpoint_config()
-        .endpoint_config_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
-        Err(e) => return Err(ProvisionError::aws("DescribeEndpointConfig", name, e)),
-    };
-    let arn = out.endpoint_config_arn().unwrap_or_default().to_string();
-    let model = out
-        .production_variants()
-        .first()
-        .and_then(|v| v.model_name())
-        .map(str::to_string);
-    Ok(Some((
-        Tagged {
-            name: name.to_string(),
-            tags: sagemaker_tags(clients, &arn).await?,
-            arn,
-        },
-        model,
-    )))
-}
-
-pub(crate) async fn observe_endpoint(
-    desired: &Desired,
-    clients: &Clients,
-) -> Result<Option<EndpointObserved>, ProvisionError> {
-    let name = &desired.endpoint.name;
-    let out = match clients
-        .sagemaker
-        .describe_endpoint()
-        .endpoint_name(name)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
-        Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
-    };
-    let arn = out.endpoint_arn().unwrap_or_default().to_string();
-    let mut endpoint = EndpointObserved {
-        tags: sagemaker_tags(clients, &arn).await?,
-        arn,
-        status: out
-            .endpoint_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        failure_reason: out.failure_reason().map(str::to_string),
-        config_name: out.endpoint_config_name().unwrap_or_default().to_string(),
-        pending_config: out
-            .pending_deployment_summary()
-            .and_then(|p| p.endpoint_config_name())
-            .map(str::to_string),
-        current_config: None,
-    };
-    let owned = bodyline_stack::ownership(&desired.stack, tag_refs(&endpoint.tags))
-        == bodyline_stack::Ownership::Owned;
-    if owned
-        && endpoint.config_name != desired.endpoint_config.name
-        && !endpoint.config_name.is_empty()
-    {
-        if let Some((config, model)) = describe_config(clients, &endpoint.config_name).await? {
-            let model = match model {
-                Some(m) if m != desired.model.name => describe_model(clients, &m).await?,
-                _ => None,
-            };
-            endpoint.current_config = Some(ConfigObserved {
-                name: config.name,
-                tags: config.tags,
-                model,
-            });
-        }
-    }
-    Ok(Some(endpoint))
-}
 
 /// What apply does to the model, the endpoint config or the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -717,118 +503,6 @@ async fn create_endpoint(d: &Desired, c: &Clients) -> Result<Created, ProvisionE
             after_create(d, c, Kind::Endpoint, existing, true).await
         }
         Err(e) => Err(ProvisionError::aws("CreateEndpoint", name, e)),
-    }
-}
-
-/// What a wait on the endpoint waits for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Until<'a> {
-    /// `InService`, running this endpoint config.
-    InService(&'a str),
-    Gone,
-}
-
-/// Polls until the endpoint is `InService` with the desired config; `Failed` is an error
-/// carrying `FailureReason`, and so is an update rolled back to another config.
-pub(crate) async fn wait_in_service(
-    c: &Clients,
-    d: &Desired,
-    options: &ApplyOptions,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<String, ProvisionError> {
-    let until = Until::InService(&d.endpoint_config.name);
-    wait_endpoint(c, &d.endpoint.name, options, progress, until).await
-}
-
-async fn wait_gone(
-    c: &Clients,
-    name: &str,
-    options: &ApplyOptions,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(), ProvisionError> {
-    wait_endpoint(c, name, options, progress, Until::Gone)
-        .await
-        .map(|_| ())
-}
-
-/// Polls `DescribeEndpoint` every `poll_interval` until `until` holds, for at most
-/// `endpoint_timeout`; the last sleep is cut short so the timeout is kept. Running out of time
-/// is [`ProvisionError::StillConverging`]: the endpoint keeps converging without us, and the
-/// next setup observes it and waits again.
-async fn wait_endpoint(
-    c: &Clients,
-    name: &str,
-    options: &ApplyOptions,
-    progress: &mut dyn FnMut(Progress),
-    until: Until<'_>,
-) -> Result<String, ProvisionError> {
-    let start = Instant::now();
-    loop {
-        let status = match c
-            .sagemaker
-            .describe_endpoint()
-            .endpoint_name(name)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let status = out
-                    .endpoint_status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default();
-                match (until, status.as_str()) {
-                    // A failed UpdateEndpoint rolls back: InService, on the old config, which
-                    // must then not be retired.
-                    (Until::InService(wanted), "InService") => match out.endpoint_config_name() {
-                        Some(running) if running != wanted => {
-                            return Err(ProvisionError::UpdateRolledBack {
-                                endpoint: name.to_string(),
-                                running: running.to_string(),
-                                wanted: wanted.to_string(),
-                                reason: out
-                                    .failure_reason()
-                                    .unwrap_or("no FailureReason given")
-                                    .to_string(),
-                            })
-                        }
-                        _ => return Ok(status),
-                    },
-                    (Until::InService(_), "Failed") => {
-                        return Err(ProvisionError::EndpointFailed {
-                            endpoint: name.to_string(),
-                            reason: out
-                                .failure_reason()
-                                .unwrap_or("no FailureReason given")
-                                .to_string(),
-                        })
-                    }
-                    _ => status,
-                }
-            }
-            Err(e) if until == Until::Gone && AwsFailure::of(&e).is_sagemaker_not_found() => {
-                return Ok("Gone".to_string())
-            }
-            Err(e) => return Err(ProvisionError::aws("DescribeEndpoint", name, e)),
-        };
-        let elapsed = start.elapsed();
-        if elapsed >= options.endpoint_timeout {
-            return Err(ProvisionError::StillConverging {
-                endpoint: name.to_string(),
-                status,
-                waited_secs: elapsed.as_secs(),
-            });
-        }
-        progress(Progress::Waiting {
-            resource: name.to_string(),
-            status,
-            elapsed,
-        });
-        tokio::time::sleep(
-            options
-                .poll_interval
-                .min(options.endpoint_timeout - elapsed),
-        )
-        .await;
     }
 }
 
