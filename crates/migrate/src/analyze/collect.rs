@@ -263,7 +263,9 @@ impl<'a> Visit<'a> for Collector<'a, '_> {
     fn visit_expr_if(&mut self, i: &'a syn::ExprIf) {
         if let Some((_, els)) = &i.else_branch {
             let cond = i.cond.to_token_stream().to_string().replace(' ', "");
-            if cond.contains("128_000") || cond.contains("128000") {
+            // The size branch migrate writes names the limit (`terms`), with or without `_`.
+            let limit = bodyline_terms::MAX_INLINE_BODY_BYTES.to_string();
+            if cond.contains(bodyline_terms::MAX_INLINE_BODY_LITERAL) || cond.contains(&limit) {
                 self.info.size_else.push(self.text.range(els.span()));
             }
         }
