@@ -365,25 +365,22 @@ impl ResourceKind {
 /// The plan's kinds this module has changes for, and the kinds it deletes in deletion order
 /// (the plan's kinds that make each, where discovery lists it, and its delete).
 pub(crate) const OWNS: Owns = Owns {
-    plans: &[
-        Kind::Bucket,
-        Kind::PublicAccessBlock,
-        Kind::Encryption,
-        Kind::OwnershipControls,
-        Kind::Lifecycle,
-        Kind::BucketPolicy,
-    ],
+    plans: PLANS,
+    // One bucket: every setting's change makes or configures it.
     teardown: &[registered(
         ResourceKind::Bucket,
-        &[
-            Kind::Bucket,
-            Kind::PublicAccessBlock,
-            Kind::Encryption,
-            Kind::OwnershipControls,
-            Kind::Lifecycle,
-            Kind::BucketPolicy,
-        ],
+        PLANS,
         &listing::LISTING,
         delete,
     )],
 };
+
+/// The bucket and each of its settings, planned one change each.
+const PLANS: &[Kind] = &[
+    Kind::Bucket,
+    Kind::PublicAccessBlock,
+    Kind::Encryption,
+    Kind::OwnershipControls,
+    Kind::Lifecycle,
+    Kind::BucketPolicy,
+];
