@@ -42,7 +42,7 @@ fn describe(status: &str, reason: Option<&str>) -> ReplayEvent {
 
 /// SageMaker's answer to a describe of `what` (`endpoint`, `model`, `endpoint configuration`)
 /// that does not exist: every create first looks, because moto overwrites on a duplicate create
-/// (see claim.rs), so the replays answer that look too.
+/// (`sagemaker::before_create`), so the replays answer that look too.
 fn not_found(what: &str) -> ReplayEvent {
     json(
         400,
