@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use bodyline_provision::SweepOptions;
+use bodyline_provision::{SweepOptions, TeardownOptions};
 use bodyline_stack::Target;
 
 use crate::output_format::OutputFormat;
@@ -39,6 +39,19 @@ pub struct SweepArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// How long each swept stack's teardown waits for its endpoint to be gone.
+    #[command(flatten)]
+    pub wait: crate::wait::WaitArgs,
+}
+
+/// How each chosen stack is torn down: teardown's defaults under `--root`, with
+/// `--wait-timeout` bounding the wait for each endpoint.
+fn teardown_options(args: &SweepArgs) -> TeardownOptions {
+    let mut options = TeardownOptions::new(&args.root);
+    if let Some(timeout) = args.wait.wait_timeout {
+        options.endpoint_timeout = timeout;
+    }
+    options
 }
 
 /// `6h` → six hours. A bare number is seconds. `sweep --older-than` and `--wait-timeout` use it.
@@ -94,7 +107,8 @@ pub async fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         write!(out, "{}", plan.render_text(false))?;
         out.flush()?;
     }
-    let report = bodyline_provision::execute_sweep(&plan, &base, &config, &args.root).await;
+    let report =
+        bodyline_provision::execute_sweep(&plan, &base, &config, &teardown_options(args)).await;
     match args.format {
         OutputFormat::Json => writeln!(
             out,
@@ -122,5 +136,38 @@ mod tests {
         assert_eq!(parse_age("2d"), Ok(Duration::from_secs(172_800)));
         assert!(parse_age("6 hours").is_err());
         assert!(parse_age("h").is_err());
+    }
+
+    /// `bodyline sweep` with `args` appended to its required options.
+    fn sweep_args(args: &[&str]) -> Result<SweepArgs, clap::Error> {
+        #[derive(clap::Parser)]
+        struct Sweep {
+            #[command(flatten)]
+            args: SweepArgs,
+        }
+        let base = [
+            "sweep",
+            "--prefix",
+            "ci-",
+            "--older-than",
+            "6h",
+            "--root",
+            "/p",
+        ];
+        <Sweep as clap::Parser>::try_parse_from(base.iter().chain(args)).map(|sweep| sweep.args)
+    }
+
+    #[test]
+    fn the_wait_timeout_bounds_each_swept_endpoint_and_teardowns_default_stays() {
+        let options = teardown_options(&sweep_args(&["--wait-timeout", "20m"]).unwrap());
+        assert_eq!(options.endpoint_timeout, Duration::from_secs(1200));
+        assert_eq!(options.root, PathBuf::from("/p"));
+        let default = teardown_options(&sweep_args(&[]).unwrap());
+        assert_eq!(
+            default.endpoint_timeout,
+            TeardownOptions::new("/p").endpoint_timeout
+        );
+        let err = sweep_args(&["--wait-timeout", "soon"]).err().unwrap();
+        assert!(err.to_string().contains("is not a duration"), "{err}");
     }
 }

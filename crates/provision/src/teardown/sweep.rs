@@ -7,7 +7,6 @@
 //! A stack's age is its youngest resource's: one resource newer than the threshold (a run in
 //! flight) keeps the whole stack.
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
@@ -267,18 +266,18 @@ fn judge(
 /// Tears down every stack the plan chose, one after another with the ordinary teardown (one
 /// failing does not stop the others), then lists every service again: a chosen stack with a
 /// resource still tagged with its name is not removed. `base` is the stack file each chosen
-/// stack is torn down as, under its own name; the state files under `root` are used if any.
+/// stack is torn down as, under its own name, with `options` (the state files under its root
+/// are used if any; its `endpoint_timeout` bounds each stack's wait for its endpoint).
 pub async fn execute_sweep(
     plan: &SweepPlan,
     base: &Stack,
     config: &SdkConfig,
-    root: impl Into<PathBuf>,
+    options: &TeardownOptions,
 ) -> SweepReport {
-    let options = TeardownOptions::new(root);
     let mut swept = Vec::new();
     for chosen in plan.chosen() {
         tracing::info!(stack = %chosen.stack, "sweeping");
-        swept.push(sweep_one(&chosen.stack, base, config, &options).await);
+        swept.push(sweep_one(&chosen.stack, base, config, options).await);
     }
     let mut report = SweepReport {
         swept,
