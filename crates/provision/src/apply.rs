@@ -1,6 +1,6 @@
 //! Apply: run a plan's changes in dependency order, idempotently, and wait for the endpoint.
 
-use bodyline_stack::{content_hash, ResourceRecord, State};
+use bodyline_stack::{content_hash, State};
 use serde::Serialize;
 
 use crate::desired::Desired;
@@ -8,6 +8,7 @@ pub use crate::owned::applying::{ApplyOptions, Progress};
 use crate::owned::ownership::Created;
 use crate::plan::{Action, Kind, Plan};
 use crate::resources::module::ApplyContext;
+use crate::resources::MODULES;
 use crate::ProvisionError;
 use bodyline_aws::{CallCounts, Clients};
 
@@ -139,28 +140,10 @@ pub fn state_of(d: &Desired) -> State {
         config_hash: Some(content_hash(d)),
         ..State::default()
     };
-    let mut put = |kind: &str, name: &str, arn: &str| {
-        state.resources.insert(
-            kind.to_string(),
-            ResourceRecord {
-                name: name.to_string(),
-                arn: Some(arn.to_string()),
-            },
-        );
-    };
-    put("bucket", &d.bucket.name, &d.bucket.arn);
-    if let Some(t) = &d.topics {
-        put("success_topic", &t.success.name, &t.success.arn);
-        put("error_topic", &t.error.name, &t.error.arn);
+    for module in MODULES {
+        for (key, record) in module.state_records_any(d) {
+            state.resources.insert(key.to_string(), record);
+        }
     }
-    put("execution_role", &d.role.name, &d.role.arn);
-    put("invoker_policy", &d.invoker.name, &d.invoker.arn);
-    put("model", &d.model.name, &d.model.arn);
-    put(
-        "endpoint_config",
-        &d.endpoint_config.name,
-        &d.endpoint_config.arn,
-    );
-    put("endpoint", &d.endpoint.name, &d.endpoint.arn);
     state
 }

@@ -43,30 +43,21 @@ impl Observed {
         self.parts.push(part);
     }
 
-    /// A module's part by its type, if observe read it.
-    #[cfg(test)]
-    pub(crate) fn part<T: 'static>(&self) -> Option<&T> {
-        self.part_by_type(TypeId::of::<T>())
-            .and_then(|p| p.downcast_ref())
-    }
-
     /// A module's part by its type, to change it ("nothing exists" first, if it was not read).
     #[cfg(test)]
     pub(crate) fn part_mut<T>(&mut self) -> &mut T
     where
         T: std::fmt::Debug + Clone + Default + Send + Sync + 'static,
     {
-        if self.part::<T>().is_none() {
-            self.insert(Box::new(T::default()));
-        }
-        match self
-            .parts
-            .iter_mut()
-            .find_map(|p| (**p).as_any_mut().downcast_mut::<T>())
-        {
-            Some(part) => part,
-            None => unreachable!("the part was inserted above"),
-        }
+        let at = self.parts.iter().position(|p| (**p).as_any().is::<T>());
+        let at = at.unwrap_or_else(|| {
+            self.parts.push(Box::new(T::default()));
+            self.parts.len() - 1
+        });
+        (*self.parts[at])
+            .as_any_mut()
+            .downcast_mut()
+            .expect("the part at `at` is a T")
     }
 }
 

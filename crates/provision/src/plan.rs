@@ -5,7 +5,6 @@ use serde::Serialize;
 use crate::desired::Desired;
 use crate::observe::Observed;
 use crate::owned::planned::Planned;
-use crate::resources::bucket;
 use crate::resources::module::{AnyResource, ModuleStep, Phase};
 use crate::resources::MODULES;
 use crate::ProvisionError;
@@ -103,14 +102,6 @@ impl Plan {
             phases.before.push(change);
         }
         phases
-    }
-
-    /// Whether apply sends `CreateBucket` (which cannot tag the bucket in the same call).
-    pub(crate) fn creates_bucket(&self) -> bool {
-        self.changes.iter().any(|c| {
-            c.step.as_ref().and_then(|s| s.downcast::<bucket::Step>())
-                == Some(&bucket::Step::Create)
-        })
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use aws_config::SdkConfig;
-use bodyline_stack::{ResourceRecord, Stack, StackLock, State};
+use bodyline_stack::{Stack, StackLock, State};
 
 use bodyline_aws::Clients;
 
@@ -74,14 +74,20 @@ pub async fn setup(
     })
 }
 
-/// S3 creates a bucket untagged and tags it in a second call. Before the first, the state file
-/// records the bucket as being created, so if setup dies in between, the next setup adopts that
-/// bucket and teardown deletes it — instead of both treating it as someone else's.
+/// A create that cannot tag in the same call (S3 creates a bucket untagged and tags it in a
+/// second call) is recorded in the state file as being created before it runs, so if setup dies
+/// in between, the next setup adopts that resource and teardown deletes it — instead of both
+/// treating it as someone else's. Each module says which of its steps need it.
 fn record_untaggable_creations(plan: &Plan, root: &Path) -> Result<(), ProvisionError> {
-    if !plan.creates_bucket() {
+    let d = &plan.desired;
+    let records: Vec<_> = plan
+        .changes
+        .iter()
+        .filter_map(|c| c.step.as_ref()?.recorded_before(d))
+        .collect();
+    if records.is_empty() {
         return Ok(());
     }
-    let d = &plan.desired;
     let mut state = State::load(root, &d.stack)?.unwrap_or_else(|| State {
         stack: d.stack.clone(),
         target: d.target,
@@ -89,13 +95,9 @@ fn record_untaggable_creations(plan: &Plan, root: &Path) -> Result<(), Provision
         region: d.region.clone(),
         ..State::default()
     });
-    state.creating.insert(
-        "bucket".into(),
-        ResourceRecord {
-            name: d.bucket.name.clone(),
-            arn: Some(d.bucket.arn.clone()),
-        },
-    );
+    for (key, record) in records {
+        state.creating.insert(key.to_string(), record);
+    }
     state.save(root)?;
     Ok(())
 }

@@ -9,6 +9,14 @@ use crate::desired::Desired;
 use crate::owned::planned::Kind;
 use crate::ProvisionError;
 
+/// A state file's record of a resource, by name and ARN.
+pub(crate) fn record(name: &str, arn: &str) -> bodyline_stack::ResourceRecord {
+    bodyline_stack::ResourceRecord {
+        name: name.to_string(),
+        arn: Some(arn.to_string()),
+    }
+}
+
 /// Tags as key–value pairs.
 pub(crate) type Tags = Vec<(String, String)>;
 

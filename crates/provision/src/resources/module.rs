@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use bodyline_aws::Clients;
-use bodyline_stack::State;
+use bodyline_stack::{ResourceRecord, State};
 
 use crate::desired::Desired;
 use crate::owned::applying::{ApplyOptions, Progress};
@@ -96,6 +96,23 @@ pub(crate) trait Resource: Sync + 'static {
         cx: &'a mut ApplyContext<'_>,
     ) -> InFlight<'a, Created>;
 
+    /// What the state file records of it once applied, as `(key, record)` (none by default:
+    /// teardown finds it by its tag).
+    fn state_records(&self, _desired: &Desired) -> Vec<(&'static str, ResourceRecord)> {
+        Vec::new()
+    }
+
+    /// What the state file must record before apply runs `step`: a resource whose create
+    /// cannot tag it in the same call, so that an interrupted setup's untagged resource is
+    /// adopted, not taken for someone else's.
+    fn recorded_before(
+        &self,
+        _step: &Self::Step,
+        _desired: &Desired,
+    ) -> Option<(&'static str, ResourceRecord)> {
+        None
+    }
+
     /// When apply runs `step`.
     fn phase(&self, _step: &Self::Step) -> Phase {
         Phase::BeforeEndpoint
@@ -174,6 +191,7 @@ trait BoundStep: Send + Sync {
     fn apply<'a>(&'a self, kind: Kind, cx: &'a mut ApplyContext<'_>) -> InFlight<'a, Created>;
     fn retire<'a>(&'a self, clients: &'a Clients, kind: Kind, name: &'a str) -> InFlight<'a, ()>;
     fn wait_ready<'a>(&'a self, cx: &'a mut ApplyContext<'_>) -> InFlight<'a, String>;
+    fn recorded_before(&self, desired: &Desired) -> Option<(&'static str, ResourceRecord)>;
     fn same(&self, other: &dyn Any) -> bool;
     fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
 }
@@ -205,6 +223,9 @@ impl<R: Resource> BoundStep for Bound<R> {
     fn wait_ready<'a>(&'a self, cx: &'a mut ApplyContext<'_>) -> InFlight<'a, String> {
         self.module.wait_ready(cx)
     }
+    fn recorded_before(&self, desired: &Desired) -> Option<(&'static str, ResourceRecord)> {
+        self.module.recorded_before(&self.step, desired)
+    }
     fn same(&self, other: &dyn Any) -> bool {
         other.downcast_ref::<R::Step>() == Some(&self.step)
     }
@@ -214,7 +235,8 @@ impl<R: Resource> BoundStep for Bound<R> {
 }
 
 impl ModuleStep {
-    /// The step, if it is of the module step type `S`.
+    /// The step, if it is of the module step type `S` (the tests read steps so).
+    #[cfg(test)]
     pub(crate) fn downcast<S: 'static>(&self) -> Option<&S> {
         self.0.step().downcast_ref()
     }
@@ -253,6 +275,14 @@ impl ModuleStep {
         self.0.retire(clients, kind, name)
     }
 
+    /// What the state file must record before it runs.
+    pub(crate) fn recorded_before(
+        &self,
+        desired: &Desired,
+    ) -> Option<(&'static str, ResourceRecord)> {
+        self.0.recorded_before(desired)
+    }
+
     /// Waits for the endpoint, through its module; returns the endpoint's final status.
     pub(crate) fn wait_ready<'a>(&'a self, cx: &'a mut ApplyContext<'_>) -> InFlight<'a, String> {
         self.0.wait_ready(cx)
@@ -280,6 +310,8 @@ pub(crate) trait AnyResource: Sync {
     fn observed_type(&self) -> TypeId;
     /// [`Resource::owns`].
     fn owns(&self) -> Owns;
+    /// [`Resource::state_records`].
+    fn state_records_any(&self, desired: &Desired) -> Vec<(&'static str, ResourceRecord)>;
     /// [`Resource::observe`], boxed.
     fn observe_any<'a>(
         &'a self,
@@ -317,6 +349,10 @@ impl<R: Resource> AnyResource for R {
 
     fn owns(&self) -> Owns {
         Resource::owns(self)
+    }
+
+    fn state_records_any(&self, desired: &Desired) -> Vec<(&'static str, ResourceRecord)> {
+        self.state_records(desired)
     }
 
     fn observe_any<'a>(

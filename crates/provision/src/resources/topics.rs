@@ -4,14 +4,15 @@
 mod listing;
 
 use bodyline_aws::{AwsFailure, Clients};
-use bodyline_stack::State;
+use bodyline_stack::{ResourceRecord, State};
 
 use crate::desired::{Deriving, Desired, TopicDesired, TopicsDesired};
 use crate::error::build_err;
 use crate::owned::deleting::{deleted_or_already_gone, Deleting, Pending};
 use crate::owned::failure::none_if_missing;
 use crate::owned::ownership::{
-    check_owned, found_after_create, found_before_create, lacks_managed_tag, Created, Tagged,
+    check_owned, found_after_create, found_before_create, lacks_managed_tag, record, Created,
+    Tagged,
 };
 use crate::owned::planned::{Action, Kind, Planned};
 use crate::owned::registration::{registered, Owns};
@@ -213,6 +214,15 @@ impl Resource for Topics {
 
     fn owns(&self) -> Owns {
         OWNS
+    }
+
+    fn state_records(&self, d: &Desired) -> Vec<(&'static str, ResourceRecord)> {
+        d.topics.as_ref().map_or_else(Vec::new, |t| {
+            vec![
+                ("success_topic", record(&t.success.name, &t.success.arn)),
+                ("error_topic", record(&t.error.name, &t.error.arn)),
+            ]
+        })
     }
 
     fn observe<'a>(

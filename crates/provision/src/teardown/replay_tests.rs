@@ -240,3 +240,44 @@ async fn an_endpoint_already_gone_is_neither_deleted_nor_waited_for() {
         ["DescribeEndpoint", "ListObjectVersions"]
     );
 }
+
+#[allow(non_upper_case_globals)]
+impl ResourceKind {
+    /// A kind no module registers.
+    const Unknown: ResourceKind = ResourceKind::new(5, "unknown", "unknown kind");
+}
+
+/// A kind no module registers (a plan made by a newer bodyline, say) stops the teardown before
+/// any call, naming it, and nothing after it is deleted.
+#[tokio::test]
+async fn a_kind_no_module_registers_stops_the_teardown_before_touching_it() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let mut plan = plan(root.path());
+    plan.delete.insert(
+        0,
+        OwnedResource {
+            kind: ResourceKind::Unknown,
+            name: "demo-thing".into(),
+            arn: None,
+            scaling: None,
+            found_by: FoundBy::Tag,
+        },
+    );
+    let client = StaticReplayClient::new(Vec::new());
+    let mut r = report();
+    delete_in_order(
+        &Clients::new(&sdk(&client)),
+        &plan,
+        &options(root.path(), Duration::ZERO),
+        &mut |_| {},
+        &mut r,
+    )
+    .await;
+    assert!(
+        matches!(&r.failure, Some(TeardownError::Unregistered { kind: "unknown kind", name }) if name == "demo-thing"),
+        "{:?}",
+        r.failure
+    );
+    assert!(r.steps.is_empty(), "{:?}", r.steps);
+    assert!(operations(&client).is_empty());
+}

@@ -23,12 +23,13 @@ use bodyline_stack::State;
 use crate::desired::{Desired, Encryption};
 use crate::documents::json;
 use crate::error::build_err;
-use crate::owned::ownership::{check_owned, not_ours, taken, Created, Tags};
+use crate::owned::ownership::{check_owned, not_ours, record, taken, Created, Tags};
 use crate::owned::planned::{Kind, Planned};
 use crate::owned::registration::{registered, Owns};
 use crate::owned::resource::ResourceKind;
 use crate::resources::module::{ApplyContext, InFlight, Resource};
 use crate::ProvisionError;
+use bodyline_stack::ResourceRecord;
 
 /// Applies a planned step to the bucket.
 pub(crate) async fn apply(
@@ -278,6 +279,15 @@ impl Resource for OutputBucket {
 
     fn owns(&self) -> Owns {
         OWNS
+    }
+
+    fn state_records(&self, d: &Desired) -> Vec<(&'static str, ResourceRecord)> {
+        vec![("bucket", record(&d.bucket.name, &d.bucket.arn))]
+    }
+
+    fn recorded_before(&self, step: &Step, d: &Desired) -> Option<(&'static str, ResourceRecord)> {
+        // CreateBucket cannot be relied on to tag (moto ignores its tags): see `run.rs`.
+        (*step == Step::Create).then(|| ("bucket", record(&d.bucket.name, &d.bucket.arn)))
     }
 
     fn observe<'a>(

@@ -19,12 +19,12 @@ pub(crate) use observe::{PolicyObserved, RoleObserved};
 pub(crate) use plan::{plan, Step};
 
 use bodyline_aws::Clients;
-use bodyline_stack::State;
+use bodyline_stack::{ResourceRecord, State};
 
 use crate::desired::{Desired, Principal};
 use crate::documents::json;
 use crate::error::build_err;
-use crate::owned::ownership::{check_owned, found_after_create, Created, Tags};
+use crate::owned::ownership::{check_owned, found_after_create, record, Created, Tags};
 use crate::owned::planned::{Kind, Planned};
 use crate::owned::registration::{registered, Owns};
 use crate::owned::resource::ResourceKind;
@@ -259,6 +259,13 @@ impl Resource for Iam {
 
     fn owns(&self) -> Owns {
         OWNS
+    }
+
+    fn state_records(&self, d: &Desired) -> Vec<(&'static str, ResourceRecord)> {
+        vec![
+            ("execution_role", record(&d.role.name, &d.role.arn)),
+            ("invoker_policy", record(&d.invoker.name, &d.invoker.arn)),
+        ]
     }
 
     fn observe<'a>(

@@ -141,12 +141,17 @@ pub(crate) async fn describe_model(
         Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
         Err(e) => return Err(ProvisionError::aws("DescribeModel", name, e)),
     };
-    let arn = out.model_arn().unwrap_or_default().to_string();
-    Ok(Some(Tagged {
+    let arn = out.model_arn().unwrap_or_default();
+    Ok(Some(tagged(clients, name, arn).await?))
+}
+
+/// A resource Describe just found, with its tags.
+async fn tagged(clients: &Clients, name: &str, arn: &str) -> Result<Tagged, ProvisionError> {
+    Ok(Tagged {
         name: name.to_string(),
-        tags: sagemaker_tags(clients, &arn).await?,
-        arn,
-    }))
+        tags: sagemaker_tags(clients, arn).await?,
+        arn: arn.to_string(),
+    })
 }
 
 /// The config by name, and the model of its first variant.
@@ -165,20 +170,13 @@ pub(crate) async fn describe_config(
         Err(e) if AwsFailure::of(&e).is_sagemaker_not_found() => return Ok(None),
         Err(e) => return Err(ProvisionError::aws("DescribeEndpointConfig", name, e)),
     };
-    let arn = out.endpoint_config_arn().unwrap_or_default().to_string();
+    let arn = out.endpoint_config_arn().unwrap_or_default();
     let model = out
         .production_variants()
         .first()
         .and_then(|v| v.model_name())
         .map(str::to_string);
-    Ok(Some((
-        Tagged {
-            name: name.to_string(),
-            tags: sagemaker_tags(clients, &arn).await?,
-            arn,
-        },
-        model,
-    )))
+    Ok(Some((tagged(clients, name, arn).await?, model)))
 }
 
 pub(crate) async fn observe_endpoint(

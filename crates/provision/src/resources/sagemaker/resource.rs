@@ -3,14 +3,14 @@
 //! retirement, behind [`Resource`].
 
 use bodyline_aws::Clients;
-use bodyline_stack::State;
+use bodyline_stack::{ResourceRecord, State};
 
 use super::{
     apply, describe_config, describe_model, leftovers, observe_endpoint, plan, retire_one,
     wait_in_service, Leftover, SageMakerObserved, Step,
 };
 use crate::desired::Desired;
-use crate::owned::ownership::{check_owned, Created};
+use crate::owned::ownership::{check_owned, record, Created};
 use crate::owned::planned::{Kind, Planned};
 use crate::owned::registration::Owns;
 use crate::resources::module::{ApplyContext, InFlight, Resource};
@@ -25,6 +25,17 @@ impl Resource for SageMaker {
 
     fn owns(&self) -> Owns {
         super::OWNS
+    }
+
+    fn state_records(&self, d: &Desired) -> Vec<(&'static str, ResourceRecord)> {
+        vec![
+            ("model", record(&d.model.name, &d.model.arn)),
+            (
+                "endpoint_config",
+                record(&d.endpoint_config.name, &d.endpoint_config.arn),
+            ),
+            ("endpoint", record(&d.endpoint.name, &d.endpoint.arn)),
+        ]
     }
 
     fn observe<'a>(
